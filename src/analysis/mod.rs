@@ -1,0 +1,3 @@
+//! Analysis: the compiled SQL parsed with sqlparser's Snowflake dialect.
+
+pub mod validate;
