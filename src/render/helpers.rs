@@ -133,7 +133,8 @@ fn expect_string(value: &Value, argument: &str) -> Result<String, Error> {
 
 fn describe(value: &Value) -> String {
     match value.kind() {
-        ValueKind::String => format!("the empty string {value:?}"),
+        ValueKind::String if value.as_str() == Some("") => "an empty string".into(),
+        ValueKind::String => format!("the string {value:?}"),
         ValueKind::None | ValueKind::Undefined => "none".into(),
         kind => format!("{kind} {value}"),
     }
@@ -229,8 +230,9 @@ struct TraitOut {
 }
 
 /// Reads a list-of-strings argument, with an error that names it.
-fn string_list(kwargs: &Kwargs, key: &str) -> Result<Vec<String>, Error> {
+fn string_list(kwargs: &Kwargs, key: &str, shown: &str) -> Result<Vec<String>, Error> {
     let value: Option<Value> = kwargs.get(key)?;
+    let key = shown;
     let Some(value) = value.filter(|v| !v.is_none() && !v.is_undefined()) else {
         return Ok(Vec::new());
     };
@@ -255,8 +257,9 @@ fn string_list(kwargs: &Kwargs, key: &str) -> Result<Vec<String>, Error> {
 }
 
 /// Reads a name → name mapping argument.
-fn string_map(kwargs: &Kwargs, key: &str) -> Result<Vec<(String, String)>, Error> {
+fn string_map(kwargs: &Kwargs, key: &str, shown: &str) -> Result<Vec<(String, String)>, Error> {
     let value: Option<Value> = kwargs.get(key)?;
+    let key = shown;
     let Some(value) = value.filter(|v| !v.is_none() && !v.is_undefined()) else {
         return Ok(Vec::new());
     };
@@ -295,16 +298,16 @@ fn string_map(kwargs: &Kwargs, key: &str) -> Result<Vec<(String, String)>, Error
 /// check. Ignore or rename keys that match no column raise warnings.
 fn traits(state: &mut State<'_, '_>, columns: &Value, kwargs: &Kwargs) -> Result<Value, Error> {
     let columns = columns_of(columns)?;
-    let exclude = string_list(kwargs, "exclude")?;
+    let exclude = string_list(kwargs, "exclude", "exclude")?;
     let ignore_arg: String = kwargs
         .get::<Option<String>>("ignore_argument")?
         .unwrap_or_else(|| "ignore_traits".into());
     let rename_arg: String = kwargs
         .get::<Option<String>>("rename_argument")?
         .unwrap_or_else(|| "rename_traits".into());
-    let ignore = string_list(kwargs, "ignore")?;
-    let default_rename = string_map(kwargs, "default_rename")?;
-    let rename = string_map(kwargs, "rename")?;
+    let ignore = string_list(kwargs, "ignore", &ignore_arg)?;
+    let default_rename = string_map(kwargs, "default_rename", "default_rename")?;
+    let rename = string_map(kwargs, "rename", &rename_arg)?;
     let relation: Option<Value> = kwargs.get("relation")?;
     let outputs: Option<Value> = kwargs.get("outputs")?;
     kwargs.assert_all_used()?;

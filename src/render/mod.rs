@@ -408,8 +408,9 @@ impl Renderer {
                 let shift = PRELUDE.len();
                 let mut range = range.start.saturating_sub(shift)..range.end.saturating_sub(shift);
                 // A multi-line macro call: point at the macro's name.
-                if let Some(name) = e.detail().and_then(|d| d.strip_prefix("error in ")) {
-                    let head = &model.source[..range.start.min(model.source.len())];
+                let called = e.detail().and_then(|d| d.strip_prefix("error in "));
+                if let Some(name) = called.map(|n| n.split(':').next().unwrap_or(n)) {
+                    let head = &model.source[..range.end.min(model.source.len())];
                     if let Some(at) = head.rfind(&format!("{name}(")) {
                         let end = model.source[at..]
                             .find('\n')
@@ -435,13 +436,22 @@ impl Renderer {
                     .get(name)
                     .cloned()
                     .unwrap_or_else(|| name.to_string());
-                let text = self
+                // minijinja reports the last line of a multi-line call: walk
+                // back to the line that opens the tag.
+                let lines: Vec<&str> = self
                     .macro_sources
                     .get(name)
-                    .and_then(|s| s.lines().nth(line - 1))
+                    .map(|s| s.lines().collect())
+                    .unwrap_or_default();
+                let mut at = line.min(lines.len());
+                while at > 1 && !lines[at - 1].contains("{%") && !lines[at - 1].contains("{{") {
+                    at -= 1;
+                }
+                let text = lines
+                    .get(at.wrapping_sub(1))
                     .map(|l| format!(": {}", l.trim()))
                     .unwrap_or_default();
-                d = d.with_note(format!("raised in {shown}:{line}{text}"));
+                d = d.with_note(format!("raised in {shown}:{at}{text}"));
                 break;
             }
         }

@@ -425,7 +425,7 @@ fn call_bound(
             return Error::new(
                 ErrorKind::TooManyArguments,
                 format!(
-                    "{display}: {}",
+                    "error in {display}: {}",
                     inner.detail().unwrap_or("too many arguments")
                 ),
             )
