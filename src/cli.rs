@@ -64,3 +64,82 @@ pub fn ls_command(opts: &CompileOptions, out: &Output) -> i32 {
     }
     0
 }
+
+/// `cio-sql review`: compare compiled SQL with the reviewed copies in `dir`.
+pub fn review_command(
+    opts: &CompileOptions,
+    dir: &std::path::Path,
+    accept: bool,
+    out: &Output,
+) -> i32 {
+    use crate::review::ReviewStatus;
+    let compilation = match compile(&CompileOptions {
+        write: false,
+        ..opts.clone()
+    }) {
+        Ok(c) => c,
+        Err(d) => return out.fatal(&d),
+    };
+    let review = match crate::review::review(&compilation, dir, accept) {
+        Ok(r) => r,
+        Err(d) => return out.fatal(&d),
+    };
+    let mut failed = false;
+    for entry in &review.entries {
+        let (label, detail) = match &entry.status {
+            ReviewStatus::Unchanged => ("same    ", String::new()),
+            ReviewStatus::Changed(diff) => ("changed ", diff.clone()),
+            ReviewStatus::New(_) => ("new     ", String::new()),
+            ReviewStatus::Orphaned => ("orphaned", String::new()),
+            ReviewStatus::Failed => {
+                failed = true;
+                ("FAILED  ", String::new())
+            }
+        };
+        out.event(serde_json::json!({
+            "event": "review",
+            "name": entry.name,
+            "reviewed_path": entry.reviewed_path,
+            "status": label.trim(),
+            "diff": (!detail.is_empty()).then_some(&detail),
+        }));
+        out.info(&format!("  {label} {}", entry.reviewed_path), false);
+        if !detail.is_empty() && out.format == crate::report::LogFormat::Text {
+            // The diff is the point of the command: shown even with --quiet.
+            println!("{detail}");
+        }
+    }
+    for m in compilation.selected_models() {
+        for d in &m.diagnostics {
+            out.diagnostic(d);
+        }
+    }
+    let differing = review
+        .entries
+        .iter()
+        .filter(|e| !matches!(e.status, ReviewStatus::Unchanged | ReviewStatus::Failed))
+        .count();
+    if accept {
+        out.info(
+            &format!("Accepted {differing} change(s) into {}.", dir.display()),
+            false,
+        );
+        return if failed { 1 } else { 0 };
+    }
+    if differing > 0 {
+        out.info(
+            &format!("{differing} model(s) differ from {}: review the diff, then run `cio-sql review --accept`.", dir.display()),
+            false,
+        );
+    } else if !failed {
+        out.info(
+            &format!(
+                "All {} model(s) match {}.",
+                review.entries.len(),
+                dir.display()
+            ),
+            false,
+        );
+    }
+    if failed || differing > 0 { 1 } else { 0 }
+}

@@ -197,11 +197,19 @@ impl Diagnostic {
             };
             match (&self.source_line, &self.span, self.line) {
                 (Some(text), Some(span), Some(line)) => {
-                    let span = if span.is_empty() && !text.is_empty() {
-                        let s = span.start.min(text.len().saturating_sub(1));
-                        s..(s + 1).min(text.len())
+                    // An empty span is widened to the character it sits on.
+                    let start = floor_char_boundary(text, span.start);
+                    let end = floor_char_boundary(text, span.end).max(start);
+                    let span = if start == end && !text.is_empty() {
+                        let s = if start >= text.len() {
+                            text.char_indices().last().map_or(0, |(i, _)| i)
+                        } else {
+                            start
+                        };
+                        let width = text[s..].chars().next().map_or(0, char::len_utf8);
+                        s..s + width
                     } else {
-                        span.clone()
+                        start..end
                     };
                     group = group.element(
                         Snippet::source(text.as_str())
@@ -286,6 +294,14 @@ mod tests {
         assert!(text.contains("error[CIO100]: boom"), "{text}");
         assert!(text.contains("m.sql:2:6"), "{text}");
         assert!(text.contains("help: fix it"), "{text}");
+    }
+
+    #[test]
+    fn empty_spans_on_multibyte_text_render() {
+        for at in 0..8 {
+            let d = Diagnostic::error("CIO100", "x").at_span("f", "{{ é }}é", at..at);
+            assert!(d.render(false).contains("error[CIO100]"));
+        }
     }
 
     #[test]

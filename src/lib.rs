@@ -18,5 +18,6 @@ pub mod output;
 pub mod project;
 pub mod render;
 pub mod report;
+pub mod review;
 pub mod select;
 pub mod suggest;

@@ -31,6 +31,21 @@ enum Command {
         #[arg(long)]
         warn_error: bool,
     },
+    /// Compare the compiled SQL with the reviewed copies kept in the project (exit 1 on any difference).
+    Review {
+        #[command(flatten)]
+        project: ProjectArgs,
+        #[command(flatten)]
+        selection: SelectionArgs,
+        #[command(flatten)]
+        output: OutputArgs,
+        /// The folder of reviewed SQL, relative to the project.
+        #[arg(long, default_value = "reviewed")]
+        dir: PathBuf,
+        /// Write the compiled SQL as the new reviewed version.
+        #[arg(long)]
+        accept: bool,
+    },
     /// List the selected models: name, materialization, relation, tags.
     Ls {
         #[command(flatten)]
@@ -139,6 +154,18 @@ fn main() {
         } => cio_sql::cli::compile_command(
             &compile_options(project, selection, true, *warn_error),
             *show,
+            &output.output(),
+        ),
+        Command::Review {
+            project,
+            selection,
+            output,
+            dir,
+            accept,
+        } => cio_sql::cli::review_command(
+            &compile_options(project, selection, false, false),
+            dir,
+            *accept,
             &output.output(),
         ),
         Command::Ls {
