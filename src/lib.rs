@@ -19,5 +19,6 @@ pub mod project;
 pub mod render;
 pub mod report;
 pub mod review;
+pub mod seed;
 pub mod select;
 pub mod suggest;
