@@ -3,3 +3,4 @@
 //!
 //! The pipeline runs one way: [`project`] loading → [`catalog`] →
 //! [`render`] → [`analysis`] → [`output`] → execution. See ARCHITECTURE.md.
+pub mod warehouse;
