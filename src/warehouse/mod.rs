@@ -30,6 +30,7 @@ mod config;
 mod convert;
 mod emulator;
 mod error;
+mod ipc;
 mod keypair;
 mod mock;
 mod snowflake;

@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde_json::{Map, Value, json};
 use snowflake_api::connection::ConnectionError;
 use snowflake_api::{
-    AuthArgs, AuthType, CertificateArgs, PasswordArgs, QueryResult, SnowflakeApi,
+    AuthArgs, AuthType, CertificateArgs, PasswordArgs, RawQueryResult, SnowflakeApi,
     SnowflakeApiBuilder, SnowflakeApiError,
 };
 
@@ -15,6 +15,7 @@ use super::config::{AuthMethod, SnowflakeConfig};
 use super::convert::{arrow_rows, json_rows};
 use super::emulator::HostOverride;
 use super::error::WarehouseError;
+use super::ipc::decode_stream;
 use super::keypair::load_private_key_pem;
 use super::transport::{Backoff, CAPTURE, Captured, RowTypeField, Transport, TransportError};
 use super::{Executed, Rows, Warehouse, is_simple_identifier, quote_identifier};
@@ -61,6 +62,8 @@ pub struct SnowflakeWarehouse {
     secrets: Vec<String>,
     statement_timeout_secs: u64,
     logins: Arc<AtomicU64>,
+    /// Held around each statement in emulator mode (see `connect`).
+    one_at_a_time: Option<Mutex<()>>,
 }
 
 impl std::fmt::Debug for SnowflakeWarehouse {
@@ -181,6 +184,11 @@ impl SnowflakeWarehouse {
             secrets: config.secret_values(),
             statement_timeout_secs: config.statement_timeout_secs,
             logins,
+            // fakesnow refuses a statement while another one runs on the
+            // same session ("connection is busy"), where Snowflake runs
+            // them concurrently; with a host override, statements of one
+            // client take turns.
+            one_at_a_time: config.host.is_some().then(|| Mutex::new(())),
         };
         wh.set_up_session(config)?;
         Ok(wh)
@@ -232,16 +240,22 @@ impl SnowflakeWarehouse {
         &self,
         sql: &str,
         timeout: Option<Duration>,
-    ) -> Result<(QueryResult, Captured), WarehouseError> {
+    ) -> Result<(RawQueryResult, Captured), WarehouseError> {
         ensure_not_async()?;
         if sql.trim().is_empty() {
             return Err(WarehouseError::Config("empty SQL statement".to_owned()));
         }
+        let _turn = self
+            .one_at_a_time
+            .as_ref()
+            .map(|m| m.lock().unwrap_or_else(|e| e.into_inner()));
         let slot = Arc::new(Mutex::new(Captured::default()));
         let call = async {
             match timeout {
-                Some(limit) => tokio::time::timeout(limit, self.api.exec(sql)).await.ok(),
-                None => Some(self.api.exec(sql).await),
+                Some(limit) => tokio::time::timeout(limit, self.api.exec_raw(sql))
+                    .await
+                    .ok(),
+                None => Some(self.api.exec_raw(sql).await),
             }
         };
         let outcome = self
@@ -430,11 +444,22 @@ fn rowtype_from_schema(schema: &[snowflake_api::FieldSchema]) -> Vec<RowTypeFiel
 }
 
 /// Converts a raw result into [`Rows`].
-fn to_rows(result: QueryResult, captured: &Captured) -> Result<Rows, String> {
+fn to_rows(result: RawQueryResult, captured: &Captured) -> Result<Rows, String> {
     let rowtype = captured.rowtype.as_deref();
     let (columns, rows) = match result {
-        QueryResult::Arrow(batches) => arrow_rows(&batches, rowtype)?,
-        QueryResult::Json(j) => {
+        RawQueryResult::Bytes(mut chunks) => {
+            // snowflake-api puts the inline first part after the downloaded
+            // chunks; restore the server's row order.
+            if captured.inline_rows && chunks.len() > 1 {
+                chunks.rotate_right(1);
+            }
+            let mut batches = Vec::new();
+            for chunk in &chunks {
+                batches.extend(decode_stream(chunk)?);
+            }
+            arrow_rows(&batches, rowtype)?
+        }
+        RawQueryResult::Json(j) => {
             let fallback;
             let rt = match rowtype {
                 Some(rt) if rt.len() == j.schema.len() => rt,
@@ -445,7 +470,7 @@ fn to_rows(result: QueryResult, captured: &Captured) -> Result<Rows, String> {
             };
             json_rows(&j.value, rt)?
         }
-        QueryResult::Empty => (
+        RawQueryResult::Empty => (
             rowtype
                 .map(|r| r.iter().map(|c| c.name.clone()).collect())
                 .unwrap_or_default(),

@@ -56,6 +56,9 @@ pub(crate) struct Captured {
     pub error: Option<ServerError>,
     /// Why the transport layer gave up on a request of this call.
     pub transport: Option<TransportError>,
+    /// Whether the reply carried rows inline (`rowsetBase64`) besides any
+    /// chunks; `snowflake-api` appends that first part after the chunks.
+    pub inline_rows: bool,
 }
 
 /// One column of a reply's `rowtype`.
@@ -481,6 +484,9 @@ pub(crate) fn capture_reply(reply: &Value) -> Captured {
         statement_type_id: field("statementTypeId").and_then(Value::as_i64),
         error,
         transport: None,
+        inline_rows: field("rowsetBase64")
+            .and_then(Value::as_str)
+            .is_some_and(|b| !b.is_empty()),
     }
 }
 
