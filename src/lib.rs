@@ -22,3 +22,4 @@ pub mod review;
 pub mod seed;
 pub mod select;
 pub mod suggest;
+pub mod warehouse;

@@ -1,0 +1,411 @@
+//! Connection settings for Snowflake and the [`Secret`] wrapper that keeps
+//! passwords and passphrases out of logs, errors and serialized output.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use super::error::WarehouseError;
+
+/// What [`Secret`] prints instead of its value, everywhere.
+pub const REDACTED: &str = "***";
+
+/// A secret string (password, key passphrase).
+///
+/// `Debug`, `Display` and `Serialize` all print [`REDACTED`]; the value is
+/// only reachable through [`Secret::expose`]. It deserializes from a plain
+/// string so it can be read from configuration files.
+#[derive(Clone, PartialEq, Eq, Default)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret value.
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    /// The secret value. Call this only where the value is handed to the
+    /// Snowflake client, never to build a message.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// Whether the secret is the empty string.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl From<String> for Secret {
+    fn from(value: String) -> Self {
+        Self(value)
+    }
+}
+
+impl From<&str> for Secret {
+    fn from(value: &str) -> Self {
+        Self(value.to_owned())
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(REDACTED)
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(REDACTED)
+    }
+}
+
+impl Serialize for Secret {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(REDACTED)
+    }
+}
+
+impl<'de> Deserialize<'de> for Secret {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer).map(Secret)
+    }
+}
+
+/// Default number of retries for transient failures (HTTP 5xx/429, dropped
+/// connections).
+pub const DEFAULT_RETRIES: u32 = 3;
+
+/// Default statement timeout in seconds (one hour); `0` means no timeout.
+pub const DEFAULT_STATEMENT_TIMEOUT_SECS: u64 = 3600;
+
+/// How to reach and log in to Snowflake.
+///
+/// Exactly one of `password` and `private_key_path` must be set. `role`,
+/// `warehouse`, `database` and `schema` are applied to the session with `USE`
+/// statements right after login; names are taken as unquoted Snowflake
+/// identifiers (case-insensitive) when they look like one, and quoted
+/// verbatim otherwise.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SnowflakeConfig {
+    /// Account identifier, e.g. `xy12345.us-east-1` or `myorg-myaccount`.
+    pub account: String,
+    /// Login name.
+    pub user: String,
+    /// Password, for password authentication.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<Secret>,
+    /// PEM file with the RSA private key, for key-pair authentication
+    /// (PKCS#8, encrypted or not, or PKCS#1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub private_key_path: Option<PathBuf>,
+    /// Passphrase of an encrypted private key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub private_key_passphrase: Option<Secret>,
+    /// Role to `USE` after login.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+    /// Warehouse to `USE` after login.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warehouse: Option<String>,
+    /// Database to `USE` after login.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub database: Option<String>,
+    /// Schema to `USE` after login.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<String>,
+    /// `QUERY_TAG` session parameter carried by every statement.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub query_tag: Option<String>,
+    /// Base URL that replaces `https://{account}.snowflakecomputing.com`,
+    /// e.g. `http://127.0.0.1:8080` for a local emulator. Plain HTTP is
+    /// allowed. When set, replies are also completed with the fields that
+    /// emulators omit (see the `emulator` submodule).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+    /// Statement timeout in seconds, set as the session's
+    /// `STATEMENT_TIMEOUT_IN_SECONDS` and enforced on the client too
+    /// (with a short grace period). `0` disables it.
+    #[serde(default = "default_statement_timeout")]
+    pub statement_timeout_secs: u64,
+    /// How many times a transient failure is retried (exponential backoff)
+    /// before it is reported.
+    #[serde(default = "default_retries")]
+    pub retries: u32,
+}
+
+fn default_statement_timeout() -> u64 {
+    DEFAULT_STATEMENT_TIMEOUT_SECS
+}
+
+fn default_retries() -> u32 {
+    DEFAULT_RETRIES
+}
+
+/// How the session authenticates, as decided by [`SnowflakeConfig::auth_method`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AuthMethod {
+    /// Password authentication.
+    Password,
+    /// Key-pair (JWT) authentication.
+    KeyPair,
+}
+
+impl SnowflakeConfig {
+    /// A configuration with the given account and user and everything else
+    /// unset or at its default; add a password or private key before use.
+    pub fn new(account: impl Into<String>, user: impl Into<String>) -> Self {
+        Self {
+            account: account.into(),
+            user: user.into(),
+            password: None,
+            private_key_path: None,
+            private_key_passphrase: None,
+            role: None,
+            warehouse: None,
+            database: None,
+            schema: None,
+            query_tag: None,
+            host: None,
+            statement_timeout_secs: DEFAULT_STATEMENT_TIMEOUT_SECS,
+            retries: DEFAULT_RETRIES,
+        }
+    }
+
+    /// Reads the configuration from `SNOWFLAKE_*` environment variables:
+    /// `ACCOUNT`, `USER`, `PASSWORD`, `PRIVATE_KEY_PATH`,
+    /// `PRIVATE_KEY_PASSPHRASE`, `ROLE`, `WAREHOUSE`, `DATABASE`, `SCHEMA`,
+    /// `QUERY_TAG`, `HOST`, `STATEMENT_TIMEOUT_SECS`, `RETRIES`.
+    pub fn from_env() -> Result<Self, WarehouseError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Like [`SnowflakeConfig::from_env`], reading variables through `lookup`
+    /// (handy for tests and for other sources of settings).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, WarehouseError> {
+        let get = |name: &str| lookup(&format!("SNOWFLAKE_{name}")).filter(|v| !v.is_empty());
+        let required = |name: &str| {
+            get(name).ok_or_else(|| {
+                WarehouseError::Config(format!("environment variable SNOWFLAKE_{name} is not set"))
+            })
+        };
+        let number = |name: &str, default: u64| -> Result<u64, WarehouseError> {
+            match get(name) {
+                None => Ok(default),
+                Some(v) => v.trim().parse().map_err(|_| {
+                    WarehouseError::Config(format!(
+                        "SNOWFLAKE_{name} must be a non-negative integer, got {v:?}"
+                    ))
+                }),
+            }
+        };
+        let retries = number("RETRIES", u64::from(DEFAULT_RETRIES))?;
+        let config = Self {
+            account: required("ACCOUNT")?,
+            user: required("USER")?,
+            password: get("PASSWORD").map(Secret),
+            private_key_path: get("PRIVATE_KEY_PATH").map(PathBuf::from),
+            private_key_passphrase: get("PRIVATE_KEY_PASSPHRASE").map(Secret),
+            role: get("ROLE"),
+            warehouse: get("WAREHOUSE"),
+            database: get("DATABASE"),
+            schema: get("SCHEMA"),
+            query_tag: get("QUERY_TAG"),
+            host: get("HOST"),
+            statement_timeout_secs: number(
+                "STATEMENT_TIMEOUT_SECS",
+                DEFAULT_STATEMENT_TIMEOUT_SECS,
+            )?,
+            retries: u32::try_from(retries).map_err(|_| {
+                WarehouseError::Config(format!("SNOWFLAKE_RETRIES is too large: {retries}"))
+            })?,
+        };
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Checks that the configuration is usable and says which
+    /// authentication it selects.
+    pub fn validate(&self) -> Result<AuthMethod, WarehouseError> {
+        let bad = |msg: &str| Err(WarehouseError::Config(msg.to_owned()));
+        if self.account.trim().is_empty() {
+            return bad("account is empty");
+        }
+        if !self
+            .account
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        {
+            return bad("account may contain only letters, digits, '-', '_' and '.'");
+        }
+        if self.user.trim().is_empty() {
+            return bad("user is empty");
+        }
+        if let Some(host) = &self.host {
+            let parsed = url::Url::parse(host).map_err(|e| {
+                WarehouseError::Config(format!("host {host:?} is not a URL: {e}"))
+            })?;
+            if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
+                return bad("host must be an http:// or https:// base URL");
+            }
+        }
+        if let Some(tag) = &self.query_tag
+            && tag.chars().count() > 2000
+        {
+            return bad("query_tag is longer than Snowflake's 2000 characters");
+        }
+        match (&self.password, &self.private_key_path) {
+            (Some(_), Some(_)) => bad("set either password or private_key_path, not both"),
+            (None, None) => bad("set password or private_key_path"),
+            (Some(_), None) => {
+                if self.private_key_passphrase.is_some() {
+                    return bad("private_key_passphrase is set without private_key_path");
+                }
+                Ok(AuthMethod::Password)
+            }
+            (None, Some(_)) => Ok(AuthMethod::KeyPair),
+        }
+    }
+
+    /// The host the client talks to, for messages: the override if set,
+    /// else `{account}.snowflakecomputing.com`.
+    pub fn display_host(&self) -> String {
+        match &self.host {
+            Some(h) => h.trim_end_matches('/').to_owned(),
+            None => format!("{}.snowflakecomputing.com", self.account.to_lowercase()),
+        }
+    }
+
+    /// The secret values of this configuration (non-empty ones), used to
+    /// scrub messages as a last line of defence.
+    pub(crate) fn secret_values(&self) -> Vec<String> {
+        [&self.password, &self.private_key_passphrase]
+            .into_iter()
+            .flatten()
+            .filter(|s| !s.is_empty())
+            .map(|s| s.expose().to_owned())
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    const PW: &str = "hunter2-Sup3rSecret!";
+
+    fn config() -> SnowflakeConfig {
+        let mut c = SnowflakeConfig::new("xy12345.us-east-1", "loader");
+        c.password = Some(Secret::new(PW));
+        c.private_key_passphrase = None;
+        c
+    }
+
+    #[test]
+    fn secret_never_prints() {
+        let s = Secret::new(PW);
+        assert_eq!(format!("{s}"), REDACTED);
+        assert_eq!(format!("{s:?}"), REDACTED);
+        assert_eq!(serde_json::to_string(&s).unwrap(), "\"***\"");
+        assert_eq!(s.expose(), PW);
+    }
+
+    #[test]
+    fn config_debug_and_serialization_hide_secrets() {
+        let mut c = config();
+        c.password = None;
+        c.private_key_path = Some("/keys/k.p8".into());
+        c.private_key_passphrase = Some(Secret::new("pass-PHRASE-42"));
+        let debug = format!("{c:?} {c:#?}");
+        let json = serde_json::to_string(&c).unwrap();
+        let yaml = serde_yaml::to_string(&c).unwrap();
+        for out in [&debug, &json, &yaml] {
+            assert!(!out.contains("pass-PHRASE-42"), "{out}");
+            assert!(out.contains(REDACTED), "{out}");
+        }
+        let c = config();
+        let all = format!("{c:?} {}", serde_json::to_string(&c).unwrap());
+        assert!(!all.contains(PW));
+    }
+
+    #[test]
+    fn deserializes_secret_from_plain_string() {
+        let c: SnowflakeConfig = serde_yaml::from_str(
+            "account: acct\nuser: u\npassword: s3cret\nquery_tag: cio-sql\n",
+        )
+        .unwrap();
+        assert_eq!(c.password.as_ref().unwrap().expose(), "s3cret");
+        assert_eq!(c.retries, DEFAULT_RETRIES);
+        assert_eq!(c.statement_timeout_secs, DEFAULT_STATEMENT_TIMEOUT_SECS);
+        assert_eq!(c.validate().unwrap(), AuthMethod::Password);
+    }
+
+    #[test]
+    fn validation_rejects_bad_combinations() {
+        let mut c = config();
+        c.private_key_path = Some("k.p8".into());
+        assert!(c.validate().is_err());
+        c.password = None;
+        assert_eq!(c.validate().unwrap(), AuthMethod::KeyPair);
+        c.private_key_path = None;
+        assert!(c.validate().is_err());
+
+        let mut c = config();
+        c.account = "evil.com/x?".into();
+        assert!(c.validate().is_err());
+        let mut c = config();
+        c.host = Some("ftp://127.0.0.1".into());
+        assert!(c.validate().is_err());
+        c.host = Some("http://127.0.0.1:9999".into());
+        assert!(c.validate().is_ok());
+        let mut c = config();
+        c.private_key_passphrase = Some(Secret::new("x"));
+        let err = c.validate().unwrap_err().to_string();
+        assert!(err.contains("private_key_passphrase"), "{err}");
+    }
+
+    #[test]
+    fn reads_environment_through_lookup() {
+        let vars: HashMap<&str, &str> = [
+            ("SNOWFLAKE_ACCOUNT", "acct"),
+            ("SNOWFLAKE_USER", "u"),
+            ("SNOWFLAKE_PASSWORD", PW),
+            ("SNOWFLAKE_ROLE", "loader"),
+            ("SNOWFLAKE_RETRIES", "5"),
+            ("SNOWFLAKE_STATEMENT_TIMEOUT_SECS", "0"),
+        ]
+        .into_iter()
+        .collect();
+        let c = SnowflakeConfig::from_lookup(|k| vars.get(k).map(|v| v.to_string())).unwrap();
+        assert_eq!(c.account, "acct");
+        assert_eq!(c.role.as_deref(), Some("loader"));
+        assert_eq!(c.retries, 5);
+        assert_eq!(c.statement_timeout_secs, 0);
+        assert_eq!(c.password.unwrap().expose(), PW);
+
+        let err = SnowflakeConfig::from_lookup(|k| {
+            (k == "SNOWFLAKE_ACCOUNT").then(|| "acct".to_string())
+        })
+        .unwrap_err();
+        assert!(err.to_string().contains("SNOWFLAKE_USER"), "{err}");
+
+        let err = SnowflakeConfig::from_lookup(|k| match k {
+            "SNOWFLAKE_ACCOUNT" | "SNOWFLAKE_USER" | "SNOWFLAKE_PASSWORD" => Some("x".into()),
+            "SNOWFLAKE_RETRIES" => Some("many".into()),
+            _ => None,
+        })
+        .unwrap_err();
+        assert!(err.to_string().contains("SNOWFLAKE_RETRIES"), "{err}");
+    }
+
+    #[test]
+    fn display_host_prefers_override() {
+        let mut c = config();
+        assert_eq!(c.display_host(), "xy12345.us-east-1.snowflakecomputing.com");
+        c.host = Some("http://127.0.0.1:1234/".into());
+        assert_eq!(c.display_host(), "http://127.0.0.1:1234");
+    }
+}
