@@ -244,9 +244,8 @@ impl SnowflakeConfig {
             return bad("user is empty");
         }
         if let Some(host) = &self.host {
-            let parsed = url::Url::parse(host).map_err(|e| {
-                WarehouseError::Config(format!("host {host:?} is not a URL: {e}"))
-            })?;
+            let parsed = url::Url::parse(host)
+                .map_err(|e| WarehouseError::Config(format!("host {host:?} is not a URL: {e}")))?;
             if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
                 return bad("host must be an http:// or https:// base URL");
             }
@@ -333,10 +332,9 @@ mod tests {
 
     #[test]
     fn deserializes_secret_from_plain_string() {
-        let c: SnowflakeConfig = serde_yaml::from_str(
-            "account: acct\nuser: u\npassword: s3cret\nquery_tag: cio-sql\n",
-        )
-        .unwrap();
+        let c: SnowflakeConfig =
+            serde_yaml::from_str("account: acct\nuser: u\npassword: s3cret\nquery_tag: cio-sql\n")
+                .unwrap();
         assert_eq!(c.password.as_ref().unwrap().expose(), "s3cret");
         assert_eq!(c.retries, DEFAULT_RETRIES);
         assert_eq!(c.statement_timeout_secs, DEFAULT_STATEMENT_TIMEOUT_SECS);

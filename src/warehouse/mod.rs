@@ -37,8 +37,7 @@ mod snowflake;
 mod transport;
 
 pub use config::{
-    AuthMethod, DEFAULT_RETRIES, DEFAULT_STATEMENT_TIMEOUT_SECS, REDACTED, Secret,
-    SnowflakeConfig,
+    AuthMethod, DEFAULT_RETRIES, DEFAULT_STATEMENT_TIMEOUT_SECS, REDACTED, Secret, SnowflakeConfig,
 };
 pub use error::WarehouseError;
 pub use mock::{MockReply, MockWarehouse};
@@ -239,10 +238,11 @@ fn parse_columns(rows: &Rows) -> Result<FoundColumns, WarehouseError> {
         return Ok(FoundColumns::new());
     }
     let required = |name: &str| {
-        rows.column_index(name).ok_or_else(|| WarehouseError::Protocol {
-            host: "INFORMATION_SCHEMA".to_owned(),
-            reason: format!("COLUMNS has no {name} column"),
-        })
+        rows.column_index(name)
+            .ok_or_else(|| WarehouseError::Protocol {
+                host: "INFORMATION_SCHEMA".to_owned(),
+                reason: format!("COLUMNS has no {name} column"),
+            })
     };
     let schema_i = required("TABLE_SCHEMA")?;
     let table_i = required("TABLE_NAME")?;
@@ -342,12 +342,11 @@ fn data_type_name(
         "INT" | "INTEGER" | "BIGINT" | "SMALLINT" | "TINYINT" | "BYTEINT" => {
             "NUMBER(38,0)".to_owned()
         }
-        "TEXT" | "VARCHAR" | "STRING" | "CHAR" | "CHARACTER" | "NCHAR" | "NVARCHAR" => {
-            match length {
-                Some(l) => format!("VARCHAR({l})"),
-                None => "VARCHAR".to_owned(),
-            }
-        }
+        "TEXT" | "VARCHAR" | "STRING" | "CHAR" | "CHARACTER" | "NCHAR" | "NVARCHAR" => match length
+        {
+            Some(l) => format!("VARCHAR({l})"),
+            None => "VARCHAR".to_owned(),
+        },
         "BINARY" | "VARBINARY" => match length {
             Some(l) => format!("BINARY({l})"),
             None => "BINARY".to_owned(),
@@ -407,14 +406,35 @@ mod tests {
 
     #[test]
     fn data_types_are_spelled_like_describe() {
-        assert_eq!(data_type_name("NUMBER", None, Some(38), Some(0), None), "NUMBER(38,0)");
-        assert_eq!(data_type_name("NUMBER", None, Some(10), Some(2), None), "NUMBER(10,2)");
-        assert_eq!(data_type_name("INTEGER", None, Some(32), Some(0), None), "NUMBER(38,0)");
-        assert_eq!(data_type_name("TEXT", Some(16_777_216), None, None, None), "VARCHAR(16777216)");
+        assert_eq!(
+            data_type_name("NUMBER", None, Some(38), Some(0), None),
+            "NUMBER(38,0)"
+        );
+        assert_eq!(
+            data_type_name("NUMBER", None, Some(10), Some(2), None),
+            "NUMBER(10,2)"
+        );
+        assert_eq!(
+            data_type_name("INTEGER", None, Some(32), Some(0), None),
+            "NUMBER(38,0)"
+        );
+        assert_eq!(
+            data_type_name("TEXT", Some(16_777_216), None, None, None),
+            "VARCHAR(16777216)"
+        );
         assert_eq!(data_type_name("TEXT", None, None, None, None), "VARCHAR");
-        assert_eq!(data_type_name("TIMESTAMP_NTZ", None, None, None, Some(9)), "TIMESTAMP_NTZ(9)");
-        assert_eq!(data_type_name("TIMESTAMP_TZ", None, None, None, None), "TIMESTAMP_TZ");
-        assert_eq!(data_type_name("BINARY", Some(8_388_608), None, None, None), "BINARY(8388608)");
+        assert_eq!(
+            data_type_name("TIMESTAMP_NTZ", None, None, None, Some(9)),
+            "TIMESTAMP_NTZ(9)"
+        );
+        assert_eq!(
+            data_type_name("TIMESTAMP_TZ", None, None, None, None),
+            "TIMESTAMP_TZ"
+        );
+        assert_eq!(
+            data_type_name("BINARY", Some(8_388_608), None, None, None),
+            "BINARY(8388608)"
+        );
         assert_eq!(data_type_name("FLOAT", None, None, None, None), "FLOAT");
         assert_eq!(data_type_name("variant", None, None, None, None), "VARIANT");
         assert_eq!(data_type_name("BOOLEAN", None, None, None, None), "BOOLEAN");
@@ -495,15 +515,19 @@ mod tests {
     #[test]
     fn missing_information_schema_columns_are_a_protocol_error() {
         let mock = MockWarehouse::new();
-        mock.on("information_schema", MockReply::rows(["X"], vec![vec![json!(1)]]));
-        let err =
-            introspect_columns(&mock, &[RelationName::new("d", "s", "t")]).unwrap_err();
+        mock.on(
+            "information_schema",
+            MockReply::rows(["X"], vec![vec![json!(1)]]),
+        );
+        let err = introspect_columns(&mock, &[RelationName::new("d", "s", "t")]).unwrap_err();
         assert!(matches!(err, WarehouseError::Protocol { .. }), "{err}");
         // Errors of the warehouse pass through.
         let mock = MockWarehouse::new();
-        mock.on("information_schema", MockReply::sql_error("002003", "no db"));
-        let err =
-            introspect_columns(&mock, &[RelationName::new("d", "s", "t")]).unwrap_err();
+        mock.on(
+            "information_schema",
+            MockReply::sql_error("002003", "no db"),
+        );
+        let err = introspect_columns(&mock, &[RelationName::new("d", "s", "t")]).unwrap_err();
         assert!(matches!(err, WarehouseError::Sql { .. }), "{err}");
     }
 

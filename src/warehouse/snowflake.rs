@@ -510,10 +510,11 @@ impl Warehouse for SnowflakeWarehouse {
         let kind = captured.statement_type_id;
         let rows = match kind {
             Some(k) if DML_TYPE_IDS.contains(&k) => {
-                let rows = to_rows(result, &captured).map_err(|reason| WarehouseError::Protocol {
-                    host: self.host.clone(),
-                    reason,
-                })?;
+                let rows =
+                    to_rows(result, &captured).map_err(|reason| WarehouseError::Protocol {
+                        host: self.host.clone(),
+                        reason,
+                    })?;
                 dml_row_count(&rows)
             }
             Some(SELECT_TYPE_ID) => captured.total.and_then(|t| u64::try_from(t).ok()),
@@ -579,7 +580,10 @@ mod tests {
     fn statement_type_ranges() {
         assert!(DML_TYPE_IDS.contains(&0x3100));
         assert!(DML_TYPE_IDS.contains(&0x3400));
-        assert!(!DML_TYPE_IDS.contains(&0x3600), "COPY reports its own columns");
+        assert!(
+            !DML_TYPE_IDS.contains(&0x3600),
+            "COPY reports its own columns"
+        );
         assert!(!DML_TYPE_IDS.contains(&SELECT_TYPE_ID));
     }
 }
