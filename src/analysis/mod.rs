@@ -1,7 +1,9 @@
 //! Analysis: the compiled SQL parsed with sqlparser's Snowflake dialect.
-//! Output columns with lineage ([`columns`]).
+//! Output columns with lineage ([`columns`]), Customer.io reverse-ETL
+//! contract checks ([`contract`]), and parse validation ([`validate`]).
 
 pub mod columns;
+pub mod contract;
 mod lineage;
 pub mod validate;
 
@@ -9,3 +11,4 @@ pub use columns::{
     AnalysisError, ColumnInfo, Naming, NoRelations, OutputColumn, RelationColumns, SourceColumn,
     Transform, output_columns,
 };
+pub use contract::{Finding, Severity, SyncType, UnknownSyncType, check_contract};
