@@ -883,11 +883,94 @@ fn garbled_sql_never_panics() {
     // Deeply nested input hits the parser's recursion limit, not ours.
     let deep = format!("SELECT {}1{}", "(".repeat(500), ")".repeat(500));
     assert!(output_columns(&deep, &resolver).is_err());
-    let nested_queries = format!(
-        "SELECT * FROM {}SELECT 1 AS x{}",
-        "(SELECT * FROM ".repeat(40),
-        ")".repeat(40)
-    );
-    let _ = output_columns(&nested_queries, &resolver);
     assert!(checked > 1500);
+}
+
+/// Inputs that sqlparser turns into very deep trees (long operator chains and
+/// set operations are left-deep without limit) must not overflow a 2 MiB
+/// stack, the default for spawned threads and rayon workers.
+#[test]
+fn deep_inputs_do_not_overflow_the_stack() {
+    let handle = std::thread::Builder::new()
+        .stack_size(2 << 20)
+        .spawn(|| {
+            let resolver = catalog();
+            let plus = format!(
+                "SELECT {} AS \"total\" FROM analytics.nexus.events",
+                vec!["amount"; 5000].join(" + ")
+            );
+            let cols = output_columns(&plus, &resolver).unwrap();
+            assert_eq!(cols[0].transform, Transform::Computed);
+            assert_eq!(cols[0].lineage, [src("analytics.nexus.events", "AMOUNT")]);
+            assert_eq!(cols[0].data_type.as_deref(), Some("NUMBER"));
+
+            let unaliased = format!(
+                "SELECT {} FROM analytics.nexus.events",
+                vec!["event_name"; 5000].join(" || ")
+            );
+            let cols = output_columns(&unaliased, &resolver).unwrap();
+            assert_eq!(cols[0].naming, Naming::Generated);
+            assert_eq!(cols[0].span, Some((1, 8)));
+            assert_eq!(cols[0].data_type.as_deref(), Some("VARCHAR"));
+
+            // Postfix casts nest without limit too: past the depth limit the
+            // column is Unknown rather than a crash.
+            let casts = format!(
+                "SELECT event_name{} AS \"e\" FROM analytics.nexus.events",
+                "::varchar".repeat(3000)
+            );
+            let cols = output_columns(&casts, &resolver).unwrap();
+            match &cols[0].transform {
+                Transform::Unknown { reason } => assert!(reason.contains("nested"), "{reason}"),
+                other => panic!("expected Unknown, got {other:?}"),
+            }
+
+            let union = vec!["SELECT entity_id AS \"userId\" FROM analytics.nexus.events"; 3000]
+                .join(" UNION ALL ");
+            let cols = output_columns(&union, &resolver).unwrap();
+            assert_eq!(cols.len(), 1);
+            assert_eq!(
+                cols[0].lineage,
+                [src("analytics.nexus.events", "ENTITY_ID")]
+            );
+
+            // Nesting that sqlparser's own recursion limit allows is analysed
+            // in full; beyond it the parser refuses.
+            let calls = |depth: usize| {
+                format!(
+                    "SELECT {}email{} AS \"x\" FROM analytics.nexus.nexus_entities",
+                    "LOWER(".repeat(depth),
+                    ")".repeat(depth)
+                )
+            };
+            let cols = output_columns(&calls(40), &resolver).unwrap();
+            assert_eq!(
+                cols[0].transform,
+                Transform::Wrapped {
+                    function: "LOWER".to_string()
+                }
+            );
+            assert!(matches!(
+                output_columns(&calls(200), &resolver),
+                Err(AnalysisError::Parse { .. })
+            ));
+            let queries = |depth: usize| {
+                let mut q = "SELECT email FROM analytics.nexus.nexus_entities".to_string();
+                for _ in 0..depth {
+                    q = format!("SELECT * FROM ({q})");
+                }
+                q
+            };
+            let cols = output_columns(&queries(16), &resolver).unwrap();
+            assert_eq!(
+                cols[0].lineage,
+                [src("analytics.nexus.nexus_entities", "EMAIL")]
+            );
+            assert!(matches!(
+                output_columns(&queries(100), &resolver),
+                Err(AnalysisError::Parse { .. })
+            ));
+        })
+        .unwrap();
+    handle.join().expect("analysis overflowed or panicked");
 }

@@ -31,19 +31,20 @@
 //! [`AnalysisError::UnresolvedStar`], because the columns the query returns
 //! (and so every contract check on them) would otherwise be a guess.
 
+use std::cell::Cell;
 use std::rc::Rc;
 
 use serde::Serialize;
 use sqlparser::ast::{
     Expr, Ident, JoinConstraint, JoinOperator, ObjectName, ObjectNamePart, Query, Select,
-    SelectItem, SelectItemQualifiedWildcardKind, SetExpr, SetOperator, Spanned, Statement,
-    TableAlias, TableFactor, TableWithJoins, WildcardAdditionalOptions,
+    SelectItem, SelectItemQualifiedWildcardKind, SetExpr, SetOperator, Statement, TableAlias,
+    TableFactor, TableWithJoins, WildcardAdditionalOptions,
 };
 use sqlparser::dialect::SnowflakeDialect;
 use sqlparser::parser::{Parser, ParserError};
 use sqlparser::tokenizer::Location;
 
-use super::lineage::{Cx, combine_union, finish, rename_transform, type_name};
+use super::lineage::{Cx, combine_union, finish, rename_transform, start_location, type_name};
 
 /// A column of a relation known to the caller (a table or view in the
 /// warehouse, or a model whose columns were worked out earlier).
@@ -307,7 +308,10 @@ pub fn output_columns(
             });
         }
     };
-    let analyzer = Analyzer { resolver };
+    let analyzer = Analyzer {
+        resolver,
+        depth: Cell::new(0),
+    };
     let derived = analyzer.query(query, &CteEnv::default(), None)?;
     if let Some(first) = derived.unexpanded.first() {
         return Err(AnalysisError::UnresolvedStar {
@@ -643,12 +647,38 @@ fn pick_one(name: &str, results: Vec<Lookup>) -> Lookup {
 /// Walks queries; expression analysis lives in [`super::lineage`].
 pub(crate) struct Analyzer<'r> {
     pub resolver: &'r dyn RelationColumns,
+    /// Current nesting of queries and expressions being analysed, bounded by
+    /// [`MAX_DEPTH`] so that no input can overflow the stack.
+    pub depth: Cell<usize>,
 }
+
+/// Deepest nesting of expressions and subqueries analysed; deeper parts are
+/// [`Transform::Unknown`]. Far beyond hand-written SQL, and small enough for
+/// a 2 MiB thread stack in debug builds.
+pub(crate) const MAX_DEPTH: usize = 160;
 
 impl Analyzer<'_> {
     /// Columns of a query, with `env` the CTEs visible from outside it and
     /// `outer` the scope of an enclosing `SELECT` (for correlated subqueries).
     pub fn query(
+        &self,
+        q: &Query,
+        env: &CteEnv,
+        outer: Option<&Scope<'_>>,
+    ) -> Result<Derived, AnalysisError> {
+        let depth = self.depth.get();
+        if depth >= MAX_DEPTH {
+            return Err(AnalysisError::Unsupported {
+                construct: format!("queries nested more than {MAX_DEPTH} levels deep"),
+            });
+        }
+        self.depth.set(depth + 1);
+        let result = self.query_at_depth(q, env, outer);
+        self.depth.set(depth);
+        result
+    }
+
+    fn query_at_depth(
         &self,
         q: &Query,
         env: &CteEnv,
@@ -714,12 +744,24 @@ impl Analyzer<'_> {
         match body {
             SetExpr::Select(select) => self.select(select, env, outer),
             SetExpr::Query(q) => self.query(q, env, outer),
-            SetExpr::SetOperation {
-                left, op, right, ..
-            } => {
-                let l = self.set_expr(left, env, outer)?;
-                let r = self.set_expr(right, env, outer)?;
-                combine_set(l, r, *op)
+            SetExpr::SetOperation { .. } => {
+                // `A UNION B UNION C ...` is a left-deep tree of any length:
+                // walk its left spine iteratively.
+                let mut rights: Vec<(SetOperator, &SetExpr)> = Vec::new();
+                let mut leftmost = body;
+                while let SetExpr::SetOperation {
+                    left, op, right, ..
+                } = leftmost
+                {
+                    rights.push((*op, right));
+                    leftmost = left;
+                }
+                let mut acc = self.set_expr(leftmost, env, outer)?;
+                for (op, right) in rights.into_iter().rev() {
+                    let r = self.set_expr(right, env, outer)?;
+                    acc = combine_set(acc, r, op)?;
+                }
+                Ok(acc)
             }
             SetExpr::Values(values) => self.values(values, env, outer),
             SetExpr::Table(_) => Err(AnalysisError::Unsupported {
@@ -759,7 +801,7 @@ impl Analyzer<'_> {
                         data_type,
                         lineage,
                         transform,
-                        span: location(e.span().start),
+                        span: start_location(e),
                     }
                 })
                 .collect();
@@ -815,7 +857,7 @@ impl Analyzer<'_> {
                         data_type,
                         lineage,
                         transform,
-                        span: location(expr.span().start),
+                        span: start_location(expr),
                     });
                 }
                 SelectItem::ExprWithAlias { expr, alias } => {
@@ -831,7 +873,7 @@ impl Analyzer<'_> {
                         data_type,
                         lineage,
                         transform,
-                        span: location(alias.span.start).or(location(expr.span().start)),
+                        span: location(alias.span.start).or(start_location(expr)),
                     });
                 }
                 SelectItem::ExprWithAliases { aliases, .. } => {
@@ -851,7 +893,11 @@ impl Analyzer<'_> {
                     }
                 }
                 SelectItem::QualifiedWildcard(kind, opts) => {
-                    let star_span = location(item.span().start);
+                    let star_span = match kind {
+                        SelectItemQualifiedWildcardKind::ObjectName(name) => name_parts(name)
+                            .and_then(|p| p.first().and_then(|i| location(i.span.start))),
+                        SelectItemQualifiedWildcardKind::Expr(e) => start_location(e),
+                    };
                     match kind {
                         SelectItemQualifiedWildcardKind::ObjectName(name) => {
                             let qualifier = name_parts(name).unwrap_or_default();
@@ -886,7 +932,7 @@ impl Analyzer<'_> {
                             construct: "`*` over a JOIN with USING or NATURAL (write the columns out or use alias.*)".to_string(),
                         });
                     }
-                    let star_span = location(item.span().start);
+                    let star_span = location(opts.wildcard_token.0.span.start);
                     let mut all = Vec::new();
                     for rel in &scope.rels {
                         let (c, u) = expand(rel, star_span);
@@ -971,7 +1017,14 @@ impl Analyzer<'_> {
         env: &CteEnv,
         scope: &mut Scope<'_>,
     ) -> Result<(), AnalysisError> {
-        let span = location(factor.span().start);
+        // Only a table name's position is needed (for `t AS x(a, b)`); the
+        // span of a whole subquery would be costly to compute.
+        let span = match factor {
+            TableFactor::Table { name, .. } => {
+                name_parts(name).and_then(|p| p.first().and_then(|i| location(i.span.start)))
+            }
+            _ => None,
+        };
         let rel = match factor {
             TableFactor::Table {
                 name, alias, args, ..
@@ -1154,7 +1207,7 @@ impl Analyzer<'_> {
             data_type: Some(ty.to_string()),
             lineage: lineage.clone(),
             transform: transform.clone(),
-            span: location(expr.span().start),
+            span: start_location(expr),
         };
         RelKind::Derived(Rc::new(Derived {
             cols: vec![
@@ -1368,7 +1421,7 @@ fn apply_star_options(
                 col.transform = transform;
                 col.lineage = lineage;
                 col.data_type = data_type;
-                col.span = location(item.expr.span().start).or(col.span);
+                col.span = start_location(&item.expr).or(col.span);
             }
         }
     }

@@ -11,8 +11,8 @@ use sqlparser::ast::{
 };
 
 use super::columns::{
-    Analyzer, ColRef, CteEnv, Lookup, Naming, OutputColumn, Scope, SourceColumn, Transform, expand,
-    ident_matches, lookup, stored,
+    Analyzer, ColRef, CteEnv, Lookup, MAX_DEPTH, Naming, OutputColumn, Scope, SourceColumn,
+    Transform, expand, ident_matches, location, lookup, stored,
 };
 
 /// The context an expression is analysed in.
@@ -552,6 +552,22 @@ fn function_name(name: &ObjectName) -> String {
 impl Analyzer<'_> {
     /// Analyses one expression.
     pub(crate) fn expr(&self, e: &Expr, cx: &Cx<'_>) -> Facts {
+        let depth = self.depth.get();
+        if depth >= MAX_DEPTH {
+            return Facts::unknown(format!(
+                "expression nested more than {MAX_DEPTH} levels deep"
+            ));
+        }
+        self.depth.set(depth + 1);
+        let facts = self.expr_at_depth(e, cx);
+        self.depth.set(depth);
+        facts
+    }
+
+    // The walk below is recursive; every function on the recursive path is
+    // kept small (in debug builds a large `match` costs kilobytes of stack
+    // per level), and [`MAX_DEPTH`] bounds the depth.
+    fn expr_at_depth(&self, e: &Expr, cx: &Cx<'_>) -> Facts {
         match e {
             Expr::Identifier(ident) => self.column_ref(std::slice::from_ref(ident), cx),
             Expr::CompoundIdentifier(idents) => self.column_ref(idents, cx),
@@ -560,287 +576,96 @@ impl Analyzer<'_> {
                 ..Facts::constant(literal_type(&v.value))
             },
             Expr::TypedString(ts) => Facts::constant(Some(type_name(&ts.data_type))),
-            Expr::Interval(iv) => {
-                let mut f = self.expr(&iv.value, cx);
-                f.data_type = None;
-                f
-            }
             Expr::Nested(inner) => self.expr(inner, cx),
-            Expr::Cast {
-                kind,
-                expr,
-                data_type,
-                ..
-            } => {
-                let function = match kind {
-                    sqlparser::ast::CastKind::TryCast => "TRY_CAST",
-                    sqlparser::ast::CastKind::SafeCast => "SAFE_CAST",
-                    _ => "CAST",
-                };
-                let inner = self.expr(expr, cx);
-                call(function, vec![inner], true, Some(type_name(data_type)))
-            }
-            Expr::Convert {
-                expr,
-                data_type,
-                styles,
-                ..
-            } => {
-                let mut children = vec![self.expr(expr, cx)];
-                children.extend(styles.iter().map(|s| self.expr(s, cx)));
-                call("CONVERT", children, true, data_type.as_ref().map(type_name))
-            }
             Expr::Function(f) => self.function(f, cx),
-            Expr::JsonAccess { value, path } => {
-                let mut children = vec![self.expr(value, cx)];
-                for elem in &path.path {
-                    match elem {
-                        JsonPathElem::Dot { .. } => {}
-                        JsonPathElem::Bracket { key } | JsonPathElem::ColonBracket { key } => {
-                            children.push(self.expr(key, cx));
-                        }
-                    }
-                }
-                call("GET_PATH", children, true, Some("VARIANT".to_string()))
-            }
-            Expr::CompoundFieldAccess { root, access_chain } => {
-                let mut children = vec![self.expr(root, cx)];
-                for access in access_chain {
-                    match access {
-                        sqlparser::ast::AccessExpr::Dot(e) => {
-                            // `.field` after a subscript names a field, not a column.
-                            if !matches!(e, Expr::Identifier(_)) {
-                                children.push(self.expr(e, cx));
-                            }
-                        }
-                        sqlparser::ast::AccessExpr::Subscript(Subscript::Index { index }) => {
-                            children.push(self.expr(index, cx));
-                        }
-                        sqlparser::ast::AccessExpr::Subscript(Subscript::Slice {
-                            lower_bound,
-                            upper_bound,
-                            stride,
-                        }) => {
-                            for b in [lower_bound, upper_bound, stride].into_iter().flatten() {
-                                children.push(self.expr(b, cx));
-                            }
-                        }
-                    }
-                }
-                call("GET", children, true, Some("VARIANT".to_string()))
-            }
-            Expr::Trim {
-                expr,
-                trim_what,
-                trim_characters,
-                ..
-            } => {
-                let mut children = vec![self.expr(expr, cx)];
-                if let Some(w) = trim_what {
-                    children.push(self.expr(w, cx));
-                }
-                for c in trim_characters.iter().flatten() {
-                    children.push(self.expr(c, cx));
-                }
-                call("TRIM", children, true, Some("VARCHAR".to_string()))
-            }
-            Expr::Substring {
-                expr,
-                substring_from,
-                substring_for,
-                ..
-            } => {
-                let mut children = vec![self.expr(expr, cx)];
-                for b in [substring_from, substring_for].into_iter().flatten() {
-                    children.push(self.expr(b, cx));
-                }
-                call("SUBSTRING", children, true, Some("VARCHAR".to_string()))
-            }
-            Expr::Extract { expr, .. } => call(
-                "EXTRACT",
-                vec![self.expr(expr, cx)],
-                true,
-                Some("NUMBER".to_string()),
-            ),
-            Expr::Ceil { expr, .. } => {
-                let inner = self.expr(expr, cx);
-                let ty = inner
-                    .data_type
-                    .clone()
-                    .filter(|_| is_numeric(&inner.data_type));
-                call("CEIL", vec![inner], true, ty)
-            }
-            Expr::Floor { expr, .. } => {
-                let inner = self.expr(expr, cx);
-                let ty = inner
-                    .data_type
-                    .clone()
-                    .filter(|_| is_numeric(&inner.data_type));
-                call("FLOOR", vec![inner], true, ty)
-            }
-            Expr::Collate { expr, .. } => {
-                let inner = self.expr(expr, cx);
-                let ty = inner.data_type.clone();
-                call("COLLATE", vec![inner], true, ty)
-            }
-            Expr::AtTimeZone {
-                timestamp,
-                time_zone,
-            } => call(
-                "AT TIME ZONE",
-                vec![self.expr(timestamp, cx), self.expr(time_zone, cx)],
-                false,
-                None,
-            ),
-            Expr::Position { expr, r#in } => call(
-                "POSITION",
-                vec![self.expr(expr, cx), self.expr(r#in, cx)],
-                false,
-                Some("NUMBER".to_string()),
-            ),
-            Expr::Overlay {
-                expr,
-                overlay_what,
-                overlay_from,
-                overlay_for,
-            } => {
-                let mut children = vec![
-                    self.expr(expr, cx),
-                    self.expr(overlay_what, cx),
-                    self.expr(overlay_from, cx),
-                ];
-                if let Some(f) = overlay_for {
-                    children.push(self.expr(f, cx));
-                }
-                call("OVERLAY", children, false, Some("VARCHAR".to_string()))
-            }
-            Expr::UnaryOp { op, expr } => {
-                let inner = self.expr(expr, cx);
-                let ty = match op {
-                    UnaryOperator::Not | UnaryOperator::BangNot => Some("BOOLEAN".to_string()),
-                    UnaryOperator::Minus | UnaryOperator::Plus if is_numeric(&inner.data_type) => {
-                        inner.data_type.clone()
-                    }
-                    _ => None,
-                };
-                call("", vec![inner], false, ty)
-            }
-            Expr::BinaryOp { left, op, right } => {
-                let l = self.expr(left, cx);
-                let r = self.expr(right, cx);
-                let ty = binary_type(op, &l, &r);
-                call("", vec![l, r], false, ty)
-            }
-            Expr::IsFalse(e)
-            | Expr::IsNotFalse(e)
-            | Expr::IsTrue(e)
-            | Expr::IsNotTrue(e)
-            | Expr::IsNull(e)
-            | Expr::IsNotNull(e)
-            | Expr::IsUnknown(e)
-            | Expr::IsNotUnknown(e) => boolean(vec![self.expr(e, cx)]),
-            Expr::IsDistinctFrom(a, b) | Expr::IsNotDistinctFrom(a, b) => {
-                boolean(vec![self.expr(a, cx), self.expr(b, cx)])
-            }
-            Expr::InList { expr, list, .. } => {
-                let mut children = vec![self.expr(expr, cx)];
-                children.extend(list.iter().map(|e| self.expr(e, cx)));
-                boolean(children)
-            }
-            Expr::InSubquery { expr, subquery, .. } => {
-                let mut f = boolean(vec![self.expr(expr, cx), self.subquery_rows(subquery, cx)]);
-                f.subquery = true;
-                f
-            }
-            Expr::InUnnest {
-                expr, array_expr, ..
-            } => boolean(vec![self.expr(expr, cx), self.expr(array_expr, cx)]),
-            Expr::Between {
-                expr, low, high, ..
-            } => boolean(vec![
-                self.expr(expr, cx),
-                self.expr(low, cx),
-                self.expr(high, cx),
-            ]),
-            Expr::Like {
-                expr,
-                pattern,
-                escape_char,
-                ..
-            }
-            | Expr::ILike {
-                expr,
-                pattern,
-                escape_char,
-                ..
-            }
-            | Expr::SimilarTo {
-                expr,
-                pattern,
-                escape_char,
-                ..
-            } => {
-                let mut children = vec![self.expr(expr, cx), self.expr(pattern, cx)];
-                if let Some(esc) = escape_char {
-                    children.push(self.expr(esc, cx));
-                }
-                boolean(children)
-            }
-            Expr::RLike { expr, pattern, .. } => {
-                boolean(vec![self.expr(expr, cx), self.expr(pattern, cx)])
-            }
-            Expr::AnyOp { left, right, .. } | Expr::AllOp { left, right, .. } => {
-                boolean(vec![self.expr(left, cx), self.expr(right, cx)])
-            }
-            Expr::Case {
-                operand,
-                conditions,
-                else_result,
-                ..
-            } => {
-                let mut children = Vec::new();
-                let mut results = Vec::new();
-                if let Some(op) = operand {
-                    children.push(self.expr(op, cx));
-                }
-                for when in conditions {
-                    children.push(self.expr(&when.condition, cx));
-                    results.push(self.expr(&when.result, cx));
-                }
-                match else_result {
-                    Some(e) => results.push(self.expr(e, cx)),
-                    None => results.push(Facts {
-                        null: true,
-                        ..Facts::constant(None)
-                    }),
-                }
-                let ty = common_type(&results);
-                children.extend(results);
-                call("CASE", children, false, ty)
-            }
-            Expr::Exists { subquery, .. } => {
-                let mut f = boolean(vec![self.subquery_rows(subquery, cx)]);
-                f.subquery = true;
-                f
-            }
+            Expr::BinaryOp { .. } => self.binary_chain(e, cx),
+            Expr::Case { .. } => self.case(e, cx),
+            Expr::InSubquery { expr, subquery, .. } => self.in_subquery(expr, subquery, cx),
+            Expr::Exists { subquery, .. } => self.exists(subquery, cx),
             Expr::Subquery(q) => self.scalar_subquery(q, cx),
-            Expr::Tuple(items) => {
-                let children = items.iter().map(|e| self.expr(e, cx)).collect();
-                call("", children, false, None)
-            }
-            Expr::Array(arr) => {
-                let children = arr.elem.iter().map(|e| self.expr(e, cx)).collect();
-                call("ARRAY", children, false, Some("ARRAY".to_string()))
-            }
-            Expr::Lambda(_) => Facts::unknown("a lambda outside a function call"),
-            Expr::Wildcard(_) | Expr::QualifiedWildcard(..) => {
-                Facts::unknown("`*` used as an expression")
-            }
-            other => Facts::unknown(format!(
-                "unsupported expression: {}",
-                truncate(&other.to_string(), 60)
-            )),
+            _ => match describe(e) {
+                Ok(simple) => self.simple(simple, cx),
+                Err(reason) => Facts::unknown(reason),
+            },
         }
+    }
+
+    /// An expression described by [`describe`]: its children, then a
+    /// function-like combination.
+    fn simple(&self, s: Simple<'_>, cx: &Cx<'_>) -> Facts {
+        let children: Vec<Facts> = s.children.iter().map(|c| self.expr(c, cx)).collect();
+        let first = children.first().and_then(|c| c.data_type.clone());
+        let ty = match s.ty {
+            TypeRule::Fixed(t) => Some(t.to_string()),
+            TypeRule::Of(dt) => dt.map(type_name),
+            TypeRule::First => first,
+            TypeRule::FirstIfNumeric => first.filter(|t| is_numeric(&Some(t.clone()))),
+            TypeRule::Unknown => None,
+        };
+        call(s.function, children, s.wrap_ok, ty)
+    }
+
+    /// `a op b op c ...`: sqlparser builds such chains as left-deep trees of
+    /// any length, so the left spine is walked iteratively.
+    fn binary_chain(&self, e: &Expr, cx: &Cx<'_>) -> Facts {
+        let mut rights: Vec<(&BinaryOperator, &Expr)> = Vec::new();
+        let mut leftmost = e;
+        while let Expr::BinaryOp { left, op, right } = leftmost {
+            rights.push((op, right));
+            leftmost = left;
+        }
+        let first = self.expr(leftmost, cx);
+        let mut ty = first.data_type.clone();
+        let mut operands = vec![first];
+        for (op, right) in rights.into_iter().rev() {
+            let r = self.expr(right, cx);
+            ty = binary_type(op, &ty, &r.data_type);
+            operands.push(r);
+        }
+        call("", operands, false, ty)
+    }
+
+    fn case(&self, e: &Expr, cx: &Cx<'_>) -> Facts {
+        let Expr::Case {
+            operand,
+            conditions,
+            else_result,
+            ..
+        } = e
+        else {
+            return Facts::unknown("not a CASE expression");
+        };
+        let mut children = Vec::new();
+        let mut results = Vec::new();
+        if let Some(op) = operand {
+            children.push(self.expr(op, cx));
+        }
+        for when in conditions {
+            children.push(self.expr(&when.condition, cx));
+            results.push(self.expr(&when.result, cx));
+        }
+        match else_result {
+            Some(e) => results.push(self.expr(e, cx)),
+            None => results.push(Facts {
+                null: true,
+                ..Facts::constant(None)
+            }),
+        }
+        let ty = common_type(&results);
+        children.extend(results);
+        call("CASE", children, false, ty)
+    }
+
+    fn in_subquery(&self, expr: &Expr, subquery: &Query, cx: &Cx<'_>) -> Facts {
+        let mut f = boolean(vec![self.expr(expr, cx), self.subquery_rows(subquery, cx)]);
+        f.subquery = true;
+        f
+    }
+
+    fn exists(&self, subquery: &Query, cx: &Cx<'_>) -> Facts {
+        let mut f = boolean(vec![self.subquery_rows(subquery, cx)]);
+        f.subquery = true;
+        f
     }
 
     /// A column reference `col`, `t.col` or `db.schema.t.col`.
@@ -1085,6 +910,221 @@ impl Analyzer<'_> {
     }
 }
 
+/// How the data type of a [`Simple`] expression is found.
+enum TypeRule<'a> {
+    Fixed(&'static str),
+    /// A declared type (casts).
+    Of(Option<&'a DataType>),
+    /// The first child's type.
+    First,
+    /// The first child's type, if numeric.
+    FirstIfNumeric,
+    Unknown,
+}
+
+/// An expression that combines its children like a function call.
+struct Simple<'a> {
+    children: Vec<&'a Expr>,
+    /// Name for [`Transform::Wrapped`]; empty for operators.
+    function: &'static str,
+    wrap_ok: bool,
+    ty: TypeRule<'a>,
+}
+
+/// Describes the expressions that are neither leaves nor handled by their
+/// own method; `Err` with a reason for those this module does not analyse.
+fn describe(e: &Expr) -> Result<Simple<'_>, String> {
+    fn simple<'a>(
+        children: Vec<&'a Expr>,
+        function: &'static str,
+        wrap_ok: bool,
+        ty: TypeRule<'a>,
+    ) -> Simple<'a> {
+        Simple {
+            children,
+            function,
+            wrap_ok,
+            ty,
+        }
+    }
+    fn predicate(children: Vec<&Expr>) -> Simple<'_> {
+        simple(children, "", false, TypeRule::Fixed("BOOLEAN"))
+    }
+    Ok(match e {
+        Expr::Cast {
+            kind,
+            expr,
+            data_type,
+            ..
+        } => {
+            let function = match kind {
+                sqlparser::ast::CastKind::TryCast => "TRY_CAST",
+                sqlparser::ast::CastKind::SafeCast => "SAFE_CAST",
+                _ => "CAST",
+            };
+            simple(vec![expr], function, true, TypeRule::Of(Some(data_type)))
+        }
+        Expr::Convert {
+            expr,
+            data_type,
+            styles,
+            ..
+        } => {
+            let mut children = vec![expr.as_ref()];
+            children.extend(styles);
+            simple(children, "CONVERT", true, TypeRule::Of(data_type.as_ref()))
+        }
+        Expr::JsonAccess { value, path } => {
+            let mut children = vec![value.as_ref()];
+            for elem in &path.path {
+                match elem {
+                    JsonPathElem::Dot { .. } => {}
+                    JsonPathElem::Bracket { key } | JsonPathElem::ColonBracket { key } => {
+                        children.push(key);
+                    }
+                }
+            }
+            simple(children, "GET_PATH", true, TypeRule::Fixed("VARIANT"))
+        }
+        Expr::CompoundFieldAccess { root, access_chain } => {
+            let mut children = vec![root.as_ref()];
+            for access in access_chain {
+                match access {
+                    // `.field` after a subscript names a field, not a column.
+                    sqlparser::ast::AccessExpr::Dot(Expr::Identifier(_)) => {}
+                    sqlparser::ast::AccessExpr::Dot(e) => children.push(e),
+                    sqlparser::ast::AccessExpr::Subscript(Subscript::Index { index }) => {
+                        children.push(index);
+                    }
+                    sqlparser::ast::AccessExpr::Subscript(Subscript::Slice {
+                        lower_bound,
+                        upper_bound,
+                        stride,
+                    }) => children.extend([lower_bound, upper_bound, stride].into_iter().flatten()),
+                }
+            }
+            simple(children, "GET", true, TypeRule::Fixed("VARIANT"))
+        }
+        Expr::Trim {
+            expr,
+            trim_what,
+            trim_characters,
+            ..
+        } => {
+            let mut children = vec![expr.as_ref()];
+            children.extend(trim_what.as_deref());
+            children.extend(trim_characters.iter().flatten());
+            simple(children, "TRIM", true, TypeRule::Fixed("VARCHAR"))
+        }
+        Expr::Substring {
+            expr,
+            substring_from,
+            substring_for,
+            ..
+        } => {
+            let mut children = vec![expr.as_ref()];
+            children.extend(substring_from.as_deref());
+            children.extend(substring_for.as_deref());
+            simple(children, "SUBSTRING", true, TypeRule::Fixed("VARCHAR"))
+        }
+        Expr::Extract { expr, .. } => {
+            simple(vec![expr], "EXTRACT", true, TypeRule::Fixed("NUMBER"))
+        }
+        Expr::Ceil { expr, .. } => simple(vec![expr], "CEIL", true, TypeRule::FirstIfNumeric),
+        Expr::Floor { expr, .. } => simple(vec![expr], "FLOOR", true, TypeRule::FirstIfNumeric),
+        Expr::Collate { expr, .. } => simple(vec![expr], "COLLATE", true, TypeRule::First),
+        Expr::AtTimeZone {
+            timestamp,
+            time_zone,
+        } => simple(vec![timestamp, time_zone], "", false, TypeRule::Unknown),
+        Expr::Position { expr, r#in } => {
+            simple(vec![expr, r#in], "", false, TypeRule::Fixed("NUMBER"))
+        }
+        Expr::Overlay {
+            expr,
+            overlay_what,
+            overlay_from,
+            overlay_for,
+        } => {
+            let mut children = vec![expr.as_ref(), overlay_what, overlay_from];
+            children.extend(overlay_for.as_deref());
+            simple(children, "", false, TypeRule::Fixed("VARCHAR"))
+        }
+        Expr::UnaryOp { op, expr } => {
+            let ty = match op {
+                UnaryOperator::Not | UnaryOperator::BangNot => TypeRule::Fixed("BOOLEAN"),
+                UnaryOperator::Minus | UnaryOperator::Plus => TypeRule::FirstIfNumeric,
+                _ => TypeRule::Unknown,
+            };
+            simple(vec![expr], "", false, ty)
+        }
+        Expr::Interval(iv) => simple(vec![&iv.value], "", false, TypeRule::Unknown),
+        Expr::IsFalse(x)
+        | Expr::IsNotFalse(x)
+        | Expr::IsTrue(x)
+        | Expr::IsNotTrue(x)
+        | Expr::IsNull(x)
+        | Expr::IsNotNull(x)
+        | Expr::IsUnknown(x)
+        | Expr::IsNotUnknown(x) => predicate(vec![x]),
+        Expr::IsDistinctFrom(a, b) | Expr::IsNotDistinctFrom(a, b) => predicate(vec![a, b]),
+        Expr::InList { expr, list, .. } => {
+            let mut children = vec![expr.as_ref()];
+            children.extend(list);
+            predicate(children)
+        }
+        Expr::InUnnest {
+            expr, array_expr, ..
+        } => predicate(vec![expr, array_expr]),
+        Expr::Between {
+            expr, low, high, ..
+        } => predicate(vec![expr, low, high]),
+        Expr::Like {
+            expr,
+            pattern,
+            escape_char,
+            ..
+        }
+        | Expr::ILike {
+            expr,
+            pattern,
+            escape_char,
+            ..
+        }
+        | Expr::SimilarTo {
+            expr,
+            pattern,
+            escape_char,
+            ..
+        } => {
+            let mut children = vec![expr.as_ref(), pattern];
+            children.extend(escape_char.as_deref());
+            predicate(children)
+        }
+        Expr::RLike { expr, pattern, .. } => predicate(vec![expr, pattern]),
+        Expr::AnyOp { left, right, .. } | Expr::AllOp { left, right, .. } => {
+            predicate(vec![left, right])
+        }
+        Expr::Tuple(items) => simple(items.iter().collect(), "", false, TypeRule::Unknown),
+        Expr::Array(arr) => simple(
+            arr.elem.iter().collect(),
+            "",
+            false,
+            TypeRule::Fixed("ARRAY"),
+        ),
+        Expr::Lambda(_) => return Err("a lambda outside a function call".to_string()),
+        Expr::Wildcard(_) | Expr::QualifiedWildcard(..) => {
+            return Err("`*` used as an expression".to_string());
+        }
+        other => {
+            return Err(format!(
+                "unsupported expression: {}",
+                truncate(&other.to_string(), 60)
+            ));
+        }
+    })
+}
+
 /// A qualified column reference: the qualifier names a relation in the
 /// innermost scope that has one by that name.
 fn qualified(qualifier: &[Ident], col: &Ident, scope: &Scope<'_>) -> Facts {
@@ -1194,18 +1234,92 @@ fn boolean(children: Vec<Facts>) -> Facts {
     call("", children, false, Some("BOOLEAN".to_string()))
 }
 
-fn binary_type(op: &BinaryOperator, l: &Facts, r: &Facts) -> Option<String> {
+fn binary_type(op: &BinaryOperator, l: &Option<String>, r: &Option<String>) -> Option<String> {
     use BinaryOperator as B;
     match op {
         B::Gt | B::Lt | B::GtEq | B::LtEq | B::Eq | B::NotEq | B::And | B::Or | B::Xor => {
             Some("BOOLEAN".to_string())
         }
         B::StringConcat => Some("VARCHAR".to_string()),
-        B::Plus | B::Minus | B::Multiply | B::Modulo
-            if is_numeric(&l.data_type) && is_numeric(&r.data_type) =>
-        {
+        B::Plus | B::Minus | B::Multiply | B::Modulo if is_numeric(l) && is_numeric(r) => {
             Some("NUMBER".to_string())
         }
+        _ => None,
+    }
+}
+
+/// 1-based start of an expression, found without recursion (sqlparser's
+/// `Spanned` recurses through the whole tree, which very long operator
+/// chains turn into a stack overflow). For forms whose leading keyword has
+/// no recorded position (`CAST(`, `NOT`, `(`), the start of the first
+/// operand.
+pub(crate) fn start_location(e: &Expr) -> Option<(u64, u64)> {
+    let mut cur = e;
+    loop {
+        cur = match cur {
+            Expr::Identifier(i) => return location(i.span.start),
+            Expr::CompoundIdentifier(ids) => return location(ids.first()?.span.start),
+            Expr::Value(v) => return location(v.span.start),
+            Expr::TypedString(ts) => return location(ts.value.span.start),
+            Expr::Function(f) => {
+                return match f.name.0.first()? {
+                    ObjectNamePart::Identifier(i) => location(i.span.start),
+                    ObjectNamePart::Function(func) => location(func.name.span.start),
+                };
+            }
+            Expr::Case { case_token, .. } => return location(case_token.0.span.start),
+            Expr::Subquery(q) | Expr::Exists { subquery: q, .. } => return query_start(q),
+            Expr::BinaryOp { left, .. }
+            | Expr::AnyOp { left, .. }
+            | Expr::AllOp { left, .. }
+            | Expr::IsDistinctFrom(left, _)
+            | Expr::IsNotDistinctFrom(left, _) => left,
+            Expr::IsNull(x)
+            | Expr::IsNotNull(x)
+            | Expr::IsTrue(x)
+            | Expr::IsNotTrue(x)
+            | Expr::IsFalse(x)
+            | Expr::IsNotFalse(x)
+            | Expr::IsUnknown(x)
+            | Expr::IsNotUnknown(x)
+            | Expr::Nested(x) => x,
+            Expr::Cast { expr, .. }
+            | Expr::InList { expr, .. }
+            | Expr::InSubquery { expr, .. }
+            | Expr::InUnnest { expr, .. }
+            | Expr::Between { expr, .. }
+            | Expr::Like { expr, .. }
+            | Expr::ILike { expr, .. }
+            | Expr::SimilarTo { expr, .. }
+            | Expr::RLike { expr, .. }
+            | Expr::Collate { expr, .. }
+            | Expr::UnaryOp { expr, .. }
+            | Expr::Trim { expr, .. }
+            | Expr::Substring { expr, .. }
+            | Expr::Extract { expr, .. }
+            | Expr::Ceil { expr, .. }
+            | Expr::Floor { expr, .. }
+            | Expr::Position { expr, .. }
+            | Expr::Overlay { expr, .. }
+            | Expr::Convert { expr, .. } => expr,
+            Expr::JsonAccess { value, .. } => value,
+            Expr::CompoundFieldAccess { root, .. } => root,
+            Expr::AtTimeZone { timestamp, .. } => timestamp,
+            Expr::Interval(iv) => &iv.value,
+            Expr::Tuple(items) => items.first()?,
+            Expr::Array(a) => a.elem.first()?,
+            _ => return None,
+        };
+    }
+}
+
+fn query_start(q: &Query) -> Option<(u64, u64)> {
+    if let Some(with) = &q.with {
+        return location(with.with_token.0.span.start);
+    }
+    match q.body.as_ref() {
+        sqlparser::ast::SetExpr::Select(s) => location(s.select_token.0.span.start),
+        sqlparser::ast::SetExpr::Query(inner) => query_start(inner),
         _ => None,
     }
 }
