@@ -737,6 +737,21 @@ SELECT i AS "i" FROM n"#,
 }
 
 #[test]
+fn placeholders_are_unknown_not_constant() {
+    let cols = output_columns(
+        r#"SELECT $1 AS "a", ? AS "b", :name AS "c" FROM t"#,
+        &NoRelations,
+    )
+    .unwrap();
+    for c in &cols {
+        match &c.transform {
+            Transform::Unknown { reason } => assert!(reason.contains("bind parameter"), "{reason}"),
+            other => panic!("{}: expected Unknown, got {other:?}", c.name),
+        }
+    }
+}
+
+#[test]
 fn parse_errors_carry_line_and_column() {
     let err = output_columns("SELECT a\nFROM t WHERE ) x", &NoRelations).unwrap_err();
     match &err {

@@ -1043,11 +1043,15 @@ impl Analyzer<'_> {
                     };
                     with_alias(kind, alias, vec![], span)?
                 } else if let Some(parts) = parts {
-                    let kind = match (parts.as_slice(), env) {
-                        ([single], env) if env.find(single).is_some() => {
-                            RelKind::Derived(env.find(single).unwrap_or_default())
-                        }
-                        _ => {
+                    // A one-part name may be a CTE; anything else goes to the
+                    // resolver.
+                    let cte = match parts.as_slice() {
+                        [single] => env.find(single),
+                        _ => None,
+                    };
+                    let kind = match cte {
+                        Some(derived) => RelKind::Derived(derived),
+                        None => {
                             let raw: Vec<String> = parts.iter().map(|p| p.value.clone()).collect();
                             RelKind::Base {
                                 relation: written(&parts),

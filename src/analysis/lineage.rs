@@ -571,9 +571,14 @@ impl Analyzer<'_> {
         match e {
             Expr::Identifier(ident) => self.column_ref(std::slice::from_ref(ident), cx),
             Expr::CompoundIdentifier(idents) => self.column_ref(idents, cx),
-            Expr::Value(v) => Facts {
-                null: matches!(v.value, Value::Null),
-                ..Facts::constant(literal_type(&v.value))
+            Expr::Value(v) => match &v.value {
+                Value::Placeholder(p) => Facts::unknown(format!(
+                    "{p} is a bind parameter or positional column reference"
+                )),
+                value => Facts {
+                    null: matches!(value, Value::Null),
+                    ..Facts::constant(literal_type(value))
+                },
             },
             Expr::TypedString(ts) => Facts::constant(Some(type_name(&ts.data_type))),
             Expr::Nested(inner) => self.expr(inner, cx),
