@@ -196,7 +196,7 @@ fn persons_model_with_cte_star_and_join() {
         )]
     );
     insta::with_settings!({snapshot_path => "../snapshots", prepend_module_to_snapshot => false}, {
-        insta::assert_yaml_snapshot!("persons_model", cols);
+        insta::assert_yaml_snapshot!("analysis_persons_model", cols);
     });
     assert!(check_contract(SyncType::Identify, &cols).is_empty());
 }
@@ -234,7 +234,7 @@ SELECT * FROM final
     // "created_at" (quoted, lower case) is a different name from CREATED_AT.
     assert_eq!(by_name(&cols, "created_at").transform, Transform::Renamed);
     assert!(cols.iter().all(|c| c.naming == Naming::Star));
-    snap!("several_ctes", render(&cols));
+    snap!("analysis_several_ctes", render(&cols));
 }
 
 #[test]
@@ -257,7 +257,7 @@ CROSS JOIN (SELECT 1, 'two') AS x(a, b)
     );
     assert!(by_name(&cols, "event_count").lineage.is_empty());
     assert_eq!(by_name(&cols, "a").transform, Transform::Constant);
-    snap!("subquery_in_from", render(&cols));
+    snap!("analysis_subquery_in_from", render(&cols));
 }
 
 #[test]
@@ -289,7 +289,7 @@ JOIN analytics.nexus.high_level_customer_journey j ON j.entity_id = e.entity_id
         by_name(&cols, "NONEXISTENT_COL").transform,
         Transform::Unknown { .. }
     ));
-    snap!("joins_unqualified", render(&cols));
+    snap!("analysis_joins_unqualified", render(&cols));
 }
 
 #[test]
@@ -401,7 +401,7 @@ SELECT company_id::varchar, domain, 'crm' FROM analytics.crm.companies
     );
     assert_eq!(cols[2].transform, Transform::Constant);
     assert_eq!(cols[2].data_type.as_deref(), Some("VARCHAR"));
-    snap!("union", render(&cols));
+    snap!("analysis_union", render(&cols));
     // A NULL branch takes the other branch's type, whichever side it is on.
     let nulls = analyze(
         "SELECT NULL AS \"email\" UNION ALL SELECT email FROM analytics.nexus.nexus_entities",
@@ -447,7 +447,7 @@ FROM analytics.nexus.nexus_entities e
     );
     assert_eq!(cols[2].transform, Transform::Copied);
     assert_eq!(cols[3].transform, Transform::Renamed);
-    snap!("alias_quoting", render(&cols));
+    snap!("analysis_alias_quoting", render(&cols));
 }
 
 #[test]
@@ -547,7 +547,7 @@ GROUP BY ALL
     assert_eq!(ty("nothing"), None);
     assert_eq!(ty("has_user").as_deref(), Some("NUMBER"));
     assert_eq!(ty("is_recent").as_deref(), Some("BOOLEAN"));
-    snap!("functions", render(&cols));
+    snap!("analysis_functions", render(&cols));
 }
 
 #[test]
@@ -580,7 +580,7 @@ QUALIFY ROW_NUMBER() OVER (PARTITION BY entity_id ORDER BY occurred_at DESC) = 1
         ]
     );
     assert_eq!(cols[3].data_type.as_deref(), Some("VARCHAR"));
-    snap!("window_functions", render(&cols));
+    snap!("analysis_window_functions", render(&cols));
 }
 
 #[test]
@@ -624,7 +624,7 @@ JOIN analytics.nexus.high_level_customer_journey j ON j.entity_id = nexus_entiti
             function: "LOWER".to_string()
         }
     );
-    snap!("star_options", render(&cols));
+    snap!("analysis_star_options", render(&cols));
 }
 
 #[test]
@@ -676,7 +676,7 @@ FROM analytics.nexus.nexus_entities e
     assert_eq!(cols[2].data_type.as_deref(), Some("TIMESTAMP_NTZ"));
     assert_eq!(cols[3].transform, Transform::Computed);
     assert_eq!(cols[3].data_type.as_deref(), Some("BOOLEAN"));
-    snap!("lateral_alias_subquery", render(&cols));
+    snap!("analysis_lateral_alias_subquery", render(&cols));
 }
 
 #[test]
@@ -703,7 +703,7 @@ LATERAL FLATTEN(input => e.tags) f
             function: "FILTER".to_string()
         }
     );
-    snap!("flatten_lambda", render(&cols));
+    snap!("analysis_flatten_lambda", render(&cols));
 }
 
 #[test]
@@ -832,7 +832,7 @@ FROM analytics.nexus.nexus_entities
         codes,
         ["CIO202", "CIO206", "CIO207", "CIO208", "CIO209", "CIO210"]
     );
-    snap!("contract_sloppy_identify", text);
+    snap!("analysis_contract_sloppy_identify", text);
 }
 
 #[test]
