@@ -43,7 +43,7 @@
     outputs={
         'groupId': 'group_id_column (' ~ group_id.sql ~ ')',
         'objectTypeId': 'object_type_id',
-        'timestamp': '_updated_at',
+        'timestamp': 'the update time (' ~ updated_at.name ~ ')',
         'userId': 'the Customer.io field userId (it would make the rows relationships)',
         'anonymousId': 'the Customer.io field anonymousId',
         'relationshipAttributes': 'the Customer.io field relationshipAttributes'

@@ -122,7 +122,7 @@ SELECT
     {{ object_type }} AS "objectTypeId",
     pairs."userId" AS "userId",
 {%- if interactions %}
-    TO_TIMESTAMP_NTZ(GREATEST_IGNORE_NULLS({{ changed_at }}, pairs.last_interaction_at)) AS "timestamp",
+    GREATEST_IGNORE_NULLS(TO_TIMESTAMP_NTZ({{ changed_at }}), pairs.last_interaction_at) AS "timestamp",
 {%- else %}
     TO_TIMESTAMP_NTZ({{ changed_at }}) AS "timestamp",
 {%- endif %}

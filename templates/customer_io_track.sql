@@ -83,8 +83,8 @@
     outputs={
         'userId': 'user_id_column (' ~ user_id.sql ~ ')',
         'anonymousId': ('anonymous_id_column (' ~ anonymous_id.sql ~ ')') if anonymous_id_column is not none else 'the Customer.io field anonymousId',
-        'timestamp': occurred_at.name,
-        'event': event_name.name
+        'timestamp': 'the event time (' ~ occurred_at.name ~ ')',
+        'event': 'the event name (' ~ event_name.name ~ ')'
     },
     ignore_argument='ignore_properties',
     rename_argument='rename_properties',

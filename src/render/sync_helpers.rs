@@ -131,7 +131,18 @@ fn people_model(state: &mut State<'_, '_>, value: &Value, kwargs: &Kwargs) -> Re
             .iter()
             .any(|r| r.identifier.eq_ignore_ascii_case(name));
     if !known {
-        let mut models: Vec<&str> = shared.models.values().map(|m| m.name.as_str()).collect();
+        // The model being rendered cannot be its own people model.
+        let this = state
+            .lookup("model")
+            .and_then(|m| m.get_attr("name").ok())
+            .and_then(|n| n.as_str().map(str::to_lowercase))
+            .unwrap_or_default();
+        let mut models: Vec<&str> = shared
+            .models
+            .values()
+            .map(|m| m.name.as_str())
+            .filter(|n| n.to_lowercase() != this)
+            .collect();
         models.sort_unstable();
         let hint = suggest::did_you_mean(name, models.iter().copied());
         let lead = if hint.is_empty() {
