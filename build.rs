@@ -6,7 +6,10 @@ use std::path::Path;
 
 fn main() {
     println!("cargo:rerun-if-changed=templates");
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
+    // Read at run time: a build-script binary may be reused for another
+    // checkout of the crate sharing the same target folder.
+    let manifest_dir = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
+    let dir = Path::new(&manifest_dir).join("templates");
     let mut names: Vec<String> = std::fs::read_dir(&dir)
         .expect("templates/ folder is missing")
         .filter_map(|e| e.ok())
@@ -21,7 +24,8 @@ fn main() {
         println!("cargo:rerun-if-changed=templates/{name}");
         let _ = writeln!(
             code,
-            "    (\"templates/{name}\", include_str!(concat!(env!(\"CARGO_MANIFEST_DIR\"), \"/templates/{name}\"))),"
+            "    (\"templates/{name}\", include_str!({:?})),",
+            dir.join(name).display().to_string()
         );
     }
     code.push_str("];\n");

@@ -24,4 +24,5 @@ pub mod run;
 pub mod seed;
 pub mod select;
 pub mod suggest;
+pub mod sync_query;
 pub mod warehouse;

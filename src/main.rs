@@ -55,6 +55,17 @@ enum Command {
         #[command(flatten)]
         output: OutputArgs,
     },
+    /// Print what to paste into Customer.io for a sync model: the sync type,
+    /// the incremental query, the backfill query and the column mapping.
+    /// Without MODEL, every sync model in the initial sync order.
+    SyncQuery {
+        /// The sync model (default: every sync model of the project).
+        model: Option<String>,
+        #[command(flatten)]
+        project: ProjectArgs,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -76,7 +87,7 @@ struct ProjectArgs {
     catalog: Option<PathBuf>,
 }
 
-#[derive(Args, Debug)]
+#[derive(Args, Debug, Default)]
 struct SelectionArgs {
     /// Models to include, in dbt's syntax: name, +name, name+, tag:x, path:models/x.
     #[arg(long, short = 's', num_args = 1.., value_name = "SPEC")]
@@ -174,6 +185,15 @@ fn main() {
             output,
         } => cio_sql::cli::ls_command(
             &compile_options(project, selection, false, false),
+            &output.output(),
+        ),
+        Command::SyncQuery {
+            model,
+            project,
+            output,
+        } => cio_sql::sync_query::sync_query_command(
+            &compile_options(project, &SelectionArgs::default(), false, false),
+            model.as_deref(),
             &output.output(),
         ),
     };

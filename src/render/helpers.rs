@@ -81,7 +81,8 @@ impl Object for Helpers {
                 let (columns, kwargs): (Value, Kwargs) = from_args(args)?;
                 traits(state, &columns, &kwargs)
             }
-            _ => Err(Error::from(ErrorKind::UnknownMethod)),
+            _ => super::sync_helpers::call(state, method, args)
+                .unwrap_or_else(|| Err(Error::from(ErrorKind::UnknownMethod))),
         }
     }
 }

@@ -15,6 +15,7 @@ mod helpers;
 mod objects;
 pub mod sql;
 mod state;
+mod sync_helpers;
 
 pub use helpers::{find_column, select_expr};
 pub use objects::{ColumnValue, Relation};
