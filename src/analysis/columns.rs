@@ -300,7 +300,22 @@ pub fn output_columns(
             found: statements.len(),
         });
     }
-    let query = match &statements[0] {
+    statement_output_columns(&statements[0], resolver)
+}
+
+/// Output columns of one statement already parsed with sqlparser's
+/// Snowflake dialect, as [`output_columns`] works them out from SQL text.
+/// Lets a caller that has parsed the SQL (to validate it) analyse it without
+/// parsing it again.
+///
+/// # Errors
+/// [`AnalysisError::NotAQuery`] when the statement is not a query, and the
+/// analysis errors of [`output_columns`].
+pub fn statement_output_columns(
+    statement: &Statement,
+    resolver: &dyn RelationColumns,
+) -> Result<Vec<OutputColumn>, AnalysisError> {
+    let query = match statement {
         Statement::Query(q) => q,
         other => {
             return Err(AnalysisError::NotAQuery {

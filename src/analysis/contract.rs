@@ -77,13 +77,14 @@ pub struct UnknownSyncType(pub String);
 impl FromStr for SyncType {
     type Err = UnknownSyncType;
 
+    /// Reads a `cio_sync` value, ignoring case and surrounding spaces.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
+        match s.trim().to_ascii_lowercase().as_str() {
             "identify" => Ok(SyncType::Identify),
             "track" => Ok(SyncType::Track),
             "group" | "object" => Ok(SyncType::Group),
             "relationship" => Ok(SyncType::Relationship),
-            other => Err(UnknownSyncType(other.to_string())),
+            _ => Err(UnknownSyncType(s.to_string())),
         }
     }
 }
@@ -100,6 +101,46 @@ impl fmt::Display for SyncType {
 }
 
 impl SyncType {
+    /// Every sync type, in Customer.io's initial sync order (see
+    /// [`SyncType::rank`]).
+    pub const ALL: [SyncType; 4] = [
+        SyncType::Identify,
+        SyncType::Group,
+        SyncType::Relationship,
+        SyncType::Track,
+    ];
+
+    /// The sync type to choose in Customer.io, with what it syncs.
+    pub fn label(self) -> &'static str {
+        match self {
+            SyncType::Identify => "Identify (people)",
+            SyncType::Group => "Group (objects)",
+            SyncType::Relationship => "Group with userId (relationships)",
+            SyncType::Track => "Track (events)",
+        }
+    }
+
+    /// Position in the initial sync order: people, objects, relationships,
+    /// then events (which only need the people to exist).
+    pub fn rank(self) -> usize {
+        match self {
+            SyncType::Identify => 0,
+            SyncType::Group => 1,
+            SyncType::Relationship => 2,
+            SyncType::Track => 3,
+        }
+    }
+
+    /// What Customer.io makes of the columns that are not special columns.
+    pub fn attributes_role(self) -> &'static str {
+        match self {
+            SyncType::Identify => "traits of the person",
+            SyncType::Track => "properties of the event",
+            SyncType::Group => "attributes of the object",
+            SyncType::Relationship => "attributes of the object, not of the relationship",
+        }
+    }
+
     /// Required columns: each inner list is satisfied by any one of its names.
     pub fn required(self) -> &'static [&'static [&'static str]] {
         match self {
@@ -479,7 +520,7 @@ mod tests {
     }
 
     #[test]
-    fn sync_type_parses_names_and_object_alias() {
+    fn sync_type_parses_names_ignoring_case_and_object_alias() {
         assert_eq!("identify".parse::<SyncType>(), Ok(SyncType::Identify));
         assert_eq!("track".parse::<SyncType>(), Ok(SyncType::Track));
         assert_eq!("group".parse::<SyncType>(), Ok(SyncType::Group));
@@ -488,8 +529,9 @@ mod tests {
             "relationship".parse::<SyncType>(),
             Ok(SyncType::Relationship)
         );
-        let err = "Identify".parse::<SyncType>().unwrap_err();
-        assert!(err.to_string().contains("unknown sync type `Identify`"));
+        assert_eq!(" Identify ".parse::<SyncType>(), Ok(SyncType::Identify));
+        let err = "people".parse::<SyncType>().unwrap_err();
+        assert!(err.to_string().contains("unknown sync type `people`"));
     }
 
     #[test]
