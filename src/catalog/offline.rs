@@ -1,6 +1,6 @@
 //! The offline catalog: `catalog.yml` at the project root.
 
-use super::{Catalog, Column, RelationName, normalize_type};
+use super::{Catalog, Column, RelationName};
 use crate::diagnostics::Diagnostic;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -95,10 +95,7 @@ impl OfflineCatalog {
             let columns = rel
                 .columns
                 .into_iter()
-                .map(|c| Column {
-                    data_type: normalize_type(&c.data_type),
-                    name: c.name,
-                })
+                .map(|c| Column::new(c.name, &c.data_type))
                 .collect();
             if catalog.index.contains_key(&name.key()) {
                 return Err(Diagnostic::error(

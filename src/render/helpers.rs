@@ -70,7 +70,7 @@ impl Object for Helpers {
             "dedupe_key" => {
                 let (column,): (Value,) = from_args(args)?;
                 let col = column_arg(&column)?;
-                let ident = sql::identifier(&col.name);
+                let ident = col.identifier();
                 Ok(Value::from(if is_text_type(&col.data_type) {
                     format!("LOWER(TRIM({ident}))")
                 } else {
@@ -90,7 +90,7 @@ impl Object for Helpers {
 /// The select-list expression of a column: timestamps wrapped in
 /// `TO_TIMESTAMP_NTZ`, everything else as the identifier.
 pub fn select_expr(col: &Column) -> String {
-    let ident = sql::identifier(&col.name);
+    let ident = col.identifier();
     if is_timestamp_type(&col.data_type) {
         format!("TO_TIMESTAMP_NTZ({ident})")
     } else {
@@ -193,12 +193,13 @@ fn id_expression(
     let trimmed = expr.trim();
     if sql::is_bare_identifier(trimmed) {
         let col = find_or_fail(columns, trimmed, argument, relation)?;
-        let ident = sql::identifier(&col.name);
-        let sql_text = if sql::is_plain_identifier(&col.name) && !sql::is_reserved(&col.name) {
-            trimmed.to_string()
-        } else {
-            ident
-        };
+        let ident = col.identifier();
+        let sql_text =
+            if !col.quoted && sql::is_plain_identifier(&col.name) && !sql::is_reserved(&col.name) {
+                trimmed.to_string()
+            } else {
+                ident
+            };
         Ok(Value::from(minijinja::value::Serde(serde_json::json!({
             "sql": sql_text,
             "column": col.name,

@@ -83,7 +83,7 @@ impl Object for ColumnValue {
         Some(match key.as_str()? {
             "name" | "column" => Value::from(self.0.name.clone()),
             "dtype" | "data_type" => Value::from(self.0.data_type.clone()),
-            "quoted" => Value::from(sql::identifier(&self.0.name)),
+            "quoted" => Value::from(self.0.identifier()),
             _ => return None,
         })
     }
@@ -130,10 +130,7 @@ pub fn column_from_value(value: &Value) -> Option<Column> {
         .or_else(|| value.get_attr("dtype").ok())
         .and_then(|v| v.as_str().map(str::to_string))
         .unwrap_or_default();
-    Some(Column {
-        name,
-        data_type: crate::catalog::normalize_type(&dtype),
-    })
+    Some(Column::new(name, &dtype))
 }
 
 /// `adapter`: catalog access for macros.

@@ -4,7 +4,7 @@
 //! the `cio` object for every method it does not handle itself.
 
 use super::HelperError;
-use super::objects::{Adapter, column_from_value};
+use super::objects::{Adapter, ColumnValue, column_from_value};
 use super::state::{RenderState, Warning};
 use crate::catalog::is_timestamp_type;
 use crate::render::sql;
@@ -204,19 +204,22 @@ fn literals(value: &Value, kwargs: &Kwargs) -> Result<Value, Error> {
 /// of a trait from `cio.traits`) read through table alias `alias`:
 /// `alias.col`, or `TO_TIMESTAMP_NTZ(alias.col)` for timestamp types.
 fn qualified(item: &Value, alias: String) -> Result<Value, Error> {
-    let (name, data_type) = match item.get_attr("column").ok().filter(|v| !v.is_undefined()) {
-        Some(column) => (
-            column.as_str().map(str::to_string),
-            item.get_attr("data_type")
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string)),
-        ),
-        None => match column_from_value(item) {
-            Some(col) => (Some(col.name), Some(col.data_type)),
-            None => (None, None),
+    let (ident, data_type) = match item.downcast_object_ref::<ColumnValue>() {
+        Some(col) => (Some(col.0.identifier()), Some(col.0.data_type.clone())),
+        None => match item.get_attr("column").ok().filter(|v| !v.is_undefined()) {
+            Some(column) => (
+                column.as_str().map(sql::identifier),
+                item.get_attr("data_type")
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string)),
+            ),
+            None => match column_from_value(item) {
+                Some(col) => (Some(col.identifier()), Some(col.data_type)),
+                None => (None, None),
+            },
         },
     };
-    let Some(name) = name else {
+    let Some(ident) = ident else {
         return Err(Error::new(
             ErrorKind::InvalidOperation,
             format!(
@@ -225,7 +228,7 @@ fn qualified(item: &Value, alias: String) -> Result<Value, Error> {
             ),
         ));
     };
-    let reference = format!("{alias}.{}", sql::identifier(&name));
+    let reference = format!("{alias}.{ident}");
     Ok(Value::from(
         if data_type.as_deref().is_some_and(is_timestamp_type) {
             format!("TO_TIMESTAMP_NTZ({reference})")
