@@ -5,7 +5,11 @@
 //! rendered in dependency levels, each level in parallel; a failed model
 //! never stops the others.
 
-use crate::analysis::validate::parse_model_sql;
+use crate::analysis::model::{
+    Analyser, ModelAnalysis, catalog_fallback, contract_diagnostics, sync_type,
+    unresolved_diagnostic,
+};
+use crate::analysis::{OutputColumn, SourceColumn, Transform};
 use crate::catalog::{Catalog, OfflineCatalog, RelationName};
 use crate::dag::Dag;
 use crate::diagnostics::{Diagnostic, Severity};
@@ -66,6 +70,12 @@ pub struct CompiledModel {
     pub depends_on: Vec<String>,
     /// Catalog relations it reads.
     pub relations: Vec<String>,
+    /// Its output columns with their lineage, worked out from the compiled
+    /// SQL. When that fails ([`CompiledModel::columns_unresolved`]), the
+    /// catalog's columns of its relation if the catalog has it, else none.
+    pub columns: Vec<OutputColumn>,
+    /// Why the output columns could not be worked out from the SQL.
+    pub columns_unresolved: Option<String>,
     /// Errors and warnings of this model.
     pub diagnostics: Vec<Diagnostic>,
     /// `log(..., info=True)` lines.
@@ -186,25 +196,44 @@ pub fn compile_project(
         .enumerate()
         .map(|(i, m)| (m.name.as_str(), i))
         .collect();
-    let mut results: Vec<Option<Result<Rendered, Diagnostic>>> = vec![None; project.models.len()];
+    // Each model is analysed (parsed once, output columns worked out) as
+    // soon as it renders, and its columns are published before the next
+    // level renders, so `adapter.get_columns_in_relation(ref('upstream'))`
+    // and the analysis of downstream models see them.
+    let analyser = Analyser::new(renderer.shared());
+    type Outcome = (Result<Rendered, Diagnostic>, Option<ModelAnalysis>);
+    let mut results: Vec<Option<Outcome>> = vec![None; project.models.len()];
     for level in static_dag.levels() {
-        let rendered: Vec<(usize, Result<Rendered, Diagnostic>)> = level
+        let rendered: Vec<(usize, Outcome)> = level
             .par_iter()
             .map(|name| {
                 let idx = by_name[name];
-                (idx, renderer.render(&project.models[idx]))
+                let model = &project.models[idx];
+                let result = renderer.render(model);
+                let analysis = match &result {
+                    Ok(r) if r.config.enabled() => Some(analyser.analyse(model, &r.sql)),
+                    _ => None,
+                };
+                (idx, (result, analysis))
             })
             .collect();
-        for (idx, r) in rendered {
-            results[idx] = Some(r);
+        analyser.publish(rendered.iter().filter_map(|(idx, (_, analysis))| {
+            analysis
+                .as_ref()
+                .map(|a| (project.models[*idx].name.as_str(), a))
+        }));
+        for (idx, outcome) in rendered {
+            results[idx] = Some(outcome);
         }
     }
 
+    let mut analyses: Vec<Option<ModelAnalysis>> = Vec::with_capacity(project.models.len());
     let mut models: Vec<CompiledModel> = project
         .models
         .iter()
         .zip(results)
-        .map(|(model, result)| {
+        .map(|(model, outcome)| {
+            let (result, analysis) = outcome.expect("every model is rendered");
             let relation = renderer
                 .shared()
                 .models
@@ -221,11 +250,13 @@ pub fn compile_project(
                 config: model.folder_config.clone(),
                 depends_on: Vec::new(),
                 relations: Vec::new(),
+                columns: Vec::new(),
+                columns_unresolved: None,
                 diagnostics: Vec::new(),
                 logs: Vec::new(),
                 status: ModelStatus::Success,
             };
-            match result.expect("every model is rendered") {
+            match result {
                 Ok(r) => {
                     cm.sql = Some(r.sql);
                     cm.config = r.config;
@@ -242,11 +273,43 @@ pub fn compile_project(
             if !cm.config.enabled() {
                 cm.status = ModelStatus::Disabled;
             }
+            let analysis = match analysis {
+                Some(ModelAnalysis::Columns(columns)) => {
+                    cm.columns = columns;
+                    None
+                }
+                Some(ModelAnalysis::Unresolved { error, upstream }) => {
+                    let why = error.to_string();
+                    if let Some(catalog) = analyser.catalog_columns(&cm.name) {
+                        cm.columns = catalog_fallback(&catalog, &why);
+                    }
+                    cm.columns_unresolved = Some(why);
+                    Some(ModelAnalysis::Unresolved { error, upstream })
+                }
+                Some(invalid @ ModelAnalysis::Invalid(_)) => {
+                    cm.columns_unresolved = Some("the compiled SQL is not a valid query".into());
+                    Some(invalid)
+                }
+                None => {
+                    cm.columns_unresolved = Some(match cm.status {
+                        ModelStatus::Disabled => "the model is disabled".into(),
+                        _ => "the model does not compile".into(),
+                    });
+                    None
+                }
+            };
+            analyses.push(analysis);
             cm
         })
         .collect();
 
-    check_models(&project, &mut models, opts.warn_error);
+    check_models(
+        &project,
+        &mut models,
+        analyses,
+        &analyser.catalog_origin(),
+        opts.warn_error,
+    );
 
     let enabled: Vec<(String, String, Vec<String>, Vec<String>)> = models
         .iter()
@@ -319,29 +382,57 @@ pub fn compile_project(
     Ok(compilation)
 }
 
-/// Validation after rendering: SQL parses, materialization is supported,
-/// dynamic names agree with what `ref()` saw, refs point at enabled models.
-fn check_models(project: &Project, models: &mut [CompiledModel], warn_error: bool) {
+/// Validation after rendering: SQL parses, the Customer.io contract of a
+/// sync model holds (and its output columns are known), materialization is
+/// supported, dynamic names agree with what `ref()` saw, refs point at
+/// enabled models. `analyses` holds what the analysis of each model (in
+/// project order) left to report.
+fn check_models(
+    project: &Project,
+    models: &mut [CompiledModel],
+    analyses: Vec<Option<ModelAnalysis>>,
+    catalog_origin: &str,
+    warn_error: bool,
+) {
     let disabled: Vec<String> = models
         .iter()
         .filter(|m| m.status == ModelStatus::Disabled)
         .map(|m| m.name.clone())
         .collect();
-    let sources: HashMap<&str, &str> = project
-        .models
-        .iter()
-        .map(|m| (m.name.as_str(), m.source.as_str()))
+    let mut work: Vec<(
+        &mut CompiledModel,
+        &crate::project::Model,
+        Option<ModelAnalysis>,
+    )> = models
+        .iter_mut()
+        .zip(&project.models)
+        .zip(analyses)
+        .map(|((m, model), analysis)| (m, model, analysis))
         .collect();
-    models.par_iter_mut().for_each(|m| {
+    work.par_iter_mut().for_each(|(m, model, analysis)| {
         if m.status != ModelStatus::Success {
             return;
         }
         let mut errors = Vec::new();
-        let source = sources[m.name.as_str()];
-        if let Some(sql) = &m.sql
-            && let Err(d) = parse_model_sql(sql, &m.name, &m.path, source) {
+        let sync = match sync_type(&m.name, &m.path, Some(&model.source), &m.config) {
+            Ok(sync) => sync,
+            Err(d) => {
                 errors.push(d);
+                None
             }
+        };
+        match analysis.take() {
+            Some(ModelAnalysis::Invalid(d)) => errors.push(d),
+            Some(ModelAnalysis::Unresolved { error, upstream }) => m.diagnostics.push(
+                unresolved_diagnostic(model, &error, upstream.as_deref(), catalog_origin, sync),
+            ),
+            _ => {
+                if let (Some(sync), Some(sql)) = (sync, &m.sql) {
+                    let found = contract_diagnostics(sync, &m.columns, model, sql);
+                    m.diagnostics.extend(found);
+                }
+            }
+        }
         let materialized = m.config.materialized().to_string();
         if !matches!(materialized.as_str(), "table" | "view") {
             errors.push(
@@ -465,8 +556,42 @@ pub struct ManifestNode {
     pub depends_on: DependsOn,
     /// How compiling it went.
     pub status: ModelStatus,
+    /// Its output columns, with their lineage (see [`CompiledModel::columns`]).
+    pub columns: Vec<ManifestColumn>,
+    /// Why the output columns could not be worked out from the SQL.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub columns_unresolved: Option<String>,
     /// Codes and messages of its diagnostics.
     pub diagnostics: Vec<Diagnostic>,
+}
+
+/// One output column of a model in the manifest.
+#[derive(Debug, Serialize)]
+pub struct ManifestColumn {
+    /// The name as Snowflake stores it (`userId`, `EMAIL`).
+    pub name: String,
+    /// The Snowflake data type where it is certain.
+    pub data_type: Option<String>,
+    /// The name was written with double quotes.
+    pub quoted: bool,
+    /// How the value is derived from `lineage`: `{"kind": "copied"}`,
+    /// `{"kind": "wrapped", "function": "TO_TIMESTAMP_NTZ"}`,
+    /// `{"kind": "unknown", "reason": …}`, ….
+    pub transform: Transform,
+    /// The columns of the relations in its SQL it is computed from.
+    pub lineage: Vec<SourceColumn>,
+}
+
+impl From<&OutputColumn> for ManifestColumn {
+    fn from(c: &OutputColumn) -> Self {
+        ManifestColumn {
+            name: c.name.clone(),
+            data_type: c.data_type.clone(),
+            quoted: c.quoted,
+            transform: c.transform.clone(),
+            lineage: c.lineage.clone(),
+        }
+    }
 }
 
 /// What a node reads.
@@ -513,6 +638,8 @@ impl Compilation {
                         relations: m.relations.clone(),
                     },
                     status: m.status,
+                    columns: m.columns.iter().map(ManifestColumn::from).collect(),
+                    columns_unresolved: m.columns_unresolved.clone(),
                     diagnostics: m.diagnostics.clone(),
                 },
             );

@@ -1,0 +1,493 @@
+//! The analysis of one compiled model during `compile`.
+//!
+//! [`analyse_model`] parses the compiled SQL once (the parse also validates
+//! it: CIO150–CIO152) and works out its output columns with
+//! [`statement_output_columns`], looking relations up through
+//! [`ProjectRelations`]: the models analysed so far (upstream models are
+//! compiled in earlier levels of the `ref()` graph), then the catalog.
+//! [`published_columns`] turns the result into the [`Column`]s that
+//! `adapter.get_columns_in_relation(ref('model'))` returns to later models.
+//!
+//! After rendering, [`sync_type`] reads the model's `cio_sync` (CIO146) and
+//! [`contract_diagnostics`] turns the Customer.io contract
+//! [`Finding`](super::Finding)s into diagnostics that point at the model
+//! line of the column concerned.
+
+use super::columns::{
+    AnalysisError, ColumnInfo, Naming, OutputColumn, RelationColumns, Transform, needs_quotes,
+    statement_output_columns,
+};
+use super::contract::{Severity as FindingSeverity, SyncType, check_contract};
+use super::validate::parse_model_sql;
+use crate::catalog::{Column, RelationName, normalize_type};
+use crate::diagnostics::Diagnostic;
+use crate::project::{Model, ModelConfig, Target};
+use crate::render::Shared;
+
+/// The code of the warning given when a model's output columns cannot be
+/// worked out.
+pub const UNRESOLVED_COLUMNS: &str = "CIO160";
+
+/// The fully qualified relation a dotted name written in SQL refers to:
+/// one part is in the target's database and schema, two parts in the
+/// target's database. `None` for four or more parts.
+pub fn qualify(parts: &[String], target: &Target) -> Option<RelationName> {
+    match parts {
+        [db, schema, name] => Some(RelationName::new(db, schema, name)),
+        [schema, name] => Some(RelationName::new(&target.database, schema, name)),
+        [name] => Some(RelationName::new(&target.database, &target.schema, name)),
+        _ => None,
+    }
+}
+
+/// Resolves relations named in a model's SQL: a model of the project that
+/// has been analysed (its output columns), else the catalog.
+#[derive(Debug, Clone, Copy)]
+pub struct ProjectRelations<'a> {
+    /// The render's shared data: models' columns and the catalog.
+    pub shared: &'a Shared,
+}
+
+impl RelationColumns for ProjectRelations<'_> {
+    fn columns(&self, name: &[String]) -> Option<Vec<ColumnInfo>> {
+        let relation = qualify(name, &self.shared.target)?;
+        let columns = self.shared.columns_of(&relation)?;
+        Some(
+            columns
+                .iter()
+                .map(|c| ColumnInfo {
+                    name: c.stored_name(),
+                    data_type: (!c.data_type.is_empty()).then(|| c.data_type.clone()),
+                })
+                .collect(),
+        )
+    }
+}
+
+/// What the analysis of one model found.
+#[derive(Debug, Clone)]
+pub enum ModelAnalysis {
+    /// The compiled SQL is not one query (CIO150–CIO152): the diagnostic.
+    Invalid(Diagnostic),
+    /// The output columns.
+    Columns(Vec<OutputColumn>),
+    /// The SQL is valid but its column list cannot be worked out.
+    Unresolved {
+        /// Why.
+        error: AnalysisError,
+        /// The model of the project behind an unresolved `*`, whose own
+        /// columns are not known.
+        upstream: Option<String>,
+    },
+}
+
+/// Analyses the models of one project as they are compiled, level by level
+/// of the `ref()` graph, and publishes each model's columns for the models
+/// of later levels.
+#[derive(Debug)]
+pub struct Analyser<'a> {
+    shared: &'a Shared,
+    /// Relation key → model name.
+    models_by_relation: std::collections::HashMap<String, String>,
+}
+
+impl<'a> Analyser<'a> {
+    /// An analyser over the models and catalog of `shared`.
+    pub fn new(shared: &'a Shared) -> Self {
+        Analyser {
+            shared,
+            models_by_relation: shared
+                .models
+                .values()
+                .map(|m| (m.relation.key(), m.name.clone()))
+                .collect(),
+        }
+    }
+
+    /// The model of the project a relation written in SQL (dotted, quotes
+    /// removed, as in [`super::SourceColumn::relation`]) refers to.
+    pub fn model_of(&self, relation: &str) -> Option<&str> {
+        let parts: Vec<String> = relation.split('.').map(str::to_string).collect();
+        let key = qualify(&parts, &self.shared.target)?.key();
+        self.models_by_relation.get(&key).map(String::as_str)
+    }
+
+    /// Parses `sql`, the compiled SQL of `model`, and works out its output
+    /// columns. Safe to call from several threads.
+    pub fn analyse(&self, model: &Model, sql: &str) -> ModelAnalysis {
+        let statement = match parse_model_sql(sql, &model.name, &model.path, &model.source) {
+            Ok(statement) => statement,
+            Err(d) => return ModelAnalysis::Invalid(d),
+        };
+        let relations = ProjectRelations {
+            shared: self.shared,
+        };
+        match statement_output_columns(&statement, &relations) {
+            Ok(columns) => ModelAnalysis::Columns(columns),
+            Err(error) => {
+                let upstream = match &error {
+                    AnalysisError::UnresolvedStar { relation } => {
+                        self.model_of(relation).map(str::to_string)
+                    }
+                    _ => None,
+                };
+                ModelAnalysis::Unresolved { error, upstream }
+            }
+        }
+    }
+
+    /// Makes the columns of analysed models visible to the models analysed
+    /// (and rendered) after this call: `(model name, analysis)` pairs.
+    pub fn publish<'m>(&self, analysed: impl IntoIterator<Item = (&'m str, &'m ModelAnalysis)>) {
+        let Ok(mut map) = self.shared.model_columns.write() else {
+            return;
+        };
+        for (name, analysis) in analysed {
+            if let (ModelAnalysis::Columns(columns), Some(model)) =
+                (analysis, self.shared.models.get(&name.to_lowercase()))
+            {
+                map.insert(model.relation.key(), published_columns(columns));
+            }
+        }
+    }
+
+    /// The catalog's columns of `model`'s relation, when the catalog has it.
+    pub fn catalog_columns(&self, model: &str) -> Option<Vec<Column>> {
+        let relation = &self.shared.models.get(&model.to_lowercase())?.relation;
+        self.shared
+            .catalog
+            .columns(relation)
+            .map(<[Column]>::to_vec)
+    }
+
+    /// Where the catalog comes from, for help texts.
+    pub fn catalog_origin(&self) -> String {
+        self.shared.catalog.origin()
+    }
+}
+
+/// The columns a model's analysis publishes to later models
+/// (`adapter.get_columns_in_relation`, and the analysis of models that read
+/// it): stored names, quoted unless they are upper-case identifiers,
+/// normalised types (empty when unknown).
+pub fn published_columns(columns: &[OutputColumn]) -> Vec<Column> {
+    columns
+        .iter()
+        .map(|c| Column {
+            name: c.name.clone(),
+            data_type: c
+                .data_type
+                .as_deref()
+                .map(normalize_type)
+                .unwrap_or_default(),
+            quoted: needs_quotes(&c.name),
+        })
+        .collect()
+}
+
+/// Stand-in output columns read from the catalog for a model whose SQL
+/// could not be analysed: every column's transform is unknown, with `why`.
+pub fn catalog_fallback(columns: &[Column], why: &str) -> Vec<OutputColumn> {
+    columns
+        .iter()
+        .map(|c| {
+            let name = c.stored_name();
+            OutputColumn {
+                quoted: needs_quotes(&name),
+                name,
+                naming: Naming::Star,
+                data_type: (!c.data_type.is_empty()).then(|| c.data_type.clone()),
+                lineage: Vec::new(),
+                transform: Transform::Unknown {
+                    reason: format!("read from the catalog: {why}"),
+                },
+                span: None,
+            }
+        })
+        .collect()
+}
+
+/// The CIO160 warning for a model whose output columns cannot be worked
+/// out. `upstream_failed` names the model behind an unresolved `*` when that
+/// model has no known columns itself; `sync` is the model's sync type.
+pub fn unresolved_diagnostic(
+    model: &Model,
+    error: &AnalysisError,
+    upstream_failed: Option<&str>,
+    catalog_origin: &str,
+    sync: Option<SyncType>,
+) -> Diagnostic {
+    let help = match (error, upstream_failed) {
+        (AnalysisError::UnresolvedStar { .. }, Some(upstream)) => format!(
+            "the columns of model {upstream} are not known (see its own diagnostics); fix it, or list the columns instead of `*`"
+        ),
+        (AnalysisError::UnresolvedStar { relation }, None) => format!(
+            "add {relation} to the catalog ({catalog_origin}), or list the columns you need instead of `*`"
+        ),
+        (AnalysisError::ColumnCountMismatch { .. }, _) => {
+            "make every branch of the UNION return the same number of columns".to_string()
+        }
+        _ => "list the output columns explicitly, each with an alias".to_string(),
+    };
+    let mut message = format!("the output columns of the model cannot be worked out: {error}");
+    if let Some(sync) = sync {
+        message.push_str(&format!(
+            "; the Customer.io {sync} contract checks were skipped"
+        ));
+    }
+    Diagnostic::warning(UNRESOLVED_COLUMNS, message)
+        .for_model(&model.name)
+        .at_file(&model.path)
+        .with_help(help)
+}
+
+/// The sync type in a model's `cio_sync` config: `Ok(None)` when it has
+/// none, CIO146 when the value is not a sync type. The diagnostic points at
+/// `cio_sync` in `source` when the model sets it there.
+pub fn sync_type(
+    name: &str,
+    path: &str,
+    source: Option<&str>,
+    config: &ModelConfig,
+) -> Result<Option<SyncType>, Diagnostic> {
+    let value = match config.values.get("cio_sync") {
+        None | Some(serde_json::Value::Null) => return Ok(None),
+        Some(value) => value,
+    };
+    let text = value.as_str().unwrap_or_default();
+    text.parse::<SyncType>().map(Some).map_err(|_| {
+        let d = Diagnostic::error(
+            "CIO146",
+            format!("{name}: cio_sync is {value}, which is not a Customer.io sync type"),
+        )
+        .for_model(name)
+        .with_help("use config(cio_sync='identify'), 'track', 'group' or 'relationship'");
+        match source.and_then(|s| s.find("cio_sync").map(|at| (s, at))) {
+            Some((s, at)) => d.at_span(path, s, at..at + "cio_sync".len()),
+            None => d.at_file(path),
+        }
+    })
+}
+
+/// The Customer.io contract checks of a model of sync type `sync` whose
+/// compiled SQL `sql` returns `columns`, as diagnostics. A finding about one
+/// column points at the model line that writes it when that line is in the
+/// model's own SQL; otherwise (a column made by a macro) at the model file,
+/// with the compiled line as a note.
+pub fn contract_diagnostics(
+    sync: SyncType,
+    columns: &[OutputColumn],
+    model: &Model,
+    sql: &str,
+) -> Vec<Diagnostic> {
+    check_contract(sync, columns)
+        .into_iter()
+        .map(|f| {
+            let mut d = match f.severity {
+                FindingSeverity::Error => Diagnostic::error(f.code, f.message),
+                FindingSeverity::Warning => Diagnostic::warning(f.code, f.message),
+            }
+            .for_model(&model.name)
+            .with_help(f.help);
+            let column = f.column.as_deref().and_then(|name| {
+                if f.code == "CIO203" {
+                    // Point at the second of the clashing columns.
+                    columns
+                        .iter()
+                        .filter(|c| c.name.eq_ignore_ascii_case(name))
+                        .nth(1)
+                } else {
+                    columns.iter().find(|c| c.name == name)
+                }
+            });
+            match column.and_then(|c| c.span) {
+                Some((line, col)) => {
+                    let compiled = sql.lines().nth(line.saturating_sub(1) as usize);
+                    match compiled.and_then(|text| model_position(&model.source, text, col)) {
+                        Some((model_line, model_col)) => {
+                            d = d.at_line(&model.path, &model.source, model_line, model_col);
+                        }
+                        None => {
+                            d = match quoted_in_source(&model.source, &column_name(column)) {
+                                Some(range) => d.at_span(&model.path, &model.source, range),
+                                None => d.at_file(&model.path),
+                            };
+                            if let Some(text) = compiled {
+                                d = d.with_note(format!(
+                                    "the column comes from line {line} of the compiled SQL: `{}`",
+                                    text.trim()
+                                ));
+                            }
+                        }
+                    }
+                }
+                None => d = d.at_file(&model.path),
+            }
+            d
+        })
+        .collect()
+}
+
+/// The name of the column a finding is about (the stored name).
+fn column_name(column: Option<&OutputColumn>) -> String {
+    column.map(|c| c.name.clone()).unwrap_or_default()
+}
+
+/// The byte range of `name` written as a string (`'name'` or `"name"`) in
+/// the model's source, e.g. the target of a rename in a macro call.
+fn quoted_in_source(source: &str, name: &str) -> Option<std::ops::Range<usize>> {
+    if name.is_empty() {
+        return None;
+    }
+    ['\'', '"'].iter().find_map(|q| {
+        let at = source.find(&format!("{q}{name}{q}"))?;
+        Some(at..at + name.len() + 2)
+    })
+}
+
+/// Where the compiled line `compiled` (with a 1-based character column
+/// `col`) sits in the model's own source: the first source line with the
+/// same text, ignoring surrounding spaces, else the first line that renders
+/// to it (its text outside `{{ … }}` matches, and is not only Jinja). The
+/// column is given when it falls in text the model wrote. `None` when the
+/// line comes from a macro.
+fn model_position(source: &str, compiled: &str, col: u64) -> Option<(usize, Option<usize>)> {
+    let wanted = compiled.trim();
+    if wanted.is_empty() {
+        return None;
+    }
+    let indent = |s: &str| s.chars().take_while(|c| c.is_whitespace()).count();
+    let col = usize::try_from(col).ok();
+    if let Some((index, line)) = source.lines().enumerate().find(|(_, l)| l.trim() == wanted) {
+        let model_col = col
+            .and_then(|c| (c + indent(line)).checked_sub(indent(compiled)))
+            .map(|c| c.max(1));
+        return Some((index + 1, model_col));
+    }
+    source.lines().enumerate().find_map(|(index, line)| {
+        let text = line.trim();
+        if !text.contains("{{") || text.contains("{%") || text.contains("{#") {
+            return None;
+        }
+        let literals = literal_segments(text)?;
+        let written: usize = literals.iter().map(|l| l.trim().len()).sum();
+        if written < 4 || !matches_template(wanted, &literals) {
+            return None;
+        }
+        let offset = col
+            .and_then(|c| c.checked_sub(indent(compiled) + 1))
+            .filter(|&k| k < literals[0].chars().count());
+        Some((index + 1, offset.map(|k| k + indent(line) + 1)))
+    })
+}
+
+/// The text of a line between its `{{ … }}` expressions: n + 1 pieces for
+/// n expressions. `None` for an unclosed `{{`.
+fn literal_segments(text: &str) -> Option<Vec<&str>> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("{{") {
+        out.push(&rest[..start]);
+        let end = rest[start..].find("}}")?;
+        rest = &rest[start + end + 2..];
+    }
+    out.push(rest);
+    Some(out)
+}
+
+/// Does `line` start with the first literal, end with the last, and hold
+/// the others in order between them?
+fn matches_template(line: &str, literals: &[&str]) -> bool {
+    let (Some(first), Some(last)) = (literals.first(), literals.last()) else {
+        return false;
+    };
+    if literals.len() < 2 || !line.starts_with(first) {
+        return false;
+    }
+    let mut pos = first.len();
+    for middle in &literals[1..literals.len() - 1] {
+        match line[pos..].find(middle) {
+            Some(i) => pos += i + middle.len(),
+            None => return false,
+        }
+    }
+    line.len() >= pos + last.len() && line.ends_with(last)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn qualifies_partial_names_with_the_target() {
+        let target = Target {
+            name: "dev".into(),
+            profile: None,
+            kind: "snowflake".into(),
+            database: "ANALYTICS".into(),
+            schema: "CIO".into(),
+            threads: 1,
+            fields: serde_json::Map::new(),
+            source: None,
+        };
+        let q = |parts: &[&str]| {
+            let parts: Vec<String> = parts.iter().map(|p| p.to_string()).collect();
+            qualify(&parts, &target).map(|r| r.to_string())
+        };
+        assert_eq!(q(&["m"]).as_deref(), Some("ANALYTICS.CIO.m"));
+        assert_eq!(q(&["NEXUS", "m"]).as_deref(), Some("ANALYTICS.NEXUS.m"));
+        assert_eq!(q(&["DB", "S", "m"]).as_deref(), Some("DB.S.m"));
+        assert_eq!(q(&["a", "b", "c", "d"]), None);
+    }
+
+    #[test]
+    fn published_columns_keep_quoted_lower_case_names_quoted() {
+        let col = |name: &str, quoted: bool| OutputColumn {
+            name: name.into(),
+            quoted,
+            naming: Naming::Alias,
+            data_type: Some("TIMESTAMP_NTZ(9)".into()),
+            lineage: Vec::new(),
+            transform: Transform::Constant,
+            span: None,
+        };
+        let published = published_columns(&[col("email", true), col("EMAIL2", false)]);
+        assert_eq!(published[0].identifier(), "\"email\"");
+        assert_eq!(published[0].stored_name(), "email");
+        assert_eq!(published[0].data_type, "TIMESTAMP_NTZ");
+        assert_eq!(published[1].identifier(), "EMAIL2");
+        assert_eq!(published[1].stored_name(), "EMAIL2");
+    }
+
+    #[test]
+    fn model_position_follows_indentation() {
+        let source = "select\n  a as \"x\",\n  b\nfrom t";
+        assert_eq!(
+            model_position(source, "    a as \"x\",", 10),
+            Some((2, Some(8)))
+        );
+        assert_eq!(model_position(source, "c as \"y\"", 1), None);
+        assert_eq!(model_position(source, "   ", 1), None);
+    }
+
+    #[test]
+    fn model_position_sees_through_jinja_expressions() {
+        let source = "{{ config(x=1) }}\nselect *, {{ var('a') }} AS \"b\"\nfrom {{ ref('m') }}\n{{ nexus.m() }}";
+        // The column sits in the text the model wrote.
+        assert_eq!(
+            model_position(source, "select *, 1 AS \"b\"", 8),
+            Some((2, Some(8)))
+        );
+        // It sits in what an expression rendered: the line only.
+        assert_eq!(
+            model_position(source, "select *, 1 AS \"b\"", 12),
+            Some((2, None))
+        );
+        assert_eq!(model_position(source, "from DB.S.m", 6), Some((3, None)));
+        // A line that is only Jinja matches nothing.
+        assert_eq!(model_position(source, "user_id AS \"userId\",", 1), None);
+        assert!(matches_template("abc", &["a", "c"]));
+        assert!(!matches_template("ac", &["ab", "bc"]));
+        assert_eq!(literal_segments("a {{ b"), None);
+    }
+}
