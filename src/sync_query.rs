@@ -9,36 +9,20 @@
 //! [`render_plan`] turn that into text. Everything here is a pure function of
 //! a [`Compilation`]; [`sync_query_command`] prints and picks the exit code.
 
+pub use crate::analysis::SyncType;
+
+use crate::analysis::Naming;
 use crate::compile::{Compilation, CompileOptions, CompiledModel, ModelStatus, compile};
 use crate::diagnostics::Diagnostic;
 use crate::render::Relation;
 use crate::report::{LogFormat, Output};
 use serde::Serialize;
-use sqlparser::ast::{
-    Expr, Query, SelectItem, SelectItemQualifiedWildcardKind, SetExpr, Statement, TableFactor,
-};
-use sqlparser::dialect::SnowflakeDialect;
-use sqlparser::parser::Parser;
 use std::collections::HashMap;
 use std::fmt::Write as _;
 
 /// The placeholder Customer.io replaces with the time of the previous sync
 /// (0 on the first run). It must reach the pasted query verbatim.
 pub const LAST_SYNC_TIME: &str = "{{last_sync_time}}";
-
-/// A Customer.io reverse-ETL sync type, as recorded in `config(cio_sync=…)`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SyncType {
-    /// People: `cio_sync='identify'`.
-    Identify,
-    /// Objects: `cio_sync='group'`.
-    Group,
-    /// Person–object relationships: `cio_sync='relationship'`.
-    Relationship,
-    /// Events: `cio_sync='track'`.
-    Track,
-}
 
 /// One Customer.io field of a sync and the column that feeds it.
 #[derive(Debug, Clone, Copy)]
@@ -51,296 +35,116 @@ pub struct Field {
     pub required: bool,
 }
 
-impl SyncType {
-    /// Every sync type, in the initial sync order.
-    pub const ALL: [SyncType; 4] = [
-        SyncType::Identify,
-        SyncType::Group,
-        SyncType::Relationship,
-        SyncType::Track,
-    ];
-
-    /// Reads a `cio_sync` value: `identify`, `track`, `group` or
-    /// `relationship` (case-insensitive).
-    pub fn parse(value: &str) -> Option<SyncType> {
-        SyncType::ALL
-            .into_iter()
-            .find(|t| t.config_value().eq_ignore_ascii_case(value.trim()))
-    }
-
-    /// The value of `cio_sync` for this type.
-    pub fn config_value(self) -> &'static str {
-        match self {
-            SyncType::Identify => "identify",
-            SyncType::Group => "group",
-            SyncType::Relationship => "relationship",
-            SyncType::Track => "track",
-        }
-    }
-
-    /// The sync type to choose in Customer.io, with what it syncs.
-    pub fn label(self) -> &'static str {
-        match self {
-            SyncType::Identify => "Identify (people)",
-            SyncType::Group => "Group (objects)",
-            SyncType::Relationship => "Group with userId (relationships)",
-            SyncType::Track => "Track (events)",
-        }
-    }
-
-    /// Position in the initial sync order: people, objects, relationships,
-    /// then events (which only need the people to exist).
-    pub fn rank(self) -> usize {
-        match self {
-            SyncType::Identify => 0,
-            SyncType::Group => 1,
-            SyncType::Relationship => 2,
-            SyncType::Track => 3,
-        }
-    }
-
-    /// The Customer.io fields this sync reads by column name.
-    pub fn fields(self) -> &'static [Field] {
-        const USER_ID: Field = Field {
-            name: "userId",
-            role: "the person; every row needs userId or anonymousId",
-            required: false,
-        };
-        const ANONYMOUS_ID: Field = Field {
-            name: "anonymousId",
-            role: "the person when there is no userId",
-            required: false,
-        };
-        const TIMESTAMP: Field = Field {
-            name: "timestamp",
-            role: "the time of the call",
-            required: false,
-        };
-        const GROUP_ID: Field = Field {
-            name: "groupId",
-            role: "the object's id",
-            required: true,
-        };
-        const OBJECT_TYPE_ID: Field = Field {
-            name: "objectTypeId",
-            role: "the object type",
-            required: true,
-        };
-        match self {
-            SyncType::Identify => &[USER_ID, ANONYMOUS_ID, TIMESTAMP],
-            SyncType::Track => &[
-                USER_ID,
-                ANONYMOUS_ID,
-                TIMESTAMP,
-                Field {
-                    name: "event",
-                    role: "the event name",
-                    required: true,
-                },
-            ],
-            SyncType::Group => &[GROUP_ID, OBJECT_TYPE_ID, TIMESTAMP],
-            SyncType::Relationship => &[
-                GROUP_ID,
-                OBJECT_TYPE_ID,
-                Field {
-                    name: "userId",
-                    role: "the person",
-                    required: true,
-                },
-                TIMESTAMP,
-                Field {
-                    name: "relationshipAttributes",
-                    role: "attributes of the relationship (a JSON object)",
-                    required: false,
-                },
-            ],
-        }
-    }
-
-    /// What Customer.io makes of every other column.
-    pub fn other_columns(self) -> &'static str {
-        match self {
-            SyncType::Identify => "traits of the person",
-            SyncType::Track => "properties of the event",
-            SyncType::Group => "attributes of the object",
-            SyncType::Relationship => "attributes of the object, not of the relationship",
-        }
-    }
-
-    /// Whether rows need a `userId` or an `anonymousId`.
-    fn needs_person(self) -> bool {
-        matches!(self, SyncType::Identify | SyncType::Track)
+/// The Customer.io fields a sync of `sync_type` reads by column name, with
+/// what each is for.
+pub fn fields(sync_type: SyncType) -> &'static [Field] {
+    const USER_ID: Field = Field {
+        name: "userId",
+        role: "the person; every row needs userId or anonymousId",
+        required: false,
+    };
+    const ANONYMOUS_ID: Field = Field {
+        name: "anonymousId",
+        role: "the person when there is no userId",
+        required: false,
+    };
+    const TIMESTAMP: Field = Field {
+        name: "timestamp",
+        role: "the time of the call",
+        required: false,
+    };
+    const GROUP_ID: Field = Field {
+        name: "groupId",
+        role: "the object's id",
+        required: true,
+    };
+    const OBJECT_TYPE_ID: Field = Field {
+        name: "objectTypeId",
+        role: "the object type",
+        required: true,
+    };
+    match sync_type {
+        SyncType::Identify => &[USER_ID, ANONYMOUS_ID, TIMESTAMP],
+        SyncType::Track => &[
+            USER_ID,
+            ANONYMOUS_ID,
+            TIMESTAMP,
+            Field {
+                name: "event",
+                role: "the event name",
+                required: true,
+            },
+        ],
+        SyncType::Group => &[GROUP_ID, OBJECT_TYPE_ID, TIMESTAMP],
+        SyncType::Relationship => &[
+            GROUP_ID,
+            OBJECT_TYPE_ID,
+            Field {
+                name: "userId",
+                role: "the person",
+                required: true,
+            },
+            TIMESTAMP,
+            Field {
+                name: "relationshipAttributes",
+                role: "attributes of the relationship (a JSON object)",
+                required: false,
+            },
+        ],
     }
 }
 
-/// A column of a model's output, as Snowflake stores its name.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct OutputColumn {
-    /// The stored name: a quoted alias as written, an unquoted one upper-cased.
-    pub name: String,
+/// Whether rows of a sync of `sync_type` need a `userId` or an `anonymousId`.
+fn needs_person(sync_type: SyncType) -> bool {
+    matches!(sync_type, SyncType::Identify | SyncType::Track)
 }
 
-/// The output columns of a compiled query, as far as they can be read.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct OutputColumns {
-    /// Columns in select-list order.
-    pub columns: Vec<OutputColumn>,
-    /// Select-list items whose columns cannot be known from the SQL alone
-    /// (`t.*` over a warehouse table, an unnamed expression).
-    pub unknown: Vec<String>,
+/// A model's output columns as sync-query reads them: the stored names the
+/// analysis worked out (see [`CompiledModel::columns`]), and what it could
+/// not name.
+#[derive(Debug, Clone, Default)]
+struct OutputColumns {
+    /// Stored names, in order.
+    names: Vec<String>,
+    /// Output items whose names are not known: unaliased expressions (the
+    /// name Snowflake generates is only approximated), or why the whole
+    /// column list is unknown.
+    unknown: Vec<String>,
 }
 
 impl OutputColumns {
+    /// The analysed columns of `m`.
+    fn of(m: &CompiledModel) -> Self {
+        if let Some(why) = &m.columns_unresolved {
+            return OutputColumns {
+                names: Vec::new(),
+                unknown: vec![format!("the output columns ({why})")],
+            };
+        }
+        let mut out = OutputColumns::default();
+        for c in &m.columns {
+            match c.naming {
+                Naming::Generated => out.unknown.push(c.name.clone()),
+                _ => out.names.push(c.name.clone()),
+            }
+        }
+        out
+    }
+
     /// True when every output column is known.
-    pub fn complete(&self) -> bool {
+    fn complete(&self) -> bool {
         self.unknown.is_empty()
     }
 
     fn has(&self, name: &str) -> bool {
-        self.columns.iter().any(|c| c.name == name)
+        self.names.iter().any(|c| c == name)
     }
 
     fn has_ignoring_case(&self, name: &str) -> Option<&str> {
-        self.columns
+        self.names
             .iter()
-            .find(|c| c.name.eq_ignore_ascii_case(name))
-            .map(|c| c.name.as_str())
-    }
-}
-
-/// Reads the output columns of `sql` (one SELECT, possibly with CTEs).
-/// Wildcards over a CTE or a subquery are expanded; `None` when the SQL does
-/// not parse.
-pub fn output_columns(sql: &str) -> Option<OutputColumns> {
-    let statements = Parser::parse_sql(&SnowflakeDialect {}, sql).ok()?;
-    match statements.as_slice() {
-        [Statement::Query(query)] => Some(query_columns(query, &HashMap::new())),
-        _ => None,
-    }
-}
-
-type Ctes<'a> = HashMap<String, &'a Query>;
-
-fn query_columns<'a>(query: &'a Query, outer: &Ctes<'a>) -> OutputColumns {
-    let mut ctes = outer.clone();
-    if let Some(with) = &query.with {
-        for cte in &with.cte_tables {
-            ctes.insert(cte.alias.name.value.to_lowercase(), &cte.query);
-        }
-    }
-    set_expr_columns(&query.body, &ctes)
-}
-
-fn set_expr_columns<'a>(body: &'a SetExpr, ctes: &Ctes<'a>) -> OutputColumns {
-    match body {
-        SetExpr::Select(select) => {
-            let mut out = OutputColumns::default();
-            let sources: Vec<&TableFactor> = select
-                .from
-                .iter()
-                .flat_map(|t| {
-                    std::iter::once(&t.relation).chain(t.joins.iter().map(|j| &j.relation))
-                })
-                .collect();
-            for item in &select.projection {
-                match item {
-                    SelectItem::ExprWithAlias { alias, .. } => out.columns.push(stored(alias)),
-                    SelectItem::UnnamedExpr(Expr::Identifier(id)) => out.columns.push(stored(id)),
-                    SelectItem::UnnamedExpr(Expr::CompoundIdentifier(ids)) => match ids.last() {
-                        Some(id) => out.columns.push(stored(id)),
-                        None => out.unknown.push(item.to_string()),
-                    },
-                    SelectItem::Wildcard(_) => match sources.as_slice() {
-                        [one] => expand(one, ctes, item, &mut out),
-                        _ => out.unknown.push(item.to_string()),
-                    },
-                    SelectItem::QualifiedWildcard(
-                        SelectItemQualifiedWildcardKind::ObjectName(name),
-                        _,
-                    ) => {
-                        let wanted = name
-                            .0
-                            .last()
-                            .and_then(|p| p.as_ident())
-                            .map(|i| i.value.to_lowercase())
-                            .unwrap_or_default();
-                        match sources
-                            .iter()
-                            .find(|s| factor_name(s).as_deref() == Some(wanted.as_str()))
-                        {
-                            Some(source) => expand(source, ctes, item, &mut out),
-                            None => out.unknown.push(item.to_string()),
-                        }
-                    }
-                    other => out.unknown.push(other.to_string()),
-                }
-            }
-            out
-        }
-        SetExpr::Query(query) => query_columns(query, ctes),
-        SetExpr::SetOperation { left, .. } => set_expr_columns(left, ctes),
-        other => OutputColumns {
-            columns: Vec::new(),
-            unknown: vec![other.to_string()],
-        },
-    }
-}
-
-/// The name a FROM item is referred to by: its alias, else its table name.
-fn factor_name(factor: &TableFactor) -> Option<String> {
-    match factor {
-        TableFactor::Table { name, alias, .. } => match alias {
-            Some(a) => Some(a.name.value.to_lowercase()),
-            None => name
-                .0
-                .last()
-                .and_then(|p| p.as_ident())
-                .map(|i| i.value.to_lowercase()),
-        },
-        TableFactor::Derived { alias, .. } => alias.as_ref().map(|a| a.name.value.to_lowercase()),
-        _ => None,
-    }
-}
-
-/// Expands `*` or `t.*` over one FROM item: a CTE or a subquery.
-fn expand<'a>(
-    factor: &'a TableFactor,
-    ctes: &Ctes<'a>,
-    item: &SelectItem,
-    out: &mut OutputColumns,
-) {
-    let inner = match factor {
-        TableFactor::Derived { subquery, .. } => Some(query_columns(subquery, ctes)),
-        TableFactor::Table { name, .. } if name.0.len() == 1 => name
-            .0
-            .last()
-            .and_then(|p| p.as_ident())
-            .and_then(|i| ctes.get(&i.value.to_lowercase()))
-            .map(|q| {
-                // A CTE sees only the CTEs defined before it; dropping its own
-                // name is enough to stop a self-reference from looping.
-                let mut visible = ctes.clone();
-                visible.retain(|_, v| !std::ptr::eq(*v, *q));
-                query_columns(q, &visible)
-            }),
-        _ => None,
-    };
-    match inner {
-        Some(cols) => {
-            out.columns.extend(cols.columns);
-            out.unknown.extend(cols.unknown);
-        }
-        None => out.unknown.push(item.to_string()),
-    }
-}
-
-fn stored(id: &sqlparser::ast::Ident) -> OutputColumn {
-    OutputColumn {
-        name: if id.quote_style.is_some() {
-            id.value.clone()
-        } else {
-            id.value.to_uppercase()
-        },
+            .find(|c| c.eq_ignore_ascii_case(name))
+            .map(String::as_str)
     }
 }
 
@@ -417,24 +221,7 @@ pub struct SyncQueryError {
 /// The sync type of a model: `Ok(None)` when it has none, `Err` when
 /// `cio_sync` holds something else than a sync type.
 pub fn sync_type_of(m: &CompiledModel) -> Result<Option<SyncType>, Diagnostic> {
-    match m.config.values.get("cio_sync") {
-        None | Some(serde_json::Value::Null) => Ok(None),
-        Some(value) => {
-            let text = value.as_str().unwrap_or_default();
-            SyncType::parse(text).map(Some).ok_or_else(|| {
-                Diagnostic::error(
-                    "CIO146",
-                    format!(
-                        "{}: cio_sync is {value}, which is not a Customer.io sync type",
-                        m.name
-                    ),
-                )
-                .for_model(&m.name)
-                .at_file(&m.path)
-                .with_help("use config(cio_sync='identify'), 'track', 'group' or 'relationship'")
-            })
-        }
-    }
+    crate::analysis::model::sync_type(&m.name, &m.path, None, &m.config)
 }
 
 fn config_str<'a>(m: &'a CompiledModel, key: &str) -> Option<&'a str> {
@@ -455,17 +242,10 @@ pub fn setup(c: &Compilation, m: &CompiledModel, sync_type: SyncType) -> SyncSet
     let timestamp_column = config_str(m, "cio_timestamp_column")
         .unwrap_or("timestamp")
         .to_string();
-    let columns = m
-        .sql
-        .as_deref()
-        .and_then(output_columns)
-        .unwrap_or_else(|| OutputColumns {
-            columns: Vec::new(),
-            unknown: vec!["the compiled SQL".into()],
-        });
+    let columns = OutputColumns::of(m);
     let mut warnings = Vec::new();
     let mut mapping = Vec::new();
-    for field in sync_type.fields() {
+    for field in fields(sync_type) {
         let column = columns.has(field.name).then(|| field.name.to_string());
         if column.is_none()
             && let Some(near) = columns.has_ignoring_case(field.name)
@@ -487,7 +267,7 @@ pub fn setup(c: &Compilation, m: &CompiledModel, sync_type: SyncType) -> SyncSet
             required: field.required,
         });
     }
-    if sync_type.needs_person()
+    if needs_person(sync_type)
         && columns.complete()
         && !columns.has("userId")
         && !columns.has("anonymousId")
@@ -501,12 +281,12 @@ pub fn setup(c: &Compilation, m: &CompiledModel, sync_type: SyncType) -> SyncSet
             "the model has no \"{timestamp_column}\" column, so the incremental query fails; set cio_timestamp_column to the column that records when a row changed"
         ));
     }
-    let fields: Vec<&str> = sync_type.fields().iter().map(|f| f.name).collect();
+    let field_names: Vec<&str> = fields(sync_type).iter().map(|f| f.name).collect();
     let other_columns: Vec<String> = columns
-        .columns
+        .names
         .iter()
-        .filter(|col| !fields.iter().any(|f| f.eq_ignore_ascii_case(&col.name)))
-        .map(|col| col.name.clone())
+        .filter(|col| !field_names.iter().any(|f| f.eq_ignore_ascii_case(col)))
+        .cloned()
         .collect();
     if sync_type == SyncType::Relationship && !other_columns.is_empty() {
         warnings.push(format!(
@@ -572,7 +352,7 @@ pub fn setup(c: &Compilation, m: &CompiledModel, sync_type: SyncType) -> SyncSet
         timestamp_column,
         mapping,
         other_columns,
-        other_columns_role: sync_type.other_columns().to_string(),
+        other_columns_role: sync_type.attributes_role().to_string(),
         unknown_columns: columns.unknown,
         object_type_id,
         after,

@@ -6,7 +6,7 @@ use cio_sql::compile::{Compilation, CompileOptions, CompiledModel, ModelStatus, 
 use cio_sql::diagnostics::Severity;
 use cio_sql::project::LoadOptions;
 use cio_sql::sync_query::{
-    LAST_SYNC_TIME, SyncType, output_columns, render_plan, render_setup, sync_models, sync_query,
+    LAST_SYNC_TIME, SyncType, render_plan, render_setup, sync_models, sync_query,
 };
 use std::path::{Path, PathBuf};
 use tempfile::TempDir;
@@ -884,20 +884,41 @@ fn error_messages_snapshot() {
 #[test]
 fn a_hand_written_model_declares_its_sync_type() {
     let c = compile_one(
-        "{{ config(cio_sync='track') }}\nSELECT\n    user_id AS \"userId\",\n    event_name AS Event,\n    occurred_at AS \"timestamp\"\nFROM {{ ref('nexus_events') }}",
+        "{{ config(cio_sync='track') }}\nSELECT\n    user_id AS \"userId\",\n    event_name AS \"event\",\n    occurred_at AS Timestamp\nFROM {{ ref('nexus_events') }}",
     );
+    // The contract check warns at compile time (CIO211) ...
+    let m = model(&c, "m");
+    assert_eq!(m.status, ModelStatus::Success);
+    assert_eq!(m.diagnostics[0].code, "CIO211");
+    assert_eq!(m.diagnostics[0].line, Some(5));
+    // ... and sync-query says the same in its mapping.
     let s = &sync_query(&c, Some("m")).unwrap()[0];
     assert_eq!(s.sync_type, SyncType::Track);
     assert_eq!(s.timestamp_column, "timestamp");
     assert_eq!(
         s.warnings,
         vec![
-            "column EVENT is not event: Customer.io matches names case-sensitively; alias it quoted, AS \"event\"".to_string()
+            "column TIMESTAMP is not timestamp: Customer.io matches names case-sensitively; alias it quoted, AS \"timestamp\"".to_string(),
+            "the model has no \"timestamp\" column, so the incremental query fails; set cio_timestamp_column to the column that records when a row changed".to_string(),
         ]
     );
     let text = render_setup(s);
     assert!(text.contains("Sync type: Track (events)"));
-    assert!(text.contains("warning: column EVENT is not event"));
+    assert!(text.contains("warning: column TIMESTAMP is not timestamp"));
+}
+
+#[test]
+fn a_model_breaking_the_contract_fails_and_sync_query_shows_why() {
+    let c = compile_one(
+        "{{ config(cio_sync='track') }}\nSELECT\n    user_id AS \"userId\",\n    event_name AS Event,\n    occurred_at AS \"timestamp\"\nFROM {{ ref('nexus_events') }}",
+    );
+    assert_eq!(model(&c, "m").status, ModelStatus::Error);
+    let err = sync_query(&c, Some("m")).unwrap_err();
+    assert_eq!(err.exit_code, 1);
+    let d = &err.diagnostics[0];
+    assert_eq!(d.code, "CIO202");
+    assert_eq!((d.line, d.column), (Some(4), Some(19)));
+    assert!(d.message.contains("`EVENT` is meant to be `event`"), "{}", d.message);
 }
 
 #[test]
@@ -917,18 +938,30 @@ fn a_hand_written_model_with_its_own_timestamp_column() {
 }
 
 #[test]
-fn sync_query_warns_about_missing_required_columns() {
+fn sync_query_warns_about_plain_columns_of_a_relationships_sync() {
     let c = compile_one(
-        "{{ config(cio_sync='relationship') }}\nSELECT\n    entity_id AS \"groupId\",\n    email AS \"userId\",\n    _updated_at AS \"timestamp\",\n    name AS \"name\"\nFROM {{ ref('nexus_entities') }}",
+        "{{ config(cio_sync='relationship') }}\nSELECT\n    entity_id AS \"groupId\",\n    '1' AS \"objectTypeId\",\n    email AS \"userId\",\n    _updated_at AS \"timestamp\",\n    name AS \"name\"\nFROM {{ ref('nexus_entities') }}",
     );
     let s = &sync_query(&c, Some("m")).unwrap()[0];
-    assert_eq!(s.warnings.len(), 2, "{:?}", s.warnings);
-    assert!(s.warnings[0].starts_with("the model has no \"objectTypeId\" column"));
-    assert!(
-        s.warnings[1].starts_with("\"name\" would land on the object")
-            || s.warnings[1].starts_with("name would land on the object"),
-        "{:?}",
-        s.warnings
+    assert_eq!(
+        s.warnings,
+        vec![
+            "name would land on the object, not on the relationship; move them into \"relationshipAttributes\"".to_string()
+        ]
+    );
+}
+
+#[test]
+fn a_missing_required_column_fails_compile() {
+    let c = compile_one(
+        "{{ config(cio_sync='relationship') }}\nSELECT\n    entity_id AS \"groupId\",\n    email AS \"userId\",\n    _updated_at AS \"timestamp\"\nFROM {{ ref('nexus_entities') }}",
+    );
+    let err = sync_query(&c, Some("m")).unwrap_err();
+    assert_eq!(err.exit_code, 1);
+    assert_eq!(err.diagnostics[0].code, "CIO201");
+    assert_eq!(
+        err.diagnostics[0].message,
+        "relationship syncs need a `objectTypeId` column"
     );
 }
 
@@ -992,20 +1025,55 @@ fn sync_query_on_a_failed_model_exits_1_with_its_error() {
 // Reading output columns
 
 #[test]
-fn output_columns_follow_ctes_and_subqueries() {
-    let cols = output_columns(
-        "WITH p AS (SELECT a AS \"userId\", b AS \"timestamp\" FROM t)\nSELECT p.*, j.state AS \"journey\", x, T.Y FROM p JOIN j ON j.id = p.\"userId\"",
-    )
-    .unwrap();
-    let names: Vec<&str> = cols.columns.iter().map(|c| c.name.as_str()).collect();
-    assert_eq!(names, vec!["userId", "timestamp", "journey", "X", "Y"]);
-    assert!(cols.complete());
-    let sub = output_columns("SELECT * FROM (SELECT 1 AS \"a\") AS s").unwrap();
-    assert_eq!(sub.columns[0].name, "a");
-    let table = output_columns("SELECT t.*, 1 + 1 FROM db.s.t AS t").unwrap();
-    assert!(table.columns.is_empty());
-    assert_eq!(table.unknown, vec!["t.*".to_string(), "1 + 1".to_string()]);
-    assert!(output_columns("SELECT FROM WHERE").is_none());
+fn sync_query_reads_the_analysed_output_columns() {
+    // Through a CTE and `p.*`, a join column under an alias, and an
+    // unaliased expression, whose generated name sync-query cannot know.
+    let c = compile_one(
+        "{{ config(cio_sync='identify') }}\nWITH p AS (\n    SELECT user_id AS \"userId\", _updated_at AS \"timestamp\"\n    FROM {{ ref('nexus_entities') }}\n)\nSELECT p.*, j.state_value AS \"journey\", LOWER(j.state_value)\nFROM p\nJOIN {{ ref('high_level_customer_journey') }} AS j ON j.entity_id = p.\"userId\"",
+    );
+    let m = model(&c, "m");
+    assert_eq!(m.status, ModelStatus::Success);
+    let codes: Vec<&str> = m.diagnostics.iter().map(|d| d.code).collect();
+    assert_eq!(codes, vec!["CIO210"]);
+    let s = &sync_query(&c, Some("m")).unwrap()[0];
+    let mapped: Vec<(&str, Option<&str>)> = s
+        .mapping
+        .iter()
+        .map(|m| (m.field.as_str(), m.column.as_deref()))
+        .collect();
+    assert_eq!(
+        mapped,
+        vec![
+            ("userId", Some("userId")),
+            ("anonymousId", None),
+            ("timestamp", Some("timestamp"))
+        ]
+    );
+    assert_eq!(s.other_columns, vec!["journey".to_string()]);
+    assert_eq!(s.unknown_columns, vec!["LOWER(J.STATE_VALUE)".to_string()]);
+    assert!(s.warnings.is_empty(), "{:?}", s.warnings);
+}
+
+#[test]
+fn sync_query_says_when_the_columns_are_unknown() {
+    let c = compile_one(
+        "{{ config(cio_sync='identify') }}\nSELECT t.*\nFROM RAW.STRIPE.CUSTOMERS AS t",
+    );
+    let m = model(&c, "m");
+    assert_eq!(m.status, ModelStatus::Success);
+    assert_eq!(m.diagnostics[0].code, "CIO160");
+    assert!(m.columns.is_empty());
+    let s = &sync_query(&c, Some("m")).unwrap()[0];
+    assert!(s.mapping.iter().all(|m| m.column.is_none()));
+    assert_eq!(
+        s.unknown_columns,
+        vec![
+            "the output columns (cannot expand `*`: the columns of t are not known)".to_string()
+        ]
+    );
+    // Nothing is claimed missing when the columns are not known.
+    assert!(s.warnings.is_empty(), "{:?}", s.warnings);
+    assert!(render_setup(s).contains("not read from the SQL: the output columns"));
 }
 
 // ---------------------------------------------------------------------------
