@@ -66,6 +66,20 @@ enum Command {
         #[command(flatten)]
         output: OutputArgs,
     },
+    /// Show where every output column of a model comes from: its source
+    /// columns (relation.column) through every CTE and ref, and whether it
+    /// is copied or transformed.
+    Lineage {
+        /// The model.
+        model: String,
+        /// `text` for a table with a tree per column, `json` for tools.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        #[command(flatten)]
+        project: ProjectArgs,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -194,6 +208,17 @@ fn main() {
         } => cio_sql::sync_query::sync_query_command(
             &compile_options(project, &SelectionArgs::default(), false, false),
             model.as_deref(),
+            &output.output(),
+        ),
+        Command::Lineage {
+            model,
+            format,
+            project,
+            output,
+        } => cio_sql::lineage::lineage_command(
+            &compile_options(project, &SelectionArgs::default(), false, false),
+            model,
+            matches!(format, Format::Json),
             &output.output(),
         ),
     };
