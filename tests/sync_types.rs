@@ -710,7 +710,13 @@ fn relationships_without_attributes_skip_the_extra_joins() {
     );
     let m = model(&c, "m");
     let sql = m.sql.as_deref().unwrap();
-    assert!(sql.contains("    OBJECT_CONSTRUCT() AS \"relationshipAttributes\"\n") && sql.contains("        TO_TIMESTAMP_NTZ(pairs._updated_at) AS \"timestamp\"\n    FROM (\n"), "{sql}");
+    assert!(
+        sql.contains("    OBJECT_CONSTRUCT() AS \"relationshipAttributes\"\n")
+            && sql.contains(
+                "        TO_TIMESTAMP_NTZ(pairs._updated_at) AS \"timestamp\"\n    FROM (\n"
+            ),
+        "{sql}"
+    );
     assert!(
         !sql.contains("interactions") && !sql.contains("nexus_events"),
         "{sql}"
@@ -739,14 +745,17 @@ fn relationships_rename_and_custom_attributes() {
     let sql = sql_of(
         "{{ nexus.customer_io_relationships(object_type_id='1', derived_attributes=['is_most_recent', 'last_interaction_at'], rename_attributes={'is_most_recent': 'is_home'}, custom_attributes={'role': 'person_role', 'since': 'DATE_PART(EPOCH_SECOND, established_at)'}) }}",
     );
-    assert!(sql.contains(
-        "    OBJECT_CONSTRUCT(
+    assert!(
+        sql.contains(
+            "    OBJECT_CONSTRUCT(
         'is_home', attributed.cio_attribute_1,
         'last_interaction_at', attributed.cio_attribute_2,
         'role', attributed.cio_attribute_3,
         'since', attributed.cio_attribute_4
     ) AS \"relationshipAttributes\""
-    ), "{sql}");
+        ),
+        "{sql}"
+    );
     assert!(sql.contains(
         "        ROW_NUMBER() OVER (PARTITION BY pairs.\"userId\" ORDER BY pairs.established_at DESC NULLS LAST, pairs.\"groupId\" ASC) = 1 AS cio_attribute_1,
         DATE_PART(EPOCH_SECOND, pairs.last_interaction_at) AS cio_attribute_2,
