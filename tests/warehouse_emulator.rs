@@ -119,7 +119,15 @@ fn creates_tables_and_reads_typed_rows() {
     );
     assert_eq!(
         rows.columns,
-        ["ID", "NAME", "CREATED_AT", "NICKNAME", "SCORE", "ACTIVE", "BORN"]
+        [
+            "ID",
+            "NAME",
+            "CREATED_AT",
+            "NICKNAME",
+            "SCORE",
+            "ACTIVE",
+            "BORN"
+        ]
     );
     assert!(rows.query_id.as_ref().is_some_and(|q| !q.is_empty()));
     assert_eq!(
@@ -256,7 +264,11 @@ fn introspection_sends_one_query_for_two_schemas() {
         .unwrap_or_else(|e| panic!("introspection failed: {e}"));
     let sent = recording.sent();
     assert_eq!(sent.len(), 1, "{sent:?}");
-    assert!(sent[0].contains("INFORMATION_SCHEMA.COLUMNS"), "{}", sent[0]);
+    assert!(
+        sent[0].contains("INFORMATION_SCHEMA.COLUMNS"),
+        "{}",
+        sent[0]
+    );
 
     let names = |rel: &RelationName| -> Vec<String> {
         columns[rel].iter().map(|(c, _)| c.clone()).collect()
@@ -313,7 +325,10 @@ fn unreachable_host_fails_fast_with_clear_message() {
         }
         other => panic!("expected a connection error, got {other:?}"),
     }
-    assert!(err.to_string().contains(&format!("127.0.0.1:{port}")), "{err}");
+    assert!(
+        err.to_string().contains(&format!("127.0.0.1:{port}")),
+        "{err}"
+    );
     assert_no_secret(&err);
 }
 

@@ -88,7 +88,6 @@ pub const DEFAULT_STATEMENT_TIMEOUT_SECS: u64 = 3600;
 /// identifiers (case-insensitive) when they look like one, and quoted
 /// verbatim otherwise.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct SnowflakeConfig {
     /// Account identifier, e.g. `xy12345.us-east-1` or `myorg-myaccount`.
     pub account: String,
@@ -144,7 +143,7 @@ fn default_retries() -> u32 {
     DEFAULT_RETRIES
 }
 
-/// How the session authenticates, as decided by [`SnowflakeConfig::auth_method`].
+/// How the session authenticates, as decided by [`SnowflakeConfig::validate`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum AuthMethod {
     /// Password authentication.
@@ -244,9 +243,8 @@ impl SnowflakeConfig {
             return bad("user is empty");
         }
         if let Some(host) = &self.host {
-            let parsed = url::Url::parse(host).map_err(|e| {
-                WarehouseError::Config(format!("host {host:?} is not a URL: {e}"))
-            })?;
+            let parsed = url::Url::parse(host)
+                .map_err(|e| WarehouseError::Config(format!("host {host:?} is not a URL: {e}")))?;
             if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
                 return bad("host must be an http:// or https:// base URL");
             }
@@ -333,10 +331,9 @@ mod tests {
 
     #[test]
     fn deserializes_secret_from_plain_string() {
-        let c: SnowflakeConfig = serde_yaml::from_str(
-            "account: acct\nuser: u\npassword: s3cret\nquery_tag: cio-sql\n",
-        )
-        .unwrap();
+        let c: SnowflakeConfig =
+            serde_yaml::from_str("account: acct\nuser: u\npassword: s3cret\nquery_tag: cio-sql\n")
+                .unwrap();
         assert_eq!(c.password.as_ref().unwrap().expose(), "s3cret");
         assert_eq!(c.retries, DEFAULT_RETRIES);
         assert_eq!(c.statement_timeout_secs, DEFAULT_STATEMENT_TIMEOUT_SECS);

@@ -33,7 +33,12 @@ pub(crate) fn arrow_rows(
     rowtype: Option<&[RowTypeField]>,
 ) -> Result<(Vec<String>, Vec<Vec<Value>>), String> {
     let columns: Vec<String> = match batches.first() {
-        Some(b) => b.schema().fields().iter().map(|f| f.name().clone()).collect(),
+        Some(b) => b
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .collect(),
         None => rowtype
             .map(|r| r.iter().map(|c| c.name.clone()).collect())
             .unwrap_or_default(),
@@ -207,9 +212,9 @@ fn split_scaled(value: i64, scale: u32) -> Option<(i64, u32)> {
 fn fraction(nanos: u32) -> String {
     if nanos == 0 {
         String::new()
-    } else if nanos % 1_000_000 == 0 {
+    } else if nanos.is_multiple_of(1_000_000) {
         format!(".{:03}", nanos / 1_000_000)
-    } else if nanos % 1_000 == 0 {
+    } else if nanos.is_multiple_of(1_000) {
         format!(".{:06}", nanos / 1_000)
     } else {
         format!(".{nanos:09}")
@@ -218,7 +223,11 @@ fn fraction(nanos: u32) -> String {
 
 /// Formats a timestamp; `offset_minutes` shifts to local time and appends
 /// `+HH:MM`.
-pub(crate) fn format_timestamp(secs: i64, nanos: u32, offset_minutes: Option<i32>) -> Option<String> {
+pub(crate) fn format_timestamp(
+    secs: i64,
+    nanos: u32,
+    offset_minutes: Option<i32>,
+) -> Option<String> {
     let shift = i64::from(offset_minutes.unwrap_or(0)) * 60;
     let local = DateTime::from_timestamp(secs.checked_add(shift)?, nanos)?.naive_utc();
     let mut out = format!("{}{}", local.format("%Y-%m-%d %H:%M:%S"), fraction(nanos));
@@ -295,14 +304,15 @@ fn struct_timestamp(s: &StructArray, row: usize, kind: ColumnKind) -> Result<Val
         _ => 9,
     };
     let (secs, nanos) = match fraction {
-        Some(f) => (epoch, u32::try_from(f).map_err(|_| format!("bad fraction {f}"))?),
+        Some(f) => (
+            epoch,
+            u32::try_from(f).map_err(|_| format!("bad fraction {f}"))?,
+        ),
         // Without a fraction field the epoch is in units of 10^-scale s.
         None => split_scaled(epoch, scale).ok_or("bad timestamp scale")?,
     };
     let offset = match (kind, tz) {
-        (_, Some(tz)) => {
-            Some(i32::try_from(tz - 1440).map_err(|_| format!("bad timezone {tz}"))?)
-        }
+        (_, Some(tz)) => Some(i32::try_from(tz - 1440).map_err(|_| format!("bad timezone {tz}"))?),
         (ColumnKind::Ltz(_), None) => Some(0),
         _ => None,
     };
@@ -353,8 +363,12 @@ fn arrow_value(array: &dyn Array, kind: ColumnKind, row: usize) -> Result<Value,
         DataType::Decimal256(_, _) => Ok(decimal_value(
             &array.as_primitive::<Decimal256Type>().value_as_string(row),
         )),
-        DataType::Utf8 => Ok(Value::String(array.as_string::<i32>().value(row).to_owned())),
-        DataType::LargeUtf8 => Ok(Value::String(array.as_string::<i64>().value(row).to_owned())),
+        DataType::Utf8 => Ok(Value::String(
+            array.as_string::<i32>().value(row).to_owned(),
+        )),
+        DataType::LargeUtf8 => Ok(Value::String(
+            array.as_string::<i64>().value(row).to_owned(),
+        )),
         DataType::Utf8View => Ok(Value::String(array.as_string_view().value(row).to_owned())),
         DataType::Binary => Ok(hex(array.as_binary::<i32>().value(row))),
         DataType::LargeBinary => Ok(hex(array.as_binary::<i64>().value(row))),
@@ -629,8 +643,14 @@ mod tests {
     fn decimals_and_big_integers() {
         assert_eq!(scaled_decimal(5, 3), "0.005");
         assert_eq!(scaled_decimal(-12345, 2), "-123.45");
-        assert_eq!(decimal_value("12345678901234567890123"), json!("12345678901234567890123"));
-        assert_eq!(decimal_value("18446744073709551615"), json!(18_446_744_073_709_551_615_u64));
+        assert_eq!(
+            decimal_value("12345678901234567890123"),
+            json!("12345678901234567890123")
+        );
+        assert_eq!(
+            decimal_value("18446744073709551615"),
+            json!(18_446_744_073_709_551_615_u64)
+        );
         assert_eq!(decimal_value("-7"), json!(-7));
     }
 
@@ -648,8 +668,16 @@ mod tests {
         ]))
         .unwrap();
         let rowset = json!([
-            ["3", "1704164645.123000000", "1704157445.000000000 1560", "1", "19724",
-             "37845.5", "hello", "12.50"],
+            [
+                "3",
+                "1704164645.123000000",
+                "1704157445.000000000 1560",
+                "1",
+                "19724",
+                "37845.5",
+                "hello",
+                "12.50"
+            ],
             [null, "-1.5", "x", "false", "nope", null, null, "abc"]
         ]);
         let (cols, rows) = json_rows(&rowset, &rowtype).unwrap();
@@ -702,6 +730,9 @@ mod tests {
         let batch = RecordBatch::try_new(Arc::new(schema), vec![Arc::new(list)]).unwrap();
         // … but a value of an unknown type is reported.
         let err = arrow_rows(&[batch], None).unwrap_err();
-        assert!(err.contains("column L") && err.contains("unsupported"), "{err}");
+        assert!(
+            err.contains("column L") && err.contains("unsupported"),
+            "{err}"
+        );
     }
 }

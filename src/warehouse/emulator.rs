@@ -43,7 +43,9 @@ impl HostOverride {
     pub(crate) fn new(account: &str, base: &str, role: Option<&str>) -> Result<Self, String> {
         let base = Url::parse(base).map_err(|e| format!("host {base:?} is not a URL: {e}"))?;
         if !matches!(base.scheme(), "http" | "https") || base.host_str().is_none() {
-            return Err(format!("host {base} must be an http:// or https:// base URL"));
+            return Err(format!(
+                "host {base} must be an http:// or https:// base URL"
+            ));
         }
         Ok(Self {
             base,
@@ -98,7 +100,11 @@ pub(crate) fn patch_login(reply: &mut Value, role: &str) -> bool {
         .to_owned();
     let mut changed = fill(data, "masterToken", json!(format!("master-{token}")));
     changed |= fill(data, "sessionId", json!(session_id(&token)));
-    changed |= fill(data, "validityInSeconds", json!(EMULATOR_TOKEN_VALIDITY_SECS));
+    changed |= fill(
+        data,
+        "validityInSeconds",
+        json!(EMULATOR_TOKEN_VALIDITY_SECS),
+    );
     changed |= fill(
         data,
         "masterValidityInSeconds",
@@ -124,10 +130,7 @@ fn session_id(token: &str) -> i64 {
 /// changed.
 pub(crate) fn patch_query(reply: &mut Value, role: &str) -> bool {
     let success = reply.get("success").and_then(Value::as_bool);
-    let code = reply
-        .get("code")
-        .and_then(Value::as_str)
-        .map(str::to_owned);
+    let code = reply.get("code").and_then(Value::as_str).map(str::to_owned);
     let Some(data) = reply.get_mut("data").and_then(Value::as_object_mut) else {
         return false;
     };
@@ -222,8 +225,8 @@ mod tests {
     #[test]
     fn rewrite_keeps_a_base_path() {
         let r = HostOverride::new("acct", "http://127.0.0.1:9/emu/", None).unwrap();
-        let url = Url::parse("https://ACCT.snowflakecomputing.com/session/v1/login-request?a=b")
-            .unwrap();
+        let url =
+            Url::parse("https://ACCT.snowflakecomputing.com/session/v1/login-request?a=b").unwrap();
         assert_eq!(
             r.rewrite(&url).as_str(),
             "http://127.0.0.1:9/emu/session/v1/login-request?a=b"

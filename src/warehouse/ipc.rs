@@ -70,7 +70,9 @@ fn decode(bytes: &[u8]) -> Result<Vec<RecordBatch>, String> {
         let version = message.version();
         match message.header_type() {
             MessageHeader::Schema => {
-                let fb = message.header_as_schema().ok_or("bad Arrow schema message")?;
+                let fb = message
+                    .header_as_schema()
+                    .ok_or("bad Arrow schema message")?;
                 if fb.fields().is_none() {
                     return Err("Arrow schema without fields".to_owned());
                 }
@@ -80,7 +82,9 @@ fn decode(bytes: &[u8]) -> Result<Vec<RecordBatch>, String> {
                 schema = Some(Arc::new(relax_schema(&fb_to_schema(fb))));
             }
             MessageHeader::DictionaryBatch => {
-                let s = schema.as_ref().ok_or("Arrow dictionary before the schema")?;
+                let s = schema
+                    .as_ref()
+                    .ok_or("Arrow dictionary before the schema")?;
                 let batch = message
                     .header_as_dictionary_batch()
                     .ok_or("bad Arrow dictionary message")?;
@@ -88,7 +92,9 @@ fn decode(bytes: &[u8]) -> Result<Vec<RecordBatch>, String> {
                     .map_err(|e| e.to_string())?;
             }
             MessageHeader::RecordBatch => {
-                let s = schema.clone().ok_or("Arrow record batch before the schema")?;
+                let s = schema
+                    .clone()
+                    .ok_or("Arrow record batch before the schema")?;
                 let batch = message
                     .header_as_record_batch()
                     .ok_or("bad Arrow record batch message")?;
@@ -186,7 +192,11 @@ mod tests {
             Field::new("epoch", DataType::Int64, false),
             Field::new("fraction", DataType::Int32, false),
         ]);
-        let strict = Schema::new(vec![Field::new("TS", DataType::Struct(strict_fields), true)]);
+        let strict = Schema::new(vec![Field::new(
+            "TS",
+            DataType::Struct(strict_fields),
+            true,
+        )]);
         let mut strict_header = Vec::new();
         StreamWriter::try_new(&mut strict_header, &strict).unwrap();
         // Replace the original schema message with the strict one.
@@ -209,7 +219,9 @@ mod tests {
     fn garbage_is_an_error_not_a_panic() {
         assert!(decode_stream(&[1, 2, 3]).is_err());
         assert!(decode_stream(&[0xFF, 0xFF, 0xFF, 0xFF, 100, 0, 0, 0, 1, 2]).is_err());
-        assert!(decode_stream(&[0xFF, 0xFF, 0xFF, 0xFF, 8, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8]).is_err());
+        assert!(
+            decode_stream(&[0xFF, 0xFF, 0xFF, 0xFF, 8, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8]).is_err()
+        );
         assert_eq!(decode_stream(&[]).unwrap().len(), 0);
     }
 }

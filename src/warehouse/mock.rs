@@ -186,18 +186,27 @@ mod tests {
     #[test]
     fn records_and_answers_by_rule() {
         let mock = MockWarehouse::new();
-        mock.once("drop table", MockReply::sql_error("002003", "does not exist"))
-            .on("select", MockReply::rows(["A"], vec![vec![json!(1)]]))
-            .on("insert", MockReply::executed(7));
+        mock.once(
+            "drop table",
+            MockReply::sql_error("002003", "does not exist"),
+        )
+        .on("select", MockReply::rows(["A"], vec![vec![json!(1)]]))
+        .on("insert", MockReply::executed(7));
 
         let err = mock.execute("DROP TABLE x").unwrap_err();
         assert!(matches!(err, WarehouseError::Sql { ref code, .. } if code == "002003"));
         // The `once` rule is used up: the default answer follows.
         assert_eq!(mock.execute("drop table x").unwrap(), Executed::default());
         assert_eq!(mock.query("SELECT 1").unwrap().rows, vec![vec![json!(1)]]);
-        assert_eq!(mock.execute("insert into t values (1)").unwrap().rows, Some(7));
+        assert_eq!(
+            mock.execute("insert into t values (1)").unwrap().rows,
+            Some(7)
+        );
         assert_eq!(mock.execute("select 2").unwrap().rows, Some(1));
-        assert_eq!(mock.query("create table t (a int)").unwrap(), Rows::default());
+        assert_eq!(
+            mock.query("create table t (a int)").unwrap(),
+            Rows::default()
+        );
 
         assert_eq!(mock.count(), 6);
         assert_eq!(mock.count_containing("Drop Table"), 2);

@@ -20,6 +20,8 @@
 //! such as fakesnow (`http://127.0.0.1:PORT`); see the `emulator`
 //! submodule for what is patched in that mode.
 
+#![warn(missing_docs)]
+
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -30,6 +32,8 @@ mod config;
 mod convert;
 mod emulator;
 mod error;
+#[cfg(test)]
+mod http_tests;
 mod ipc;
 mod keypair;
 mod mock;
@@ -37,8 +41,7 @@ mod snowflake;
 mod transport;
 
 pub use config::{
-    AuthMethod, DEFAULT_RETRIES, DEFAULT_STATEMENT_TIMEOUT_SECS, REDACTED, Secret,
-    SnowflakeConfig,
+    AuthMethod, DEFAULT_RETRIES, DEFAULT_STATEMENT_TIMEOUT_SECS, REDACTED, Secret, SnowflakeConfig,
 };
 pub use error::WarehouseError;
 pub use mock::{MockReply, MockWarehouse};
@@ -239,10 +242,11 @@ fn parse_columns(rows: &Rows) -> Result<FoundColumns, WarehouseError> {
         return Ok(FoundColumns::new());
     }
     let required = |name: &str| {
-        rows.column_index(name).ok_or_else(|| WarehouseError::Protocol {
-            host: "INFORMATION_SCHEMA".to_owned(),
-            reason: format!("COLUMNS has no {name} column"),
-        })
+        rows.column_index(name)
+            .ok_or_else(|| WarehouseError::Protocol {
+                host: "INFORMATION_SCHEMA".to_owned(),
+                reason: format!("COLUMNS has no {name} column"),
+            })
     };
     let schema_i = required("TABLE_SCHEMA")?;
     let table_i = required("TABLE_NAME")?;
@@ -254,7 +258,9 @@ fn parse_columns(rows: &Rows) -> Result<FoundColumns, WarehouseError> {
     let scale_i = rows.column_index("NUMERIC_SCALE");
     let datetime_i = rows.column_index("DATETIME_PRECISION");
 
-    let mut found: BTreeMap<(String, String), Vec<(i64, String, String)>> = BTreeMap::new();
+    // (schema, table) -> [(ordinal, column, type)]
+    type Unsorted = BTreeMap<(String, String), Vec<(i64, String, String)>>;
+    let mut found = Unsorted::new();
     for row in &rows.rows {
         let text = |i: usize| row.get(i).and_then(value_text);
         let int = |i: Option<usize>| i.and_then(|i| row.get(i)).and_then(value_int);
@@ -342,12 +348,11 @@ fn data_type_name(
         "INT" | "INTEGER" | "BIGINT" | "SMALLINT" | "TINYINT" | "BYTEINT" => {
             "NUMBER(38,0)".to_owned()
         }
-        "TEXT" | "VARCHAR" | "STRING" | "CHAR" | "CHARACTER" | "NCHAR" | "NVARCHAR" => {
-            match length {
-                Some(l) => format!("VARCHAR({l})"),
-                None => "VARCHAR".to_owned(),
-            }
-        }
+        "TEXT" | "VARCHAR" | "STRING" | "CHAR" | "CHARACTER" | "NCHAR" | "NVARCHAR" => match length
+        {
+            Some(l) => format!("VARCHAR({l})"),
+            None => "VARCHAR".to_owned(),
+        },
         "BINARY" | "VARBINARY" => match length {
             Some(l) => format!("BINARY({l})"),
             None => "BINARY".to_owned(),
@@ -407,14 +412,35 @@ mod tests {
 
     #[test]
     fn data_types_are_spelled_like_describe() {
-        assert_eq!(data_type_name("NUMBER", None, Some(38), Some(0), None), "NUMBER(38,0)");
-        assert_eq!(data_type_name("NUMBER", None, Some(10), Some(2), None), "NUMBER(10,2)");
-        assert_eq!(data_type_name("INTEGER", None, Some(32), Some(0), None), "NUMBER(38,0)");
-        assert_eq!(data_type_name("TEXT", Some(16_777_216), None, None, None), "VARCHAR(16777216)");
+        assert_eq!(
+            data_type_name("NUMBER", None, Some(38), Some(0), None),
+            "NUMBER(38,0)"
+        );
+        assert_eq!(
+            data_type_name("NUMBER", None, Some(10), Some(2), None),
+            "NUMBER(10,2)"
+        );
+        assert_eq!(
+            data_type_name("INTEGER", None, Some(32), Some(0), None),
+            "NUMBER(38,0)"
+        );
+        assert_eq!(
+            data_type_name("TEXT", Some(16_777_216), None, None, None),
+            "VARCHAR(16777216)"
+        );
         assert_eq!(data_type_name("TEXT", None, None, None, None), "VARCHAR");
-        assert_eq!(data_type_name("TIMESTAMP_NTZ", None, None, None, Some(9)), "TIMESTAMP_NTZ(9)");
-        assert_eq!(data_type_name("TIMESTAMP_TZ", None, None, None, None), "TIMESTAMP_TZ");
-        assert_eq!(data_type_name("BINARY", Some(8_388_608), None, None, None), "BINARY(8388608)");
+        assert_eq!(
+            data_type_name("TIMESTAMP_NTZ", None, None, None, Some(9)),
+            "TIMESTAMP_NTZ(9)"
+        );
+        assert_eq!(
+            data_type_name("TIMESTAMP_TZ", None, None, None, None),
+            "TIMESTAMP_TZ"
+        );
+        assert_eq!(
+            data_type_name("BINARY", Some(8_388_608), None, None, None),
+            "BINARY(8388608)"
+        );
         assert_eq!(data_type_name("FLOAT", None, None, None, None), "FLOAT");
         assert_eq!(data_type_name("variant", None, None, None, None), "VARIANT");
         assert_eq!(data_type_name("BOOLEAN", None, None, None, None), "BOOLEAN");
@@ -495,15 +521,19 @@ mod tests {
     #[test]
     fn missing_information_schema_columns_are_a_protocol_error() {
         let mock = MockWarehouse::new();
-        mock.on("information_schema", MockReply::rows(["X"], vec![vec![json!(1)]]));
-        let err =
-            introspect_columns(&mock, &[RelationName::new("d", "s", "t")]).unwrap_err();
+        mock.on(
+            "information_schema",
+            MockReply::rows(["X"], vec![vec![json!(1)]]),
+        );
+        let err = introspect_columns(&mock, &[RelationName::new("d", "s", "t")]).unwrap_err();
         assert!(matches!(err, WarehouseError::Protocol { .. }), "{err}");
         // Errors of the warehouse pass through.
         let mock = MockWarehouse::new();
-        mock.on("information_schema", MockReply::sql_error("002003", "no db"));
-        let err =
-            introspect_columns(&mock, &[RelationName::new("d", "s", "t")]).unwrap_err();
+        mock.on(
+            "information_schema",
+            MockReply::sql_error("002003", "no db"),
+        );
+        let err = introspect_columns(&mock, &[RelationName::new("d", "s", "t")]).unwrap_err();
         assert!(matches!(err, WarehouseError::Sql { .. }), "{err}");
     }
 

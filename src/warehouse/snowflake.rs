@@ -41,6 +41,23 @@ const STATEMENT_TIMEOUT_CODE: &str = "000630";
 const SELECT_TYPE_ID: i64 = 0x1000;
 const DML_TYPE_IDS: std::ops::RangeInclusive<i64> = 0x3000..=0x3500;
 
+/// Retry and timeout timing of a [`SnowflakeWarehouse`].
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Tuning {
+    /// Backoff between retries of transient failures.
+    pub backoff: Backoff,
+    /// Extra client-side wait beyond the statement timeout.
+    pub client_grace: Duration,
+}
+
+impl Tuning {
+    /// Production timing.
+    pub(crate) const DEFAULT: Tuning = Tuning {
+        backoff: Backoff::DEFAULT,
+        client_grace: CLIENT_GRACE,
+    };
+}
+
 /// A Snowflake connection that runs statements synchronously.
 ///
 /// [`SnowflakeWarehouse::connect`] logs in at once (so bad credentials or an
@@ -61,6 +78,7 @@ pub struct SnowflakeWarehouse {
     user: String,
     secrets: Vec<String>,
     statement_timeout_secs: u64,
+    client_grace: Duration,
     logins: Arc<AtomicU64>,
     /// Held around each statement in emulator mode (see `connect`).
     one_at_a_time: Option<Mutex<()>>,
@@ -79,18 +97,20 @@ impl std::fmt::Debug for SnowflakeWarehouse {
 impl SnowflakeWarehouse {
     /// Connects, logs in and prepares the session (see the type docs).
     pub fn connect(config: &SnowflakeConfig) -> Result<Self, WarehouseError> {
-        Self::connect_with_backoff(config, Backoff::DEFAULT)
+        Self::connect_tuned(config, Tuning::DEFAULT)
     }
 
-    pub(crate) fn connect_with_backoff(
+    /// Like [`SnowflakeWarehouse::connect`] with other retry and timeout
+    /// timing (tests use short ones).
+    pub(crate) fn connect_tuned(
         config: &SnowflakeConfig,
-        backoff: Backoff,
+        tuning: Tuning,
     ) -> Result<Self, WarehouseError> {
         let secrets = config.secret_values();
-        Self::connect_inner(config, backoff).map_err(|e| e.redact(&secrets))
+        Self::connect_inner(config, tuning).map_err(|e| e.redact(&secrets))
     }
 
-    fn connect_inner(config: &SnowflakeConfig, backoff: Backoff) -> Result<Self, WarehouseError> {
+    fn connect_inner(config: &SnowflakeConfig, tuning: Tuning) -> Result<Self, WarehouseError> {
         let method = config.validate()?;
         ensure_not_async()?;
         let host = config.display_host();
@@ -154,7 +174,7 @@ impl SnowflakeWarehouse {
             .map_err(|e| WarehouseError::Config(format!("cannot build the HTTP client: {e}")))?;
         let mut client = reqwest_middleware::ClientBuilder::new(http).with(Transport {
             retries: config.retries,
-            backoff,
+            backoff: tuning.backoff,
             session_parameters,
             max_poll_interval: Duration::from_secs(2),
             logins: Arc::clone(&logins),
@@ -183,6 +203,7 @@ impl SnowflakeWarehouse {
             user,
             secrets: config.secret_values(),
             statement_timeout_secs: config.statement_timeout_secs,
+            client_grace: tuning.client_grace,
             logins,
             // fakesnow refuses a statement while another one runs on the
             // same session ("connection is busy"), where Snowflake runs
@@ -231,7 +252,7 @@ impl SnowflakeWarehouse {
 
     fn client_timeout(&self) -> Option<Duration> {
         (self.statement_timeout_secs > 0)
-            .then(|| Duration::from_secs(self.statement_timeout_secs) + CLIENT_GRACE)
+            .then(|| Duration::from_secs(self.statement_timeout_secs) + self.client_grace)
     }
 
     /// Runs one statement and returns its raw result and what the transport
@@ -339,7 +360,18 @@ impl SnowflakeWarehouse {
     fn connection_error(&self, err: &ConnectionError, captured: &Captured) -> WarehouseError {
         let host = self.host.clone();
         let reqwest_error = |e: &reqwest::Error| {
-            if e.is_connect() {
+            if let Some(se) = &captured.error {
+                // An error reply that snowflake-api could not parse.
+                self.server_error(se.code.clone(), se.message.clone(), captured)
+            } else if e.is_decode() {
+                WarehouseError::Protocol {
+                    host: host.clone(),
+                    reason: format!(
+                        "reply not understood ({})",
+                        super::transport::error_chain(e)
+                    ),
+                }
+            } else if e.is_connect() {
                 WarehouseError::Connection {
                     host: host.clone(),
                     reason: super::transport::error_chain(e),
@@ -510,10 +542,11 @@ impl Warehouse for SnowflakeWarehouse {
         let kind = captured.statement_type_id;
         let rows = match kind {
             Some(k) if DML_TYPE_IDS.contains(&k) => {
-                let rows = to_rows(result, &captured).map_err(|reason| WarehouseError::Protocol {
-                    host: self.host.clone(),
-                    reason,
-                })?;
+                let rows =
+                    to_rows(result, &captured).map_err(|reason| WarehouseError::Protocol {
+                        host: self.host.clone(),
+                        reason,
+                    })?;
                 dml_row_count(&rows)
             }
             Some(SELECT_TYPE_ID) => captured.total.and_then(|t| u64::try_from(t).ok()),
@@ -579,7 +612,10 @@ mod tests {
     fn statement_type_ranges() {
         assert!(DML_TYPE_IDS.contains(&0x3100));
         assert!(DML_TYPE_IDS.contains(&0x3400));
-        assert!(!DML_TYPE_IDS.contains(&0x3600), "COPY reports its own columns");
+        assert!(
+            !DML_TYPE_IDS.contains(&0x3600),
+            "COPY reports its own columns"
+        );
         assert!(!DML_TYPE_IDS.contains(&SELECT_TYPE_ID));
     }
 }

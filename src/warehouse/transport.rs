@@ -469,7 +469,10 @@ pub(crate) fn capture_reply(reply: &Value) -> Captured {
             .filter(|s| !s.is_empty())
             .map(str::to_owned)
     };
-    let success = reply.get("success").and_then(Value::as_bool).unwrap_or(true);
+    let success = reply
+        .get("success")
+        .and_then(Value::as_bool)
+        .unwrap_or(true);
     let error = (!success).then(|| ServerError {
         code: text(field("errorCode"))
             .or_else(|| text(reply.get("code")))

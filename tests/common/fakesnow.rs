@@ -241,9 +241,8 @@ pub fn ensure_venv() -> PathBuf {
         let lock = File::create(&lock_path).unwrap_or_else(|e| {
             panic!("fakesnow setup: cannot create {}: {e}", lock_path.display())
         });
-        lock.lock().unwrap_or_else(|e| {
-            panic!("fakesnow setup: cannot lock {}: {e}", lock_path.display())
-        });
+        lock.lock()
+            .unwrap_or_else(|e| panic!("fakesnow setup: cannot lock {}: {e}", lock_path.display()));
         // Another process may have installed it while we waited.
         if !importable(&venv) {
             install(&venv);
@@ -267,18 +266,30 @@ fn install(venv: &Path) {
         // A half-made directory would make `venv` fail; start over.
         if venv.exists() {
             fs::remove_dir_all(venv).unwrap_or_else(|e| {
-                panic!("fakesnow setup: cannot remove broken {}: {e}", venv.display())
+                panic!(
+                    "fakesnow setup: cannot remove broken {}: {e}",
+                    venv.display()
+                )
             });
         }
         run(
-            &format!("`{python} -m venv {}` (fakesnow needs Python >= 3.11)", venv.display()),
+            &format!(
+                "`{python} -m venv {}` (fakesnow needs Python >= 3.11)",
+                venv.display()
+            ),
             Command::new(&python).arg("-m").arg("venv").arg(venv),
         );
     }
     run(
         &format!("pip install {}", FAKESNOW_REQUIREMENTS.join(" ")),
         Command::new(&python_in_venv)
-            .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check"])
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+            ])
             .args(FAKESNOW_REQUIREMENTS),
     );
 }
