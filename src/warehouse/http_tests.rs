@@ -264,6 +264,55 @@ fn login_carries_session_parameters_and_one_session_is_kept() {
 }
 
 #[test]
+fn expired_session_tokens_are_renewed_within_the_same_session() {
+    let server = Scripted::start(|req, n| match req.path() {
+        // A session token that expires at once forces a renewal before
+        // every statement.
+        "/session/v1/login-request" => Reply::Json(
+            200,
+            json!({"data": {"token": "sess-0", "masterToken": "master-token",
+                "validityInSeconds": 0, "masterValidityInSeconds": 14400, "sessionId": 7,
+                "serverVersion": "scripted", "parameters": [],
+                "sessionInfo": {"roleName": "LOADER"}}, "success": true}),
+        ),
+        "/session/token-request" => Reply::Json(
+            200,
+            json!({"data": {"sessionToken": format!("sess-{}", n + 1),
+                "validityInSecondsST": 0, "masterToken": "master-token",
+                "validityInSecondsMT": 14400, "sessionId": 7}, "success": true}),
+        ),
+        _ => Reply::Json(200, rows_reply("q", 1)),
+    });
+    let wh = connect(&config(&server));
+    wh.query("SELECT 1").unwrap();
+    wh.query("SELECT 1").unwrap();
+    assert_eq!(wh.login_count(), 1);
+    let renewals = server.seen_at("/session/token-request");
+    assert_eq!(renewals.len(), 2);
+    for r in &renewals {
+        // snowflake-api's double slash is normalised.
+        assert_eq!(r.path(), "/session/token-request");
+        assert_eq!(
+            r.header("authorization"),
+            Some("Snowflake Token=\"master-token\"")
+        );
+    }
+    let tokens: Vec<String> = server
+        .seen_at("/queries/v1/query-request")
+        .iter()
+        .map(|q| q.header("authorization").unwrap_or("").to_owned())
+        .collect();
+    assert_eq!(
+        tokens,
+        [
+            "Snowflake Token=\"sess-0\"",
+            "Snowflake Token=\"sess-1\"",
+            "Snowflake Token=\"sess-2\""
+        ]
+    );
+}
+
+#[test]
 fn transient_failures_are_retried_with_the_same_request() {
     let server = Scripted::start(|req, n| match (req.path(), n) {
         ("/session/v1/login-request", 0) => Reply::Json(503, json!({"message": "warming up"})),
