@@ -51,6 +51,8 @@ enum Reply {
     Slow(Duration, Value),
     /// Close the connection without answering.
     Hangup,
+    /// Answer with raw bytes (status 200 or the given one).
+    Bytes(u16, Vec<u8>),
 }
 
 type Script = dyn Fn(&Seen, usize) -> Reply + Send + Sync;
@@ -150,22 +152,77 @@ fn serve(stream: TcpStream, seen: &Mutex<Vec<Seen>>, script: &Script) {
         all.push(request.clone());
         n
     };
-    let (status, value) = match script(&request, earlier) {
+    let (status, body) = match script(&request, earlier) {
         Reply::Hangup => return,
-        Reply::Json(status, v) => (status, v),
+        Reply::Json(status, v) => (status, v.to_string().into_bytes()),
         Reply::Slow(wait, v) => {
             std::thread::sleep(wait);
-            (200, v)
+            (200, v.to_string().into_bytes())
         }
+        Reply::Bytes(status, b) => (status, b),
     };
-    let body = value.to_string();
     let mut stream = reader.into_inner();
     let _ = write!(
         stream,
         "HTTP/1.1 {status} Scripted\r\nContent-Type: application/json\r\n\
-         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+         Content-Length: {}\r\nConnection: close\r\n\r\n",
         body.len()
     );
+    let _ = stream.write_all(&body);
+}
+
+/// An Arrow IPC stream with one `N` column (Snowflake FIXED metadata).
+fn arrow_stream(values: &[i64]) -> Vec<u8> {
+    use arrow_array::{Int64Array, RecordBatch};
+    use arrow_schema::{DataType, Field, Schema};
+    let meta = [("logicalType".to_owned(), "FIXED".to_owned())]
+        .into_iter()
+        .collect();
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("N", DataType::Int64, true).with_metadata(meta),
+    ]));
+    let batch = RecordBatch::try_new(
+        Arc::clone(&schema),
+        vec![Arc::new(Int64Array::from(values.to_vec()))],
+    )
+    .unwrap();
+    let mut out = Vec::new();
+    let mut w = arrow_ipc::writer::StreamWriter::try_new(&mut out, &schema).unwrap();
+    w.write(&batch).unwrap();
+    w.finish().unwrap();
+    drop(w);
+    out
+}
+
+/// Standard base64, as Snowflake sends `rowsetBase64`.
+fn base64(bytes: &[u8]) -> String {
+    const ABC: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ABC[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+fn chunked_reply(base: &str, query_id: &str, chunk: &str) -> Value {
+    json!({"data": {"parameters": [], "rowtype": [{"name": "N", "type": "fixed",
+        "scale": 0, "precision": 38, "nullable": true}],
+        "rowsetBase64": base64(&arrow_stream(&[1, 2])),
+        "chunks": [{"url": format!("{base}/{chunk}"), "rowCount": 2, "uncompressedSize": 64}],
+        "chunkHeaders": {}, "total": 4, "returned": 4, "queryId": query_id,
+        "finalRoleName": "LOADER", "statementTypeId": 4096, "version": 1}, "success": true})
 }
 
 fn login_ok() -> Reply {
@@ -455,6 +512,48 @@ fn long_running_queries_are_polled_until_done() {
             Some("Snowflake Token=\"sess-token\"")
         );
     }
+}
+
+#[test]
+fn chunked_arrow_results_keep_the_server_row_order() {
+    let base = Arc::new(Mutex::new(String::new()));
+    let base_in_script = Arc::clone(&base);
+    let server = Scripted::start(move |req, n| {
+        let base = base_in_script.lock().unwrap().clone();
+        match (req.path(), n) {
+            ("/session/v1/login-request", _) => login_ok(),
+            ("/queries/v1/query-request", 0) => Reply::Json(200, rows_reply("setup", 1)),
+            ("/queries/v1/query-request", 1) => {
+                Reply::Json(200, chunked_reply(&base, "q-chunked", "chunk/good"))
+            }
+            ("/queries/v1/query-request", _) => {
+                Reply::Json(200, chunked_reply(&base, "q-denied", "chunk/denied"))
+            }
+            ("/chunk/good", _) => Reply::Bytes(200, arrow_stream(&[3, 4])),
+            _ => Reply::Json(403, json!({"message": "AccessDenied"})),
+        }
+    });
+    *base.lock().unwrap() = server.base_url();
+    let wh = connect(&config(&server));
+    let rows = wh.query("SELECT N FROM T ORDER BY N").unwrap();
+    // The inline part holds the first rows, the chunk the rest.
+    assert_eq!(
+        rows.rows,
+        vec![
+            vec![json!(1)],
+            vec![json!(2)],
+            vec![json!(3)],
+            vec![json!(4)]
+        ]
+    );
+    assert_eq!(server.seen_at("/chunk/good")[0].method, "GET");
+
+    // A refused chunk download is not mistaken for a failed login.
+    let err = wh.query("SELECT N FROM T").unwrap_err();
+    assert!(
+        matches!(&err, WarehouseError::Protocol { reason, .. } if reason.contains("403")),
+        "{err:?}"
+    );
 }
 
 #[test]

@@ -17,7 +17,9 @@ use super::emulator::HostOverride;
 use super::error::WarehouseError;
 use super::ipc::decode_stream;
 use super::keypair::load_private_key_pem;
-use super::transport::{Backoff, CAPTURE, Captured, RowTypeField, Transport, TransportError};
+use super::transport::{
+    Backoff, CAPTURE, Captured, Endpoint, RowTypeField, Transport, TransportError,
+};
 use super::{Executed, Rows, Warehouse, is_simple_identifier, quote_identifier};
 
 /// Extra time the client waits beyond the statement timeout before giving
@@ -425,14 +427,30 @@ impl SnowflakeWarehouse {
                 attempts: *attempts,
                 reason: reason.clone(),
             },
-            TransportError::Rejected { status, message } if *status == 401 || *status == 403 => {
+            TransportError::Rejected {
+                status,
+                message,
+                endpoint,
+            } if matches!(status, 401 | 403) && *endpoint != Endpoint::Other => {
                 WarehouseError::Authentication {
                     host,
                     user: self.user.clone(),
                     message: format!("HTTP {status}: {message}"),
                 }
             }
-            TransportError::Rejected { status, message } => WarehouseError::Protocol {
+            TransportError::Rejected {
+                status,
+                message,
+                endpoint: Endpoint::Other,
+            } => WarehouseError::Protocol {
+                host,
+                reason: format!(
+                    "HTTP {status} fetching a result part or renewing the session: {message}"
+                ),
+            },
+            TransportError::Rejected {
+                status, message, ..
+            } => WarehouseError::Protocol {
                 host,
                 reason: format!("HTTP {status}: {message}"),
             },

@@ -98,7 +98,12 @@ pub(crate) enum TransportError {
     },
     /// The server refused the request with a non-retryable HTTP status.
     #[error("HTTP {status}: {message}")]
-    Rejected { status: u16, message: String },
+    Rejected {
+        status: u16,
+        message: String,
+        /// Which kind of request was refused.
+        endpoint: Endpoint,
+    },
 }
 
 /// Snowflake's "query still running" reply codes.
@@ -318,6 +323,7 @@ impl Transport {
         extensions: &mut Extensions,
         next: &Next<'_>,
     ) -> reqwest_middleware::Result<Buffered> {
+        let url_path = &req.url().path().to_owned();
         let mut attempt: u32 = 0;
         loop {
             attempt += 1;
@@ -342,6 +348,7 @@ impl Transport {
                                 TransportError::Rejected {
                                     status: status.as_u16(),
                                     message: body_message(&b.body),
+                                    endpoint: Endpoint::of_path(url_path),
                                 },
                             ));
                         }
@@ -405,6 +412,7 @@ impl Transport {
                 reqwest_middleware::Error::middleware(TransportError::Rejected {
                     status: 0,
                     message: format!("bad result URL {result_url:?}: {e}"),
+                    endpoint: Endpoint::Result,
                 })
             })?;
             tokio::time::sleep(pause).await;
