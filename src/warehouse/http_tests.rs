@@ -557,6 +557,25 @@ fn chunked_arrow_results_keep_the_server_row_order() {
 }
 
 #[test]
+fn result_urls_on_other_hosts_are_not_polled() {
+    let server = Scripted::start(|req, n| match (req.path(), n) {
+        ("/session/v1/login-request", _) => login_ok(),
+        ("/queries/v1/query-request", 0) => Reply::Json(200, rows_reply("setup", 1)),
+        _ => Reply::Json(
+            200,
+            json!({"code": "333334", "message": "in progress", "success": true,
+                "data": {"queryId": "q", "getResultUrl": "http://127.0.0.1:9/queries/q/result"}}),
+        ),
+    });
+    let wh = connect(&config(&server));
+    let err = wh.query("SELECT 1").unwrap_err();
+    assert!(
+        matches!(&err, WarehouseError::Protocol { reason, .. } if reason.contains("another host")),
+        "{err:?}"
+    );
+}
+
+#[test]
 fn hung_statement_times_out_on_the_client() {
     let server = Scripted::start(|req, n| match (req.path(), n) {
         ("/session/v1/login-request", _) => login_ok(),

@@ -408,13 +408,20 @@ impl Transport {
             let (true, Some(result_url)) = (in_progress, result_url) else {
                 return Ok(last.map(|b| (b, reply)));
             };
-            let url = original.join(result_url).map_err(|e| {
+            let bad_url = |why: String| {
                 reqwest_middleware::Error::middleware(TransportError::Rejected {
                     status: 0,
-                    message: format!("bad result URL {result_url:?}: {e}"),
+                    message: format!("bad result URL {result_url:?}: {why}"),
                     endpoint: Endpoint::Result,
                 })
-            })?;
+            };
+            let url = original
+                .join(result_url)
+                .map_err(|e| bad_url(e.to_string()))?;
+            // The session token goes with the poll: never to another host.
+            if url.origin() != original.origin() {
+                return Err(bad_url("points to another host".to_owned()));
+            }
             tokio::time::sleep(pause).await;
             pause = (pause * 2).min(self.max_poll_interval);
             let mut req = Request::new(Method::GET, url);
