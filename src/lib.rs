@@ -3,4 +3,27 @@
 //!
 //! The pipeline runs one way: [`project`] loading → [`catalog`] →
 //! [`render`] → [`analysis`] → [`output`] → execution. See ARCHITECTURE.md.
+
+// Diagnostics carry a source snippet and help text; they are returned on the
+// cold path only, so their size is not worth boxing.
+#![allow(clippy::result_large_err)]
+
+pub mod analysis;
+pub mod catalog;
+pub mod cli;
+pub mod compile;
+pub mod connect;
+pub mod dag;
+pub mod diagnostics;
+pub mod execute;
+pub mod output;
+pub mod project;
+pub mod render;
+pub mod report;
+pub mod review;
+pub mod run;
+pub mod seed;
+pub mod select;
+pub mod suggest;
+pub mod sync_query;
 pub mod warehouse;

@@ -1,0 +1,757 @@
+//! Customer.io reverse-ETL contract checks on a model's output columns.
+//!
+//! Customer.io reads each row of a sync table as one call (`identify`,
+//! `track`, `group` for objects, or a person–object relationship). Some
+//! columns have fixed, case-sensitive names (`userId`, `event`, ...); every
+//! other column becomes an attribute (a trait, or an event property for
+//! `track`) under its exact stored name. Snowflake upper-cases unquoted
+//! identifiers, so `email AS userId` arrives as `USERID`: names must be
+//! written with double quotes.
+//!
+//! Special columns per sync type (**bold** = required; `a | b` = one of):
+//!
+//! | Sync           | Special columns |
+//! |----------------|-----------------|
+//! | `identify`     | **`userId` \| `anonymousId`**, `timestamp` |
+//! | `track`        | **`event`**, **`userId` \| `anonymousId`**, `timestamp` |
+//! | `group` (alias `object`) | **`groupId`**, **`objectTypeId`**, `userId`, `anonymousId`, `timestamp` |
+//! | `relationship` | **`groupId`**, **`objectTypeId`**, **`userId`**, `relationshipAttributes`, `timestamp` |
+//!
+//! Rules:
+//!
+//! | Code   | Severity | Rule |
+//! |--------|----------|------|
+//! | CIO201 | error    | A required column is missing (no column has its name, even ignoring case). |
+//! | CIO202 | error    | A required column is present only with the wrong case, e.g. unquoted `AS userId` stored as `USERID`; write `AS "userId"`. |
+//! | CIO203 | error    | Two or more output columns have the same name ignoring case. |
+//! | CIO204 | error    | A column name is longer than 150 bytes. |
+//! | CIO205 | error    | More than 300 attribute columns. |
+//! | CIO206 | warning  | An attribute's name was not quoted, so Snowflake stores it upper-cased. |
+//! | CIO207 | warning  | A quoted attribute name is not lower case. |
+//! | CIO208 | warning  | An attribute uses a name Customer.io reserves: `id`, `cio_id`, `_created_in_customerio_at`. |
+//! | CIO209 | warning  | `created_at` has a known type that is neither a timestamp, a date nor a number. |
+//! | CIO210 | warning  | An unaliased expression: Snowflake generates the column name from the expression text. |
+//! | CIO211 | warning  | An optional special column (e.g. `timestamp`) is present only with the wrong case, so it is sent as an ordinary attribute. |
+//!
+//! Attribute rules (CIO205–CIO209) do not apply to special columns, nor to
+//! columns that match a special name ignoring case (CIO202/CIO211 cover
+//! those). CIO206 and CIO207 do not apply to generated names (CIO210).
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use super::columns::{Naming, OutputColumn};
+
+/// Longest attribute name Customer.io accepts, in bytes.
+pub const MAX_ATTRIBUTE_NAME_BYTES: usize = 150;
+
+/// Most attributes one call may carry.
+pub const MAX_ATTRIBUTES: usize = 300;
+
+/// Attribute names Customer.io reserves for itself or for identifiers.
+const RESERVED: &[&str] = &["id", "cio_id", "_created_in_customerio_at"];
+
+/// The kind of Customer.io call a sync table feeds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SyncType {
+    /// People and their attributes.
+    Identify,
+    /// Events performed by people.
+    Track,
+    /// Objects (Customer.io's name for groups) and their attributes.
+    #[serde(alias = "object")]
+    Group,
+    /// Relationships between people and objects.
+    Relationship,
+}
+
+/// A sync type name that is not one of `identify`, `track`, `group`,
+/// `object` or `relationship`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown sync type `{0}`: expected identify, track, group (or object), or relationship")]
+pub struct UnknownSyncType(pub String);
+
+impl FromStr for SyncType {
+    type Err = UnknownSyncType;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "identify" => Ok(SyncType::Identify),
+            "track" => Ok(SyncType::Track),
+            "group" | "object" => Ok(SyncType::Group),
+            "relationship" => Ok(SyncType::Relationship),
+            other => Err(UnknownSyncType(other.to_string())),
+        }
+    }
+}
+
+impl fmt::Display for SyncType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            SyncType::Identify => "identify",
+            SyncType::Track => "track",
+            SyncType::Group => "group",
+            SyncType::Relationship => "relationship",
+        })
+    }
+}
+
+impl SyncType {
+    /// Required columns: each inner list is satisfied by any one of its names.
+    pub fn required(self) -> &'static [&'static [&'static str]] {
+        match self {
+            SyncType::Identify => &[&["userId", "anonymousId"]],
+            SyncType::Track => &[&["event"], &["userId", "anonymousId"]],
+            SyncType::Group => &[&["groupId"], &["objectTypeId"]],
+            SyncType::Relationship => &[&["groupId"], &["objectTypeId"], &["userId"]],
+        }
+    }
+
+    /// Special columns that are recognised but not required.
+    pub fn optional(self) -> &'static [&'static str] {
+        match self {
+            SyncType::Identify | SyncType::Track => &["timestamp"],
+            SyncType::Group => &["userId", "anonymousId", "timestamp"],
+            SyncType::Relationship => &["relationshipAttributes", "timestamp"],
+        }
+    }
+
+    /// Is `name` (exact spelling) a special, non-attribute column?
+    fn is_special(self, name: &str) -> bool {
+        self.required().iter().any(|g| g.contains(&name)) || self.optional().contains(&name)
+    }
+
+    /// The special column `name` matches ignoring case, if any.
+    fn special_ignoring_case(self, name: &str) -> Option<&'static str> {
+        self.required()
+            .iter()
+            .flat_map(|g| g.iter())
+            .chain(self.optional())
+            .find(|s| s.eq_ignore_ascii_case(name))
+            .copied()
+    }
+}
+
+/// How serious a [`Finding`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// The sync will fail or send wrong data.
+    Error,
+    /// Probably unintended.
+    Warning,
+}
+
+/// One contract violation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    /// Stable rule code, `CIO2xx` (see the module docs).
+    pub code: &'static str,
+    /// Error or warning.
+    pub severity: Severity,
+    /// What is wrong.
+    pub message: String,
+    /// How to fix it.
+    pub help: String,
+    /// The output column concerned, if the rule is about one column.
+    pub column: Option<String>,
+}
+
+fn finding(
+    code: &'static str,
+    severity: Severity,
+    message: String,
+    help: String,
+    column: Option<&str>,
+) -> Finding {
+    Finding {
+        code,
+        severity,
+        message,
+        help,
+        column: column.map(str::to_string),
+    }
+}
+
+/// Checks a model's output columns against the Customer.io contract for
+/// `sync`. Findings come in rule order (CIO201 first), and in column order
+/// within a rule.
+pub fn check_contract(sync: SyncType, cols: &[OutputColumn]) -> Vec<Finding> {
+    let mut out = Vec::new();
+    required_columns(sync, cols, &mut out);
+    duplicates(cols, &mut out);
+    for c in cols {
+        if c.name.len() > MAX_ATTRIBUTE_NAME_BYTES {
+            out.push(finding(
+                "CIO204",
+                Severity::Error,
+                format!(
+                    "column name is {} bytes long; Customer.io accepts at most {MAX_ATTRIBUTE_NAME_BYTES}",
+                    c.name.len()
+                ),
+                "shorten the alias".to_string(),
+                Some(&c.name),
+            ));
+        }
+    }
+    let attributes: Vec<&OutputColumn> = cols
+        .iter()
+        .filter(|c| sync.special_ignoring_case(&c.name).is_none())
+        .collect();
+    if attributes.len() > MAX_ATTRIBUTES {
+        out.push(finding(
+            "CIO205",
+            Severity::Error,
+            format!(
+                "{} attribute columns; Customer.io accepts at most {MAX_ATTRIBUTES} per {sync} call",
+                attributes.len()
+            ),
+            "drop columns, or pack some into one OBJECT_CONSTRUCT(...) column".to_string(),
+            None,
+        ));
+    }
+    for c in &attributes {
+        if c.naming != Naming::Generated && !c.quoted {
+            let suggestion = c.name.to_lowercase();
+            let help = if c.naming == Naming::Star {
+                format!(
+                    "select the column explicitly with a quoted alias, e.g. {} AS \"{suggestion}\"",
+                    c.name
+                )
+            } else {
+                format!("write AS \"{suggestion}\" (with the double quotes)")
+            };
+            out.push(finding(
+                "CIO206",
+                Severity::Warning,
+                format!(
+                    "attribute `{}` is not quoted, so Customer.io receives it upper-cased",
+                    c.name
+                ),
+                help,
+                Some(&c.name),
+            ));
+        }
+    }
+    for c in &attributes {
+        if c.naming != Naming::Generated && c.quoted && c.name != c.name.to_lowercase() {
+            out.push(finding(
+                "CIO207",
+                Severity::Warning,
+                format!("attribute `{}` is not lower case", c.name),
+                format!(
+                    "Customer.io attribute names are case-sensitive; prefer AS \"{}\"",
+                    c.name.to_lowercase()
+                ),
+                Some(&c.name),
+            ));
+        }
+    }
+    for c in &attributes {
+        if let Some(reserved) = RESERVED.iter().find(|r| r.eq_ignore_ascii_case(&c.name)) {
+            let help = match *reserved {
+                "id" => {
+                    "`id` identifies the person in Customer.io; send the identifier as \"userId\" and rename this attribute"
+                }
+                "cio_id" => "`cio_id` is assigned by Customer.io; rename this attribute",
+                _ => "Customer.io sets `_created_in_customerio_at` itself; rename this attribute",
+            };
+            out.push(finding(
+                "CIO208",
+                Severity::Warning,
+                format!("attribute `{}` uses a name Customer.io reserves", c.name),
+                help.to_string(),
+                Some(&c.name),
+            ));
+        }
+    }
+    for c in &attributes {
+        if c.name.eq_ignore_ascii_case("created_at")
+            && let Some(ty) = &c.data_type
+            && !is_time_or_number(ty)
+        {
+            out.push(finding(
+                "CIO209",
+                Severity::Warning,
+                format!(
+                    "`{}` has type {ty}; Customer.io expects a timestamp (Unix seconds)",
+                    c.name
+                ),
+                "convert it, e.g. DATE_PART(epoch_second, TO_TIMESTAMP_NTZ(...)), or rename the attribute".to_string(),
+                Some(&c.name),
+            ));
+        }
+    }
+    for c in cols {
+        if c.naming == Naming::Generated {
+            out.push(finding(
+                "CIO210",
+                Severity::Warning,
+                format!(
+                    "expression `{}` has no alias, so Snowflake generates its column name",
+                    c.name
+                ),
+                "add an alias: <expression> AS \"attribute_name\"".to_string(),
+                Some(&c.name),
+            ));
+        }
+    }
+    for c in cols {
+        if sync.is_special(&c.name) {
+            continue;
+        }
+        if let Some(special) = sync.special_ignoring_case(&c.name) {
+            if sync.required().iter().any(|g| g.contains(&special)) {
+                continue; // reported as CIO202
+            }
+            out.push(finding(
+                "CIO211",
+                Severity::Warning,
+                format!(
+                    "column `{}` is meant to be `{special}`, but the case differs, so it is sent as an attribute",
+                    c.name
+                ),
+                format!("write AS \"{special}\" (with the double quotes)"),
+                Some(&c.name),
+            ));
+        }
+    }
+    out
+}
+
+/// CIO201 and CIO202.
+fn required_columns(sync: SyncType, cols: &[OutputColumn], out: &mut Vec<Finding>) {
+    for group in sync.required() {
+        if group
+            .iter()
+            .any(|name| cols.iter().any(|c| c.name == *name))
+        {
+            continue;
+        }
+        let near: Vec<(&str, &OutputColumn)> = group
+            .iter()
+            .filter_map(|name| {
+                cols.iter()
+                    .find(|c| c.name.eq_ignore_ascii_case(name))
+                    .map(|c| (*name, c))
+            })
+            .collect();
+        if near.is_empty() {
+            let names: Vec<String> = group.iter().map(|n| format!("\"{n}\"")).collect();
+            let (message, help) = if group.len() == 1 {
+                (
+                    format!("{sync} syncs need a `{}` column", group[0]),
+                    format!("add a column: <expression> AS {}", names[0]),
+                )
+            } else {
+                (
+                    format!(
+                        "{sync} syncs need one of the columns {}",
+                        group
+                            .iter()
+                            .map(|n| format!("`{n}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                    format!("add a column: <expression> AS {}", names.join(" or AS ")),
+                )
+            };
+            out.push(finding("CIO201", Severity::Error, message, help, None));
+            continue;
+        }
+        for (name, col) in near {
+            let how = if col.quoted {
+                "is quoted with a different case"
+            } else {
+                "was written without double quotes, so Snowflake upper-cased it"
+            };
+            out.push(finding(
+                "CIO202",
+                Severity::Error,
+                format!("column `{}` is meant to be `{name}` but {how}", col.name),
+                format!("write AS \"{name}\" (with the double quotes); Customer.io names are case-sensitive"),
+                Some(&col.name),
+            ));
+        }
+    }
+}
+
+/// CIO203.
+fn duplicates(cols: &[OutputColumn], out: &mut Vec<Finding>) {
+    let mut seen: Vec<String> = Vec::new();
+    for (i, c) in cols.iter().enumerate() {
+        let key = c.name.to_uppercase();
+        if seen.contains(&key) {
+            continue;
+        }
+        let same: Vec<&str> = cols[i..]
+            .iter()
+            .filter(|o| o.name.to_uppercase() == key)
+            .map(|o| o.name.as_str())
+            .collect();
+        if same.len() > 1 {
+            seen.push(key);
+            let listed: Vec<String> = same.iter().map(|n| format!("`{n}`")).collect();
+            out.push(finding(
+                "CIO203",
+                Severity::Error,
+                format!(
+                    "{} output columns share the name {} ignoring case",
+                    same.len(),
+                    listed.join(", ")
+                ),
+                "rename or drop all but one: Customer.io would receive clashing attributes"
+                    .to_string(),
+                Some(&c.name),
+            ));
+        }
+    }
+}
+
+/// Is a Snowflake type a timestamp, date or number?
+fn is_time_or_number(ty: &str) -> bool {
+    let t = ty.to_uppercase();
+    let base = t.split('(').next().unwrap_or("").trim();
+    base.starts_with("TIMESTAMP")
+        || base.starts_with("DATETIME")
+        || base == "DATE"
+        || matches!(
+            base,
+            "NUMBER"
+                | "NUMERIC"
+                | "DECIMAL"
+                | "INT"
+                | "INTEGER"
+                | "BIGINT"
+                | "SMALLINT"
+                | "TINYINT"
+                | "BYTEINT"
+                | "FLOAT"
+                | "FLOAT4"
+                | "FLOAT8"
+                | "DOUBLE"
+                | "DOUBLE PRECISION"
+                | "REAL"
+        )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::columns::Transform;
+
+    /// A quoted, aliased column.
+    fn q(name: &str) -> OutputColumn {
+        OutputColumn {
+            name: name.to_string(),
+            quoted: true,
+            naming: Naming::Alias,
+            data_type: None,
+            lineage: vec![],
+            transform: Transform::Constant,
+            span: None,
+        }
+    }
+
+    /// An unquoted, aliased column as Snowflake stores it.
+    fn u(name: &str) -> OutputColumn {
+        OutputColumn {
+            name: name.to_uppercase(),
+            quoted: false,
+            ..q(name)
+        }
+    }
+
+    fn typed(mut c: OutputColumn, ty: &str) -> OutputColumn {
+        c.data_type = Some(ty.to_string());
+        c
+    }
+
+    fn codes(findings: &[Finding]) -> Vec<&'static str> {
+        findings.iter().map(|f| f.code).collect()
+    }
+
+    fn has(findings: &[Finding], code: &str) -> bool {
+        findings.iter().any(|f| f.code == code)
+    }
+
+    #[test]
+    fn sync_type_parses_names_and_object_alias() {
+        assert_eq!("identify".parse::<SyncType>(), Ok(SyncType::Identify));
+        assert_eq!("track".parse::<SyncType>(), Ok(SyncType::Track));
+        assert_eq!("group".parse::<SyncType>(), Ok(SyncType::Group));
+        assert_eq!("object".parse::<SyncType>(), Ok(SyncType::Group));
+        assert_eq!(
+            "relationship".parse::<SyncType>(),
+            Ok(SyncType::Relationship)
+        );
+        let err = "Identify".parse::<SyncType>().unwrap_err();
+        assert!(err.to_string().contains("unknown sync type `Identify`"));
+    }
+
+    #[test]
+    fn sync_type_serde_is_lower_case_with_object_alias() {
+        assert_eq!(
+            serde_json::to_string(&SyncType::Group).unwrap(),
+            "\"group\""
+        );
+        assert_eq!(
+            serde_json::from_str::<SyncType>("\"object\"").unwrap(),
+            SyncType::Group
+        );
+        assert_eq!(
+            serde_json::from_str::<SyncType>("\"relationship\"").unwrap(),
+            SyncType::Relationship
+        );
+        assert!(serde_json::from_str::<SyncType>("\"person\"").is_err());
+        assert_eq!(SyncType::Track.to_string(), "track");
+    }
+
+    #[test]
+    fn clean_identify_has_no_findings() {
+        let cols = vec![
+            q("userId"),
+            q("email"),
+            typed(q("created_at"), "TIMESTAMP_NTZ"),
+        ];
+        assert_eq!(check_contract(SyncType::Identify, &cols), vec![]);
+    }
+
+    #[test]
+    fn cio201_missing_required_column() {
+        let f = check_contract(SyncType::Identify, &[q("email")]);
+        assert_eq!(codes(&f), vec!["CIO201"]);
+        assert_eq!(f[0].severity, Severity::Error);
+        assert!(
+            f[0].message.contains("`userId`, `anonymousId`"),
+            "{}",
+            f[0].message
+        );
+        assert!(f[0].help.contains("AS \"userId\" or AS \"anonymousId\""));
+        // anonymousId alone satisfies identify.
+        assert!(!has(
+            &check_contract(SyncType::Identify, &[q("anonymousId")]),
+            "CIO201"
+        ));
+
+        let track = check_contract(SyncType::Track, &[q("userId")]);
+        assert_eq!(codes(&track), vec!["CIO201"]);
+        assert!(track[0].message.contains("`event`"));
+        assert!(!has(
+            &check_contract(SyncType::Track, &[q("userId"), q("event")]),
+            "CIO201"
+        ));
+
+        let group = check_contract(SyncType::Group, &[q("groupId")]);
+        assert_eq!(codes(&group), vec!["CIO201"]);
+        assert!(group[0].message.contains("`objectTypeId`"));
+        assert!(!has(
+            &check_contract(SyncType::Group, &[q("groupId"), q("objectTypeId")]),
+            "CIO201"
+        ));
+
+        let rel = check_contract(SyncType::Relationship, &[q("groupId"), q("objectTypeId")]);
+        assert_eq!(codes(&rel), vec!["CIO201"]);
+        assert!(rel[0].message.contains("`userId`"));
+        let ok = [
+            q("groupId"),
+            q("objectTypeId"),
+            q("userId"),
+            q("relationshipAttributes"),
+        ];
+        assert_eq!(check_contract(SyncType::Relationship, &ok), vec![]);
+    }
+
+    #[test]
+    fn cio202_required_column_unquoted() {
+        // `email AS userId` is stored USERID.
+        let f = check_contract(SyncType::Identify, &[u("userId"), q("email")]);
+        assert_eq!(codes(&f), vec!["CIO202"]);
+        assert_eq!(f[0].severity, Severity::Error);
+        assert_eq!(f[0].column.as_deref(), Some("USERID"));
+        assert!(f[0].help.contains("AS \"userId\""), "{}", f[0].help);
+        assert!(f[0].message.contains("without double quotes"));
+        // Quoted with the wrong case.
+        let f = check_contract(SyncType::Identify, &[q("UserID")]);
+        assert_eq!(codes(&f), vec!["CIO202"]);
+        assert!(f[0].message.contains("different case"));
+        // Correctly quoted.
+        assert!(!has(
+            &check_contract(SyncType::Identify, &[q("userId")]),
+            "CIO202"
+        ));
+    }
+
+    #[test]
+    fn cio203_duplicate_names_ignoring_case() {
+        let f = check_contract(SyncType::Identify, &[q("userId"), q("email"), u("email")]);
+        assert_eq!(codes(&f), vec!["CIO203", "CIO206"]);
+        assert!(
+            f[0].message.contains("`email`, `EMAIL`"),
+            "{}",
+            f[0].message
+        );
+        assert_eq!(f[0].column.as_deref(), Some("email"));
+        assert!(!has(
+            &check_contract(SyncType::Identify, &[q("userId"), q("email")]),
+            "CIO203"
+        ));
+    }
+
+    #[test]
+    fn cio204_name_longer_than_150_bytes() {
+        let long = "a".repeat(151);
+        let f = check_contract(SyncType::Identify, &[q("userId"), q(&long)]);
+        assert_eq!(codes(&f), vec!["CIO204"]);
+        assert!(f[0].message.contains("151 bytes"));
+        // 150 bytes exactly is fine; multi-byte characters count as bytes.
+        assert!(!has(
+            &check_contract(SyncType::Identify, &[q("userId"), q(&"a".repeat(150))]),
+            "CIO204"
+        ));
+        let f = check_contract(SyncType::Identify, &[q("userId"), q(&"é".repeat(76))]);
+        assert!(has(&f, "CIO204"));
+    }
+
+    #[test]
+    fn cio205_more_than_300_attributes() {
+        let mut cols = vec![q("userId"), q("timestamp")];
+        cols.extend((0..300).map(|i| q(&format!("attr_{i}"))));
+        assert!(!has(&check_contract(SyncType::Identify, &cols), "CIO205"));
+        cols.push(q("one_too_many"));
+        let f = check_contract(SyncType::Identify, &cols);
+        assert_eq!(codes(&f), vec!["CIO205"]);
+        assert!(f[0].message.starts_with("301 attribute columns"));
+        assert_eq!(f[0].column, None);
+    }
+
+    #[test]
+    fn cio206_unquoted_attribute() {
+        let f = check_contract(SyncType::Identify, &[q("userId"), u("first_name")]);
+        assert_eq!(codes(&f), vec!["CIO206"]);
+        assert_eq!(f[0].severity, Severity::Warning);
+        assert!(f[0].help.contains("AS \"first_name\""));
+        let star = OutputColumn {
+            naming: Naming::Star,
+            ..u("email")
+        };
+        let f = check_contract(SyncType::Identify, &[q("userId"), star]);
+        assert!(f[0].help.contains("EMAIL AS \"email\""), "{}", f[0].help);
+        assert_eq!(
+            check_contract(SyncType::Identify, &[q("userId"), q("first_name")]),
+            vec![]
+        );
+    }
+
+    #[test]
+    fn cio207_attribute_not_lower_case() {
+        let f = check_contract(SyncType::Identify, &[q("userId"), q("firstName")]);
+        assert_eq!(codes(&f), vec!["CIO207"]);
+        assert!(f[0].help.contains("\"firstname\""));
+        // Identifier columns are exempt, and so are digits and symbols.
+        assert_eq!(
+            check_contract(SyncType::Identify, &[q("userId"), q("plan_2024")]),
+            vec![]
+        );
+    }
+
+    #[test]
+    fn cio208_reserved_attribute_names() {
+        for name in ["id", "cio_id", "_created_in_customerio_at"] {
+            let f = check_contract(SyncType::Identify, &[q("userId"), q(name)]);
+            assert_eq!(codes(&f), vec!["CIO208"], "{name}");
+            assert_eq!(f[0].column.as_deref(), Some(name));
+        }
+        // Unquoted ID is reserved too (and also unquoted).
+        let f = check_contract(SyncType::Identify, &[q("userId"), u("id")]);
+        assert_eq!(codes(&f), vec!["CIO206", "CIO208"]);
+        assert_eq!(
+            check_contract(SyncType::Identify, &[q("userId"), q("idea")]),
+            vec![]
+        );
+    }
+
+    #[test]
+    fn cio209_created_at_with_a_non_time_type() {
+        let f = check_contract(
+            SyncType::Identify,
+            &[q("userId"), typed(q("created_at"), "VARCHAR")],
+        );
+        assert_eq!(codes(&f), vec!["CIO209"]);
+        assert!(f[0].message.contains("VARCHAR"));
+        for ok in [
+            "TIMESTAMP_NTZ",
+            "TIMESTAMP_LTZ(9)",
+            "NUMBER(38,0)",
+            "DATE",
+            "FLOAT",
+        ] {
+            let cols = [q("userId"), typed(q("created_at"), ok)];
+            assert_eq!(check_contract(SyncType::Identify, &cols), vec![], "{ok}");
+        }
+        // Unknown type: no finding.
+        assert_eq!(
+            check_contract(SyncType::Identify, &[q("userId"), q("created_at")]),
+            vec![]
+        );
+    }
+
+    #[test]
+    fn cio210_generated_name() {
+        let generated = OutputColumn {
+            naming: Naming::Generated,
+            ..u("LOWER(EMAIL)")
+        };
+        let f = check_contract(SyncType::Identify, &[q("userId"), generated]);
+        assert_eq!(codes(&f), vec!["CIO210"]);
+        assert!(f[0].help.contains("AS \"attribute_name\""));
+        assert!(!has(
+            &check_contract(SyncType::Identify, &[q("userId"), q("email")]),
+            "CIO210"
+        ));
+    }
+
+    #[test]
+    fn cio211_optional_special_column_with_wrong_case() {
+        let f = check_contract(SyncType::Identify, &[q("userId"), u("timestamp")]);
+        assert_eq!(codes(&f), vec!["CIO211"]);
+        assert!(f[0].help.contains("AS \"timestamp\""));
+        let f = check_contract(
+            SyncType::Relationship,
+            &[
+                q("groupId"),
+                q("objectTypeId"),
+                q("userId"),
+                q("RelationshipAttributes"),
+            ],
+        );
+        assert_eq!(codes(&f), vec!["CIO211"]);
+        assert_eq!(
+            check_contract(SyncType::Identify, &[q("userId"), q("timestamp")]),
+            vec![]
+        );
+    }
+
+    #[test]
+    fn special_columns_differ_by_sync() {
+        // `event` is special in track, an ordinary attribute in identify.
+        let f = check_contract(SyncType::Identify, &[q("userId"), q("event")]);
+        assert_eq!(f, vec![]);
+        // objectTypeId in identify is an attribute, and not lower case.
+        let f = check_contract(SyncType::Identify, &[q("userId"), q("objectTypeId")]);
+        assert_eq!(codes(&f), vec!["CIO207"]);
+    }
+
+    #[test]
+    fn time_or_number_types() {
+        assert!(is_time_or_number("timestamp_ntz"));
+        assert!(is_time_or_number("NUMBER(38, 0)"));
+        assert!(is_time_or_number("DOUBLE PRECISION"));
+        assert!(!is_time_or_number("VARCHAR(256)"));
+        assert!(!is_time_or_number("VARIANT"));
+        assert!(!is_time_or_number("DATEISH"));
+    }
+}

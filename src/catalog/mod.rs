@@ -1,0 +1,111 @@
+//! Columns of relations: the catalog stage of the pipeline.
+//!
+//! The renderer asks a [`Catalog`] for the columns of a relation whenever a
+//! macro calls `adapter.get_columns_in_relation`. The offline implementation,
+//! [`OfflineCatalog`], reads `catalog.yml`; a live implementation fills the same
+//! structure from Snowflake's `INFORMATION_SCHEMA` in one batched query, so
+//! macros never know where their columns came from.
+
+mod offline;
+mod types;
+
+pub use offline::{CatalogFile, CatalogFileColumn, CatalogFileRelation, OfflineCatalog};
+pub use types::{is_text_type, is_timestamp_type, normalize_type};
+
+use serde::Serialize;
+use std::fmt;
+
+/// One column of a relation, as the warehouse reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Column {
+    /// The column name spelled as the catalog spells it.
+    pub name: String,
+    /// The normalised data type (see [`normalize_type`]), e.g. `TIMESTAMP_NTZ`.
+    pub data_type: String,
+}
+
+/// The fully qualified name of a relation: `database.schema.identifier`.
+///
+/// Comparison is case-insensitive, as it is for unquoted names in Snowflake.
+#[derive(Debug, Clone, Serialize)]
+pub struct RelationName {
+    /// Database (Snowflake: `ANALYTICS`).
+    pub database: String,
+    /// Schema (Snowflake: `NEXUS`).
+    pub schema: String,
+    /// Table or view name.
+    pub identifier: String,
+}
+
+impl RelationName {
+    /// Builds a relation name from its three parts.
+    pub fn new(
+        database: impl Into<String>,
+        schema: impl Into<String>,
+        identifier: impl Into<String>,
+    ) -> Self {
+        RelationName {
+            database: database.into(),
+            schema: schema.into(),
+            identifier: identifier.into(),
+        }
+    }
+
+    /// The lookup key: every part upper-cased, joined with dots.
+    pub fn key(&self) -> String {
+        format!(
+            "{}.{}.{}",
+            self.database.to_uppercase(),
+            self.schema.to_uppercase(),
+            self.identifier.to_uppercase()
+        )
+    }
+}
+
+impl PartialEq for RelationName {
+    fn eq(&self, other: &Self) -> bool {
+        self.key() == other.key()
+    }
+}
+impl Eq for RelationName {}
+
+impl PartialOrd for RelationName {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for RelationName {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.key().cmp(&other.key())
+    }
+}
+
+impl std::hash::Hash for RelationName {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.key().hash(state)
+    }
+}
+
+impl fmt::Display for RelationName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}.{}", self.database, self.schema, self.identifier)
+    }
+}
+
+/// A source of relation columns.
+///
+/// Implementations must be cheap to query repeatedly: the renderer calls
+/// [`Catalog::columns`] once per macro call and expects no I/O per call.
+pub trait Catalog: Send + Sync {
+    /// The columns of `relation` in ordinal order, or `None` when the catalog
+    /// does not know the relation.
+    fn columns(&self, relation: &RelationName) -> Option<&[Column]>;
+
+    /// Every relation this catalog knows, for "did you mean" suggestions and
+    /// for resolving `ref()` to relations that are not models.
+    fn relations(&self) -> Vec<&RelationName>;
+
+    /// Where the catalog came from, for error messages (`catalog.yml`).
+    fn origin(&self) -> String;
+}

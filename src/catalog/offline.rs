@@ -1,0 +1,214 @@
+//! The offline catalog: `catalog.yml` at the project root.
+
+use super::{Catalog, Column, RelationName, normalize_type};
+use crate::diagnostics::Diagnostic;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+/// The `catalog.yml` file as written on disk.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct CatalogFile {
+    /// Every relation, in file order.
+    #[serde(default)]
+    pub relations: Vec<CatalogFileRelation>,
+}
+
+/// One relation entry of `catalog.yml`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct CatalogFileRelation {
+    /// Table or view name.
+    pub name: String,
+    /// Database; the target's database when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub database: Option<String>,
+    /// Schema; the target's schema when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<String>,
+    /// Columns in ordinal order.
+    #[serde(default)]
+    pub columns: Vec<CatalogFileColumn>,
+}
+
+/// One column entry of `catalog.yml`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct CatalogFileColumn {
+    /// Column name, spelled as Snowflake stores it.
+    pub name: String,
+    /// Data type as Snowflake reports it (`VARCHAR(16777216)`); normalised on load.
+    pub data_type: String,
+}
+
+/// A catalog held in memory, loaded from `catalog.yml` or filled from a live
+/// warehouse.
+#[derive(Debug, Clone, Default)]
+pub struct OfflineCatalog {
+    relations: Vec<(RelationName, Vec<Column>)>,
+    index: HashMap<String, usize>,
+    origin: String,
+}
+
+impl OfflineCatalog {
+    /// An empty catalog; `origin` names it in error messages.
+    pub fn empty(origin: impl Into<String>) -> Self {
+        OfflineCatalog {
+            origin: origin.into(),
+            ..Default::default()
+        }
+    }
+
+    /// Reads `path`. Relations without a database or schema get the defaults.
+    pub fn load(
+        path: &Path,
+        default_database: &str,
+        default_schema: &str,
+    ) -> Result<Self, Diagnostic> {
+        let text = crate::project::read_text(path)?;
+        Self::parse(&text, path, default_database, default_schema)
+    }
+
+    /// Parses catalog YAML; `path` is used for error messages only.
+    pub fn parse(
+        text: &str,
+        path: &Path,
+        default_database: &str,
+        default_schema: &str,
+    ) -> Result<Self, Diagnostic> {
+        let file: CatalogFile = if text.trim().is_empty() {
+            CatalogFile::default()
+        } else {
+            serde_yaml::from_str(text).map_err(|e| {
+                Diagnostic::yaml_error("CIO003", path, text, &e)
+                    .with_help("see the catalog format in README.md (relations: - name: … columns: - {name, data_type})")
+            })?
+        };
+        let mut catalog = OfflineCatalog::empty(path.display().to_string());
+        for rel in file.relations {
+            let name = RelationName::new(
+                rel.database.unwrap_or_else(|| default_database.to_string()),
+                rel.schema.unwrap_or_else(|| default_schema.to_string()),
+                rel.name,
+            );
+            let columns = rel
+                .columns
+                .into_iter()
+                .map(|c| Column {
+                    data_type: normalize_type(&c.data_type),
+                    name: c.name,
+                })
+                .collect();
+            if catalog.index.contains_key(&name.key()) {
+                return Err(Diagnostic::error(
+                    "CIO003",
+                    format!("relation {name} is listed twice in the catalog"),
+                )
+                .at_file(PathBuf::from(path))
+                .with_help("keep one entry per relation"));
+            }
+            catalog.insert(name, columns);
+        }
+        Ok(catalog)
+    }
+
+    /// Renames where the catalog came from (for error messages).
+    pub fn with_origin(mut self, origin: impl Into<String>) -> Self {
+        self.origin = origin.into();
+        self
+    }
+
+    /// Adds or replaces a relation.
+    pub fn insert(&mut self, name: RelationName, columns: Vec<Column>) {
+        match self.index.get(&name.key()) {
+            Some(&idx) => self.relations[idx] = (name, columns),
+            None => {
+                self.index.insert(name.key(), self.relations.len());
+                self.relations.push((name, columns));
+            }
+        }
+    }
+
+    /// The catalog as `catalog.yml` would store it (full names, deterministic order).
+    pub fn to_file(&self) -> CatalogFile {
+        let mut relations: Vec<_> = self
+            .relations
+            .iter()
+            .map(|(name, cols)| CatalogFileRelation {
+                name: name.identifier.clone(),
+                database: Some(name.database.clone()),
+                schema: Some(name.schema.clone()),
+                columns: cols
+                    .iter()
+                    .map(|c| CatalogFileColumn {
+                        name: c.name.clone(),
+                        data_type: c.data_type.clone(),
+                    })
+                    .collect(),
+            })
+            .collect();
+        relations.sort_by_key(|r| {
+            (
+                r.database.clone().unwrap_or_default().to_uppercase(),
+                r.schema.clone().unwrap_or_default().to_uppercase(),
+                r.name.to_uppercase(),
+            )
+        });
+        CatalogFile { relations }
+    }
+}
+
+impl Catalog for OfflineCatalog {
+    fn columns(&self, relation: &RelationName) -> Option<&[Column]> {
+        self.index
+            .get(&relation.key())
+            .map(|&idx| self.relations[idx].1.as_slice())
+    }
+
+    fn relations(&self) -> Vec<&RelationName> {
+        self.relations.iter().map(|(name, _)| name).collect()
+    }
+
+    fn origin(&self) -> String {
+        self.origin.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const YAML: &str = "relations:\n  - name: nexus_entities\n    columns:\n      - {name: entity_id, data_type: VARCHAR(16777216)}\n      - {name: _updated_at, data_type: TIMESTAMP_NTZ(9)}\n  - name: other\n    database: RAW\n    schema: PUBLIC\n    columns: []\n";
+
+    #[test]
+    fn loads_with_defaults_and_normalises() {
+        let cat =
+            OfflineCatalog::parse(YAML, Path::new("catalog.yml"), "ANALYTICS", "NEXUS").unwrap();
+        let cols = cat
+            .columns(&RelationName::new("analytics", "nexus", "NEXUS_ENTITIES"))
+            .expect("case-insensitive lookup");
+        assert_eq!(cols[1].data_type, "TIMESTAMP_NTZ");
+        assert!(
+            cat.columns(&RelationName::new("RAW", "PUBLIC", "other"))
+                .is_some()
+        );
+        assert!(
+            cat.columns(&RelationName::new("ANALYTICS", "NEXUS", "other"))
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn bad_yaml_names_file_and_line() {
+        let err = OfflineCatalog::parse(
+            "relations:\n  - name: x\n    colums: []\n",
+            Path::new("catalog.yml"),
+            "A",
+            "B",
+        )
+        .unwrap_err();
+        assert_eq!(err.line, Some(3));
+        assert!(err.message.contains("colums"), "{}", err.message);
+    }
+}

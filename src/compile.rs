@@ -1,0 +1,567 @@
+//! The compile pipeline: load → catalog → render → validate → write.
+//!
+//! [`compile`] runs every stage for one project and returns a
+//! [`Compilation`] describing every model; the CLI only prints it. Models are
+//! rendered in dependency levels, each level in parallel; a failed model
+//! never stops the others.
+
+use crate::analysis::validate::parse_model_sql;
+use crate::catalog::{Catalog, OfflineCatalog, RelationName};
+use crate::dag::Dag;
+use crate::diagnostics::{Diagnostic, Severity};
+use crate::project::{LoadOptions, ModelConfig, Project};
+use crate::render::{Rendered, Renderer, relation_for};
+use crate::select::{Selectable, select};
+use rayon::prelude::*;
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// What to compile and how.
+#[derive(Debug, Clone, Default)]
+pub struct CompileOptions {
+    /// Where and how to load the project.
+    pub load: LoadOptions,
+    /// `--select` specs (every model when empty).
+    pub select: Vec<String>,
+    /// `--exclude` specs.
+    pub exclude: Vec<String>,
+    /// Write `target/compiled/` and `target/manifest.json`.
+    pub write: bool,
+    /// Treat warnings as errors.
+    pub warn_error: bool,
+}
+
+/// The outcome of one model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ModelStatus {
+    /// Rendered and parsed.
+    Success,
+    /// Failed; see its diagnostics.
+    Error,
+    /// Not selected: rendered only to learn its dependencies.
+    NotSelected,
+    /// Disabled with `enabled: false`.
+    Disabled,
+}
+
+/// One compiled (or failed) model.
+#[derive(Debug, Clone)]
+pub struct CompiledModel {
+    /// Model name.
+    pub name: String,
+    /// Source path relative to the project root.
+    pub path: String,
+    /// Where the compiled SQL goes, relative to the project root.
+    pub compiled_path: String,
+    /// Where the model is built in the warehouse.
+    pub relation: RelationName,
+    /// Compiled SQL, when rendering succeeded.
+    pub sql: Option<String>,
+    /// Final configuration.
+    pub config: ModelConfig,
+    /// Models it refs.
+    pub depends_on: Vec<String>,
+    /// Catalog relations it reads.
+    pub relations: Vec<String>,
+    /// Errors and warnings of this model.
+    pub diagnostics: Vec<Diagnostic>,
+    /// `log(..., info=True)` lines.
+    pub logs: Vec<String>,
+    /// The outcome.
+    pub status: ModelStatus,
+}
+
+/// A compiled project.
+#[derive(Debug)]
+pub struct Compilation {
+    /// The loaded project.
+    pub project: Project,
+    /// Every model, in project order.
+    pub models: Vec<CompiledModel>,
+    /// The dependency graph of enabled models.
+    pub dag: Dag,
+    /// Names of the selected models, in dependency order.
+    pub selected: Vec<String>,
+    /// Problems not tied to one model.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Compilation {
+    /// The selected models, in dependency order.
+    pub fn selected_models(&self) -> Vec<&CompiledModel> {
+        let by_name: HashMap<&str, &CompiledModel> =
+            self.models.iter().map(|m| (m.name.as_str(), m)).collect();
+        self.selected
+            .iter()
+            .filter_map(|n| by_name.get(n.as_str()).copied())
+            .collect()
+    }
+
+    /// A model by name.
+    pub fn model(&self, name: &str) -> Option<&CompiledModel> {
+        self.models
+            .iter()
+            .find(|m| m.name.eq_ignore_ascii_case(name))
+    }
+
+    /// Selected models that failed.
+    pub fn error_count(&self) -> usize {
+        self.selected_models()
+            .iter()
+            .filter(|m| m.status == ModelStatus::Error)
+            .count()
+            + self.diagnostics.iter().filter(|d| d.is_error()).count()
+    }
+
+    /// Warnings of the selected models.
+    pub fn warning_count(&self) -> usize {
+        self.selected_models()
+            .iter()
+            .flat_map(|m| &m.diagnostics)
+            .chain(&self.diagnostics)
+            .filter(|d| d.severity == Severity::Warning)
+            .count()
+    }
+
+    /// True when every selected model compiled.
+    pub fn succeeded(&self) -> bool {
+        self.error_count() == 0
+    }
+}
+
+/// Loads the project in `opts` with its offline catalog and compiles it.
+///
+/// `Err` means nothing could be compiled (a broken project file, say);
+/// per-model failures are in the returned [`Compilation`].
+pub fn compile(opts: &CompileOptions) -> Result<Compilation, Diagnostic> {
+    let project = Project::load(&opts.load)?;
+    let catalog = load_catalog(&project)?;
+    compile_project(project, Arc::new(catalog), opts)
+}
+
+/// Reads the project's offline catalog; a missing file is an empty catalog.
+pub fn load_catalog(project: &Project) -> Result<OfflineCatalog, Diagnostic> {
+    let path = &project.catalog_path;
+    let shown = path.strip_prefix(&project.root).unwrap_or(path);
+    if path.exists() {
+        let text = crate::project::read_text(path)?;
+        OfflineCatalog::parse(
+            &text,
+            shown,
+            &project.target.database,
+            &project.target.schema,
+        )
+    } else {
+        Ok(OfflineCatalog::empty(format!(
+            "{} (the file does not exist yet)",
+            shown.display()
+        )))
+    }
+}
+
+/// Compiles a loaded project over `catalog`.
+pub fn compile_project(
+    project: Project,
+    catalog: Arc<dyn Catalog>,
+    opts: &CompileOptions,
+) -> Result<Compilation, Diagnostic> {
+    let renderer = Renderer::new(&project, catalog)?;
+
+    // Render in levels of the static ref() graph, so upstream models are
+    // rendered (and their columns known) before the models that ref them.
+    let static_dag = Dag::new(project.models.iter().map(|m| m.name.as_str()), |name| {
+        project
+            .models
+            .iter()
+            .find(|m| m.name == name)
+            .map(|m| static_refs(&m.source))
+            .unwrap_or_default()
+    });
+    let by_name: HashMap<&str, usize> = project
+        .models
+        .iter()
+        .enumerate()
+        .map(|(i, m)| (m.name.as_str(), i))
+        .collect();
+    let mut results: Vec<Option<Result<Rendered, Diagnostic>>> = vec![None; project.models.len()];
+    for level in static_dag.levels() {
+        let rendered: Vec<(usize, Result<Rendered, Diagnostic>)> = level
+            .par_iter()
+            .map(|name| {
+                let idx = by_name[name];
+                (idx, renderer.render(&project.models[idx]))
+            })
+            .collect();
+        for (idx, r) in rendered {
+            results[idx] = Some(r);
+        }
+    }
+
+    let mut models: Vec<CompiledModel> = project
+        .models
+        .iter()
+        .zip(results)
+        .map(|(model, result)| {
+            let relation = renderer
+                .shared()
+                .models
+                .get(&model.name.to_lowercase())
+                .map(|m| m.relation.clone())
+                .expect("every model is registered");
+            let compiled_path = format!("{}/compiled/{}", project.config.target_path, model.path);
+            let mut cm = CompiledModel {
+                name: model.name.clone(),
+                path: model.path.clone(),
+                compiled_path,
+                relation,
+                sql: None,
+                config: model.folder_config.clone(),
+                depends_on: Vec::new(),
+                relations: Vec::new(),
+                diagnostics: Vec::new(),
+                logs: Vec::new(),
+                status: ModelStatus::Success,
+            };
+            match result.expect("every model is rendered") {
+                Ok(r) => {
+                    cm.sql = Some(r.sql);
+                    cm.config = r.config;
+                    cm.depends_on = r.refs;
+                    cm.relations = r.relations;
+                    cm.diagnostics = r.warnings;
+                    cm.logs = r.logs;
+                }
+                Err(d) => {
+                    cm.diagnostics.push(d);
+                    cm.status = ModelStatus::Error;
+                }
+            }
+            if !cm.config.enabled() {
+                cm.status = ModelStatus::Disabled;
+            }
+            cm
+        })
+        .collect();
+
+    check_models(&project, &mut models, opts.warn_error);
+
+    let enabled: Vec<(String, String, Vec<String>, Vec<String>)> = models
+        .iter()
+        .filter(|m| m.status != ModelStatus::Disabled)
+        .map(|m| {
+            (
+                m.name.clone(),
+                m.path.clone(),
+                m.config.tags(),
+                m.depends_on.clone(),
+            )
+        })
+        .collect();
+    let deps: HashMap<&str, &Vec<String>> =
+        enabled.iter().map(|(n, _, _, d)| (n.as_str(), d)).collect();
+    let dag = Dag::new(enabled.iter().map(|(n, ..)| n.as_str()), |n| {
+        deps[n].clone()
+    });
+    let mut diagnostics = Vec::new();
+    let order: Vec<String> = match dag.topological_order() {
+        Ok(order) => order.into_iter().map(str::to_string).collect(),
+        Err(cycle) => {
+            let d = Diagnostic::error(
+                "CIO011",
+                format!("models form a cycle: {}", cycle.join(" -> ")),
+            )
+            .with_help(
+                "a model cannot ref itself through other models: remove one of these ref() calls",
+            );
+            for m in models.iter_mut().filter(|m| cycle.contains(&m.name)) {
+                m.status = ModelStatus::Error;
+                m.diagnostics
+                    .push(d.clone().for_model(&m.name).at_file(&m.path));
+            }
+            diagnostics.push(d);
+            dag.levels()
+                .into_iter()
+                .flatten()
+                .map(str::to_string)
+                .collect()
+        }
+    };
+
+    let selectable: Vec<Selectable> = enabled
+        .into_iter()
+        .map(|(name, path, tags, _)| Selectable { name, path, tags })
+        .collect();
+    let chosen = select(&selectable, &dag, &opts.select, &opts.exclude)?;
+    let chosen_set: std::collections::HashSet<&str> = chosen.iter().map(String::as_str).collect();
+    let selected: Vec<String> = order
+        .into_iter()
+        .filter(|n| chosen_set.contains(n.as_str()))
+        .collect();
+    for m in &mut models {
+        if m.status == ModelStatus::Success && !chosen_set.contains(m.name.as_str()) {
+            m.status = ModelStatus::NotSelected;
+        }
+    }
+
+    let compilation = Compilation {
+        project,
+        models,
+        dag,
+        selected,
+        diagnostics,
+    };
+    if opts.write {
+        write_outputs(&compilation)?;
+    }
+    Ok(compilation)
+}
+
+/// Validation after rendering: SQL parses, materialization is supported,
+/// dynamic names agree with what `ref()` saw, refs point at enabled models.
+fn check_models(project: &Project, models: &mut [CompiledModel], warn_error: bool) {
+    let disabled: Vec<String> = models
+        .iter()
+        .filter(|m| m.status == ModelStatus::Disabled)
+        .map(|m| m.name.clone())
+        .collect();
+    let sources: HashMap<&str, &str> = project
+        .models
+        .iter()
+        .map(|m| (m.name.as_str(), m.source.as_str()))
+        .collect();
+    models.par_iter_mut().for_each(|m| {
+        if m.status != ModelStatus::Success {
+            return;
+        }
+        let mut errors = Vec::new();
+        let source = sources[m.name.as_str()];
+        if let Some(sql) = &m.sql
+            && let Err(d) = parse_model_sql(sql, &m.name, &m.path, source) {
+                errors.push(d);
+            }
+        let materialized = m.config.materialized().to_string();
+        if !matches!(materialized.as_str(), "table" | "view") {
+            errors.push(
+                Diagnostic::error("CIO009", format!("materialized='{materialized}' is not supported"))
+                    .for_model(&m.name)
+                    .at_file(&m.path)
+                    .with_help("use materialized='table' or materialized='view'"),
+            );
+        }
+        let actual = relation_for(&project.target, &m.name, &m.config);
+        if actual != m.relation {
+            errors.push(
+                Diagnostic::error(
+                    "CIO012",
+                    format!("the model's config() names it {actual}, but ref() saw {} before rendering", m.relation),
+                )
+                .for_model(&m.name)
+                .at_file(&m.path)
+                .with_help("write alias, schema and database as plain strings in config(...), or set them in dbt_project.yml"),
+            );
+        }
+        for dep in &m.depends_on {
+            if disabled.contains(dep) {
+                errors.push(
+                    Diagnostic::error("CIO013", format!("ref('{dep}') points at a disabled model"))
+                        .for_model(&m.name)
+                        .at_file(&m.path)
+                        .with_help(format!("enable {dep}, or remove the ref")),
+                );
+            }
+        }
+        if warn_error {
+            for d in &mut m.diagnostics {
+                d.severity = Severity::Error;
+            }
+        }
+        let has_error = !errors.is_empty() || m.diagnostics.iter().any(Diagnostic::is_error);
+        m.diagnostics.extend(errors);
+        if has_error {
+            m.status = ModelStatus::Error;
+        }
+    });
+}
+
+/// `ref('name')` literals in a model's source, for render ordering.
+pub fn static_refs(source: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = source;
+    while let Some(idx) = rest.find("ref(") {
+        let before = rest[..idx].chars().last();
+        rest = &rest[idx + 4..];
+        if before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '.') {
+            continue;
+        }
+        let arg = rest.trim_start();
+        if let Some(quote) = arg.chars().next().filter(|c| *c == '\'' || *c == '"')
+            && let Some(end) = arg[1..].find(quote)
+        {
+            out.push(arg[1..1 + end].to_string());
+        }
+    }
+    out
+}
+
+/// The manifest written to `target/manifest.json`.
+#[derive(Debug, Serialize)]
+pub struct Manifest {
+    /// About the run.
+    pub metadata: ManifestMetadata,
+    /// Every model by unique id (`model.<project>.<name>`).
+    pub nodes: BTreeMap<String, ManifestNode>,
+    /// unique id → the nodes it depends on.
+    pub parent_map: BTreeMap<String, Vec<String>>,
+    /// unique id → the nodes that depend on it.
+    pub child_map: BTreeMap<String, Vec<String>>,
+}
+
+/// Manifest metadata. Holds no timestamps, so the file is deterministic.
+#[derive(Debug, Serialize)]
+pub struct ManifestMetadata {
+    /// `cio-sql`.
+    pub generator: &'static str,
+    /// cio-sql's version.
+    pub version: &'static str,
+    /// The project name.
+    pub project_name: String,
+    /// Target name.
+    pub target_name: String,
+    /// Target database.
+    pub target_database: String,
+    /// Target schema.
+    pub target_schema: String,
+}
+
+/// One model in the manifest.
+#[derive(Debug, Serialize)]
+pub struct ManifestNode {
+    /// `model.<project>.<name>`.
+    pub unique_id: String,
+    /// Always `model`.
+    pub resource_type: &'static str,
+    /// Model name.
+    pub name: String,
+    /// Source path.
+    pub original_file_path: String,
+    /// Compiled SQL path (written only when status is `success`).
+    pub compiled_path: String,
+    /// `database.schema.identifier`.
+    pub relation_name: String,
+    /// Database.
+    pub database: String,
+    /// Schema.
+    pub schema: String,
+    /// Identifier.
+    pub alias: String,
+    /// The final configuration.
+    pub config: serde_json::Map<String, serde_json::Value>,
+    /// Tags.
+    pub tags: Vec<String>,
+    /// Upstream nodes and relations.
+    pub depends_on: DependsOn,
+    /// How compiling it went.
+    pub status: ModelStatus,
+    /// Codes and messages of its diagnostics.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// What a node reads.
+#[derive(Debug, Serialize)]
+pub struct DependsOn {
+    /// Unique ids of models.
+    pub nodes: Vec<String>,
+    /// Catalog relations (`DB.SCHEMA.NAME`).
+    pub relations: Vec<String>,
+}
+
+impl Compilation {
+    /// The manifest of this compilation.
+    pub fn manifest(&self) -> Manifest {
+        let project = &self.project.config.name;
+        let uid = |name: &str| format!("model.{project}.{name}");
+        let mut nodes = BTreeMap::new();
+        let mut parent_map = BTreeMap::new();
+        let mut child_map: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for m in &self.models {
+            let id = uid(&m.name);
+            let parents: Vec<String> = m.depends_on.iter().map(|d| uid(d)).collect();
+            for p in &parents {
+                child_map.entry(p.clone()).or_default().push(id.clone());
+            }
+            child_map.entry(id.clone()).or_default();
+            parent_map.insert(id.clone(), parents.clone());
+            nodes.insert(
+                id.clone(),
+                ManifestNode {
+                    unique_id: id,
+                    resource_type: "model",
+                    name: m.name.clone(),
+                    original_file_path: m.path.clone(),
+                    compiled_path: m.compiled_path.clone(),
+                    relation_name: m.relation.to_string(),
+                    database: m.relation.database.clone(),
+                    schema: m.relation.schema.clone(),
+                    alias: m.relation.identifier.clone(),
+                    config: m.config.values.clone(),
+                    tags: m.config.tags(),
+                    depends_on: DependsOn {
+                        nodes: parents,
+                        relations: m.relations.clone(),
+                    },
+                    status: m.status,
+                    diagnostics: m.diagnostics.clone(),
+                },
+            );
+        }
+        for children in child_map.values_mut() {
+            children.sort();
+        }
+        let target = &self.project.target;
+        Manifest {
+            metadata: ManifestMetadata {
+                generator: "cio-sql",
+                version: env!("CARGO_PKG_VERSION"),
+                project_name: project.clone(),
+                target_name: target.name.clone(),
+                target_database: target.database.clone(),
+                target_schema: target.schema.clone(),
+            },
+            nodes,
+            parent_map,
+            child_map,
+        }
+    }
+}
+
+/// Writes the compiled SQL of every selected, successful model and the manifest.
+fn write_outputs(c: &Compilation) -> Result<(), Diagnostic> {
+    let root: PathBuf = c.project.root.clone();
+    let results: Vec<Result<(), Diagnostic>> = c
+        .selected_models()
+        .par_iter()
+        .filter(|m| m.status == ModelStatus::Success)
+        .map(|m| {
+            let sql = m.sql.as_deref().unwrap_or_default();
+            crate::output::write_atomic(&root.join(&m.compiled_path), sql.as_bytes())
+        })
+        .collect();
+    for r in results {
+        r?;
+    }
+    crate::output::write_json(&c.project.target_dir().join("manifest.json"), &c.manifest())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_static_refs() {
+        let src = "{{ ref('a') }} {{ ref(\"b\") }} {{ my_ref('c') }} {{ ref(var('x')) }}";
+        assert_eq!(static_refs(src), vec!["a", "b"]);
+    }
+}

@@ -1,0 +1,114 @@
+//! From a `profiles.yml` target to a live warehouse connection.
+
+use crate::diagnostics::Diagnostic;
+use crate::project::Target;
+use crate::warehouse::{Secret, SnowflakeConfig, SnowflakeWarehouse, Warehouse, WarehouseError};
+use serde_json::Value;
+use std::path::PathBuf;
+
+/// The Snowflake settings of `target` (a `type: snowflake` output).
+pub fn snowflake_config(target: &Target) -> Result<SnowflakeConfig, Diagnostic> {
+    let source = target
+        .source
+        .as_ref()
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|| "profiles.yml".into());
+    if target.source.is_none() {
+        return Err(Diagnostic::error("CIO300", "no profiles.yml was found, so there is no Snowflake connection")
+            .with_help("create profiles.yml (see README.md) in the project folder or ~/.dbt, or pass --profiles-dir"));
+    }
+    if !target.kind.eq_ignore_ascii_case("snowflake") {
+        return Err(Diagnostic::error(
+            "CIO300",
+            format!(
+                "target `{}` has type `{}`; cio-sql runs on Snowflake only",
+                target.name, target.kind
+            ),
+        )
+        .at_file(&source)
+        .with_help("set `type: snowflake` on the output"));
+    }
+    let text = |key: &str| {
+        target
+            .field(key)
+            .map(str::to_string)
+            .filter(|v| !v.is_empty())
+    };
+    let required = |key: &str| {
+        text(key).ok_or_else(|| {
+            Diagnostic::error("CIO300", format!("target `{}` has no `{key}`", target.name))
+                .at_file(&source)
+                .with_help(format!("add `{key}:` to the output (use {{{{ env_var('SNOWFLAKE_{}') }}}} for values kept outside the file)", key.to_uppercase()))
+        })
+    };
+    let number = |key: &str| -> Option<u64> {
+        match target.fields.get(key) {
+            Some(Value::Number(n)) => n.as_u64(),
+            Some(Value::String(s)) => s.trim().parse().ok(),
+            _ => None,
+        }
+    };
+    let mut config = SnowflakeConfig::new(required("account")?, required("user")?);
+    config.password = text("password").map(Secret::new);
+    config.private_key_path = text("private_key_path").map(PathBuf::from);
+    config.private_key_passphrase = text("private_key_passphrase").map(Secret::new);
+    if config.password.is_none() && config.private_key_path.is_none() {
+        return Err(Diagnostic::error("CIO300", format!("target `{}` has neither `password` nor `private_key_path`", target.name))
+            .at_file(&source)
+            .with_help("set password: \"{{ env_var('SNOWFLAKE_PASSWORD') }}\" or private_key_path: /path/to/key.p8 in the output"));
+    }
+    config.role = text("role");
+    config.warehouse = text("warehouse");
+    config.database = Some(target.database.clone());
+    config.schema = Some(target.schema.clone());
+    config.query_tag = text("query_tag");
+    config.host = text("host");
+    if let Some(secs) = number("statement_timeout_seconds") {
+        config.statement_timeout_secs = secs;
+    }
+    if let Some(retries) = number("retries").or_else(|| number("connect_retries")) {
+        config.retries = retries as u32;
+    }
+    Ok(config)
+}
+
+/// Opens a Snowflake session for `target`.
+pub fn connect(target: &Target) -> Result<Box<dyn Warehouse>, Diagnostic> {
+    let config = snowflake_config(target)?;
+    SnowflakeWarehouse::connect(&config)
+        .map(|w| Box::new(w) as Box<dyn Warehouse>)
+        .map_err(|e| warehouse_diagnostic(&e, &target.name))
+}
+
+/// A warehouse error as a diagnostic (never containing a secret: the
+/// warehouse layer keeps them out of its messages).
+pub fn warehouse_diagnostic(err: &WarehouseError, target: &str) -> Diagnostic {
+    let (code, help) = match err {
+        WarehouseError::Connection { .. } => (
+            "CIO301",
+            "check `account` (and `host`, if set) in profiles.yml and the network; nothing was changed in the warehouse",
+        ),
+        WarehouseError::Authentication { .. } => (
+            "CIO302",
+            "check `user` and the password or private key (they come from the environment or the files named in profiles.yml)",
+        ),
+        WarehouseError::Sql { .. } => (
+            "CIO303",
+            "fix the SQL of the model; `cio-sql compile --select MODEL --show` prints what was sent",
+        ),
+        WarehouseError::Timeout { .. } => (
+            "CIO304",
+            "raise `statement_timeout_seconds` in the output, or make the model cheaper",
+        ),
+        WarehouseError::Transient { .. } => (
+            "CIO305",
+            "Snowflake or the network failed repeatedly; run again later",
+        ),
+        WarehouseError::Protocol { .. } => (
+            "CIO306",
+            "the server's reply was not understood; check `host` in profiles.yml",
+        ),
+        WarehouseError::Config(_) => ("CIO300", "fix the output in profiles.yml"),
+    };
+    Diagnostic::error(code, format!("{err} (target {target})")).with_help(help)
+}

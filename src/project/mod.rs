@@ -1,0 +1,451 @@
+//! Project loading: the project file, profiles, models and macros.
+//!
+//! [`Project::load`] reads everything the later stages need from disk, once:
+//! `dbt_project.yml`, the selected target of `profiles.yml`, the source text
+//! of every model and every project macro. Nothing after this stage reads
+//! project files.
+
+mod config;
+mod profiles;
+
+pub use config::{ModelConfig, ProjectConfig, Quoting, merge_config_value};
+pub use profiles::{Target, load_target};
+
+use crate::diagnostics::Diagnostic;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+/// The name of the project file, as in dbt.
+pub const PROJECT_FILE: &str = "dbt_project.yml";
+
+/// Options that decide how a project is loaded.
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {
+    /// The project directory (holds `dbt_project.yml`).
+    pub project_dir: PathBuf,
+    /// Where to find `profiles.yml`; see [`load_target`] for the search order.
+    pub profiles_dir: Option<PathBuf>,
+    /// The target to use instead of the profile's default.
+    pub target: Option<String>,
+    /// `--vars` given on the command line (YAML mapping), overriding the project's.
+    pub vars: Option<String>,
+    /// The catalog file, overriding `catalog-path` of the project file.
+    pub catalog: Option<PathBuf>,
+}
+
+/// A model: one `.sql` file under a model path.
+#[derive(Debug, Clone)]
+pub struct Model {
+    /// The model name: the file stem.
+    pub name: String,
+    /// Path relative to the project root, with `/` separators.
+    pub path: String,
+    /// The model's source text.
+    pub source: String,
+    /// Configuration from the project file's `models:` tree for this folder.
+    pub folder_config: ModelConfig,
+}
+
+/// A file of project macros.
+#[derive(Debug, Clone)]
+pub struct MacroFile {
+    /// Path relative to the project root.
+    pub path: String,
+    /// The file's source text.
+    pub source: String,
+    /// Names of the `{% macro %}` definitions in the file, in order.
+    pub macros: Vec<String>,
+}
+
+/// A loaded project.
+#[derive(Debug, Clone)]
+pub struct Project {
+    /// The project directory.
+    pub root: PathBuf,
+    /// The parsed project file.
+    pub config: ProjectConfig,
+    /// The selected target of the profile.
+    pub target: Target,
+    /// Every model, sorted by path.
+    pub models: Vec<Model>,
+    /// Every project macro file, sorted by path.
+    pub macro_files: Vec<MacroFile>,
+    /// Sources declared in `.yml` files under the model paths.
+    pub sources: Vec<SourceTable>,
+    /// Project variables: the project file's `vars`, overridden by `--vars`.
+    pub vars: serde_json::Map<String, serde_json::Value>,
+    /// The catalog file to read.
+    pub catalog_path: PathBuf,
+}
+
+impl Project {
+    /// Loads the project in `opts.project_dir`.
+    ///
+    /// Fails on the first problem that prevents every model from compiling
+    /// (a broken project file, two models with one name, …).
+    pub fn load(opts: &LoadOptions) -> Result<Project, Diagnostic> {
+        let root = opts.project_dir.clone();
+        let project_file = root.join(PROJECT_FILE);
+        if !project_file.is_file() {
+            return Err(Diagnostic::error(
+                "CIO001",
+                format!("no {PROJECT_FILE} in {}", display_dir(&root)),
+            )
+            .with_help(
+                "run cio-sql inside a project folder, or pass --project-dir DIR pointing at one",
+            ));
+        }
+        let config = ProjectConfig::load(&project_file)
+            .map_err(|d| relabel(d, &project_file, PROJECT_FILE))?;
+        let target = load_target(
+            &root,
+            opts.profiles_dir.as_deref(),
+            &config.profile_name(),
+            opts.target.as_deref(),
+        )?;
+        let mut vars = config.vars.clone();
+        if let Some(cli_vars) = &opts.vars {
+            let parsed: serde_json::Value = serde_yaml::from_str(cli_vars).map_err(|e| {
+                Diagnostic::error("CIO001", format!("--vars is not a YAML mapping: {e}"))
+                    .with_help("pass a mapping, e.g. --vars '{min_orders: 2}'")
+            })?;
+            match parsed {
+                serde_json::Value::Object(map) => vars.extend(map),
+                _ => {
+                    return Err(Diagnostic::error("CIO001", "--vars is not a YAML mapping")
+                        .with_help("pass a mapping, e.g. --vars '{min_orders: 2}'"));
+                }
+            }
+        }
+        let models = load_models(&root, &config)?;
+        let macro_files = load_macros(&root, &config.macro_paths)?;
+        let sources = load_sources(&root, &config, &target)?;
+        let catalog_path = match &opts.catalog {
+            Some(path) => path.clone(),
+            None => root.join(&config.catalog_path),
+        };
+        Ok(Project {
+            root,
+            config,
+            target,
+            models,
+            macro_files,
+            sources,
+            vars,
+            catalog_path,
+        })
+    }
+
+    /// The directory compiled output goes to (`target/` by default).
+    pub fn target_dir(&self) -> PathBuf {
+        self.root.join(&self.config.target_path)
+    }
+}
+
+/// A table of a declared source: `source('nexus', 'nexus_events')`.
+#[derive(Debug, Clone)]
+pub struct SourceTable {
+    /// The source name.
+    pub source: String,
+    /// The table name used in `source()`.
+    pub table: String,
+    /// Where it lives.
+    pub relation: crate::catalog::RelationName,
+}
+
+#[derive(serde::Deserialize)]
+struct SourcesFile {
+    #[serde(default)]
+    sources: Vec<SourceEntry>,
+}
+
+#[derive(serde::Deserialize)]
+struct SourceEntry {
+    name: String,
+    #[serde(default)]
+    database: Option<String>,
+    #[serde(default)]
+    schema: Option<String>,
+    #[serde(default)]
+    tables: Vec<SourceTableEntry>,
+}
+
+#[derive(serde::Deserialize)]
+struct SourceTableEntry {
+    name: String,
+    #[serde(default)]
+    identifier: Option<String>,
+}
+
+fn load_sources(
+    root: &Path,
+    config: &ProjectConfig,
+    target: &Target,
+) -> Result<Vec<SourceTable>, Diagnostic> {
+    let mut out = Vec::new();
+    for dir in &config.model_paths {
+        let mut files = files_with_extension(&root.join(dir), "yml")?;
+        files.extend(files_with_extension(&root.join(dir), "yaml")?);
+        for path in files {
+            let text = read_text(&path)?;
+            if !text.contains("sources:") {
+                continue;
+            }
+            let rel = relative(root, &path);
+            let parsed: SourcesFile = serde_yaml::from_str(&text).map_err(|e| {
+                Diagnostic::yaml_error("CIO006", Path::new(&rel), &text, &e).with_help(
+                    "sources are declared as sources: [{name, database, schema, tables: [{name}]}]",
+                )
+            })?;
+            for source in parsed.sources {
+                for table in source.tables {
+                    out.push(SourceTable {
+                        relation: crate::catalog::RelationName::new(
+                            source
+                                .database
+                                .clone()
+                                .unwrap_or_else(|| target.database.clone()),
+                            source.schema.clone().unwrap_or_else(|| source.name.clone()),
+                            table
+                                .identifier
+                                .clone()
+                                .unwrap_or_else(|| table.name.clone()),
+                        ),
+                        source: source.name.clone(),
+                        table: table.name,
+                    });
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The literal keyword arguments of `config(...)` calls in a model's source,
+/// read without rendering: `ref()` needs a model's alias, schema and database
+/// before that model is rendered, as dbt's static parser does.
+pub fn static_config(source: &str) -> ModelConfig {
+    let mut config = ModelConfig::default();
+    let mut rest = source;
+    while let Some(idx) = rest.find("config(") {
+        let before = rest[..idx].chars().last();
+        rest = &rest[idx + "config(".len()..];
+        if before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '.') {
+            continue;
+        }
+        let end = rest.find(')').unwrap_or(rest.len());
+        for part in rest[..end].split(',') {
+            let Some((key, value)) = part.split_once('=') else {
+                continue;
+            };
+            let key = key.trim();
+            let value = value.trim();
+            let unquoted = value
+                .strip_prefix('\'')
+                .and_then(|v| v.strip_suffix('\''))
+                .or_else(|| value.strip_prefix('"').and_then(|v| v.strip_suffix('"')));
+            if let (true, Some(v)) = (
+                matches!(key, "alias" | "schema" | "database" | "materialized"),
+                unquoted,
+            ) {
+                merge_config_value(
+                    &mut config.values,
+                    key,
+                    serde_json::Value::String(v.to_string()),
+                );
+            }
+        }
+    }
+    config
+}
+
+/// Reads a UTF-8 text file, with a diagnostic for every way that can fail.
+pub fn read_text(path: &Path) -> Result<String, Diagnostic> {
+    if path.is_dir() {
+        return Err(Diagnostic::error(
+            "CIO002",
+            format!("{} is a directory, not a file", path.display()),
+        )
+        .at_file(path)
+        .with_help(
+            "rename the folder so it does not end in .sql, or move it out of the model path",
+        ));
+    }
+    let bytes = std::fs::read(path).map_err(|e| {
+        Diagnostic::error("CIO002", format!("cannot read {}: {e}", path.display()))
+            .at_file(path)
+            .with_help("check that the file exists and is readable")
+    })?;
+    String::from_utf8(bytes).map_err(|e| {
+        let valid = e.utf8_error().valid_up_to();
+        let text = String::from_utf8_lossy(&e.as_bytes()[..valid]).into_owned();
+        let line = text.matches('\n').count() + 1;
+        let mut d = Diagnostic::error(
+            "CIO002",
+            format!("{} is not valid UTF-8 (byte {valid})", path.display()),
+        )
+        .at_file(path)
+        .with_help("save the file as UTF-8");
+        d.line = Some(line);
+        d
+    })
+}
+
+fn display_dir(p: &Path) -> String {
+    if p.as_os_str().is_empty() {
+        ".".to_string()
+    } else {
+        p.display().to_string()
+    }
+}
+
+/// Path of `path` relative to `root`, with `/` separators.
+fn relative(root: &Path, path: &Path) -> String {
+    let rel = path.strip_prefix(root).unwrap_or(path);
+    rel.components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// Every file with extension `ext` below `dir`, sorted; follows links, reports loops.
+fn files_with_extension(dir: &Path, ext: &str) -> Result<Vec<PathBuf>, Diagnostic> {
+    let mut out = Vec::new();
+    if !dir.exists() {
+        return Ok(out);
+    }
+    for entry in walkdir::WalkDir::new(dir)
+        .follow_links(true)
+        .sort_by_file_name()
+    {
+        let entry = entry.map_err(|e| {
+            let path = e
+                .path()
+                .map(Path::to_path_buf)
+                .unwrap_or_else(|| dir.to_path_buf());
+            let what = if e.loop_ancestor().is_some() {
+                "a symbolic link loops back to a parent folder".to_string()
+            } else {
+                e.to_string()
+            };
+            Diagnostic::error("CIO002", format!("cannot read {}: {what}", path.display()))
+                .at_file(path)
+                .with_help("remove the looping link or point it outside the project folders")
+        })?;
+        let path = entry.path();
+        if path.extension().and_then(|e| e.to_str()) == Some(ext) {
+            if entry.file_type().is_dir() {
+                // Reported by read_text with a clear message.
+                out.push(path.to_path_buf());
+            } else {
+                out.push(path.to_path_buf());
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn load_models(root: &Path, config: &ProjectConfig) -> Result<Vec<Model>, Diagnostic> {
+    let mut models: Vec<Model> = Vec::new();
+    let mut seen: HashMap<String, String> = HashMap::new();
+    for model_dir in &config.model_paths {
+        let dir = root.join(model_dir);
+        for path in files_with_extension(&dir, "sql")? {
+            let rel = relative(root, &path);
+            let name = path
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            if let Some(first) = seen.get(&name.to_lowercase()) {
+                return Err(Diagnostic::error(
+                    "CIO004",
+                    format!("two models are named {name}: {first} and {rel}"),
+                )
+                .at_file(&rel)
+                .with_help(
+                    "model names come from file names and must be unique: rename one of the files",
+                ));
+            }
+            seen.insert(name.to_lowercase(), rel.clone());
+            let source = read_text(&path).map_err(|d| relabel(d, &path, &rel))?;
+            // The folder path below the model path, for `models:` config lookup.
+            let folder: Vec<String> = Path::new(&relative(&dir, &path))
+                .parent()
+                .map(|p| {
+                    p.components()
+                        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                        .collect()
+                })
+                .unwrap_or_default();
+            let folder_config = config.folder_config(&folder, &name);
+            models.push(Model {
+                name,
+                path: rel,
+                source,
+                folder_config,
+            });
+        }
+    }
+    models.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(models)
+}
+
+fn relabel(mut d: Diagnostic, abs: &Path, rel: &str) -> Diagnostic {
+    if d.file.as_deref() == Some(abs) {
+        d.file = Some(PathBuf::from(rel));
+    }
+    d.message = d.message.replace(&abs.display().to_string(), rel);
+    d
+}
+
+fn load_macros(root: &Path, macro_paths: &[String]) -> Result<Vec<MacroFile>, Diagnostic> {
+    let mut files = Vec::new();
+    for macro_dir in macro_paths {
+        for path in files_with_extension(&root.join(macro_dir), "sql")? {
+            let rel = relative(root, &path);
+            let source = read_text(&path).map_err(|d| relabel(d, &path, &rel))?;
+            let macros = macro_names(&source);
+            files.push(MacroFile {
+                path: rel,
+                source,
+                macros,
+            });
+        }
+    }
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(files)
+}
+
+/// The names of the `{% macro name(...) %}` definitions in `source`, in order.
+pub fn macro_names(source: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut rest = source;
+    while let Some(idx) = rest.find("{%") {
+        rest = &rest[idx + 2..];
+        let tag = rest.trim_start_matches(['-', '+']).trim_start();
+        if let Some(after) = tag.strip_prefix("macro")
+            && after.starts_with(char::is_whitespace)
+        {
+            let name: String = after
+                .trim_start()
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect();
+            if !name.is_empty() {
+                names.push(name);
+            }
+        }
+    }
+    names
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_macro_names() {
+        let src = "{% macro a(x) %}{% endmacro %}\n{%- macro  b_2() -%}{%- endmacro %}{% set macro_x = 1 %}";
+        assert_eq!(macro_names(src), vec!["a", "b_2"]);
+    }
+}

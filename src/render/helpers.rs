@@ -1,0 +1,427 @@
+//! `cio`: helpers the built-in macros call where Jinja would be contorted —
+//! case-insensitive column matching, trait selection with renames and
+//! ignores, collision checks, quoting. Each returns plain values, so a macro
+//! stays a readable SQL template.
+
+use super::HelperError;
+use super::objects::{ColumnValue, column_from_value};
+use super::state::{RenderState, Warning};
+use crate::catalog::{Column, is_text_type, is_timestamp_type};
+use crate::render::sql;
+use crate::suggest;
+use minijinja::value::{Kwargs, Object, Value, ValueKind, from_args};
+use minijinja::{Error, ErrorKind, State};
+use std::sync::Arc;
+
+/// The `cio` helper object.
+#[derive(Debug)]
+pub struct Helpers;
+
+impl Object for Helpers {
+    fn call_method(
+        self: &Arc<Self>,
+        state: &mut State<'_, '_>,
+        method: &str,
+        args: &[Value],
+    ) -> Result<Value, Error> {
+        match method {
+            "ident" => {
+                let (name,): (String,) = from_args(args)?;
+                Ok(Value::from(sql::identifier(&name)))
+            }
+            "alias" => {
+                let (name,): (String,) = from_args(args)?;
+                Ok(Value::from(sql::quote(&name)))
+            }
+            "literal" => {
+                let (value,): (Value,) = from_args(args)?;
+                let text = match value.as_str() {
+                    Some(s) => s.to_string(),
+                    None => value.to_string(),
+                };
+                Ok(Value::from(sql::string_literal(&text)))
+            }
+            "column" => {
+                let (columns, name, kwargs): (Value, Value, Kwargs) = from_args(args)?;
+                let argument: Option<String> = kwargs.get("argument")?;
+                let relation: Option<Value> = kwargs.get("relation")?;
+                kwargs.assert_all_used()?;
+                let columns = columns_of(&columns)?;
+                let argument = argument.unwrap_or_else(|| "column".into());
+                let name = expect_string(&name, &argument)?;
+                let col = find_or_fail(&columns, &name, &argument, relation.as_ref())?;
+                Ok(Value::from_object(ColumnValue(col.clone())))
+            }
+            "id_expression" => {
+                let (columns, expr, kwargs): (Value, Value, Kwargs) = from_args(args)?;
+                let argument: Option<String> = kwargs.get("argument")?;
+                let relation: Option<Value> = kwargs.get("relation")?;
+                kwargs.assert_all_used()?;
+                let argument = argument.unwrap_or_else(|| "user_id_column".into());
+                let columns = columns_of(&columns)?;
+                let expr = expect_string(&expr, &argument)?;
+                id_expression(&columns, &expr, &argument, relation.as_ref())
+            }
+            "select_expr" => {
+                let (column,): (Value,) = from_args(args)?;
+                let col = column_arg(&column)?;
+                Ok(Value::from(select_expr(&col)))
+            }
+            "dedupe_key" => {
+                let (column,): (Value,) = from_args(args)?;
+                let col = column_arg(&column)?;
+                let ident = sql::identifier(&col.name);
+                Ok(Value::from(if is_text_type(&col.data_type) {
+                    format!("LOWER(TRIM({ident}))")
+                } else {
+                    ident
+                }))
+            }
+            "traits" => {
+                let (columns, kwargs): (Value, Kwargs) = from_args(args)?;
+                traits(state, &columns, &kwargs)
+            }
+            _ => super::sync_helpers::call(state, method, args)
+                .unwrap_or_else(|| Err(Error::from(ErrorKind::UnknownMethod))),
+        }
+    }
+}
+
+/// The select-list expression of a column: timestamps wrapped in
+/// `TO_TIMESTAMP_NTZ`, everything else as the identifier.
+pub fn select_expr(col: &Column) -> String {
+    let ident = sql::identifier(&col.name);
+    if is_timestamp_type(&col.data_type) {
+        format!("TO_TIMESTAMP_NTZ({ident})")
+    } else {
+        ident
+    }
+}
+
+fn columns_of(value: &Value) -> Result<Vec<Column>, Error> {
+    let iter = value.try_iter().map_err(|_| {
+        Error::new(
+            ErrorKind::InvalidOperation,
+            "expected the list from adapter.get_columns_in_relation(...)",
+        )
+    })?;
+    iter.map(|v| column_arg(&v)).collect()
+}
+
+fn column_arg(value: &Value) -> Result<Column, Error> {
+    column_from_value(value).ok_or_else(|| {
+        Error::new(
+            ErrorKind::InvalidOperation,
+            format!("expected a column, got {}", value.kind()),
+        )
+    })
+}
+
+fn expect_string(value: &Value, argument: &str) -> Result<String, Error> {
+    match value.as_str() {
+        Some(s) if !s.trim().is_empty() => Ok(s.to_string()),
+        _ => Err(HelperError::new(
+            "CIO104",
+            format!(
+                "`{argument}` must be a column name or SQL expression, got {}",
+                describe(value)
+            ),
+            format!("pass a string, e.g. {argument}='email'"),
+        )
+        .into()),
+    }
+}
+
+fn describe(value: &Value) -> String {
+    match value.kind() {
+        ValueKind::String if value.as_str() == Some("") => "an empty string".into(),
+        ValueKind::String => format!("the string {value:?}"),
+        ValueKind::None | ValueKind::Undefined => "none".into(),
+        kind => format!("{kind} {value}"),
+    }
+}
+
+fn relation_label(relation: Option<&Value>) -> String {
+    relation
+        .map(|r| r.to_string())
+        .unwrap_or_else(|| "the relation".to_string())
+}
+
+/// Finds `name` among `columns`, case-insensitively.
+pub fn find_column<'a>(columns: &'a [Column], name: &str) -> Option<&'a Column> {
+    let name = name.trim().trim_matches('"');
+    columns
+        .iter()
+        .find(|c| c.name == name)
+        .or_else(|| columns.iter().find(|c| c.name.eq_ignore_ascii_case(name)))
+}
+
+fn find_or_fail<'a>(
+    columns: &'a [Column],
+    name: &str,
+    argument: &str,
+    relation: Option<&Value>,
+) -> Result<&'a Column, Error> {
+    find_column(columns, name).ok_or_else(|| {
+        let names: Vec<&str> = columns.iter().map(|c| c.name.as_str()).collect();
+        let hint = suggest::did_you_mean(name, names.iter().copied());
+        HelperError::new(
+            "CIO121",
+            format!(
+                "`{argument}` is `{name}`, which is not a column of {}",
+                relation_label(relation)
+            ),
+            if hint.is_empty() {
+                format!("use one of its columns: {}", names.join(", "))
+            } else {
+                format!("{hint} Its columns are: {}", names.join(", "))
+            },
+        )
+        .into()
+    })
+}
+
+/// `user_id_column` and friends: a bare identifier must be a column (and is
+/// quoted when the catalog spells it mixed-case); any other text is a SQL
+/// expression pasted as written.
+fn id_expression(
+    columns: &[Column],
+    expr: &str,
+    argument: &str,
+    relation: Option<&Value>,
+) -> Result<Value, Error> {
+    let trimmed = expr.trim();
+    if sql::is_bare_identifier(trimmed) {
+        let col = find_or_fail(columns, trimmed, argument, relation)?;
+        let ident = sql::identifier(&col.name);
+        let sql_text = if sql::is_plain_identifier(&col.name) && !sql::is_reserved(&col.name) {
+            trimmed.to_string()
+        } else {
+            ident
+        };
+        Ok(Value::from(minijinja::value::Serde(serde_json::json!({
+            "sql": sql_text,
+            "column": col.name,
+            "is_column": true,
+        }))))
+    } else {
+        Ok(Value::from(minijinja::value::Serde(serde_json::json!({
+            "sql": trimmed,
+            "column": null,
+            "is_column": false,
+        }))))
+    }
+}
+
+/// One trait (or property) of the output.
+#[derive(Debug, Clone, serde::Serialize)]
+struct TraitOut {
+    /// The catalog column.
+    column: String,
+    /// Its normalised type.
+    data_type: String,
+    /// The select-list expression.
+    expr: String,
+    /// The output name (unquoted).
+    name: String,
+    /// The output name quoted, ready for `AS`.
+    alias: String,
+    /// Whether the name comes from a rename.
+    renamed: bool,
+}
+
+/// Reads a list-of-strings argument, with an error that names it.
+fn string_list(kwargs: &Kwargs, key: &str, shown: &str) -> Result<Vec<String>, Error> {
+    let value: Option<Value> = kwargs.get(key)?;
+    let key = shown;
+    let Some(value) = value.filter(|v| !v.is_none() && !v.is_undefined()) else {
+        return Ok(Vec::new());
+    };
+    let bad = || -> Error {
+        HelperError::new(
+            "CIO104",
+            format!(
+                "`{key}` must be a list of column names, got {}",
+                describe(&value)
+            ),
+            format!("write it as a list, e.g. {key}=['phone_number']"),
+        )
+        .into()
+    };
+    if !matches!(value.kind(), ValueKind::Seq | ValueKind::Iterable) {
+        return Err(bad());
+    }
+    value
+        .try_iter()?
+        .map(|v| v.as_str().map(str::to_string).ok_or_else(bad))
+        .collect()
+}
+
+/// Reads a name → name mapping argument.
+fn string_map(kwargs: &Kwargs, key: &str, shown: &str) -> Result<Vec<(String, String)>, Error> {
+    let value: Option<Value> = kwargs.get(key)?;
+    let key = shown;
+    let Some(value) = value.filter(|v| !v.is_none() && !v.is_undefined()) else {
+        return Ok(Vec::new());
+    };
+    let bad = || -> Error {
+        HelperError::new(
+            "CIO104",
+            format!(
+                "`{key}` must map column names to new names, got {}",
+                describe(&value)
+            ),
+            format!("write it as a mapping, e.g. {key}={{'first_name': 'firstName'}}"),
+        )
+        .into()
+    };
+    if value.kind() != ValueKind::Map {
+        return Err(bad());
+    }
+    let mut out = Vec::new();
+    for k in value.try_iter()? {
+        let v = value.get_item(&k)?;
+        match (k.as_str(), v.as_str()) {
+            (Some(k), Some(v)) if !v.is_empty() => out.push((k.to_string(), v.to_string())),
+            _ => return Err(bad()),
+        }
+    }
+    Ok(out)
+}
+
+/// `cio.traits(columns, exclude=[], ignore=[], rename={}, default_rename={},
+/// outputs={}, ignore_argument='ignore_traits', rename_argument='rename_traits',
+/// relation=rel)`.
+///
+/// Every column not excluded or ignored becomes a trait named by its lower-case
+/// name or its rename target. `outputs` maps the macro's fixed output names
+/// (`userId`, `timestamp`) to a description of their source, for the collision
+/// check. Ignore or rename keys that match no column raise warnings.
+fn traits(state: &mut State<'_, '_>, columns: &Value, kwargs: &Kwargs) -> Result<Value, Error> {
+    let columns = columns_of(columns)?;
+    let exclude = string_list(kwargs, "exclude", "exclude")?;
+    let ignore_arg: String = kwargs
+        .get::<Option<String>>("ignore_argument")?
+        .unwrap_or_else(|| "ignore_traits".into());
+    let rename_arg: String = kwargs
+        .get::<Option<String>>("rename_argument")?
+        .unwrap_or_else(|| "rename_traits".into());
+    let ignore = string_list(kwargs, "ignore", &ignore_arg)?;
+    let default_rename = string_map(kwargs, "default_rename", "default_rename")?;
+    let rename = string_map(kwargs, "rename", &rename_arg)?;
+    let relation: Option<Value> = kwargs.get("relation")?;
+    let outputs: Option<Value> = kwargs.get("outputs")?;
+    kwargs.assert_all_used()?;
+
+    let names: Vec<&str> = columns.iter().map(|c| c.name.as_str()).collect();
+    let mut warnings = Vec::new();
+    for key in &ignore {
+        if find_column(&columns, key).is_none() {
+            warnings.push((
+                format!(
+                    "{ignore_arg} lists `{key}`, which is not a column of {}",
+                    relation_label(relation.as_ref())
+                ),
+                suggest::did_you_mean(key, names.iter().copied()),
+            ));
+        }
+    }
+    for (key, _) in &rename {
+        if find_column(&columns, key).is_none() {
+            warnings.push((
+                format!(
+                    "{rename_arg} renames `{key}`, which is not a column of {}",
+                    relation_label(relation.as_ref())
+                ),
+                suggest::did_you_mean(key, names.iter().copied()),
+            ));
+        }
+        if ignore.iter().any(|i| i.eq_ignore_ascii_case(key)) {
+            warnings.push((
+                format!("`{key}` is both in {ignore_arg} and in {rename_arg}; it is ignored"),
+                format!("remove it from one of {ignore_arg} and {rename_arg}"),
+            ));
+        }
+    }
+
+    // The effective rename: defaults, then the analyst's, which win.
+    let rename_for = |col: &str| -> Option<String> {
+        rename
+            .iter()
+            .rev()
+            .find(|(k, _)| k.eq_ignore_ascii_case(col))
+            .or_else(|| {
+                default_rename
+                    .iter()
+                    .find(|(k, _)| k.eq_ignore_ascii_case(col))
+            })
+            .map(|(_, v)| v.clone())
+    };
+
+    let mut out = Vec::new();
+    for col in &columns {
+        let excluded = exclude.iter().any(|e| e.eq_ignore_ascii_case(&col.name));
+        let ignored = ignore.iter().any(|e| e.eq_ignore_ascii_case(&col.name));
+        if excluded || ignored {
+            continue;
+        }
+        let (name, renamed) = match rename_for(&col.name) {
+            Some(target) => (target, true),
+            None => (col.name.to_lowercase(), false),
+        };
+        out.push(TraitOut {
+            column: col.name.clone(),
+            data_type: col.data_type.clone(),
+            expr: select_expr(col),
+            alias: sql::quote(&name),
+            name,
+            renamed,
+        });
+    }
+
+    // Collisions: fixed outputs first, then traits in order.
+    let mut taken: Vec<(String, String)> = Vec::new();
+    if let Some(outputs) = outputs.as_ref().filter(|o| o.kind() == ValueKind::Map) {
+        for key in outputs.try_iter()? {
+            let source = outputs.get_item(&key)?;
+            taken.push((key.to_string(), source.to_string()));
+        }
+    }
+    for t in &out {
+        let source = if t.renamed {
+            format!("column {} (renamed by {rename_arg})", t.column)
+        } else {
+            format!("column {}", t.column)
+        };
+        if let Some((_, first)) = taken.iter().find(|(n, _)| n.eq_ignore_ascii_case(&t.name)) {
+            return Err(HelperError::new(
+                "CIO120",
+                format!(
+                    "two output columns would be named \"{}\": {first} and {source}",
+                    t.name
+                ),
+                format!(
+                    "Customer.io attribute names must be unique: rename one of them with {rename_arg}, or add one to {ignore_arg}"
+                ),
+            )
+            .into());
+        }
+        taken.push((t.name.clone(), source));
+    }
+
+    let rs = state.get_or_insert_extension_with(RenderState::default);
+    let call = rs.calls.last().cloned();
+    for (message, hint) in warnings {
+        rs.warnings.push(Warning {
+            code: if message.contains("both in") {
+                "CIO131"
+            } else {
+                "CIO130"
+            },
+            message,
+            help: (!hint.is_empty()).then_some(hint),
+            call: call.clone(),
+        });
+    }
+    Ok(Value::from(minijinja::value::Serde(&out)))
+}

@@ -1,0 +1,435 @@
+//! `cio` helpers for the track, objects and relationships macros: the
+//! required object type id, the people model, literal lists, qualified
+//! column expressions and relationship attributes. [`call`] is reached from
+//! the `cio` object for every method it does not handle itself.
+
+use super::HelperError;
+use super::objects::{Adapter, column_from_value};
+use super::state::{RenderState, Warning};
+use crate::catalog::is_timestamp_type;
+use crate::render::sql;
+use crate::suggest;
+use minijinja::value::{Kwargs, Value, ValueKind, from_args};
+use minijinja::{Error, ErrorKind, State};
+
+/// Dispatches `cio.<method>(...)` for the sync-type helpers; `None` when
+/// `method` is not one of them.
+pub(super) fn call(
+    state: &mut State<'_, '_>,
+    method: &str,
+    args: &[Value],
+) -> Option<Result<Value, Error>> {
+    Some(match method {
+        "object_type_id" => {
+            from_args(args).and_then(|(value, kwargs)| object_type_id(&value, &kwargs))
+        }
+        "people_model" => {
+            from_args(args).and_then(|(value, kwargs)| people_model(state, &value, &kwargs))
+        }
+        "literals" => from_args(args).and_then(|(value, kwargs)| literals(&value, &kwargs)),
+        "qualified" => from_args(args).and_then(|(item, alias)| qualified(&item, alias)),
+        "relationship_attributes" => from_args(args).and_then(|(definitions, kwargs)| {
+            relationship_attributes(state, &definitions, &kwargs)
+        }),
+        _ => return None,
+    })
+}
+
+/// Reads the optional `argument=` keyword, with a default.
+fn argument_name(kwargs: &Kwargs, default: &str) -> Result<String, Error> {
+    Ok(kwargs
+        .get::<Option<String>>("argument")?
+        .unwrap_or_else(|| default.to_string()))
+}
+
+fn is_missing(value: &Value) -> bool {
+    value.is_none() || value.is_undefined() || value.as_str().is_some_and(|s| s.trim().is_empty())
+}
+
+fn describe(value: &Value) -> String {
+    match value.kind() {
+        ValueKind::String => format!("the string {value:?}"),
+        ValueKind::None | ValueKind::Undefined => "none".into(),
+        kind => format!("{kind} {value}"),
+    }
+}
+
+/// `cio.object_type_id(value, argument='object_type_id')`: the Customer.io
+/// object type id as a SQL string literal (`'1'`).
+///
+/// The id is required (CIO140) and must be a positive whole number, given as
+/// a number or a string (CIO141): Customer.io numbers object types 1, 2, 3…
+fn object_type_id(value: &Value, kwargs: &Kwargs) -> Result<Value, Error> {
+    let argument = argument_name(kwargs, "object_type_id")?;
+    kwargs.assert_all_used()?;
+    if is_missing(value) {
+        return Err(HelperError::new(
+            "CIO140",
+            format!("`{argument}` is required: the id of the Customer.io object type these rows belong to"),
+            format!(
+                "pass the id Customer.io gave the object type (a number), e.g. {argument}='1'"
+            ),
+        )
+        .into());
+    }
+    let text = match value.kind() {
+        ValueKind::String => value.as_str().unwrap_or_default().trim().to_string(),
+        ValueKind::Number => value.to_string(),
+        _ => String::new(),
+    };
+    let valid = !text.is_empty()
+        && text.chars().all(|c| c.is_ascii_digit())
+        && !text.trim_start_matches('0').is_empty();
+    if !valid {
+        return Err(HelperError::new(
+            "CIO141",
+            format!(
+                "`{argument}` must be the numeric id of a Customer.io object type, got {}",
+                describe(value)
+            ),
+            format!(
+                "Customer.io numbers object types 1, 2, 3…; pass the number, not the type's name, e.g. {argument}='1'"
+            ),
+        )
+        .into());
+    }
+    Ok(Value::from(sql::string_literal(&text)))
+}
+
+/// `cio.people_model(name, argument='people_model')`: the relation of the
+/// people (Identify) model that restricts a sync, recorded as a dependency
+/// like `ref(name)`; none when `name` is none.
+///
+/// A name that is neither a model of the project nor a catalog relation is
+/// CIO142, with the closest model names.
+fn people_model(state: &mut State<'_, '_>, value: &Value, kwargs: &Kwargs) -> Result<Value, Error> {
+    let argument = argument_name(kwargs, "people_model")?;
+    kwargs.assert_all_used()?;
+    if value.is_none() || value.is_undefined() {
+        return Ok(Value::from(()));
+    }
+    let Some(name) = value.as_str().map(str::trim).filter(|s| !s.is_empty()) else {
+        return Err(HelperError::new(
+            "CIO104",
+            format!(
+                "`{argument}` must be the name of the people model, got {}",
+                describe(value)
+            ),
+            format!("pass a model name, e.g. {argument}='customer_io_persons', or {argument}=none to turn the restriction off"),
+        )
+        .into());
+    };
+    let shared = state
+        .lookup("adapter")
+        .and_then(|a| a.downcast_object_ref::<Adapter>().map(|a| a.0.clone()))
+        .ok_or_else(|| Error::new(ErrorKind::InvalidOperation, "the adapter is not available"))?;
+    let lower = name.to_lowercase();
+    let known = shared.models.contains_key(&lower)
+        || shared
+            .catalog
+            .relations()
+            .iter()
+            .any(|r| r.identifier.eq_ignore_ascii_case(name));
+    if !known {
+        // The model being rendered cannot be its own people model.
+        let this = state
+            .lookup("model")
+            .and_then(|m| m.get_attr("name").ok())
+            .and_then(|n| n.as_str().map(str::to_lowercase))
+            .unwrap_or_default();
+        let mut models: Vec<&str> = shared
+            .models
+            .values()
+            .map(|m| m.name.as_str())
+            .filter(|n| n.to_lowercase() != this)
+            .collect();
+        models.sort_unstable();
+        let hint = suggest::did_you_mean(name, models.iter().copied());
+        let lead = if hint.is_empty() {
+            String::new()
+        } else {
+            format!("{hint} ")
+        };
+        return Err(HelperError::new(
+            "CIO142",
+            format!(
+                "`{argument}` is `{name}`, but the project has no model named {name}: the sync is restricted to the people of that model"
+            ),
+            format!(
+                "{lead}Point {argument} at your Identify model (e.g. models/identify/customer_io_persons.sql holding {{{{ nexus.customer_io_identify() }}}}), create models/{name}.sql, or pass {argument}=none to keep every person"
+            ),
+        )
+        .into());
+    }
+    let reference = state
+        .lookup("ref")
+        .ok_or_else(|| Error::new(ErrorKind::InvalidOperation, "ref() is not available"))?;
+    reference.call(state, &[Value::from(name)])
+}
+
+/// `cio.literals(values, argument='sources')`: a string or a list of
+/// strings as comma-separated SQL string literals (`'a', 'b'`), or the empty
+/// string for none or an empty list.
+fn literals(value: &Value, kwargs: &Kwargs) -> Result<Value, Error> {
+    let argument = argument_name(kwargs, "values")?;
+    kwargs.assert_all_used()?;
+    if value.is_none() || value.is_undefined() {
+        return Ok(Value::from(""));
+    }
+    if let Some(one) = value.as_str() {
+        return Ok(Value::from(sql::string_literal(one)));
+    }
+    let bad = || -> Error {
+        HelperError::new(
+            "CIO104",
+            format!(
+                "`{argument}` must be a list of strings, got {}",
+                describe(value)
+            ),
+            format!("write it as a list, e.g. {argument}=['first', 'second']"),
+        )
+        .into()
+    };
+    if !matches!(value.kind(), ValueKind::Seq | ValueKind::Iterable) {
+        return Err(bad());
+    }
+    let items: Vec<String> = value
+        .try_iter()?
+        .map(|v| v.as_str().map(sql::string_literal).ok_or_else(bad))
+        .collect::<Result<_, _>>()?;
+    Ok(Value::from(items.join(", ")))
+}
+
+/// `cio.qualified(item, alias)`: the select-list expression of a column (or
+/// of a trait from `cio.traits`) read through table alias `alias`:
+/// `alias.col`, or `TO_TIMESTAMP_NTZ(alias.col)` for timestamp types.
+fn qualified(item: &Value, alias: String) -> Result<Value, Error> {
+    let (name, data_type) = match item.get_attr("column").ok().filter(|v| !v.is_undefined()) {
+        Some(column) => (
+            column.as_str().map(str::to_string),
+            item.get_attr("data_type")
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string)),
+        ),
+        None => match column_from_value(item) {
+            Some(col) => (Some(col.name), Some(col.data_type)),
+            None => (None, None),
+        },
+    };
+    let Some(name) = name else {
+        return Err(Error::new(
+            ErrorKind::InvalidOperation,
+            format!(
+                "cio.qualified expects a column or a trait, got {}",
+                item.kind()
+            ),
+        ));
+    };
+    let reference = format!("{alias}.{}", sql::identifier(&name));
+    Ok(Value::from(
+        if data_type.as_deref().is_some_and(is_timestamp_type) {
+            format!("TO_TIMESTAMP_NTZ({reference})")
+        } else {
+            reference
+        },
+    ))
+}
+
+/// One attribute of `"relationshipAttributes"`.
+#[derive(Debug, Clone, serde::Serialize)]
+struct Attribute {
+    /// The derived attribute it comes from, or none for a custom one.
+    key: Option<String>,
+    /// The attribute name in Customer.io.
+    name: String,
+    /// Its SQL expression.
+    sql: String,
+}
+
+/// Reads an optional list-of-strings keyword.
+fn list_kwarg(kwargs: &Kwargs, key: &str) -> Result<Option<Vec<String>>, Error> {
+    let value: Option<Value> = kwargs.get(key)?;
+    let Some(value) = value.filter(|v| !v.is_undefined()) else {
+        return Ok(None);
+    };
+    if value.is_none() {
+        return Ok(Some(Vec::new()));
+    }
+    let bad = || -> Error {
+        HelperError::new(
+            "CIO104",
+            format!(
+                "`{key}` must be a list of attribute names, got {}",
+                describe(&value)
+            ),
+            format!("write it as a list, e.g. {key}=['is_most_recent', 'related_object_count'], or {key}=[] for none"),
+        )
+        .into()
+    };
+    if !matches!(value.kind(), ValueKind::Seq | ValueKind::Iterable) {
+        return Err(bad());
+    }
+    value
+        .try_iter()?
+        .map(|v| v.as_str().map(str::to_string).ok_or_else(bad))
+        .collect::<Result<Vec<_>, _>>()
+        .map(Some)
+}
+
+/// Reads an optional name → text mapping keyword, in the order written.
+fn map_kwarg(kwargs: &Kwargs, key: &str, example: &str) -> Result<Vec<(String, String)>, Error> {
+    let value: Option<Value> = kwargs.get(key)?;
+    let Some(value) = value.filter(|v| !v.is_none() && !v.is_undefined()) else {
+        return Ok(Vec::new());
+    };
+    let bad = || -> Error {
+        HelperError::new(
+            "CIO104",
+            format!(
+                "`{key}` must map attribute names to text, got {}",
+                describe(&value)
+            ),
+            format!("write it as a mapping, e.g. {key}={example}"),
+        )
+        .into()
+    };
+    if value.kind() != ValueKind::Map {
+        return Err(bad());
+    }
+    let mut out = Vec::new();
+    for k in value.try_iter()? {
+        let v = value.get_item(&k)?;
+        match (k.as_str(), v.as_str()) {
+            (Some(k), Some(v)) if !k.trim().is_empty() && !v.trim().is_empty() => {
+                out.push((k.to_string(), v.trim().to_string()));
+            }
+            _ => return Err(bad()),
+        }
+    }
+    Ok(out)
+}
+
+/// `cio.relationship_attributes(definitions, selected=[...], rename={...},
+/// custom={...})`: the attributes of `"relationshipAttributes"`, in order:
+/// the `selected` derived attributes (names of `definitions`, a name → SQL
+/// mapping; all of them when `selected` is not given), then `custom` (name →
+/// SQL expression). Returns a list of `{key, name, sql}`.
+///
+/// An unknown derived name is CIO143; two attributes with one name
+/// (case-insensitively, after `rename`) is CIO144; a `rename` key that is not
+/// a selected derived attribute is warning CIO130.
+fn relationship_attributes(
+    state: &mut State<'_, '_>,
+    definitions: &Value,
+    kwargs: &Kwargs,
+) -> Result<Value, Error> {
+    let selected = list_kwarg(kwargs, "selected")?;
+    let rename = map_kwarg(kwargs, "rename", "{'is_most_recent': 'is_home_location'}")?;
+    let custom = map_kwarg(kwargs, "custom", "{'role': 'person_role'}")?;
+    let selected_argument = argument_name(kwargs, "derived_attributes")?;
+    let rename_argument: String = kwargs
+        .get::<Option<String>>("rename_argument")?
+        .unwrap_or_else(|| "rename_attributes".into());
+    let custom_argument: String = kwargs
+        .get::<Option<String>>("custom_argument")?
+        .unwrap_or_else(|| "custom_attributes".into());
+    kwargs.assert_all_used()?;
+
+    let mut known: Vec<(String, String)> = Vec::new();
+    if definitions.kind() == ValueKind::Map {
+        for k in definitions.try_iter()? {
+            let v = definitions.get_item(&k)?;
+            known.push((k.to_string(), v.to_string()));
+        }
+    }
+    let names: Vec<&str> = known.iter().map(|(k, _)| k.as_str()).collect();
+    let selected = selected.unwrap_or_else(|| names.iter().map(|n| n.to_string()).collect());
+
+    let mut out: Vec<Attribute> = Vec::new();
+    for key in &selected {
+        let Some((key, definition)) = known.iter().find(|(k, _)| k == key) else {
+            let hint = suggest::did_you_mean(key, names.iter().copied());
+            return Err(HelperError::new(
+                "CIO143",
+                format!("`{selected_argument}` lists `{key}`, which is not a derived relationship attribute"),
+                format!(
+                    "{}the derived attributes are: {}; add your own with {custom_argument}={{'name': 'SQL expression'}}",
+                    if hint.is_empty() { String::new() } else { format!("{hint} ") },
+                    names.join(", ")
+                ),
+            )
+            .into());
+        };
+        if out.iter().any(|a| a.key.as_deref() == Some(key.as_str())) {
+            continue;
+        }
+        let name = rename
+            .iter()
+            .rev()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_else(|| key.clone());
+        out.push(Attribute {
+            key: Some(key.clone()),
+            name,
+            sql: definition.clone(),
+        });
+    }
+    for (name, expr) in &custom {
+        out.push(Attribute {
+            key: None,
+            name: name.clone(),
+            sql: expr.clone(),
+        });
+    }
+
+    let source = |a: &Attribute| match &a.key {
+        Some(k) if *k != a.name => format!("derived attribute {k} (renamed by {rename_argument})"),
+        Some(k) => format!("derived attribute {k}"),
+        None => format!("{custom_argument} entry {}", a.name),
+    };
+    for (i, a) in out.iter().enumerate() {
+        if let Some(first) = out[..i]
+            .iter()
+            .find(|b| b.name.eq_ignore_ascii_case(&a.name))
+        {
+            return Err(HelperError::new(
+                "CIO144",
+                format!(
+                    "two relationship attributes would be named \"{}\": {} and {}",
+                    a.name,
+                    source(first),
+                    source(a)
+                ),
+                format!(
+                    "attribute names must be unique: rename one with {rename_argument} or {custom_argument}, or drop the derived one from {selected_argument}"
+                ),
+            )
+            .into());
+        }
+    }
+
+    let mut warnings = Vec::new();
+    for (key, _) in &rename {
+        if !selected.iter().any(|s| s == key) {
+            let hint = suggest::did_you_mean(key, selected.iter().map(String::as_str));
+            warnings.push((
+                format!("{rename_argument} renames `{key}`, which is not one of the derived attributes in use ({})", selected.join(", ")),
+                hint,
+            ));
+        }
+    }
+    if !warnings.is_empty() {
+        let rs = state.get_or_insert_extension_with(RenderState::default);
+        let call = rs.calls.last().cloned();
+        for (message, hint) in warnings {
+            rs.warnings.push(Warning {
+                code: "CIO130",
+                message,
+                help: (!hint.is_empty()).then_some(hint),
+                call: call.clone(),
+            });
+        }
+    }
+    Ok(Value::from(minijinja::value::Serde(&out)))
+}

@@ -1,0 +1,880 @@
+//! `cio-sql sync-query`: what to paste into Customer.io for each sync model.
+//!
+//! A sync model is a model whose configuration names a Customer.io sync type
+//! (`config(cio_sync=…)`, recorded by the `nexus.customer_io_*` macros or
+//! written by hand). For each one, [`setup`] gathers the sync type to choose,
+//! the incremental query over the model's relation (with the literal
+//! `{{last_sync_time}}` that Customer.io substitutes), the backfill query, and
+//! the column mapping read from the compiled SQL; [`render_setup`] and
+//! [`render_plan`] turn that into text. Everything here is a pure function of
+//! a [`Compilation`]; [`sync_query_command`] prints and picks the exit code.
+
+use crate::compile::{Compilation, CompileOptions, CompiledModel, ModelStatus, compile};
+use crate::diagnostics::Diagnostic;
+use crate::render::Relation;
+use crate::report::{LogFormat, Output};
+use serde::Serialize;
+use sqlparser::ast::{
+    Expr, Query, SelectItem, SelectItemQualifiedWildcardKind, SetExpr, Statement, TableFactor,
+};
+use sqlparser::dialect::SnowflakeDialect;
+use sqlparser::parser::Parser;
+use std::collections::HashMap;
+use std::fmt::Write as _;
+
+/// The placeholder Customer.io replaces with the time of the previous sync
+/// (0 on the first run). It must reach the pasted query verbatim.
+pub const LAST_SYNC_TIME: &str = "{{last_sync_time}}";
+
+/// A Customer.io reverse-ETL sync type, as recorded in `config(cio_sync=…)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SyncType {
+    /// People: `cio_sync='identify'`.
+    Identify,
+    /// Objects: `cio_sync='group'`.
+    Group,
+    /// Person–object relationships: `cio_sync='relationship'`.
+    Relationship,
+    /// Events: `cio_sync='track'`.
+    Track,
+}
+
+/// One Customer.io field of a sync and the column that feeds it.
+#[derive(Debug, Clone, Copy)]
+pub struct Field {
+    /// The field (and column) name, case-sensitive.
+    pub name: &'static str,
+    /// What the field is for, in a few words.
+    pub role: &'static str,
+    /// Whether every row needs it (`userId`/`anonymousId` are checked as a pair).
+    pub required: bool,
+}
+
+impl SyncType {
+    /// Every sync type, in the initial sync order.
+    pub const ALL: [SyncType; 4] = [
+        SyncType::Identify,
+        SyncType::Group,
+        SyncType::Relationship,
+        SyncType::Track,
+    ];
+
+    /// Reads a `cio_sync` value: `identify`, `track`, `group` or
+    /// `relationship` (case-insensitive).
+    pub fn parse(value: &str) -> Option<SyncType> {
+        SyncType::ALL
+            .into_iter()
+            .find(|t| t.config_value().eq_ignore_ascii_case(value.trim()))
+    }
+
+    /// The value of `cio_sync` for this type.
+    pub fn config_value(self) -> &'static str {
+        match self {
+            SyncType::Identify => "identify",
+            SyncType::Group => "group",
+            SyncType::Relationship => "relationship",
+            SyncType::Track => "track",
+        }
+    }
+
+    /// The sync type to choose in Customer.io, with what it syncs.
+    pub fn label(self) -> &'static str {
+        match self {
+            SyncType::Identify => "Identify (people)",
+            SyncType::Group => "Group (objects)",
+            SyncType::Relationship => "Group with userId (relationships)",
+            SyncType::Track => "Track (events)",
+        }
+    }
+
+    /// Position in the initial sync order: people, objects, relationships,
+    /// then events (which only need the people to exist).
+    pub fn rank(self) -> usize {
+        match self {
+            SyncType::Identify => 0,
+            SyncType::Group => 1,
+            SyncType::Relationship => 2,
+            SyncType::Track => 3,
+        }
+    }
+
+    /// The Customer.io fields this sync reads by column name.
+    pub fn fields(self) -> &'static [Field] {
+        const USER_ID: Field = Field {
+            name: "userId",
+            role: "the person; every row needs userId or anonymousId",
+            required: false,
+        };
+        const ANONYMOUS_ID: Field = Field {
+            name: "anonymousId",
+            role: "the person when there is no userId",
+            required: false,
+        };
+        const TIMESTAMP: Field = Field {
+            name: "timestamp",
+            role: "the time of the call",
+            required: false,
+        };
+        const GROUP_ID: Field = Field {
+            name: "groupId",
+            role: "the object's id",
+            required: true,
+        };
+        const OBJECT_TYPE_ID: Field = Field {
+            name: "objectTypeId",
+            role: "the object type",
+            required: true,
+        };
+        match self {
+            SyncType::Identify => &[USER_ID, ANONYMOUS_ID, TIMESTAMP],
+            SyncType::Track => &[
+                USER_ID,
+                ANONYMOUS_ID,
+                TIMESTAMP,
+                Field {
+                    name: "event",
+                    role: "the event name",
+                    required: true,
+                },
+            ],
+            SyncType::Group => &[GROUP_ID, OBJECT_TYPE_ID, TIMESTAMP],
+            SyncType::Relationship => &[
+                GROUP_ID,
+                OBJECT_TYPE_ID,
+                Field {
+                    name: "userId",
+                    role: "the person",
+                    required: true,
+                },
+                TIMESTAMP,
+                Field {
+                    name: "relationshipAttributes",
+                    role: "attributes of the relationship (a JSON object)",
+                    required: false,
+                },
+            ],
+        }
+    }
+
+    /// What Customer.io makes of every other column.
+    pub fn other_columns(self) -> &'static str {
+        match self {
+            SyncType::Identify => "traits of the person",
+            SyncType::Track => "properties of the event",
+            SyncType::Group => "attributes of the object",
+            SyncType::Relationship => "attributes of the object, not of the relationship",
+        }
+    }
+
+    /// Whether rows need a `userId` or an `anonymousId`.
+    fn needs_person(self) -> bool {
+        matches!(self, SyncType::Identify | SyncType::Track)
+    }
+}
+
+/// A column of a model's output, as Snowflake stores its name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OutputColumn {
+    /// The stored name: a quoted alias as written, an unquoted one upper-cased.
+    pub name: String,
+}
+
+/// The output columns of a compiled query, as far as they can be read.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct OutputColumns {
+    /// Columns in select-list order.
+    pub columns: Vec<OutputColumn>,
+    /// Select-list items whose columns cannot be known from the SQL alone
+    /// (`t.*` over a warehouse table, an unnamed expression).
+    pub unknown: Vec<String>,
+}
+
+impl OutputColumns {
+    /// True when every output column is known.
+    pub fn complete(&self) -> bool {
+        self.unknown.is_empty()
+    }
+
+    fn has(&self, name: &str) -> bool {
+        self.columns.iter().any(|c| c.name == name)
+    }
+
+    fn has_ignoring_case(&self, name: &str) -> Option<&str> {
+        self.columns
+            .iter()
+            .find(|c| c.name.eq_ignore_ascii_case(name))
+            .map(|c| c.name.as_str())
+    }
+}
+
+/// Reads the output columns of `sql` (one SELECT, possibly with CTEs).
+/// Wildcards over a CTE or a subquery are expanded; `None` when the SQL does
+/// not parse.
+pub fn output_columns(sql: &str) -> Option<OutputColumns> {
+    let statements = Parser::parse_sql(&SnowflakeDialect {}, sql).ok()?;
+    match statements.as_slice() {
+        [Statement::Query(query)] => Some(query_columns(query, &HashMap::new())),
+        _ => None,
+    }
+}
+
+type Ctes<'a> = HashMap<String, &'a Query>;
+
+fn query_columns<'a>(query: &'a Query, outer: &Ctes<'a>) -> OutputColumns {
+    let mut ctes = outer.clone();
+    if let Some(with) = &query.with {
+        for cte in &with.cte_tables {
+            ctes.insert(cte.alias.name.value.to_lowercase(), &cte.query);
+        }
+    }
+    set_expr_columns(&query.body, &ctes)
+}
+
+fn set_expr_columns<'a>(body: &'a SetExpr, ctes: &Ctes<'a>) -> OutputColumns {
+    match body {
+        SetExpr::Select(select) => {
+            let mut out = OutputColumns::default();
+            let sources: Vec<&TableFactor> = select
+                .from
+                .iter()
+                .flat_map(|t| {
+                    std::iter::once(&t.relation).chain(t.joins.iter().map(|j| &j.relation))
+                })
+                .collect();
+            for item in &select.projection {
+                match item {
+                    SelectItem::ExprWithAlias { alias, .. } => out.columns.push(stored(alias)),
+                    SelectItem::UnnamedExpr(Expr::Identifier(id)) => out.columns.push(stored(id)),
+                    SelectItem::UnnamedExpr(Expr::CompoundIdentifier(ids)) => match ids.last() {
+                        Some(id) => out.columns.push(stored(id)),
+                        None => out.unknown.push(item.to_string()),
+                    },
+                    SelectItem::Wildcard(_) => match sources.as_slice() {
+                        [one] => expand(one, ctes, item, &mut out),
+                        _ => out.unknown.push(item.to_string()),
+                    },
+                    SelectItem::QualifiedWildcard(
+                        SelectItemQualifiedWildcardKind::ObjectName(name),
+                        _,
+                    ) => {
+                        let wanted = name
+                            .0
+                            .last()
+                            .and_then(|p| p.as_ident())
+                            .map(|i| i.value.to_lowercase())
+                            .unwrap_or_default();
+                        match sources
+                            .iter()
+                            .find(|s| factor_name(s).as_deref() == Some(wanted.as_str()))
+                        {
+                            Some(source) => expand(source, ctes, item, &mut out),
+                            None => out.unknown.push(item.to_string()),
+                        }
+                    }
+                    other => out.unknown.push(other.to_string()),
+                }
+            }
+            out
+        }
+        SetExpr::Query(query) => query_columns(query, ctes),
+        SetExpr::SetOperation { left, .. } => set_expr_columns(left, ctes),
+        other => OutputColumns {
+            columns: Vec::new(),
+            unknown: vec![other.to_string()],
+        },
+    }
+}
+
+/// The name a FROM item is referred to by: its alias, else its table name.
+fn factor_name(factor: &TableFactor) -> Option<String> {
+    match factor {
+        TableFactor::Table { name, alias, .. } => match alias {
+            Some(a) => Some(a.name.value.to_lowercase()),
+            None => name
+                .0
+                .last()
+                .and_then(|p| p.as_ident())
+                .map(|i| i.value.to_lowercase()),
+        },
+        TableFactor::Derived { alias, .. } => alias.as_ref().map(|a| a.name.value.to_lowercase()),
+        _ => None,
+    }
+}
+
+/// Expands `*` or `t.*` over one FROM item: a CTE or a subquery.
+fn expand<'a>(
+    factor: &'a TableFactor,
+    ctes: &Ctes<'a>,
+    item: &SelectItem,
+    out: &mut OutputColumns,
+) {
+    let inner = match factor {
+        TableFactor::Derived { subquery, .. } => Some(query_columns(subquery, ctes)),
+        TableFactor::Table { name, .. } if name.0.len() == 1 => name
+            .0
+            .last()
+            .and_then(|p| p.as_ident())
+            .and_then(|i| ctes.get(&i.value.to_lowercase()))
+            .map(|q| {
+                // A CTE sees only the CTEs defined before it; dropping its own
+                // name is enough to stop a self-reference from looping.
+                let mut visible = ctes.clone();
+                visible.retain(|_, v| !std::ptr::eq(*v, *q));
+                query_columns(q, &visible)
+            }),
+        _ => None,
+    };
+    match inner {
+        Some(cols) => {
+            out.columns.extend(cols.columns);
+            out.unknown.extend(cols.unknown);
+        }
+        None => out.unknown.push(item.to_string()),
+    }
+}
+
+fn stored(id: &sqlparser::ast::Ident) -> OutputColumn {
+    OutputColumn {
+        name: if id.quote_style.is_some() {
+            id.value.clone()
+        } else {
+            id.value.to_uppercase()
+        },
+    }
+}
+
+/// The incremental query Customer.io runs on every interval.
+pub fn incremental_query(relation: &str, timestamp_column: &str) -> String {
+    format!(
+        "SELECT *\nFROM {relation}\nWHERE TO_TIMESTAMP_NTZ({}) > TO_TIMESTAMP_NTZ({LAST_SYNC_TIME})",
+        crate::render::sql::quote(timestamp_column)
+    )
+}
+
+/// The backfill query: every row, once.
+pub fn backfill_query(relation: &str) -> String {
+    format!("SELECT *\nFROM {relation}")
+}
+
+/// One line of the column mapping.
+#[derive(Debug, Clone, Serialize)]
+pub struct Mapping {
+    /// The Customer.io field.
+    pub field: String,
+    /// The column that feeds it, when the model has one.
+    pub column: Option<String>,
+    /// What the field is for.
+    pub role: String,
+    /// Whether Customer.io needs it in every row.
+    pub required: bool,
+}
+
+/// Everything needed to set up one sync in Customer.io.
+#[derive(Debug, Clone, Serialize)]
+pub struct SyncSetup {
+    /// The model.
+    pub model: String,
+    /// Its source file.
+    pub path: String,
+    /// The sync type.
+    pub sync_type: SyncType,
+    /// The sync type to choose in Customer.io.
+    pub label: String,
+    /// The relation the model is built as, rendered as in compiled SQL.
+    pub relation: String,
+    /// The column the incremental filter reads.
+    pub timestamp_column: String,
+    /// The query to paste into the sync.
+    pub query: String,
+    /// The same query without the filter.
+    pub backfill_query: String,
+    /// Customer.io fields and their columns.
+    pub mapping: Vec<Mapping>,
+    /// The remaining columns and what Customer.io makes of them.
+    pub other_columns: Vec<String>,
+    /// What those columns become.
+    pub other_columns_role: String,
+    /// Output items whose columns could not be read from the SQL.
+    pub unknown_columns: Vec<String>,
+    /// The object type id, for objects and relationships built by the macros.
+    pub object_type_id: Option<String>,
+    /// Sync models to run first, with why.
+    pub after: Vec<String>,
+    /// Problems that would make the sync fail or drop data.
+    pub warnings: Vec<String>,
+}
+
+/// Why `sync-query` cannot answer, with the process exit code.
+#[derive(Debug, Clone)]
+pub struct SyncQueryError {
+    /// 2 for an unknown model, 1 otherwise.
+    pub exit_code: i32,
+    /// What went wrong.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// The sync type of a model: `Ok(None)` when it has none, `Err` when
+/// `cio_sync` holds something else than a sync type.
+pub fn sync_type_of(m: &CompiledModel) -> Result<Option<SyncType>, Diagnostic> {
+    match m.config.values.get("cio_sync") {
+        None | Some(serde_json::Value::Null) => Ok(None),
+        Some(value) => {
+            let text = value.as_str().unwrap_or_default();
+            SyncType::parse(text).map(Some).ok_or_else(|| {
+                Diagnostic::error(
+                    "CIO146",
+                    format!(
+                        "{}: cio_sync is {value}, which is not a Customer.io sync type",
+                        m.name
+                    ),
+                )
+                .for_model(&m.name)
+                .at_file(&m.path)
+                .with_help("use config(cio_sync='identify'), 'track', 'group' or 'relationship'")
+            })
+        }
+    }
+}
+
+fn config_str<'a>(m: &'a CompiledModel, key: &str) -> Option<&'a str> {
+    m.config.values.get(key).and_then(serde_json::Value::as_str)
+}
+
+fn relation_sql(c: &Compilation, m: &CompiledModel) -> String {
+    Relation {
+        name: m.relation.clone(),
+        quoting: c.project.config.quoting,
+    }
+    .render_sql()
+}
+
+/// The sync setup of model `m`, whose sync type is `sync_type`.
+pub fn setup(c: &Compilation, m: &CompiledModel, sync_type: SyncType) -> SyncSetup {
+    let relation = relation_sql(c, m);
+    let timestamp_column = config_str(m, "cio_timestamp_column")
+        .unwrap_or("timestamp")
+        .to_string();
+    let columns = m
+        .sql
+        .as_deref()
+        .and_then(output_columns)
+        .unwrap_or_else(|| OutputColumns {
+            columns: Vec::new(),
+            unknown: vec!["the compiled SQL".into()],
+        });
+    let mut warnings = Vec::new();
+    let mut mapping = Vec::new();
+    for field in sync_type.fields() {
+        let column = columns.has(field.name).then(|| field.name.to_string());
+        if column.is_none()
+            && let Some(near) = columns.has_ignoring_case(field.name)
+        {
+            warnings.push(format!(
+                "column {near} is not {0}: Customer.io matches names case-sensitively; alias it quoted, AS \"{0}\"",
+                field.name
+            ));
+        } else if column.is_none() && field.required && columns.complete() {
+            warnings.push(format!(
+                "the model has no \"{}\" column ({}); Customer.io rejects rows without it",
+                field.name, field.role
+            ));
+        }
+        mapping.push(Mapping {
+            field: field.name.to_string(),
+            column,
+            role: field.role.to_string(),
+            required: field.required,
+        });
+    }
+    if sync_type.needs_person()
+        && columns.complete()
+        && !columns.has("userId")
+        && !columns.has("anonymousId")
+    {
+        warnings.push(
+            "the model has neither a \"userId\" nor an \"anonymousId\" column; Customer.io needs one of them in every row".into(),
+        );
+    }
+    if columns.complete() && !columns.has(&timestamp_column) {
+        warnings.push(format!(
+            "the model has no \"{timestamp_column}\" column, so the incremental query fails; set cio_timestamp_column to the column that records when a row changed"
+        ));
+    }
+    let fields: Vec<&str> = sync_type.fields().iter().map(|f| f.name).collect();
+    let other_columns: Vec<String> = columns
+        .columns
+        .iter()
+        .filter(|col| !fields.iter().any(|f| f.eq_ignore_ascii_case(&col.name)))
+        .map(|col| col.name.clone())
+        .collect();
+    if sync_type == SyncType::Relationship && !other_columns.is_empty() {
+        warnings.push(format!(
+            "{} would land on the object, not on the relationship; move them into \"relationshipAttributes\"",
+            other_columns.join(", ")
+        ));
+    }
+
+    let mut after = Vec::new();
+    let synced = |name: &str| -> Option<(&CompiledModel, Option<SyncType>)> {
+        c.model(name).map(|p| (p, sync_type_of(p).ok().flatten()))
+    };
+    if let Some(people) = config_str(m, "cio_people_model") {
+        match synced(people) {
+            Some((p, Some(SyncType::Identify))) => {
+                after.push(format!(
+                    "{} (people: rows are limited to its \"userId\" values)",
+                    p.name
+                ));
+            }
+            Some((p, _)) => {
+                after.push(format!("{} (people)", p.name));
+                warnings.push(format!(
+                    "the people model {} is not an Identify sync model; its \"userId\" values decide which rows sync",
+                    p.name
+                ));
+            }
+            None => after.push(format!("{people} (people)")),
+        }
+    } else if matches!(sync_type, SyncType::Track | SyncType::Relationship) {
+        after.push("the people sync (Identify)".into());
+    }
+    let object_type_id = config_str(m, "cio_object_type_id").map(str::to_string);
+    if sync_type == SyncType::Relationship {
+        let objects: Vec<&str> = sync_models(c)
+            .into_iter()
+            .filter(|(o, t)| {
+                *t == SyncType::Group
+                    && object_type_id.is_some()
+                    && config_str(o, "cio_object_type_id") == object_type_id.as_deref()
+            })
+            .map(|(o, _)| o.name.as_str())
+            .collect();
+        match (objects.as_slice(), &object_type_id) {
+            ([], Some(id)) => after.push(format!("the objects sync of object type {id}")),
+            ([], None) => after.push("the objects sync (Group)".into()),
+            (names, _) => {
+                for name in names {
+                    after.push(format!("{name} (objects of the same type)"));
+                }
+            }
+        }
+    }
+
+    SyncSetup {
+        model: m.name.clone(),
+        path: m.path.clone(),
+        sync_type,
+        label: sync_type.label().to_string(),
+        query: incremental_query(&relation, &timestamp_column),
+        backfill_query: backfill_query(&relation),
+        relation,
+        timestamp_column,
+        mapping,
+        other_columns,
+        other_columns_role: sync_type.other_columns().to_string(),
+        unknown_columns: columns.unknown,
+        object_type_id,
+        after,
+        warnings,
+    }
+}
+
+/// Every compiled, enabled sync model with its sync type, in the initial
+/// sync order: Identify, Group, relationships, Track; within a type, in
+/// dependency order.
+pub fn sync_models(c: &Compilation) -> Vec<(&CompiledModel, SyncType)> {
+    let position: HashMap<&str, usize> = c
+        .selected
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.as_str(), i))
+        .collect();
+    let mut out: Vec<(&CompiledModel, SyncType)> = c
+        .models
+        .iter()
+        .filter(|m| m.status == ModelStatus::Success)
+        .filter_map(|m| sync_type_of(m).ok().flatten().map(|t| (m, t)))
+        .collect();
+    out.sort_by_key(|(m, t)| {
+        (
+            t.rank(),
+            position.get(m.name.as_str()).copied().unwrap_or(usize::MAX),
+        )
+    });
+    out
+}
+
+/// The warning about editing an existing sync, for a sync of `sync_type`.
+pub fn edit_warning(sync_type: SyncType) -> &'static str {
+    match sync_type {
+        SyncType::Track => {
+            "Editing the query of an existing sync can leave {{last_sync_time}} at the last run, so the edited query sees no changed rows. Every Track row is an event: the backfill query, or a new sync (its first run gets 0), sends every event again, and Customer.io can record each one twice. To catch up after an edit, run the query once with the time of the last successful run in place of {{last_sync_time}}."
+        }
+        _ => {
+            "Editing the query of an existing sync can leave {{last_sync_time}} at the last run, so the edited query sees no changed rows: run it once without the WHERE clause (the backfill query), or create a new sync instead of editing this one."
+        }
+    }
+}
+
+/// Caveats of the incremental query particular to a sync type.
+pub fn notes(sync_type: SyncType) -> Vec<&'static str> {
+    match sync_type {
+        SyncType::Track => vec![
+            "\"timestamp\" is when the event happened, so an event that reaches the warehouse after a run, with an earlier time, is not sent by later runs.",
+        ],
+        _ => Vec::new(),
+    }
+}
+
+/// One model's setup as text.
+pub fn render_setup(s: &SyncSetup) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "== {} ({})", s.model, s.path);
+    let _ = writeln!(out, "Sync type: {}", s.label);
+    let _ = writeln!(out, "Relation:  {}", s.relation);
+    if let Some(id) = &s.object_type_id {
+        let _ = writeln!(
+            out,
+            "Object type id: {id} (every row carries it as \"objectTypeId\")"
+        );
+    }
+    if !s.after.is_empty() {
+        let _ = writeln!(out, "Set up after: {}", s.after.join("; "));
+    }
+    out.push('\n');
+    let _ = writeln!(
+        out,
+        "-- Query: paste it into the sync. Customer.io replaces {LAST_SYNC_TIME} with the time of the last run (0 on the first, so everything syncs)."
+    );
+    let _ = writeln!(out, "{}\n", s.query);
+    let _ = writeln!(
+        out,
+        "{}",
+        if s.sync_type == SyncType::Track {
+            "-- Backfill: every row, once. For Track this sends every event again (see the note below)."
+        } else {
+            "-- Backfill: run once to resend every row."
+        }
+    );
+    let _ = writeln!(out, "{}\n", s.backfill_query);
+    let _ = writeln!(out, "Column mapping (Customer.io field <- column):");
+    let sources: Vec<String> = s
+        .mapping
+        .iter()
+        .map(|m| match &m.column {
+            Some(col) => format!("\"{col}\""),
+            None => "(none)".to_string(),
+        })
+        .collect();
+    let width = s.mapping.iter().map(|m| m.field.len()).max().unwrap_or(0);
+    let source_width = sources.iter().map(String::len).max().unwrap_or(0);
+    for (m, source) in s.mapping.iter().zip(&sources) {
+        let _ = writeln!(
+            out,
+            "  {:width$}  <- {source:source_width$}  {}{}",
+            m.field,
+            m.role,
+            if m.required { " (required)" } else { "" }
+        );
+    }
+    if s.other_columns.is_empty() {
+        let _ = writeln!(out, "  other columns: none");
+    } else {
+        let quoted: Vec<String> = s.other_columns.iter().map(|c| format!("\"{c}\"")).collect();
+        let _ = writeln!(
+            out,
+            "  other columns -> {} ({}): {}",
+            s.other_columns_role,
+            s.other_columns.len(),
+            quoted.join(", ")
+        );
+    }
+    if !s.unknown_columns.is_empty() {
+        let _ = writeln!(
+            out,
+            "  not read from the SQL: {} (check their columns by hand)",
+            s.unknown_columns.join(", ")
+        );
+    }
+    for w in &s.warnings {
+        let _ = writeln!(out, "\nwarning: {w}");
+    }
+    let _ = writeln!(out, "\nnote: {}", edit_warning(s.sync_type));
+    for note in notes(s.sync_type) {
+        let _ = writeln!(out, "note: {note}");
+    }
+    out
+}
+
+/// Every sync model of the project: the initial order, then each setup.
+pub fn render_plan(c: &Compilation) -> String {
+    let models = sync_models(c);
+    let mut out = String::new();
+    let target = &c.project.target;
+    if models.is_empty() {
+        let _ = writeln!(
+            out,
+            "Project {} has no sync models: call a nexus.customer_io_* macro in a model, or declare config(cio_sync='identify'|'track'|'group'|'relationship').",
+            c.project.config.name
+        );
+        return out;
+    }
+    let _ = writeln!(
+        out,
+        "Initial sync order for project {} (target {}): people, then objects, then relationships; events any time after people.",
+        c.project.config.name, target.name
+    );
+    let width = models.iter().map(|(m, _)| m.name.len()).max().unwrap_or(0);
+    for (i, (m, t)) in models.iter().enumerate() {
+        let _ = writeln!(out, "  {:>2}. {:width$}  {}", i + 1, m.name, t.label());
+    }
+    for (m, t) in &models {
+        out.push('\n');
+        out.push_str(&render_setup(&setup(c, m, *t)));
+    }
+    out
+}
+
+/// The answer to `sync-query [MODEL]` for a compiled project: the setups to
+/// print, or why there are none.
+pub fn sync_query(c: &Compilation, model: Option<&str>) -> Result<Vec<SyncSetup>, SyncQueryError> {
+    let Some(name) = model else {
+        return Ok(sync_models(c)
+            .into_iter()
+            .map(|(m, t)| setup(c, m, t))
+            .collect());
+    };
+    let fail = |exit_code: i32, d: Diagnostic| SyncQueryError {
+        exit_code,
+        diagnostics: vec![d],
+    };
+    let Some(m) = c.model(name) else {
+        let names: Vec<&str> = c.models.iter().map(|m| m.name.as_str()).collect();
+        let hint = crate::suggest::did_you_mean(name, names.iter().copied());
+        let sync: Vec<&str> = sync_models(c)
+            .into_iter()
+            .map(|(m, _)| m.name.as_str())
+            .collect();
+        return Err(fail(
+            2,
+            Diagnostic::error("CIO145", format!("the project has no model named {name}"))
+                .with_help(if hint.is_empty() {
+                    format!("the sync models are: {}", list_or_none(&sync))
+                } else {
+                    format!("{hint} The sync models are: {}", list_or_none(&sync))
+                }),
+        ));
+    };
+    match m.status {
+        ModelStatus::Error => {
+            return Err(SyncQueryError {
+                exit_code: 1,
+                diagnostics: m
+                    .diagnostics
+                    .iter()
+                    .filter(|d| d.is_error())
+                    .cloned()
+                    .collect(),
+            });
+        }
+        ModelStatus::Disabled => {
+            return Err(fail(
+                1,
+                Diagnostic::error("CIO147", format!("model {} is disabled", m.name))
+                    .for_model(&m.name)
+                    .at_file(&m.path)
+                    .with_help("enable it (remove enabled: false) to sync it"),
+            ));
+        }
+        ModelStatus::Success | ModelStatus::NotSelected => {}
+    }
+    match sync_type_of(m) {
+        Ok(Some(t)) => Ok(vec![setup(c, m, t)]),
+        Ok(None) => Err(fail(
+            1,
+            Diagnostic::error("CIO147", format!("model {} has no Customer.io sync type", m.name))
+                .for_model(&m.name)
+                .at_file(&m.path)
+                .with_help(format!(
+                    "build it with a nexus.customer_io_* macro, or declare the type in the model: {{{{ config(cio_sync='identify') }}}} ('track', 'group' or 'relationship'). The sync models are: {}",
+                    list_or_none(&sync_models(c).into_iter().map(|(m, _)| m.name.as_str()).collect::<Vec<_>>())
+                )),
+        )),
+        Err(d) => Err(fail(1, d)),
+    }
+}
+
+fn list_or_none(names: &[&str]) -> String {
+    if names.is_empty() {
+        "none yet".to_string()
+    } else {
+        names.join(", ")
+    }
+}
+
+/// `cio-sql sync-query [MODEL]`: compiles the project (without writing) and
+/// prints the setup of `model`, or of every sync model in the initial sync
+/// order. Exit code 0; 2 when the project does not load or `model` does not
+/// exist; 1 when it has no sync type or a model failed to compile.
+pub fn sync_query_command(opts: &CompileOptions, model: Option<&str>, out: &Output) -> i32 {
+    let compilation = match compile(&CompileOptions {
+        write: false,
+        select: Vec::new(),
+        exclude: Vec::new(),
+        ..opts.clone()
+    }) {
+        Ok(c) => c,
+        Err(d) => return out.fatal(&d),
+    };
+    for d in &compilation.diagnostics {
+        out.diagnostic(d);
+    }
+    match sync_query(&compilation, model) {
+        Ok(setups) => {
+            match out.format {
+                LogFormat::Text => match model {
+                    Some(_) => setups.iter().for_each(|s| print!("{}", render_setup(s))),
+                    None => print!("{}", render_plan(&compilation)),
+                },
+                LogFormat::Json => {
+                    for (i, s) in setups.iter().enumerate() {
+                        let mut value = serde_json::to_value(s).unwrap_or_default();
+                        value["event"] = serde_json::json!("sync_query");
+                        if model.is_none() {
+                            value["order"] = serde_json::json!(i + 1);
+                        }
+                        value["notes"] = serde_json::json!(
+                            std::iter::once(edit_warning(s.sync_type))
+                                .chain(notes(s.sync_type))
+                                .collect::<Vec<_>>()
+                        );
+                        println!("{value}");
+                    }
+                }
+            }
+            if model.is_none() {
+                let failed: Vec<&CompiledModel> = compilation
+                    .models
+                    .iter()
+                    .filter(|m| m.status == ModelStatus::Error)
+                    .collect();
+                for m in &failed {
+                    for d in &m.diagnostics {
+                        out.diagnostic(d);
+                    }
+                }
+                if !failed.is_empty() || !compilation.succeeded() {
+                    return 1;
+                }
+            }
+            0
+        }
+        Err(e) => {
+            for d in &e.diagnostics {
+                out.diagnostic(d);
+            }
+            e.exit_code
+        }
+    }
+}
