@@ -36,13 +36,7 @@ pub fn relations_to_introspect(project: &Project, catalog: &OfflineCatalog) -> V
 pub fn introspect(
     wh: &dyn Warehouse,
     relations: &[RelationName],
-) -> Result<
-    (
-        BTreeMap<RelationName, Vec<(String, String)>>,
-        Vec<RelationName>,
-    ),
-    warehouse::WarehouseError,
-> {
+) -> Result<(IntrospectedColumns, Vec<RelationName>), warehouse::WarehouseError> {
     let wanted: Vec<warehouse::RelationName> = relations
         .iter()
         .map(|r| warehouse::RelationName::new(&r.database, &r.schema, &r.identifier))
