@@ -6,10 +6,35 @@ use crate::compile::{CompileOptions, ModelStatus, compile};
 use crate::report::{Output, print_compilation};
 use std::time::Instant;
 
-/// `cio-sql compile`.
-pub fn compile_command(opts: &CompileOptions, show: bool, out: &Output) -> i32 {
+/// Opens a warehouse session for a loaded project.
+pub type Connector =
+    dyn Fn(
+        &crate::project::Project,
+    ) -> Result<Box<dyn crate::warehouse::Warehouse>, crate::diagnostics::Diagnostic>;
+
+/// `cio-sql compile` (with `live`, columns come from the warehouse).
+pub fn compile_command(
+    opts: &CompileOptions,
+    show: bool,
+    live: Option<&Connector>,
+    out: &Output,
+) -> i32 {
     let started = Instant::now();
-    let compilation = match compile(opts) {
+    let result = match live {
+        None => compile(opts),
+        Some(connect) => crate::project::Project::load(&opts.load).and_then(|project| {
+            let wh = connect(&project)?;
+            let (catalog, missing) = crate::execute::live_catalog(&project, wh.as_ref())?;
+            for rel in missing {
+                out.diagnostic(&crate::diagnostics::Diagnostic::warning(
+                    "CIO321",
+                    format!("{rel} is in the catalog but not in the warehouse; its catalog.yml columns are used"),
+                ).with_help("create the relation in Snowflake, or fix its name or schema in catalog.yml"));
+            }
+            crate::compile::compile_project(project, std::sync::Arc::new(catalog), opts)
+        }),
+    };
+    let compilation = match result {
         Ok(c) => c,
         Err(d) => return out.fatal(&d),
     };

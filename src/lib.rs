@@ -15,6 +15,7 @@ pub mod compile;
 pub mod connect;
 pub mod dag;
 pub mod diagnostics;
+pub mod execute;
 pub mod lineage;
 pub mod output;
 pub mod project;

@@ -30,6 +30,9 @@ enum Command {
         /// Treat warnings as errors.
         #[arg(long)]
         warn_error: bool,
+        /// Read columns from Snowflake (one query per database) instead of catalog.yml.
+        #[arg(long)]
+        live: bool,
     },
     /// Compare the compiled SQL with the reviewed copies kept in the project (exit 1 on any difference).
     Review {
@@ -80,6 +83,88 @@ enum Command {
         #[command(flatten)]
         output: OutputArgs,
     },
+    /// Refresh catalog.yml from Snowflake's INFORMATION_SCHEMA (one query per database).
+    Catalog {
+        #[command(flatten)]
+        project: ProjectArgs,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
+    /// Load the CSV files of the seed folders into Snowflake.
+    Seed {
+        #[command(flatten)]
+        project: ProjectArgs,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
+    /// Build the selected models in Snowflake, in dependency order.
+    Run {
+        #[command(flatten)]
+        project: ProjectArgs,
+        #[command(flatten)]
+        selection: SelectionArgs,
+        #[command(flatten)]
+        output: OutputArgs,
+        #[command(flatten)]
+        run: RunArgs,
+    },
+    /// Load the seeds, then build the selected models (seed + run).
+    Build {
+        #[command(flatten)]
+        project: ProjectArgs,
+        #[command(flatten)]
+        selection: SelectionArgs,
+        #[command(flatten)]
+        output: OutputArgs,
+        #[command(flatten)]
+        run: RunArgs,
+    },
+    /// Run a model's compiled SQL with a limit and print the rows.
+    Show {
+        /// The model to preview.
+        model: String,
+        /// Rows to fetch.
+        #[arg(long, default_value_t = 10)]
+        limit: usize,
+        /// How to print the rows.
+        #[arg(long, value_enum, default_value_t = ShowFormatArg::Table)]
+        format: ShowFormatArg,
+        #[command(flatten)]
+        project: ProjectArgs,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
+}
+
+#[derive(Args, Debug)]
+struct RunArgs {
+    /// Models built at once (default: `threads` of the target, else 1).
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Stop at the first failure; models not started are skipped.
+    #[arg(long)]
+    fail_fast: bool,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+enum ShowFormatArg {
+    Table,
+    Csv,
+    Json,
+}
+
+fn connect(
+    project: &cio_sql::project::Project,
+) -> Result<Box<dyn cio_sql::warehouse::Warehouse>, cio_sql::diagnostics::Diagnostic> {
+    cio_sql::connect::connect(&project.target)
+}
+
+fn run_options(run: &RunArgs) -> cio_sql::run::RunOptions {
+    cio_sql::run::RunOptions {
+        threads: run.threads.unwrap_or(0),
+        fail_fast: run.fail_fast,
+        failed_relations: Default::default(),
+    }
 }
 
 #[derive(Args, Debug)]
@@ -176,10 +261,64 @@ fn main() {
             output,
             show,
             warn_error,
+            live,
         } => cio_sql::cli::compile_command(
             &compile_options(project, selection, true, *warn_error),
             *show,
+            live.then_some(&connect as &cio_sql::cli::Connector),
             &output.output(),
+        ),
+        Command::Catalog { project, output } => {
+            cio_sql::execute::catalog_command(&project.load(), &output.output(), &connect)
+        }
+        Command::Seed { project, output } => cio_sql::execute::run_command(
+            cio_sql::execute::RunKind::Seed,
+            &compile_options(project, &SelectionArgs::default(), false, false),
+            cio_sql::run::RunOptions::default(),
+            &output.output(),
+            &connect,
+        ),
+        Command::Run {
+            project,
+            selection,
+            output,
+            run,
+        } => cio_sql::execute::run_command(
+            cio_sql::execute::RunKind::Run,
+            &compile_options(project, selection, true, false),
+            run_options(run),
+            &output.output(),
+            &connect,
+        ),
+        Command::Build {
+            project,
+            selection,
+            output,
+            run,
+        } => cio_sql::execute::run_command(
+            cio_sql::execute::RunKind::Build,
+            &compile_options(project, selection, true, false),
+            run_options(run),
+            &output.output(),
+            &connect,
+        ),
+        Command::Show {
+            model,
+            limit,
+            format,
+            project,
+            output,
+        } => cio_sql::execute::show_command(
+            &compile_options(project, &SelectionArgs::default(), false, false),
+            model,
+            *limit,
+            match format {
+                ShowFormatArg::Table => cio_sql::execute::ShowFormat::Table,
+                ShowFormatArg::Csv => cio_sql::execute::ShowFormat::Csv,
+                ShowFormatArg::Json => cio_sql::execute::ShowFormat::Json,
+            },
+            &output.output(),
+            &connect,
         ),
         Command::Review {
             project,

@@ -13,18 +13,21 @@ use crate::diagnostics::Diagnostic;
 use crate::render::Relation;
 use crate::warehouse::Warehouse;
 use serde::Serialize;
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Condvar, Mutex};
 use std::time::Instant;
 
 /// How to run.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Default)]
 pub struct RunOptions {
-    /// Models built at once.
+    /// Models built at once; 0 takes `threads` of the target.
     pub threads: usize,
     /// Stop scheduling after the first failure.
     pub fail_fast: bool,
+    /// Relations (upper-case `DB.SCHEMA.NAME`) that failed to load, e.g.
+    /// seeds: models reading them are skipped.
+    pub failed_relations: BTreeSet<String>,
 }
 
 /// The outcome of one node.
@@ -75,6 +78,8 @@ pub struct RunResults {
     pub elapsed_time: f64,
     /// True when every node succeeded.
     pub success: bool,
+    /// A failure of the whole run (e.g. the warehouse was unreachable).
+    pub error: Option<String>,
 }
 
 /// Run metadata (no secrets: target name and location only).
@@ -115,13 +120,15 @@ impl RunResults {
             results: Vec::new(),
             elapsed_time: 0.0,
             success: true,
+            error: None,
         }
     }
 
     /// Recomputes `success`.
     pub fn finish(&mut self, elapsed: f64) {
         self.elapsed_time = elapsed;
-        self.success = self.results.iter().all(|r| r.status == NodeStatus::Success);
+        self.success =
+            self.error.is_none() && self.results.iter().all(|r| r.status == NodeStatus::Success);
     }
 
     /// Writes `run_results.json` into `target_dir`, atomically.
@@ -201,12 +208,27 @@ pub fn run_models(
                             .copied()
                             .filter(|p| s.done[*p] != NodeStatus::Success)
                             .collect();
+                        let m = by_name[name.as_str()];
+                        let blocked: Vec<&String> = m
+                            .relations
+                            .iter()
+                            .filter(|r| opts.failed_relations.contains(&r.to_uppercase()))
+                            .collect();
                         let skip = if s.stop {
                             Some("skipped: --fail-fast stopped the run after a failure".to_string())
                         } else if !failed.is_empty() {
                             Some(format!(
                                 "skipped: upstream model {} did not build",
                                 failed.join(", ")
+                            ))
+                        } else if !blocked.is_empty() {
+                            Some(format!(
+                                "skipped: {} did not load",
+                                blocked
+                                    .iter()
+                                    .map(|s| s.as_str())
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
                             ))
                         } else {
                             None
@@ -277,8 +299,13 @@ pub fn run_models(
         }
         wake.notify_all();
     };
+    let threads = if opts.threads == 0 {
+        c.project.target.threads
+    } else {
+        opts.threads
+    };
     std::thread::scope(|scope| {
-        for _ in 0..opts.threads.max(1).min(total.max(1)) {
+        for _ in 0..threads.max(1).min(total.max(1)) {
             scope.spawn(worker);
         }
     });
@@ -301,11 +328,11 @@ fn build_one(
     };
     let schema = format!("{}.{}", m.relation.database, m.relation.schema);
     let needs_schema = schemas_made.lock().unwrap().insert(schema.to_uppercase());
-    if needs_schema {
-        if let Err(e) = warehouse.execute(&format!("CREATE SCHEMA IF NOT EXISTS {schema}")) {
-            schemas_made.lock().unwrap().remove(&schema.to_uppercase());
-            return fail(result, &e);
-        }
+    if needs_schema
+        && let Err(e) = warehouse.execute(&format!("CREATE SCHEMA IF NOT EXISTS {schema}"))
+    {
+        schemas_made.lock().unwrap().remove(&schema.to_uppercase());
+        return fail(result, &e);
     }
     match warehouse.execute(&build_statement(c, m)) {
         Ok(done) => {

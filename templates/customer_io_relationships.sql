@@ -117,24 +117,21 @@
 {%- endif -%}
 {%- set changed_at = 'MAX(pairs.' ~ cio.ident(updated_at.name) ~ ') OVER (PARTITION BY pairs."userId")' if per_person else 'pairs.' ~ cio.ident(updated_at.name) -%}
 {%- set person_is_a = cio.ident(a_type.name) ~ ' = ' ~ cio.literal(person_entity_type) -%}
+{#- Attributes are computed as plain columns first and put into the object
+    one level up: window functions stay out of OBJECT_CONSTRUCT. -#}
+{%- set pairs_select -%}
 SELECT
     pairs."groupId" AS "groupId",
     {{ object_type }} AS "objectTypeId",
     pairs."userId" AS "userId",
 {%- if interactions %}
-    GREATEST_IGNORE_NULLS(TO_TIMESTAMP_NTZ({{ changed_at }}), pairs.last_interaction_at) AS "timestamp",
+    GREATEST_IGNORE_NULLS(TO_TIMESTAMP_NTZ({{ changed_at }}), pairs.last_interaction_at) AS "timestamp"
 {%- else %}
-    TO_TIMESTAMP_NTZ({{ changed_at }}) AS "timestamp",
+    TO_TIMESTAMP_NTZ({{ changed_at }}) AS "timestamp"
 {%- endif %}
-{%- if attributes %}
-    OBJECT_CONSTRUCT(
-{%- for attribute in attributes %}
-        {{ cio.literal(attribute.name) }}, {{ attribute.sql }}{{ ',' if not loop.last }}
+{%- for attribute in attributes %},
+    {{ attribute.sql }} AS cio_attribute_{{ loop.index }}
 {%- endfor %}
-    ) AS "relationshipAttributes"
-{%- else %}
-    OBJECT_CONSTRUCT() AS "relationshipAttributes"
-{%- endif %}
 FROM (
     SELECT
         relationships.*,
@@ -214,4 +211,22 @@ FROM (
         ORDER BY relationships.{{ cio.ident(updated_at.name) }} DESC NULLS LAST, relationships.{{ cio.ident(relationship_id.name) }} ASC
     ) = 1
 ) AS pairs
+{%- endset %}
+SELECT
+    attributed."groupId" AS "groupId",
+    attributed."objectTypeId" AS "objectTypeId",
+    attributed."userId" AS "userId",
+    attributed."timestamp" AS "timestamp",
+{%- if attributes %}
+    OBJECT_CONSTRUCT(
+{%- for attribute in attributes %}
+        {{ cio.literal(attribute.name) }}, attributed.cio_attribute_{{ loop.index }}{{ ',' if not loop.last }}
+{%- endfor %}
+    ) AS "relationshipAttributes"
+{%- else %}
+    OBJECT_CONSTRUCT() AS "relationshipAttributes"
+{%- endif %}
+FROM (
+    {{ pairs_select | indent(4) }}
+) AS attributed
 {%- endmacro %}

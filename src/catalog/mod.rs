@@ -109,6 +109,18 @@ impl PartialEq for RelationName {
 }
 impl Eq for RelationName {}
 
+impl PartialOrd for RelationName {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for RelationName {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.key().cmp(&other.key())
+    }
+}
+
 impl std::hash::Hash for RelationName {
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
         self.key().hash(state)

@@ -88,7 +88,6 @@ pub const DEFAULT_STATEMENT_TIMEOUT_SECS: u64 = 3600;
 /// identifiers (case-insensitive) when they look like one, and quoted
 /// verbatim otherwise.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct SnowflakeConfig {
     /// Account identifier, e.g. `xy12345.us-east-1` or `myorg-myaccount`.
     pub account: String,
@@ -144,7 +143,7 @@ fn default_retries() -> u32 {
     DEFAULT_RETRIES
 }
 
-/// How the session authenticates, as decided by [`SnowflakeConfig::auth_method`].
+/// How the session authenticates, as decided by [`SnowflakeConfig::validate`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum AuthMethod {
     /// Password authentication.

@@ -20,6 +20,8 @@
 //! such as fakesnow (`http://127.0.0.1:PORT`); see the `emulator`
 //! submodule for what is patched in that mode.
 
+#![warn(missing_docs)]
+
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -30,6 +32,8 @@ mod config;
 mod convert;
 mod emulator;
 mod error;
+#[cfg(test)]
+mod http_tests;
 mod ipc;
 mod keypair;
 mod mock;
@@ -254,7 +258,9 @@ fn parse_columns(rows: &Rows) -> Result<FoundColumns, WarehouseError> {
     let scale_i = rows.column_index("NUMERIC_SCALE");
     let datetime_i = rows.column_index("DATETIME_PRECISION");
 
-    let mut found: BTreeMap<(String, String), Vec<(i64, String, String)>> = BTreeMap::new();
+    // (schema, table) -> [(ordinal, column, type)]
+    type Unsorted = BTreeMap<(String, String), Vec<(i64, String, String)>>;
+    let mut found = Unsorted::new();
     for row in &rows.rows {
         let text = |i: usize| row.get(i).and_then(value_text);
         let int = |i: Option<usize>| i.and_then(|i| row.get(i)).and_then(value_int);

@@ -17,7 +17,9 @@ use super::emulator::HostOverride;
 use super::error::WarehouseError;
 use super::ipc::decode_stream;
 use super::keypair::load_private_key_pem;
-use super::transport::{Backoff, CAPTURE, Captured, RowTypeField, Transport, TransportError};
+use super::transport::{
+    Backoff, CAPTURE, Captured, Endpoint, RowTypeField, Transport, TransportError,
+};
 use super::{Executed, Rows, Warehouse, is_simple_identifier, quote_identifier};
 
 /// Extra time the client waits beyond the statement timeout before giving
@@ -41,6 +43,23 @@ const STATEMENT_TIMEOUT_CODE: &str = "000630";
 const SELECT_TYPE_ID: i64 = 0x1000;
 const DML_TYPE_IDS: std::ops::RangeInclusive<i64> = 0x3000..=0x3500;
 
+/// Retry and timeout timing of a [`SnowflakeWarehouse`].
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Tuning {
+    /// Backoff between retries of transient failures.
+    pub backoff: Backoff,
+    /// Extra client-side wait beyond the statement timeout.
+    pub client_grace: Duration,
+}
+
+impl Tuning {
+    /// Production timing.
+    pub(crate) const DEFAULT: Tuning = Tuning {
+        backoff: Backoff::DEFAULT,
+        client_grace: CLIENT_GRACE,
+    };
+}
+
 /// A Snowflake connection that runs statements synchronously.
 ///
 /// [`SnowflakeWarehouse::connect`] logs in at once (so bad credentials or an
@@ -61,6 +80,7 @@ pub struct SnowflakeWarehouse {
     user: String,
     secrets: Vec<String>,
     statement_timeout_secs: u64,
+    client_grace: Duration,
     logins: Arc<AtomicU64>,
     /// Held around each statement in emulator mode (see `connect`).
     one_at_a_time: Option<Mutex<()>>,
@@ -79,18 +99,20 @@ impl std::fmt::Debug for SnowflakeWarehouse {
 impl SnowflakeWarehouse {
     /// Connects, logs in and prepares the session (see the type docs).
     pub fn connect(config: &SnowflakeConfig) -> Result<Self, WarehouseError> {
-        Self::connect_with_backoff(config, Backoff::DEFAULT)
+        Self::connect_tuned(config, Tuning::DEFAULT)
     }
 
-    pub(crate) fn connect_with_backoff(
+    /// Like [`SnowflakeWarehouse::connect`] with other retry and timeout
+    /// timing (tests use short ones).
+    pub(crate) fn connect_tuned(
         config: &SnowflakeConfig,
-        backoff: Backoff,
+        tuning: Tuning,
     ) -> Result<Self, WarehouseError> {
         let secrets = config.secret_values();
-        Self::connect_inner(config, backoff).map_err(|e| e.redact(&secrets))
+        Self::connect_inner(config, tuning).map_err(|e| e.redact(&secrets))
     }
 
-    fn connect_inner(config: &SnowflakeConfig, backoff: Backoff) -> Result<Self, WarehouseError> {
+    fn connect_inner(config: &SnowflakeConfig, tuning: Tuning) -> Result<Self, WarehouseError> {
         let method = config.validate()?;
         ensure_not_async()?;
         let host = config.display_host();
@@ -154,7 +176,7 @@ impl SnowflakeWarehouse {
             .map_err(|e| WarehouseError::Config(format!("cannot build the HTTP client: {e}")))?;
         let mut client = reqwest_middleware::ClientBuilder::new(http).with(Transport {
             retries: config.retries,
-            backoff,
+            backoff: tuning.backoff,
             session_parameters,
             max_poll_interval: Duration::from_secs(2),
             logins: Arc::clone(&logins),
@@ -183,6 +205,7 @@ impl SnowflakeWarehouse {
             user,
             secrets: config.secret_values(),
             statement_timeout_secs: config.statement_timeout_secs,
+            client_grace: tuning.client_grace,
             logins,
             // fakesnow refuses a statement while another one runs on the
             // same session ("connection is busy"), where Snowflake runs
@@ -231,7 +254,7 @@ impl SnowflakeWarehouse {
 
     fn client_timeout(&self) -> Option<Duration> {
         (self.statement_timeout_secs > 0)
-            .then(|| Duration::from_secs(self.statement_timeout_secs) + CLIENT_GRACE)
+            .then(|| Duration::from_secs(self.statement_timeout_secs) + self.client_grace)
     }
 
     /// Runs one statement and returns its raw result and what the transport
@@ -339,7 +362,18 @@ impl SnowflakeWarehouse {
     fn connection_error(&self, err: &ConnectionError, captured: &Captured) -> WarehouseError {
         let host = self.host.clone();
         let reqwest_error = |e: &reqwest::Error| {
-            if e.is_connect() {
+            if let Some(se) = &captured.error {
+                // An error reply that snowflake-api could not parse.
+                self.server_error(se.code.clone(), se.message.clone(), captured)
+            } else if e.is_decode() {
+                WarehouseError::Protocol {
+                    host: host.clone(),
+                    reason: format!(
+                        "reply not understood ({})",
+                        super::transport::error_chain(e)
+                    ),
+                }
+            } else if e.is_connect() {
                 WarehouseError::Connection {
                     host: host.clone(),
                     reason: super::transport::error_chain(e),
@@ -393,14 +427,30 @@ impl SnowflakeWarehouse {
                 attempts: *attempts,
                 reason: reason.clone(),
             },
-            TransportError::Rejected { status, message } if *status == 401 || *status == 403 => {
+            TransportError::Rejected {
+                status,
+                message,
+                endpoint,
+            } if matches!(status, 401 | 403) && *endpoint != Endpoint::Other => {
                 WarehouseError::Authentication {
                     host,
                     user: self.user.clone(),
                     message: format!("HTTP {status}: {message}"),
                 }
             }
-            TransportError::Rejected { status, message } => WarehouseError::Protocol {
+            TransportError::Rejected {
+                status,
+                message,
+                endpoint: Endpoint::Other,
+            } => WarehouseError::Protocol {
+                host,
+                reason: format!(
+                    "HTTP {status} fetching a result part or renewing the session: {message}"
+                ),
+            },
+            TransportError::Rejected {
+                status, message, ..
+            } => WarehouseError::Protocol {
                 host,
                 reason: format!("HTTP {status}: {message}"),
             },

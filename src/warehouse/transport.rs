@@ -98,7 +98,12 @@ pub(crate) enum TransportError {
     },
     /// The server refused the request with a non-retryable HTTP status.
     #[error("HTTP {status}: {message}")]
-    Rejected { status: u16, message: String },
+    Rejected {
+        status: u16,
+        message: String,
+        /// Which kind of request was refused.
+        endpoint: Endpoint,
+    },
 }
 
 /// Snowflake's "query still running" reply codes.
@@ -318,6 +323,7 @@ impl Transport {
         extensions: &mut Extensions,
         next: &Next<'_>,
     ) -> reqwest_middleware::Result<Buffered> {
+        let url_path = &req.url().path().to_owned();
         let mut attempt: u32 = 0;
         loop {
             attempt += 1;
@@ -342,6 +348,7 @@ impl Transport {
                                 TransportError::Rejected {
                                     status: status.as_u16(),
                                     message: body_message(&b.body),
+                                    endpoint: Endpoint::of_path(url_path),
                                 },
                             ));
                         }
@@ -401,12 +408,20 @@ impl Transport {
             let (true, Some(result_url)) = (in_progress, result_url) else {
                 return Ok(last.map(|b| (b, reply)));
             };
-            let url = original.join(result_url).map_err(|e| {
+            let bad_url = |why: String| {
                 reqwest_middleware::Error::middleware(TransportError::Rejected {
                     status: 0,
-                    message: format!("bad result URL {result_url:?}: {e}"),
+                    message: format!("bad result URL {result_url:?}: {why}"),
+                    endpoint: Endpoint::Result,
                 })
-            })?;
+            };
+            let url = original
+                .join(result_url)
+                .map_err(|e| bad_url(e.to_string()))?;
+            // The session token goes with the poll: never to another host.
+            if url.origin() != original.origin() {
+                return Err(bad_url("points to another host".to_owned()));
+            }
             tokio::time::sleep(pause).await;
             pause = (pause * 2).min(self.max_poll_interval);
             let mut req = Request::new(Method::GET, url);

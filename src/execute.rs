@@ -1,0 +1,642 @@
+//! The commands that talk to Snowflake: `catalog`, `compile --live`, `seed`,
+//! `run`, `build` and `show`. Each loads the project, connects through
+//! [`crate::connect`], and works through the [`Warehouse`] trait, so tests can
+//! drive them with a mock or the local emulator.
+
+use crate::catalog::{Catalog, Column, OfflineCatalog, RelationName};
+use crate::compile::{Compilation, CompileOptions, compile_project, load_catalog};
+use crate::diagnostics::Diagnostic;
+use crate::project::{LoadOptions, Project};
+use crate::report::{LogFormat, Output};
+use crate::run::{NodeResult, NodeStatus, RunLock, RunOptions, RunResults, run_models};
+use crate::warehouse::{self, Warehouse};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Columns by relation, as the warehouse spells them: (name, raw data type).
+pub type IntrospectedColumns = BTreeMap<RelationName, Vec<(String, String)>>;
+
+/// The relations whose columns the project needs: every catalog entry,
+/// every declared source, and every relation a model reads.
+pub fn relations_to_introspect(project: &Project, catalog: &OfflineCatalog) -> Vec<RelationName> {
+    let mut seen: BTreeMap<String, RelationName> = BTreeMap::new();
+    for r in catalog.relations() {
+        seen.insert(r.key(), r.clone());
+    }
+    for s in &project.sources {
+        seen.insert(s.relation.key(), s.relation.clone());
+    }
+    seen.into_values().collect()
+}
+
+/// Reads the columns of `relations` from the warehouse, one
+/// `INFORMATION_SCHEMA` query per database. Returns the found relations
+/// (raw data types) and the names the warehouse lacks.
+pub fn introspect(
+    wh: &dyn Warehouse,
+    relations: &[RelationName],
+) -> Result<(IntrospectedColumns, Vec<RelationName>), warehouse::WarehouseError> {
+    let wanted: Vec<warehouse::RelationName> = relations
+        .iter()
+        .map(|r| warehouse::RelationName::new(&r.database, &r.schema, &r.identifier))
+        .collect();
+    let found = warehouse::introspect_columns(wh, &wanted)?;
+    let mut out = BTreeMap::new();
+    let mut missing = Vec::new();
+    for (rel, w) in relations.iter().zip(&wanted) {
+        match found.get(w) {
+            Some(cols) => {
+                out.insert(rel.clone(), cols.clone());
+            }
+            None => missing.push(rel.clone()),
+        }
+    }
+    Ok((out, missing))
+}
+
+/// The offline catalog with every relation found live replaced by the
+/// warehouse's columns.
+pub fn live_catalog(
+    project: &Project,
+    wh: &dyn Warehouse,
+) -> Result<(OfflineCatalog, Vec<RelationName>), Diagnostic> {
+    let mut catalog = load_catalog(project)?;
+    let relations = relations_to_introspect(project, &catalog);
+    let (found, missing) = introspect(wh, &relations)
+        .map_err(|e| crate::connect::warehouse_diagnostic(&e, &project.target.name))?;
+    for (rel, cols) in found {
+        catalog.insert(
+            rel,
+            cols.into_iter()
+                .map(|(name, ty)| Column::new(name, &ty))
+                .collect(),
+        );
+    }
+    Ok((catalog, missing))
+}
+
+/// `catalog.yml` text for `relations` (raw types), sorted, in the same
+/// compact style as a hand-written file.
+pub fn catalog_yaml(relations: &IntrospectedColumns) -> String {
+    let mut sorted: Vec<(&RelationName, &Vec<(String, String)>)> = relations.iter().collect();
+    sorted.sort_by_key(|(r, _)| r.key());
+    let mut out = String::from(
+        "# Offline catalog: the columns of every warehouse relation the models read,\n# in ordinal order. Written by `cio-sql catalog`; safe to edit by hand.\nrelations:\n",
+    );
+    for (rel, cols) in sorted {
+        out.push_str(&format!(
+            "  - name: {}\n    database: {}\n    schema: {}\n    columns:\n",
+            yaml_scalar(&rel.identifier),
+            yaml_scalar(&rel.database),
+            yaml_scalar(&rel.schema)
+        ));
+        if cols.is_empty() {
+            out.truncate(out.len() - 1);
+            out.push_str(" []\n");
+        }
+        for (name, ty) in cols {
+            out.push_str(&format!(
+                "      - {{name: {}, data_type: {}}}\n",
+                yaml_scalar(name),
+                yaml_scalar(ty)
+            ));
+        }
+    }
+    out
+}
+
+/// A YAML scalar: plain when safe, double-quoted otherwise.
+fn yaml_scalar(text: &str) -> String {
+    let plain = !text.is_empty()
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '(' | ')' | '.' | '$'))
+        && !text.starts_with(|c: char| c.is_ascii_digit())
+        && !matches!(
+            text.to_ascii_lowercase().as_str(),
+            "true" | "false" | "null" | "yes" | "no" | "on" | "off" | "y" | "n" | "~"
+        );
+    if plain {
+        text.to_string()
+    } else {
+        serde_json::to_string(text).unwrap_or_default()
+    }
+}
+
+fn load(opts: &LoadOptions, out: &Output) -> Result<Project, i32> {
+    Project::load(opts).map_err(|d| out.fatal(&d))
+}
+
+/// `cio-sql catalog`: refreshes `catalog.yml` from the warehouse.
+pub fn catalog_command(opts: &LoadOptions, out: &Output, connect: &crate::cli::Connector) -> i32 {
+    let project = match load(opts, out) {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    let existing = match load_catalog(&project) {
+        Ok(c) => c,
+        Err(d) => return out.fatal(&d),
+    };
+    let relations = relations_to_introspect(&project, &existing);
+    if relations.is_empty() {
+        return out.fatal(
+            &Diagnostic::error("CIO320", "there is no relation to introspect")
+                .with_help("list the relations your models read in catalog.yml (name and schema are enough), or declare sources; then run cio-sql catalog again"),
+        );
+    }
+    let wh = match connect(&project) {
+        Ok(w) => w,
+        Err(d) => {
+            out.diagnostic(&d);
+            return 1;
+        }
+    };
+    let started = Instant::now();
+    let (mut found, missing) = match introspect(wh.as_ref(), &relations) {
+        Ok(r) => r,
+        Err(e) => {
+            out.diagnostic(&crate::connect::warehouse_diagnostic(
+                &e,
+                &project.target.name,
+            ));
+            return 1;
+        }
+    };
+    for rel in &missing {
+        let d = Diagnostic::warning("CIO321", format!("{rel} is in the catalog but not in the warehouse; its entry is kept as it was"))
+            .with_help("create the relation in Snowflake, fix its name or schema in catalog.yml, or delete the entry");
+        out.diagnostic(&d);
+        if let Some(cols) = existing.columns(rel) {
+            found.insert(
+                rel.clone(),
+                cols.iter()
+                    .map(|c| (c.name.clone(), c.data_type.clone()))
+                    .collect(),
+            );
+        }
+    }
+    let text = catalog_yaml(&found);
+    if let Err(d) = crate::output::write_atomic(&project.catalog_path, text.as_bytes()) {
+        return out.fatal(&d);
+    }
+    out.info(
+        &format!(
+            "Wrote {} relation(s) to {} in {} ms ({} not found in the warehouse).",
+            found.len(),
+            project
+                .catalog_path
+                .strip_prefix(&project.root)
+                .unwrap_or(&project.catalog_path)
+                .display(),
+            started.elapsed().as_millis(),
+            missing.len()
+        ),
+        false,
+    );
+    0
+}
+
+/// `cio-sql compile --live`: compile over columns read from the warehouse.
+pub fn compile_live(
+    opts: &CompileOptions,
+    wh: &dyn Warehouse,
+) -> Result<(Compilation, Vec<RelationName>), Diagnostic> {
+    let project = Project::load(&opts.load)?;
+    let (catalog, missing) = live_catalog(&project, wh)?;
+    Ok((compile_project(project, Arc::new(catalog), opts)?, missing))
+}
+
+fn progress_line(r: &NodeResult, done: usize, total: usize) -> String {
+    let label = match r.status {
+        NodeStatus::Success => "OK     ",
+        NodeStatus::Error => "ERROR  ",
+        NodeStatus::Skipped => "SKIP   ",
+    };
+    let rows = r.rows.map(|n| format!(", {n} rows")).unwrap_or_default();
+    let mut line = format!(
+        "  {done:>3} of {total}  {label} {}  [{}{rows}, {:.2}s]",
+        r.name, r.materialized, r.execution_time
+    );
+    if let Some(msg) = &r.message
+        && r.status != NodeStatus::Success
+    {
+        line.push_str(&format!("\n           {msg}"));
+    }
+    line
+}
+
+fn report_node(out: &Output) -> impl Fn(&NodeResult, usize, usize) + Sync + '_ {
+    move |r, done, total| {
+        out.info(&progress_line(r, done, total), false);
+        out.event(serde_json::json!({"event": "node", "done": done, "total": total, "result": r}));
+    }
+}
+
+/// Loads every seed into the warehouse; returns one result per seed.
+pub fn load_seeds(
+    c: &Compilation,
+    catalog: &dyn Catalog,
+    wh: &dyn Warehouse,
+    report: &(dyn Fn(&NodeResult, usize, usize) + Sync),
+) -> Result<Vec<NodeResult>, Diagnostic> {
+    let project = &c.project;
+    let seeds = crate::seed::load_seeds(project)?;
+    let mut plans = Vec::new();
+    for seed in &seeds {
+        plans.push(crate::seed::plan_seed(
+            seed,
+            catalog,
+            &project.target,
+            project.config.quoting,
+        )?);
+    }
+    let total = plans.len();
+    let mut results = Vec::new();
+    for (i, plan) in plans.iter().enumerate() {
+        let started = Instant::now();
+        let mut r = NodeResult {
+            unique_id: format!("seed.{}.{}", project.config.name, plan.name),
+            name: plan.name.clone(),
+            relation: plan.relation.to_string(),
+            materialized: "seed".into(),
+            status: NodeStatus::Success,
+            execution_time: 0.0,
+            rows: Some(plan.rows as u64),
+            query_id: None,
+            message: None,
+            code: None,
+        };
+        for stmt in &plan.statements {
+            match wh.execute(stmt) {
+                Ok(done) => r.query_id = done.query_id.or(r.query_id.take()),
+                Err(e) => {
+                    let d = crate::connect::warehouse_diagnostic(&e, &project.target.name);
+                    r.status = NodeStatus::Error;
+                    r.message = Some(d.message);
+                    r.code = Some(d.code.to_string());
+                    r.rows = None;
+                    // Best effort: drop the scratch table; the real table is untouched.
+                    if let Some(drop) = plan.statements.last() {
+                        let _ = wh.execute(drop);
+                    }
+                    break;
+                }
+            }
+        }
+        r.execution_time = started.elapsed().as_secs_f64();
+        report(&r, i + 1, total);
+        results.push(r);
+    }
+    Ok(results)
+}
+
+/// What `run_command` runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunKind {
+    /// `cio-sql seed`.
+    Seed,
+    /// `cio-sql run`.
+    Run,
+    /// `cio-sql build`: seeds, then models.
+    Build,
+}
+
+/// `cio-sql seed` / `run` / `build`. Writes `target/run_results.json` in every
+/// case where the project loaded; exit 0 success, 1 a node failed or the
+/// warehouse could not be used, 2 a usage or configuration error.
+pub fn run_command(
+    kind: RunKind,
+    opts: &CompileOptions,
+    run: RunOptions,
+    out: &Output,
+    connect: &crate::cli::Connector,
+) -> i32 {
+    let started = Instant::now();
+    let command = match kind {
+        RunKind::Seed => "seed",
+        RunKind::Run => "run",
+        RunKind::Build => "build",
+    };
+    let project = match load(&opts.load, out) {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    let catalog = match load_catalog(&project) {
+        Ok(c) => c,
+        Err(d) => return out.fatal(&d),
+    };
+    let lock = match RunLock::acquire(&project.target_dir(), &project.target.name) {
+        Ok(l) => l,
+        Err(d) => return out.fatal(&d),
+    };
+    let catalog = Arc::new(catalog);
+    let compilation = match compile_project(
+        project,
+        catalog.clone(),
+        &CompileOptions {
+            write: kind != RunKind::Seed,
+            ..opts.clone()
+        },
+    ) {
+        Ok(c) => c,
+        Err(d) => return out.fatal(&d),
+    };
+    let mut results = RunResults::new(command, &compilation);
+    let target_dir = compilation.project.target_dir();
+    let finish = |results: &mut RunResults, code: i32| -> i32 {
+        results.finish(started.elapsed().as_secs_f64());
+        if let Err(d) = results.write(&target_dir) {
+            out.diagnostic(&d);
+            return 2;
+        }
+        let count = |s: NodeStatus| results.results.iter().filter(|r| r.status == s).count();
+        out.info(
+            &format!(
+                "Finished {command} in {:.2}s: {} succeeded, {} failed, {} skipped. Results: {}",
+                results.elapsed_time,
+                count(NodeStatus::Success),
+                count(NodeStatus::Error),
+                count(NodeStatus::Skipped),
+                target_dir.join("run_results.json").display()
+            ),
+            false,
+        );
+        out.event(serde_json::json!({"event": "summary", "command": command, "success": results.success, "elapsed_s": results.elapsed_time}));
+        if code != 0 {
+            code
+        } else if results.success {
+            0
+        } else {
+            1
+        }
+    };
+    if kind != RunKind::Seed {
+        for d in &compilation.diagnostics {
+            out.diagnostic(d);
+        }
+        for m in compilation.selected_models() {
+            for d in &m.diagnostics {
+                out.diagnostic(d);
+            }
+        }
+    }
+    let wh = match connect(&compilation.project) {
+        Ok(w) => w,
+        Err(d) => {
+            out.diagnostic(&d);
+            results.error = Some(d.message.clone());
+            return finish(&mut results, 1);
+        }
+    };
+    let report = report_node(out);
+    let mut failed_relations = BTreeSet::new();
+    if kind != RunKind::Run {
+        match load_seeds(&compilation, catalog.as_ref(), wh.as_ref(), &report) {
+            Ok(seed_results) => {
+                for r in &seed_results {
+                    if r.status != NodeStatus::Success {
+                        failed_relations.insert(r.relation.to_uppercase());
+                    }
+                }
+                results.results.extend(seed_results);
+            }
+            Err(d) => {
+                out.diagnostic(&d);
+                results.error = Some(d.message.clone());
+                return finish(&mut results, 2);
+            }
+        }
+    }
+    if kind != RunKind::Seed {
+        run_models(
+            &compilation,
+            wh.as_ref(),
+            RunOptions {
+                failed_relations,
+                ..run
+            },
+            &mut results,
+            &report,
+        );
+    }
+    drop(lock);
+    finish(&mut results, 0)
+}
+
+/// `cio-sql show`: runs a model's compiled SQL with a limit and prints rows.
+pub fn show_command(
+    opts: &CompileOptions,
+    model: &str,
+    limit: usize,
+    format: ShowFormat,
+    out: &Output,
+    connect: &crate::cli::Connector,
+) -> i32 {
+    let compilation = match crate::compile::compile(&CompileOptions {
+        write: false,
+        select: vec![model.to_string()],
+        ..opts.clone()
+    }) {
+        Ok(c) => c,
+        Err(d) => return out.fatal(&d),
+    };
+    let Some(m) = compilation.model(model) else {
+        return out.fatal(&Diagnostic::error(
+            "CIO010",
+            format!("no model is named {model}"),
+        ));
+    };
+    let Some(sql) = m
+        .sql
+        .as_deref()
+        .filter(|_| m.diagnostics.iter().all(|d| !d.is_error()))
+    else {
+        for d in &m.diagnostics {
+            out.diagnostic(d);
+        }
+        return 1;
+    };
+    let wh = match connect(&compilation.project) {
+        Ok(w) => w,
+        Err(d) => {
+            out.diagnostic(&d);
+            return 1;
+        }
+    };
+    let body = sql.trim_end().trim_end_matches(';');
+    let query = format!("SELECT * FROM (\n{body}\n) AS cio_sql_show LIMIT {limit}");
+    let rows = match wh.query(&query) {
+        Ok(r) => r,
+        Err(e) => {
+            out.diagnostic(
+                &crate::connect::warehouse_diagnostic(&e, &compilation.project.target.name)
+                    .for_model(&m.name),
+            );
+            return 1;
+        }
+    };
+    print!("{}", format_rows(&rows, format));
+    0
+}
+
+/// How `show` prints rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ShowFormat {
+    /// An aligned text table.
+    Table,
+    /// CSV with a header.
+    Csv,
+    /// One JSON object per row, in a JSON array.
+    Json,
+}
+
+fn cell(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::Null => String::new(),
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// Renders query rows as a table, CSV or JSON.
+pub fn format_rows(rows: &warehouse::Rows, format: ShowFormat) -> String {
+    match format {
+        ShowFormat::Json => {
+            let objects: Vec<serde_json::Map<String, serde_json::Value>> = rows
+                .rows
+                .iter()
+                .map(|r| {
+                    rows.columns
+                        .iter()
+                        .cloned()
+                        .zip(r.iter().cloned())
+                        .collect()
+                })
+                .collect();
+            format!(
+                "{}\n",
+                serde_json::to_string_pretty(&objects).unwrap_or_default()
+            )
+        }
+        ShowFormat::Csv => {
+            let mut w = csv::Writer::from_writer(Vec::new());
+            let _ = w.write_record(&rows.columns);
+            for r in &rows.rows {
+                let _ = w.write_record(r.iter().map(cell));
+            }
+            String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
+        }
+        ShowFormat::Table => {
+            let cells: Vec<Vec<String>> = rows
+                .rows
+                .iter()
+                .map(|r| {
+                    r.iter()
+                        .map(|v| if v.is_null() { "NULL".into() } else { cell(v) })
+                        .collect()
+                })
+                .collect();
+            let widths: Vec<usize> = rows
+                .columns
+                .iter()
+                .enumerate()
+                .map(|(i, c)| {
+                    cells
+                        .iter()
+                        .map(|r| r.get(i).map_or(0, |s| s.chars().count()))
+                        .max()
+                        .unwrap_or(0)
+                        .max(c.chars().count())
+                })
+                .collect();
+            let line = |values: &[String]| -> String {
+                let parts: Vec<String> = values
+                    .iter()
+                    .zip(&widths)
+                    .map(|(v, w)| format!("{v:<w$}"))
+                    .collect();
+                format!("| {} |\n", parts.join(" | "))
+            };
+            let mut text = line(&rows.columns);
+            text.push_str(&format!(
+                "|{}|\n",
+                widths
+                    .iter()
+                    .map(|w| "-".repeat(w + 2))
+                    .collect::<Vec<_>>()
+                    .join("|")
+            ));
+            for r in &cells {
+                text.push_str(&line(r));
+            }
+            text.push_str(&format!(
+                "({} row{})\n",
+                rows.rows.len(),
+                if rows.rows.len() == 1 { "" } else { "s" }
+            ));
+            text
+        }
+    }
+}
+
+/// The output format requested for machine events, for callers that print.
+pub fn is_json(out: &Output) -> bool {
+    out.format == LogFormat::Json
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn catalog_yaml_round_trips() {
+        let mut rels = BTreeMap::new();
+        rels.insert(
+            RelationName::new("ANALYTICS", "NEXUS", "NEXUS_ENTITIES"),
+            vec![
+                ("ENTITY_ID".to_string(), "VARCHAR(16777216)".to_string()),
+                ("Amount, net".to_string(), "NUMBER(38,2)".to_string()),
+            ],
+        );
+        rels.insert(RelationName::new("ANALYTICS", "NEXUS", "EMPTY"), vec![]);
+        let text = catalog_yaml(&rels);
+        assert!(
+            text.contains("      - {name: ENTITY_ID, data_type: VARCHAR(16777216)}\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("{name: \"Amount, net\", data_type: \"NUMBER(38,2)\"}"),
+            "{text}"
+        );
+        let parsed =
+            OfflineCatalog::parse(&text, std::path::Path::new("catalog.yml"), "X", "Y").unwrap();
+        let cols = parsed
+            .columns(&RelationName::new("analytics", "nexus", "nexus_entities"))
+            .unwrap();
+        assert_eq!(cols[1].data_type, "NUMBER");
+        assert!(
+            parsed
+                .columns(&RelationName::new("ANALYTICS", "NEXUS", "EMPTY"))
+                .unwrap()
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn table_format_aligns() {
+        let rows = warehouse::Rows {
+            columns: vec!["userId".into(), "n".into()],
+            rows: vec![
+                vec![serde_json::json!("u1"), serde_json::json!(10)],
+                vec![serde_json::json!(null), serde_json::json!(2)],
+            ],
+            query_id: None,
+        };
+        assert_eq!(
+            format_rows(&rows, ShowFormat::Table),
+            "| userId | n  |\n|--------|----|\n| u1     | 10 |\n| NULL   | 2  |\n(2 rows)\n"
+        );
+        assert_eq!(format_rows(&rows, ShowFormat::Csv), "userId,n\nu1,10\n,2\n");
+    }
+}
