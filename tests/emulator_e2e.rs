@@ -206,12 +206,12 @@ fn build_the_example_project_and_check_every_sync_model() {
     let renamed = records(&query(
         wh,
         &format!(
-            "SELECT \"firstName\", \"lastName\", \"signed_up_at\", \"camel_case_trait\" FROM {} WHERE \"userId\" = 'u_ann'",
+            "SELECT \"given_name\", \"family_name\", \"signed_up_at\", \"camel_case_trait\" FROM {} WHERE \"userId\" = 'u_ann'",
             t("persons_renamed_traits")
         ),
     ));
     assert_eq!(renamed.len(), 1);
-    assert_eq!(renamed[0]["lastName"], "Newer");
+    assert_eq!(renamed[0]["family_name"], "Newer");
     assert_eq!(renamed[0]["signed_up_at"], "2023-02-01 08:00:00");
     assert_eq!(renamed[0]["camel_case_trait"], "beta");
 

@@ -930,7 +930,11 @@ fn a_model_breaking_the_contract_fails_and_sync_query_shows_why() {
     let d = &err.diagnostics[0];
     assert_eq!(d.code, "CIO202");
     assert_eq!((d.line, d.column), (Some(4), Some(19)));
-    assert!(d.message.contains("`EVENT` is meant to be `event`"), "{}", d.message);
+    assert!(
+        d.message.contains("`EVENT` is meant to be `event`"),
+        "{}",
+        d.message
+    );
 }
 
 #[test]
@@ -1079,9 +1083,7 @@ fn sync_query_says_when_the_columns_are_unknown() {
     assert!(s.mapping.iter().all(|m| m.column.is_none()));
     assert_eq!(
         s.unknown_columns,
-        vec![
-            "the output columns (cannot expand `*`: the columns of t are not known)".to_string()
-        ]
+        vec!["the output columns (cannot expand `*`: the columns of RAW.STRIPE.CUSTOMERS are not known)".to_string()]
     );
     // Nothing is claimed missing when the columns are not known.
     assert!(s.warnings.is_empty(), "{:?}", s.warnings);
