@@ -14,7 +14,7 @@
 
 use crate::analysis::model::{qualify, sync_type};
 use crate::analysis::{SourceColumn, SyncType, Transform};
-use crate::catalog::Catalog;
+use crate::catalog::{Catalog, OfflineCatalog};
 use crate::compile::{Compilation, CompileOptions, CompiledModel, ModelStatus, compile_project};
 use crate::diagnostics::Diagnostic;
 use crate::report::Output;
@@ -425,27 +425,34 @@ fn source_lines(s: &Source, depth: usize, lines: &mut Vec<String>) {
     }
 }
 
-/// `cio-sql lineage MODEL`: compiles the project (writing nothing) and
-/// prints the lineage of `model` as text, or as one JSON document with
-/// `json`. Exit code 0; 2 when the project does not load or there is no
-/// such model; 1 when the model does not compile or its columns cannot be
-/// worked out (what is known is still printed).
-pub fn lineage_command(opts: &CompileOptions, model: &str, json: bool, out: &Output) -> i32 {
-    let project = match crate::project::Project::load(&opts.load) {
-        Ok(p) => p,
-        Err(d) => return out.fatal(&d),
-    };
-    let catalog = match crate::compile::load_catalog(&project) {
-        Ok(c) => Arc::new(c),
-        Err(d) => return out.fatal(&d),
-    };
+/// Loads the project of `opts` and compiles every model of it (writing
+/// nothing), returning the compilation and the catalog it was compiled
+/// over, which [`lineage`] needs.
+///
+/// # Errors
+/// The project or its catalog does not load.
+pub fn compile_with_catalog(
+    opts: &CompileOptions,
+) -> Result<(Compilation, Arc<OfflineCatalog>), Diagnostic> {
+    let project = crate::project::Project::load(&opts.load)?;
+    let catalog = Arc::new(crate::compile::load_catalog(&project)?);
     let options = CompileOptions {
         write: false,
         select: Vec::new(),
         exclude: Vec::new(),
         ..opts.clone()
     };
-    let compilation = match compile_project(project, catalog.clone(), &options) {
+    let compilation = compile_project(project, catalog.clone(), &options)?;
+    Ok((compilation, catalog))
+}
+
+/// `cio-sql lineage MODEL`: compiles the project (writing nothing) and
+/// prints the lineage of `model` as text, or as one JSON document with
+/// `json`. Exit code 0; 2 when the project does not load or there is no
+/// such model; 1 when the model does not compile or its columns cannot be
+/// worked out (what is known is still printed).
+pub fn lineage_command(opts: &CompileOptions, model: &str, json: bool, out: &Output) -> i32 {
+    let (compilation, catalog) = match compile_with_catalog(opts) {
         Ok(c) => c,
         Err(d) => return out.fatal(&d),
     };
