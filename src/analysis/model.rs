@@ -304,8 +304,15 @@ pub fn contract_diagnostics(
                 Some((line, col)) => {
                     let compiled = sql.lines().nth(line.saturating_sub(1) as usize);
                     match compiled.and_then(|text| model_position(&model.source, text, col)) {
-                        Some((model_line, model_col)) => {
-                            d = d.at_line(&model.path, &model.source, model_line, model_col);
+                        Some((model_line, Some(model_col))) => {
+                            let generated = column.is_some_and(|c| c.naming == Naming::Generated);
+                            d = match token_range(&model.source, model_line, model_col, generated) {
+                                Some(range) => d.at_span(&model.path, &model.source, range),
+                                None => d.at_line(&model.path, &model.source, model_line, None),
+                            };
+                        }
+                        Some((model_line, None)) => {
+                            d = d.at_line(&model.path, &model.source, model_line, None);
                         }
                         None => {
                             d = match quoted_in_source(&model.source, &column_name(column)) {
@@ -343,6 +350,36 @@ fn quoted_in_source(source: &str, name: &str) -> Option<std::ops::Range<usize>> 
         let at = source.find(&format!("{q}{name}{q}"))?;
         Some(at..at + name.len() + 2)
     })
+}
+
+/// The byte range of the name (or, for an unaliased expression, the
+/// expression) that starts at 1-based `line` and character column `col` of
+/// `source`: a quoted name through its closing quote, a bare name while it
+/// is an identifier, an expression to the end of the line without a
+/// trailing comma.
+fn token_range(
+    source: &str,
+    line: usize,
+    col: usize,
+    expression: bool,
+) -> Option<std::ops::Range<usize>> {
+    let line_start = if line <= 1 {
+        0
+    } else {
+        source.match_indices('\n').nth(line - 2)?.0 + 1
+    };
+    let text = source[line_start..].lines().next()?;
+    let start = text.char_indices().nth(col.checked_sub(1)?)?.0;
+    let rest = &text[start..];
+    let len = if expression {
+        rest.trim_end().trim_end_matches(',').trim_end().len()
+    } else if let Some(quoted) = rest.strip_prefix('"') {
+        quoted.find('"').map_or(rest.len(), |end| end + 2)
+    } else {
+        rest.find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '$'))
+            .unwrap_or(rest.len())
+    };
+    (len > 0).then(|| line_start + start..line_start + start + len)
 }
 
 /// Where the compiled line `compiled` (with a 1-based character column
@@ -468,6 +505,17 @@ mod tests {
         );
         assert_eq!(model_position(source, "c as \"y\"", 1), None);
         assert_eq!(model_position(source, "   ", 1), None);
+    }
+
+    #[test]
+    fn token_ranges_cover_one_name_or_expression() {
+        let source = "select\n  a AS userId, \"my col\" x,\n  LOWER(b),\n";
+        let range = |line, col, expr| token_range(source, line, col, expr).map(|r| &source[r]);
+        assert_eq!(range(2, 8, false), Some("userId"));
+        assert_eq!(range(2, 16, false), Some("\"my col\""));
+        assert_eq!(range(3, 3, true), Some("LOWER(b)"));
+        assert_eq!(range(2, 99, false), None);
+        assert_eq!(range(9, 1, false), None);
     }
 
     #[test]
