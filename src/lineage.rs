@@ -518,7 +518,7 @@ mod tests {
         let unknown = Unknown {
             reason: "why".into(),
         };
-        assert_eq!(compose(&Copied, &[unknown.clone()]), unknown);
+        assert_eq!(compose(&Copied, std::slice::from_ref(&unknown)), unknown);
         assert_eq!(compose(&unknown, &[Copied]), unknown);
     }
 }
