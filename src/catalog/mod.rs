@@ -12,7 +12,7 @@ mod types;
 pub use offline::{CatalogFile, CatalogFileColumn, CatalogFileRelation, OfflineCatalog};
 pub use types::{is_text_type, is_timestamp_type, normalize_type};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// One column of a relation, as the warehouse reports it.
@@ -27,7 +27,7 @@ pub struct Column {
 /// The fully qualified name of a relation: `database.schema.identifier`.
 ///
 /// Comparison is case-insensitive, as it is for unquoted names in Snowflake.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RelationName {
     /// Database (Snowflake: `ANALYTICS`).
     pub database: String,
