@@ -108,4 +108,21 @@ pub trait Catalog: Send + Sync {
 
     /// Where the catalog came from, for error messages (`catalog.yml`).
     fn origin(&self) -> String;
+
+    /// The relation named `identifier` (case-insensitively). When several
+    /// schemas hold one, the one in `database.schema` wins, else the first.
+    fn find(&self, identifier: &str, database: &str, schema: &str) -> Option<RelationName> {
+        let matches: Vec<&RelationName> = self
+            .relations()
+            .into_iter()
+            .filter(|r| r.identifier.eq_ignore_ascii_case(identifier))
+            .collect();
+        matches
+            .iter()
+            .find(|r| {
+                r.database.eq_ignore_ascii_case(database) && r.schema.eq_ignore_ascii_case(schema)
+            })
+            .or(matches.first())
+            .map(|r| (*r).clone())
+    }
 }
