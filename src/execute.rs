@@ -37,15 +37,11 @@ pub fn introspect(
     wh: &dyn Warehouse,
     relations: &[RelationName],
 ) -> Result<(IntrospectedColumns, Vec<RelationName>), warehouse::WarehouseError> {
-    let wanted: Vec<warehouse::RelationName> = relations
-        .iter()
-        .map(|r| warehouse::RelationName::new(&r.database, &r.schema, &r.identifier))
-        .collect();
-    let found = warehouse::introspect_columns(wh, &wanted)?;
+    let found = warehouse::introspect_columns(wh, relations)?;
     let mut out = BTreeMap::new();
     let mut missing = Vec::new();
-    for (rel, w) in relations.iter().zip(&wanted) {
-        match found.get(w) {
+    for rel in relations {
+        match found.get(rel) {
             Some(cols) => {
                 out.insert(rel.clone(), cols.clone());
             }

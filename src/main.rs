@@ -1,5 +1,8 @@
 //! The `cio-sql` command line: parses arguments and calls the library.
 
+// Diagnostics are large but returned on the cold path only (as in the library).
+#![allow(clippy::result_large_err)]
+
 use cio_sql::compile::CompileOptions;
 use cio_sql::project::LoadOptions;
 use cio_sql::report::{LogFormat, Output};

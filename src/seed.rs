@@ -271,26 +271,10 @@ fn catalog_relation(
     name: &str,
     target: &Target,
 ) -> Option<(RelationName, Vec<Column>)> {
-    let matches: Vec<&RelationName> = catalog
-        .relations()
-        .into_iter()
-        .filter(|r| r.identifier.eq_ignore_ascii_case(name))
-        .collect();
-    let chosen = match matches.as_slice() {
-        [] => return None,
-        [one] => *one,
-        many => many
-            .iter()
-            .find(|r| {
-                r.database.eq_ignore_ascii_case(&target.database)
-                    && r.schema.eq_ignore_ascii_case(&target.schema)
-            })
-            .copied()
-            .unwrap_or(many[0]),
-    };
+    let relation = catalog.find(name, &target.database, &target.schema)?;
     catalog
-        .columns(chosen)
-        .map(|cols| (chosen.clone(), cols.to_vec()))
+        .columns(&relation)
+        .map(|cols| (relation.clone(), cols.to_vec()))
 }
 
 fn column_values<'a>(seed: &'a Seed, name: &str) -> Vec<&'a str> {

@@ -12,7 +12,7 @@ mod types;
 pub use offline::{CatalogFile, CatalogFileColumn, CatalogFileRelation, OfflineCatalog};
 pub use types::{is_text_type, is_timestamp_type, normalize_type};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// One column of a relation, as the warehouse reports it.
@@ -67,7 +67,7 @@ impl Column {
 /// The fully qualified name of a relation: `database.schema.identifier`.
 ///
 /// Comparison is case-insensitive, as it is for unquoted names in Snowflake.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RelationName {
     /// Database (Snowflake: `ANALYTICS`).
     pub database: String,
@@ -148,4 +148,21 @@ pub trait Catalog: Send + Sync {
 
     /// Where the catalog came from, for error messages (`catalog.yml`).
     fn origin(&self) -> String;
+
+    /// The relation named `identifier` (case-insensitively). When several
+    /// schemas hold one, the one in `database.schema` wins, else the first.
+    fn find(&self, identifier: &str, database: &str, schema: &str) -> Option<RelationName> {
+        let matches: Vec<&RelationName> = self
+            .relations()
+            .into_iter()
+            .filter(|r| r.identifier.eq_ignore_ascii_case(identifier))
+            .collect();
+        matches
+            .iter()
+            .find(|r| {
+                r.database.eq_ignore_ascii_case(database) && r.schema.eq_ignore_ascii_case(schema)
+            })
+            .or(matches.first())
+            .map(|r| (*r).clone())
+    }
 }

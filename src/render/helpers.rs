@@ -132,7 +132,8 @@ fn expect_string(value: &Value, argument: &str) -> Result<String, Error> {
     }
 }
 
-fn describe(value: &Value) -> String {
+/// How a wrongly typed argument value reads in an error message.
+pub(super) fn describe(value: &Value) -> String {
     match value.kind() {
         ValueKind::String if value.as_str() == Some("") => "an empty string".into(),
         ValueKind::String => format!("the string {value:?}"),
@@ -258,21 +259,25 @@ fn string_list(kwargs: &Kwargs, key: &str, shown: &str) -> Result<Vec<String>, E
         .collect()
 }
 
-/// Reads a name → name mapping argument.
-fn string_map(kwargs: &Kwargs, key: &str, shown: &str) -> Result<Vec<(String, String)>, Error> {
+/// Reads a mapping argument of names to text (renames, attribute SQL), in
+/// the order written. `shown` names the argument in errors, `what` says what
+/// it maps (`column names to new names`), `example` is a valid value.
+pub(super) fn name_map(
+    kwargs: &Kwargs,
+    key: &str,
+    shown: &str,
+    what: &str,
+    example: &str,
+) -> Result<Vec<(String, String)>, Error> {
     let value: Option<Value> = kwargs.get(key)?;
-    let key = shown;
     let Some(value) = value.filter(|v| !v.is_none() && !v.is_undefined()) else {
         return Ok(Vec::new());
     };
     let bad = || -> Error {
         HelperError::new(
             "CIO104",
-            format!(
-                "`{key}` must map column names to new names, got {}",
-                describe(&value)
-            ),
-            format!("write it as a mapping, e.g. {key}={{'first_name': 'firstName'}}"),
+            format!("`{shown}` must map {what}, got {}", describe(&value)),
+            format!("write it as a mapping, e.g. {shown}={example}"),
         )
         .into()
     };
@@ -283,7 +288,9 @@ fn string_map(kwargs: &Kwargs, key: &str, shown: &str) -> Result<Vec<(String, St
     for k in value.try_iter()? {
         let v = value.get_item(&k)?;
         match (k.as_str(), v.as_str()) {
-            (Some(k), Some(v)) if !v.is_empty() => out.push((k.to_string(), v.to_string())),
+            (Some(k), Some(v)) if !k.trim().is_empty() && !v.trim().is_empty() => {
+                out.push((k.to_string(), v.to_string()))
+            }
             _ => return Err(bad()),
         }
     }
@@ -308,8 +315,10 @@ fn traits(state: &mut State<'_, '_>, columns: &Value, kwargs: &Kwargs) -> Result
         .get::<Option<String>>("rename_argument")?
         .unwrap_or_else(|| "rename_traits".into());
     let ignore = string_list(kwargs, "ignore", &ignore_arg)?;
-    let default_rename = string_map(kwargs, "default_rename", "default_rename")?;
-    let rename = string_map(kwargs, "rename", &rename_arg)?;
+    let renames = "column names to new names";
+    let example = "{'first_name': 'firstName'}";
+    let default_rename = name_map(kwargs, "default_rename", "default_rename", renames, example)?;
+    let rename = name_map(kwargs, "rename", &rename_arg, renames, example)?;
     let relation: Option<Value> = kwargs.get("relation")?;
     let outputs: Option<Value> = kwargs.get("outputs")?;
     kwargs.assert_all_used()?;

@@ -648,36 +648,11 @@ fn resolve_ref(shared: &Shared, state: &mut State, args: &[Value]) -> Result<Val
             quoting: shared.quoting,
         }));
     }
-    let matches: Vec<&RelationName> = shared
+    let chosen = shared
         .catalog
-        .relations()
-        .into_iter()
-        .filter(|r| r.identifier.eq_ignore_ascii_case(name))
-        .collect();
-    let chosen = match matches.as_slice() {
-        [one] => Some((*one).clone()),
-        [] => None,
-        many => many
-            .iter()
-            .find(|r| {
-                r.database.eq_ignore_ascii_case(&shared.target.database)
-                    && r.schema.eq_ignore_ascii_case(&shared.target.schema)
-            })
-            .map(|r| (*r).clone())
-            .or_else(|| Some((*many[0]).clone())),
-    };
+        .find(name, &shared.target.database, &shared.target.schema);
     match chosen {
-        Some(relation) => {
-            let rs = state.get_or_insert_extension_with(RenderState::default);
-            let key = relation.to_string();
-            if !rs.relations.contains(&key) {
-                rs.relations.push(key);
-            }
-            Ok(Value::from_object(Relation {
-                name: relation,
-                quoting: shared.quoting,
-            }))
-        }
+        Some(relation) => Ok(warehouse_relation(shared, state, relation)),
         None => {
             let mut candidates: Vec<&str> =
                 shared.models.values().map(|m| m.name.as_str()).collect();
@@ -717,17 +692,7 @@ fn resolve_source(
             .cloned()
     });
     match relation {
-        Some(relation) => {
-            let rs = state.get_or_insert_extension_with(RenderState::default);
-            let key = relation.to_string();
-            if !rs.relations.contains(&key) {
-                rs.relations.push(key);
-            }
-            Ok(Value::from_object(Relation {
-                name: relation,
-                quoting: shared.quoting,
-            }))
-        }
+        Some(relation) => Ok(warehouse_relation(shared, state, relation)),
         None => Err(HelperError::new(
             "CIO112",
             format!("source('{source}', '{table}') is not declared"),
@@ -737,6 +702,19 @@ fn resolve_source(
         )
         .into()),
     }
+}
+
+/// Records that the render reads warehouse relation `relation` and returns it.
+fn warehouse_relation(shared: &Shared, state: &mut State, relation: RelationName) -> Value {
+    let rs = state.get_or_insert_extension_with(RenderState::default);
+    let key = relation.to_string();
+    if !rs.relations.contains(&key) {
+        rs.relations.push(key);
+    }
+    Value::from_object(Relation {
+        name: relation,
+        quoting: shared.quoting,
+    })
 }
 
 /// `env_var(name, default)`: an environment variable, or the default.

@@ -4,6 +4,7 @@
 //! the `cio` object for every method it does not handle itself.
 
 use super::HelperError;
+use super::helpers::{describe, name_map};
 use super::objects::{Adapter, ColumnValue, column_from_value};
 use super::state::{RenderState, Warning};
 use crate::catalog::is_timestamp_type;
@@ -44,14 +45,6 @@ fn argument_name(kwargs: &Kwargs, default: &str) -> Result<String, Error> {
 
 fn is_missing(value: &Value) -> bool {
     value.is_none() || value.is_undefined() || value.as_str().is_some_and(|s| s.trim().is_empty())
-}
-
-fn describe(value: &Value) -> String {
-    match value.kind() {
-        ValueKind::String => format!("the string {value:?}"),
-        ValueKind::None | ValueKind::Undefined => "none".into(),
-        kind => format!("{kind} {value}"),
-    }
 }
 
 /// `cio.object_type_id(value, argument='object_type_id')`: the Customer.io
@@ -279,39 +272,6 @@ fn list_kwarg(kwargs: &Kwargs, key: &str) -> Result<Option<Vec<String>>, Error> 
         .map(Some)
 }
 
-/// Reads an optional name → text mapping keyword, in the order written.
-fn map_kwarg(kwargs: &Kwargs, key: &str, example: &str) -> Result<Vec<(String, String)>, Error> {
-    let value: Option<Value> = kwargs.get(key)?;
-    let Some(value) = value.filter(|v| !v.is_none() && !v.is_undefined()) else {
-        return Ok(Vec::new());
-    };
-    let bad = || -> Error {
-        HelperError::new(
-            "CIO104",
-            format!(
-                "`{key}` must map attribute names to text, got {}",
-                describe(&value)
-            ),
-            format!("write it as a mapping, e.g. {key}={example}"),
-        )
-        .into()
-    };
-    if value.kind() != ValueKind::Map {
-        return Err(bad());
-    }
-    let mut out = Vec::new();
-    for k in value.try_iter()? {
-        let v = value.get_item(&k)?;
-        match (k.as_str(), v.as_str()) {
-            (Some(k), Some(v)) if !k.trim().is_empty() && !v.trim().is_empty() => {
-                out.push((k.to_string(), v.trim().to_string()));
-            }
-            _ => return Err(bad()),
-        }
-    }
-    Ok(out)
-}
-
 /// `cio.relationship_attributes(definitions, selected=[...], rename={...},
 /// custom={...})`: the attributes of `"relationshipAttributes"`, in order:
 /// the `selected` derived attributes (names of `definitions`, a name → SQL
@@ -327,8 +287,18 @@ fn relationship_attributes(
     kwargs: &Kwargs,
 ) -> Result<Value, Error> {
     let selected = list_kwarg(kwargs, "selected")?;
-    let rename = map_kwarg(kwargs, "rename", "{'is_most_recent': 'is_home_location'}")?;
-    let custom = map_kwarg(kwargs, "custom", "{'role': 'person_role'}")?;
+    let what = "attribute names to text";
+    let rename = name_map(
+        kwargs,
+        "rename",
+        "rename",
+        what,
+        "{'is_most_recent': 'is_home_location'}",
+    )?;
+    let custom = name_map(kwargs, "custom", "custom", what, "{'role': 'person_role'}")?
+        .into_iter()
+        .map(|(k, v)| (k, v.trim().to_string()))
+        .collect::<Vec<_>>();
     let selected_argument = argument_name(kwargs, "derived_attributes")?;
     let rename_argument: String = kwargs
         .get::<Option<String>>("rename_argument")?

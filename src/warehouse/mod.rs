@@ -23,7 +23,6 @@
 #![warn(missing_docs)]
 
 use std::collections::BTreeMap;
-use std::fmt;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -47,40 +46,9 @@ pub use error::WarehouseError;
 pub use mock::{MockReply, MockWarehouse};
 pub use snowflake::SnowflakeWarehouse;
 
-/// A fully qualified relation (table or view) name.
-///
-/// Parts are names as written without quotes; they are matched against
-/// Snowflake case-insensitively (unquoted Snowflake names are upper case).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub struct RelationName {
-    /// Database name.
-    pub database: String,
-    /// Schema name.
-    pub schema: String,
-    /// Table or view name.
-    pub identifier: String,
-}
-
-impl RelationName {
-    /// Builds a name from its three parts.
-    pub fn new(
-        database: impl Into<String>,
-        schema: impl Into<String>,
-        identifier: impl Into<String>,
-    ) -> Self {
-        Self {
-            database: database.into(),
-            schema: schema.into(),
-            identifier: identifier.into(),
-        }
-    }
-}
-
-impl fmt::Display for RelationName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}.{}.{}", self.database, self.schema, self.identifier)
-    }
-}
+/// Relation names are the catalog's: matched case-insensitively, as
+/// Snowflake matches unquoted names.
+pub use crate::catalog::RelationName;
 
 /// Outcome of [`Warehouse::execute`].
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -489,10 +457,10 @@ mod tests {
                 ],
             ),
         );
+        // Relation names compare case-insensitively, like the catalog's.
         let rels = vec![
             RelationName::new("analytics", "marts", "users"),
             RelationName::new("ANALYTICS", "STAGING", "EVENTS"),
-            RelationName::new("analytics", "staging", "Events"),
             RelationName::new("analytics", "marts", "missing"),
             RelationName::new("raw", "s", "t"),
         ];
@@ -508,14 +476,18 @@ mod tests {
             ]
         );
         assert_eq!(cols[&rels[1]][0].0, "ID");
-        assert_eq!(cols[&rels[2]][0].0, "OTHER");
+        assert!(!cols.contains_key(&rels[2]));
         assert!(!cols.contains_key(&rels[3]));
-        assert!(!cols.contains_key(&rels[4]));
 
         let sql = &mock.statements()[0];
         assert!(sql.contains("UPPER(TABLE_SCHEMA) = 'MARTS'"), "{sql}");
         assert!(sql.contains("UPPER(TABLE_NAME) IN ('EVENTS')"), "{sql}");
         assert!(sql.ends_with("ORDER BY TABLE_SCHEMA, TABLE_NAME, ORDINAL_POSITION"));
+
+        // Asked by its exact (quoted) spelling, the mixed-case table wins.
+        let exact = RelationName::new("analytics", "staging", "Events");
+        let cols = introspect_columns(&mock, std::slice::from_ref(&exact)).unwrap();
+        assert_eq!(cols[&exact][0].0, "OTHER");
     }
 
     #[test]
