@@ -197,9 +197,10 @@ pub fn compile_project(
         .map(|(i, m)| (m.name.as_str(), i))
         .collect();
     // Each model is analysed (parsed once, output columns worked out) as
-    // soon as it renders, and its columns are published before the next
-    // level renders, so `adapter.get_columns_in_relation(ref('upstream'))`
-    // and the analysis of downstream models see them.
+    // soon as it renders, and the columns of the models others ref() are
+    // published before the next level renders, so
+    // `adapter.get_columns_in_relation(ref('upstream'))` and the analysis of
+    // downstream models see them.
     let analyser = Analyser::new(renderer.shared());
     type Outcome = (Result<Rendered, Diagnostic>, Option<ModelAnalysis>);
     let mut results: Vec<Option<Outcome>> = vec![None; project.models.len()];
@@ -217,10 +218,13 @@ pub fn compile_project(
                 (idx, (result, analysis))
             })
             .collect();
+        // Only models that other models ref() need their columns published.
         analyser.publish(rendered.iter().filter_map(|(idx, (_, analysis))| {
+            let name = project.models[*idx].name.as_str();
             analysis
                 .as_ref()
-                .map(|a| (project.models[*idx].name.as_str(), a))
+                .filter(|_| !static_dag.children(name).is_empty())
+                .map(|a| (name, a))
         }));
         for (idx, outcome) in rendered {
             results[idx] = Some(outcome);
@@ -557,6 +561,9 @@ pub struct ManifestNode {
     /// How compiling it went.
     pub status: ModelStatus,
     /// Its output columns, with their lineage (see [`CompiledModel::columns`]).
+    /// Written one column per line: a large project has hundreds of
+    /// thousands of them.
+    #[serde(serialize_with = "one_line_each")]
     pub columns: Vec<ManifestColumn>,
     /// Why the output columns could not be worked out from the SQL.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -580,6 +587,18 @@ pub struct ManifestColumn {
     pub transform: Transform,
     /// The columns of the relations in its SQL it is computed from.
     pub lineage: Vec<SourceColumn>,
+}
+
+/// Serialises each element as compact JSON (one line in pretty output).
+fn one_line_each<S: serde::Serializer>(items: &[ManifestColumn], s: S) -> Result<S::Ok, S::Error> {
+    use serde::ser::{Error, SerializeSeq};
+    let mut seq = s.serialize_seq(Some(items.len()))?;
+    for item in items {
+        let text = serde_json::to_string(item).map_err(S::Error::custom)?;
+        let raw = serde_json::value::RawValue::from_string(text).map_err(S::Error::custom)?;
+        seq.serialize_element(&raw)?;
+    }
+    seq.end()
 }
 
 impl From<&OutputColumn> for ManifestColumn {

@@ -333,7 +333,14 @@ pub fn statement_output_columns(
             relation: first.relation.clone(),
         });
     }
-    Ok(derived.cols)
+    // The result is kept for every model of a project (the manifest, the
+    // lineage of later models): no spare capacity.
+    let mut cols = derived.cols;
+    for c in &mut cols {
+        c.lineage.shrink_to_fit();
+    }
+    cols.shrink_to_fit();
+    Ok(cols)
 }
 
 /// The first words of a statement's SQL text, for error messages.
@@ -370,7 +377,19 @@ pub(crate) fn ident_matches(ident: &Ident, name: &str) -> bool {
     if ident.quote_style.is_some() {
         ident.value == name
     } else {
-        ident.value.to_uppercase() == name.to_uppercase()
+        eq_upper(&ident.value, name)
+    }
+}
+
+/// `a.to_uppercase() == b.to_uppercase()`, without allocating: name lookups
+/// run for every column reference against every column in scope.
+pub(crate) fn eq_upper(a: &str, b: &str) -> bool {
+    if a.is_ascii() && b.is_ascii() {
+        a.eq_ignore_ascii_case(b)
+    } else {
+        a.chars()
+            .flat_map(char::to_uppercase)
+            .eq(b.chars().flat_map(char::to_uppercase))
     }
 }
 

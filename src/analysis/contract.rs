@@ -278,7 +278,12 @@ pub fn check_contract(sync: SyncType, cols: &[OutputColumn]) -> Vec<Finding> {
         }
     }
     for c in &attributes {
-        if c.naming != Naming::Generated && c.quoted && c.name != c.name.to_lowercase() {
+        if c.naming != Naming::Generated
+            && c.quoted
+            && c.name
+                .chars()
+                .any(|ch| ch.to_lowercase().ne(std::iter::once(ch)))
+        {
             out.push(finding(
                 "CIO207",
                 Severity::Warning,
@@ -422,19 +427,15 @@ fn required_columns(sync: SyncType, cols: &[OutputColumn], out: &mut Vec<Finding
 
 /// CIO203.
 fn duplicates(cols: &[OutputColumn], out: &mut Vec<Finding>) {
-    let mut seen: Vec<String> = Vec::new();
-    for (i, c) in cols.iter().enumerate() {
-        let key = c.name.to_uppercase();
-        if seen.contains(&key) {
-            continue;
-        }
-        let same: Vec<&str> = cols[i..]
-            .iter()
-            .filter(|o| o.name.to_uppercase() == key)
-            .map(|o| o.name.as_str())
-            .collect();
-        if same.len() > 1 {
-            seen.push(key);
+    // Names ignoring case, in order of first appearance: one pass, so a
+    // model with hundreds of columns costs no more than a linear scan.
+    let mut groups: indexmap::IndexMap<String, Vec<&OutputColumn>> = indexmap::IndexMap::new();
+    for c in cols {
+        groups.entry(c.name.to_uppercase()).or_default().push(c);
+    }
+    for same in groups.values() {
+        if let [c, _, ..] = same.as_slice() {
+            let same: Vec<&str> = same.iter().map(|o| o.name.as_str()).collect();
             let listed: Vec<String> = same.iter().map(|n| format!("`{n}`")).collect();
             out.push(finding(
                 "CIO203",

@@ -12,7 +12,7 @@ use sqlparser::ast::{
 
 use super::columns::{
     Analyzer, ColRef, CteEnv, Lookup, MAX_DEPTH, Naming, OutputColumn, Scope, SourceColumn,
-    Transform, expand, ident_matches, location, lookup, stored,
+    Transform, eq_upper, expand, ident_matches, location, lookup, stored,
 };
 
 /// The context an expression is analysed in.
@@ -205,10 +205,7 @@ pub(crate) fn rename_transform(
 ) -> Transform {
     match t {
         Transform::Copied | Transform::Renamed => match lineage {
-            [one]
-                if one.column == name
-                    || (!quoted && one.column.to_uppercase() == name.to_uppercase()) =>
-            {
+            [one] if one.column == name || (!quoted && eq_upper(&one.column, name)) => {
                 Transform::Copied
             }
             _ => Transform::Renamed,

@@ -1,12 +1,13 @@
 //! The analysis of one compiled model during `compile`.
 //!
-//! [`analyse_model`] parses the compiled SQL once (the parse also validates
-//! it: CIO150–CIO152) and works out its output columns with
+//! [`Analyser::analyse`] parses the compiled SQL once (the parse also
+//! validates it: CIO150–CIO152) and works out its output columns with
 //! [`statement_output_columns`], looking relations up through
 //! [`ProjectRelations`]: the models analysed so far (upstream models are
 //! compiled in earlier levels of the `ref()` graph), then the catalog.
-//! [`published_columns`] turns the result into the [`Column`]s that
-//! `adapter.get_columns_in_relation(ref('model'))` returns to later models.
+//! [`Analyser::publish`] then hands the columns ([`published_columns`]) to
+//! the models of later levels: `adapter.get_columns_in_relation(ref('model'))`
+//! and their own analysis.
 //!
 //! After rendering, [`sync_type`] reads the model's `cio_sync` (CIO146) and
 //! [`contract_diagnostics`] turns the Customer.io contract
