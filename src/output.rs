@@ -8,6 +8,12 @@ use std::path::Path;
 
 /// Writes `contents` to `path` atomically: readers see the old file or the
 /// new one, never a partial write. Creates parent folders.
+///
+/// The temporary file is not fsynced before the rename: that would cost a
+/// disk flush per model (most of the wall time of a large compile) to protect
+/// only against a power cut mid-compile, and everything under `target/` is
+/// rebuilt by compiling again. A failed or interrupted run still never leaves
+/// a half-written file in place.
 pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), Diagnostic> {
     let fail = |e: &dyn std::fmt::Display| {
         Diagnostic::error("CIO020", format!("cannot write {}: {e}", path.display()))
@@ -18,7 +24,6 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), Diagnostic> {
     std::fs::create_dir_all(dir).map_err(|e| fail(&e))?;
     let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| fail(&e))?;
     tmp.write_all(contents).map_err(|e| fail(&e))?;
-    tmp.as_file().sync_all().map_err(|e| fail(&e))?;
     tmp.persist(path).map_err(|e| fail(&e.error))?;
     Ok(())
 }
