@@ -12,6 +12,7 @@ use crate::diagnostics::{Diagnostic, Severity};
 use crate::project::{LoadOptions, ModelConfig, Project};
 use crate::render::{Rendered, Renderer, relation_for};
 use crate::select::{Selectable, select};
+use crate::timings::PhaseTimer;
 use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
@@ -137,8 +138,11 @@ impl Compilation {
 /// `Err` means nothing could be compiled (a broken project file, say);
 /// per-model failures are in the returned [`Compilation`].
 pub fn compile(opts: &CompileOptions) -> Result<Compilation, Diagnostic> {
+    let mut timer = PhaseTimer::from_env();
     let project = Project::load(&opts.load)?;
+    timer.lap("load");
     let catalog = load_catalog(&project)?;
+    timer.lap("catalog");
     compile_project(project, Arc::new(catalog), opts)
 }
 
@@ -168,7 +172,9 @@ pub fn compile_project(
     catalog: Arc<dyn Catalog>,
     opts: &CompileOptions,
 ) -> Result<Compilation, Diagnostic> {
+    let mut timer = PhaseTimer::from_env();
     let renderer = Renderer::new(&project, catalog)?;
+    timer.lap("environment");
 
     // Render in levels of the static ref() graph, so upstream models are
     // rendered (and their columns known) before the models that ref them.
@@ -199,6 +205,8 @@ pub fn compile_project(
             results[idx] = Some(r);
         }
     }
+
+    timer.lap("render");
 
     let mut models: Vec<CompiledModel> = project
         .models
@@ -247,6 +255,7 @@ pub fn compile_project(
         .collect();
 
     check_models(&project, &mut models, opts.warn_error);
+    timer.lap("validate");
 
     let enabled: Vec<(String, String, Vec<String>, Vec<String>)> = models
         .iter()
@@ -306,6 +315,8 @@ pub fn compile_project(
         }
     }
 
+    timer.lap("select");
+
     let compilation = Compilation {
         project,
         models,
@@ -314,7 +325,7 @@ pub fn compile_project(
         diagnostics,
     };
     if opts.write {
-        write_outputs(&compilation)?;
+        write_outputs(&compilation, &mut timer)?;
     }
     Ok(compilation)
 }
@@ -537,8 +548,9 @@ impl Compilation {
     }
 }
 
-/// Writes the compiled SQL of every selected, successful model and the manifest.
-fn write_outputs(c: &Compilation) -> Result<(), Diagnostic> {
+/// Writes the compiled SQL of every selected, successful model (files whose
+/// SQL did not change are left alone) and the manifest.
+fn write_outputs(c: &Compilation, timer: &mut PhaseTimer) -> Result<(), Diagnostic> {
     let root: PathBuf = c.project.root.clone();
     let results: Vec<Result<(), Diagnostic>> = c
         .selected_models()
@@ -546,13 +558,16 @@ fn write_outputs(c: &Compilation) -> Result<(), Diagnostic> {
         .filter(|m| m.status == ModelStatus::Success)
         .map(|m| {
             let sql = m.sql.as_deref().unwrap_or_default();
-            crate::output::write_atomic(&root.join(&m.compiled_path), sql.as_bytes())
+            crate::output::write_if_changed(&root.join(&m.compiled_path), sql.as_bytes())
         })
         .collect();
     for r in results {
         r?;
     }
-    crate::output::write_json(&c.project.target_dir().join("manifest.json"), &c.manifest())
+    timer.lap("write sql");
+    crate::output::write_json(&c.project.target_dir().join("manifest.json"), &c.manifest())?;
+    timer.lap("manifest");
+    Ok(())
 }
 
 #[cfg(test)]

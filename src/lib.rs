@@ -20,3 +20,4 @@ pub mod render;
 pub mod report;
 pub mod select;
 pub mod suggest;
+pub mod timings;

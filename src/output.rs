@@ -28,6 +28,21 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), Diagnostic> {
     Ok(())
 }
 
+/// Writes `contents` to `path` with [`write_atomic`], unless the file already
+/// holds exactly these bytes: then it is left untouched (mtime included).
+///
+/// Recompiling a project mostly reproduces the SQL already on disk; reading
+/// and comparing a file costs a fraction of replacing it, and unchanged files
+/// keep their timestamps for tools that watch `target/`.
+pub fn write_if_changed(path: &Path, contents: &[u8]) -> Result<(), Diagnostic> {
+    if let Ok(existing) = std::fs::read(path)
+        && existing == contents
+    {
+        return Ok(());
+    }
+    write_atomic(path, contents)
+}
+
 /// Serialises `value` as pretty JSON and writes it atomically.
 pub fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), Diagnostic> {
     let mut text = serde_json::to_string_pretty(value).map_err(|e| {
@@ -53,5 +68,19 @@ mod tests {
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "two");
         let leftovers: Vec<_> = std::fs::read_dir(path.parent().unwrap()).unwrap().collect();
         assert_eq!(leftovers.len(), 1, "no temporary files left behind");
+    }
+
+    #[test]
+    fn leaves_identical_files_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.sql");
+        write_if_changed(&path, b"select 1").unwrap();
+        let before = std::fs::metadata(&path).unwrap().modified().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        write_if_changed(&path, b"select 1").unwrap();
+        let after = std::fs::metadata(&path).unwrap().modified().unwrap();
+        assert_eq!(before, after, "an identical file is not rewritten");
+        write_if_changed(&path, b"select 2").unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "select 2");
     }
 }
