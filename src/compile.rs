@@ -178,20 +178,15 @@ pub fn compile_project(
 
     // Render in levels of the static ref() graph, so upstream models are
     // rendered (and their columns known) before the models that ref them.
-    let static_dag = Dag::new(project.models.iter().map(|m| m.name.as_str()), |name| {
-        project
-            .models
-            .iter()
-            .find(|m| m.name == name)
-            .map(|m| static_refs(&m.source))
-            .unwrap_or_default()
-    });
     let by_name: HashMap<&str, usize> = project
         .models
         .iter()
         .enumerate()
         .map(|(i, m)| (m.name.as_str(), i))
         .collect();
+    let static_dag = Dag::new(project.models.iter().map(|m| m.name.as_str()), |name| {
+        static_refs(&project.models[by_name[name]].source)
+    });
     let mut results: Vec<Option<Result<Rendered, Diagnostic>>> = vec![None; project.models.len()];
     for level in static_dag.levels() {
         let rendered: Vec<(usize, Result<Rendered, Diagnostic>)> = level
