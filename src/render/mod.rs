@@ -17,7 +17,7 @@ pub mod sql;
 mod state;
 
 pub use helpers::{find_column, select_expr};
-pub use objects::{ColumnValue, Relation};
+pub use objects::{ColumnList, ColumnValue, Relation};
 pub use state::{RenderState, Warning};
 
 use crate::catalog::{Catalog, Column, RelationName};
@@ -104,6 +104,9 @@ pub struct Shared {
     pub sources: HashMap<(String, String), RelationName>,
     /// Output columns of compiled models, by relation key.
     pub model_columns: RwLock<HashMap<String, Vec<Column>>>,
+    /// Catalog columns already handed to a render, by relation key: every
+    /// model that introspects a relation shares one list.
+    catalog_columns: RwLock<HashMap<String, Arc<[Column]>>>,
 }
 
 impl std::fmt::Debug for Shared {
@@ -124,6 +127,27 @@ impl Shared {
             return Some(cols.clone());
         }
         self.catalog.columns(name).map(<[Column]>::to_vec)
+    }
+
+    /// Like [`Shared::columns_of`], but catalog columns come as one shared
+    /// list, copied out of the catalog once per relation per process.
+    pub fn shared_columns_of(&self, name: &RelationName) -> Option<Arc<[Column]>> {
+        let key = name.key();
+        if let Ok(map) = self.model_columns.read()
+            && let Some(cols) = map.get(&key)
+        {
+            return Some(cols.as_slice().into());
+        }
+        if let Ok(cache) = self.catalog_columns.read()
+            && let Some(cols) = cache.get(&key)
+        {
+            return Some(cols.clone());
+        }
+        let cols: Arc<[Column]> = self.catalog.columns(name)?.into();
+        if let Ok(mut cache) = self.catalog_columns.write() {
+            cache.insert(key, cols.clone());
+        }
+        Some(cols)
     }
 }
 
@@ -589,6 +613,7 @@ fn shared_for(project: &Project, catalog: Arc<dyn Catalog>) -> Shared {
         quoting: project.config.quoting,
         sources,
         model_columns: RwLock::new(HashMap::new()),
+        catalog_columns: RwLock::new(HashMap::new()),
     }
 }
 
