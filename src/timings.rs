@@ -1,6 +1,6 @@
 //! Phase timings for profiling: set `CIO_SQL_TIMINGS=1` and each compile
-//! phase prints its wall time to stderr. Off by default; costs one clock read
-//! per phase.
+//! phase prints its wall time (and, on Linux, the resident memory) to
+//! stderr. Off by default; then it costs one clock read per phase.
 
 use std::time::Instant;
 
@@ -33,10 +33,27 @@ impl PhaseTimer {
         }
         let now = Instant::now();
         eprintln!(
-            "[timings] {label:<12} {:>8.2} ms (total {:>8.2} ms)",
+            "[timings] {label:<12} {:>8.2} ms (total {:>8.2} ms){}",
             (now - self.last).as_secs_f64() * 1000.0,
-            (now - self.started).as_secs_f64() * 1000.0
+            (now - self.started).as_secs_f64() * 1000.0,
+            memory().unwrap_or_default()
         );
         self.last = now;
     }
+}
+
+/// Resident and peak resident memory, from `/proc/self/status` (Linux only).
+fn memory() -> Option<String> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .map(|v| v.trim().to_string())
+    };
+    Some(format!(
+        "  rss {} peak {}",
+        field("VmRSS:")?,
+        field("VmHWM:")?
+    ))
 }
