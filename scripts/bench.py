@@ -12,10 +12,12 @@ Every run must exit 0 and write a fresh target/manifest.json in which every
 model compiled, with its compiled SQL file on disk; otherwise the benchmark
 stops with an error, so a broken compile can never look fast.
 
-Prints a Markdown table: median and min/max wall time, and median peak RSS,
-per project. Uses only the Python standard library (3.8+): wall time with
-time.perf_counter around the child process, peak RSS from os.wait4's rusage
-of that very child.
+Prints a Markdown table per project: median and min/max wall time, median
+CPU time (user + system over all threads, which the load of other processes
+moves much less than wall time) and median peak RSS. Uses only the Python
+standard library (3.9+, Unix): wall time with time.perf_counter around the
+child process, CPU time and peak RSS from os.wait4's rusage of that very
+child.
 
 Usage:
     python3 scripts/bench.py                      # build, then 100/1k/10k + example
@@ -305,7 +307,7 @@ def child_env():
 
 
 def run_once(binary, project, env):
-    """One compile: (wall seconds, peak RSS in KiB, exit code, stderr)."""
+    """One compile: (wall seconds, CPU seconds, peak RSS in KiB, exit code, stderr)."""
     started = time.perf_counter()
     proc = subprocess.Popen(
         [str(binary), "compile", "--project-dir", str(project), "--quiet"],
@@ -321,10 +323,11 @@ def run_once(binary, project, env):
     proc.stderr.close()
     code = os.waitstatus_to_exitcode(status)
     proc.returncode = code
+    cpu = usage.ru_utime + usage.ru_stime
     rss_kib = usage.ru_maxrss  # kilobytes on Linux
     if sys.platform == "darwin":
         rss_kib //= 1024  # bytes on macOS
-    return wall, rss_kib, code, err.decode(errors="replace")
+    return wall, cpu, rss_kib, code, err.decode(errors="replace")
 
 
 def verify(project, expected_models):
@@ -346,14 +349,16 @@ def verify(project, expected_models):
     return None
 
 
-def measure(binary, name, project, expected_models, runs):
+def measure(binary, name, project, expected_models, runs, cold):
     env = child_env()
-    walls, rsss = [], []
+    walls, cpus, rsss = [], [], []
     for i in range(runs + 1):
+        if cold:
+            shutil.rmtree(project / "target", ignore_errors=True)
         manifest = project / "target" / "manifest.json"
         if manifest.exists():
             manifest.unlink()
-        wall, rss, code, err = run_once(binary, project, env)
+        wall, cpu, rss, code, err = run_once(binary, project, env)
         if code != 0:
             sys.exit(f"{name}: run {i} exited {code}:\n{err}")
         problem = verify(project, expected_models)
@@ -361,9 +366,14 @@ def measure(binary, name, project, expected_models, runs):
             sys.exit(f"{name}: run {i}: {problem}")
         if i > 0:  # run 0 is the warm-up
             walls.append(wall)
+            cpus.append(cpu)
             rsss.append(rss)
-        print(f"  {name} run {i}{' (warm-up)' if i == 0 else ''}: {wall * 1000:.1f} ms, {rss / 1024:.1f} MiB", file=sys.stderr)
-    return walls, rsss
+        print(
+            f"  {name} run {i}{' (warm-up)' if i == 0 else ''}: {wall * 1000:.1f} ms wall, "
+            f"{cpu * 1000:.0f} ms CPU, {rss / 1024:.1f} MiB",
+            file=sys.stderr,
+        )
+    return walls, cpus, rsss
 
 
 def fmt_ms(seconds):
@@ -399,6 +409,12 @@ def main():
     parser.add_argument("--sizes", default="100,1000,10000", help="synthetic project sizes (default 100,1000,10000)")
     parser.add_argument("--binary", type=Path, help="use this cio-sql binary instead of building one")
     parser.add_argument("--no-example", action="store_true", help="skip the bundled example project")
+    parser.add_argument(
+        "--cold",
+        action="store_true",
+        help="delete target/ before every run: a first compile, every file written anew "
+        "(default: recompiles over the previous run's target/, as an analyst does)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the generated projects and print where they are")
     parser.add_argument("--generate-only", type=Path, metavar="DIR", help="only write the synthetic projects under DIR")
     args = parser.parse_args()
@@ -422,20 +438,23 @@ def main():
         info, load_before = machine()
         rows = []
         for name, path, count in projects:
-            walls, rsss = measure(binary, name, path, count, args.runs)
-            rows.append((name, count, walls, rsss))
+            walls, cpus, rsss = measure(binary, name, path, count, args.runs, args.cold)
+            rows.append((name, count, walls, cpus, rsss))
         _, load_after = machine()
 
         print()
-        print(f"`cio-sql compile --quiet`, release build, median of {args.runs} runs after a warm-up.")
+        what = f"`{binary}`" if args.binary else "release build"
+        kind = "first compiles (target/ deleted before each run)" if args.cold else "recompiles"
+        print(f"`cio-sql compile --quiet`, {what}, {kind}, median of {args.runs} runs after a warm-up.")
         print(f"Machine: {info}; {load_before} before, {load_after} after.")
         print()
-        print("| project | models | wall (median) | wall (min – max) | peak RSS (median) |")
-        print("|---|---:|---:|---:|---:|")
-        for name, count, walls, rsss in rows:
+        print("| project | models | wall (median) | wall (min – max) | CPU user+sys (median) | peak RSS (median) |")
+        print("|---|---:|---:|---:|---:|---:|")
+        for name, count, walls, cpus, rsss in rows:
             print(
                 f"| {name} | {count:,} | {fmt_ms(statistics.median(walls))} "
                 f"| {fmt_ms(min(walls))} – {fmt_ms(max(walls))} "
+                f"| {fmt_ms(statistics.median(cpus))} "
                 f"| {statistics.median(rsss) / 1024:.1f} MiB |"
             )
     finally:
