@@ -328,7 +328,7 @@ pub fn compile_project(
 /// Validation after rendering: SQL parses, materialization is supported,
 /// dynamic names agree with what `ref()` saw, refs point at enabled models.
 fn check_models(project: &Project, models: &mut [CompiledModel], warn_error: bool) {
-    let disabled: Vec<String> = models
+    let disabled: std::collections::HashSet<String> = models
         .iter()
         .filter(|m| m.status == ModelStatus::Disabled)
         .map(|m| m.name.clone())
