@@ -28,7 +28,17 @@ fn write_atomic_with(
 ) -> Result<(), Diagnostic> {
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(|e| write_error(path, &e))?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| write_error(path, &e))?;
+    // Temporary files are owner-only; output files get the usual 0644 (less
+    // the umask), like any file the user writes.
+    let mut builder = tempfile::Builder::new();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o644));
+    }
+    let mut tmp = builder
+        .tempfile_in(dir)
+        .map_err(|e| write_error(path, &e))?;
     write(tmp.as_file_mut())?;
     tmp.persist(path).map_err(|e| write_error(path, &e.error))?;
     Ok(())
@@ -81,6 +91,27 @@ pub fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), Diagnostic
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn outputs_are_readable_by_others() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.sql");
+        write_atomic(&path, b"select 1").unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o044, 0o044 & !umask_guess(), "mode {mode:o}");
+    }
+
+    /// The group/other read bits the umask removes (0 with the usual 022).
+    #[cfg(unix)]
+    fn umask_guess() -> u32 {
+        let probe = tempfile::tempdir().unwrap();
+        let file = probe.path().join("probe");
+        std::fs::write(&file, b"").unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        !std::fs::metadata(&file).unwrap().permissions().mode() & 0o044
+    }
 
     #[test]
     fn replaces_files_whole() {

@@ -48,6 +48,8 @@ pub struct CatalogFileColumn {
 pub struct OfflineCatalog {
     relations: Vec<(RelationName, Vec<Column>)>,
     index: HashMap<String, usize>,
+    /// Upper-case identifier → positions, for `ref('name')` lookups.
+    by_identifier: HashMap<String, Vec<usize>>,
     origin: String,
 }
 
@@ -121,7 +123,12 @@ impl OfflineCatalog {
         match self.index.get(&name.key()) {
             Some(&idx) => self.relations[idx] = (name, columns),
             None => {
-                self.index.insert(name.key(), self.relations.len());
+                let idx = self.relations.len();
+                self.index.insert(name.key(), idx);
+                self.by_identifier
+                    .entry(name.identifier.to_uppercase())
+                    .or_default()
+                    .push(idx);
                 self.relations.push((name, columns));
             }
         }
@@ -170,6 +177,18 @@ impl Catalog for OfflineCatalog {
     fn origin(&self) -> String {
         self.origin.clone()
     }
+
+    fn find(&self, identifier: &str, database: &str, schema: &str) -> Option<RelationName> {
+        let positions = self.by_identifier.get(&identifier.to_uppercase())?;
+        let names = positions.iter().map(|&i| &self.relations[i].0);
+        names
+            .clone()
+            .find(|r| {
+                r.database.eq_ignore_ascii_case(database) && r.schema.eq_ignore_ascii_case(schema)
+            })
+            .or_else(|| names.clone().next())
+            .cloned()
+    }
 }
 
 #[cfg(test)]
@@ -194,6 +213,20 @@ mod tests {
             cat.columns(&RelationName::new("ANALYTICS", "NEXUS", "other"))
                 .is_none()
         );
+    }
+
+    #[test]
+    fn find_prefers_the_target_schema() {
+        let cat = OfflineCatalog::parse(
+            "relations:\n  - {name: t, schema: A, columns: []}\n  - {name: T, schema: B, columns: []}\n",
+            Path::new("catalog.yml"),
+            "DB",
+            "X",
+        )
+        .unwrap();
+        assert_eq!(cat.find("t", "db", "b").unwrap().schema, "B");
+        assert_eq!(cat.find("T", "db", "z").unwrap().schema, "A");
+        assert!(cat.find("u", "db", "a").is_none());
     }
 
     #[test]
