@@ -52,8 +52,13 @@ pub fn compile_command(
             }
         }
     }
+    let mut timer = crate::timings::PhaseTimer::from_env();
     print_compilation(&compilation, out, elapsed, show);
-    if compilation.succeeded() { 0 } else { 1 }
+    timer.lap("report");
+    let code = if compilation.succeeded() { 0 } else { 1 };
+    drop(compilation);
+    timer.lap("free");
+    code
 }
 
 /// `cio-sql ls`: the selected models, one per line, in dependency order.

@@ -16,6 +16,7 @@ use crate::diagnostics::{Diagnostic, Severity};
 use crate::project::{LoadOptions, ModelConfig, Project};
 use crate::render::{Rendered, Renderer, relation_for};
 use crate::select::{Selectable, select};
+use crate::timings::PhaseTimer;
 use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
@@ -147,8 +148,11 @@ impl Compilation {
 /// `Err` means nothing could be compiled (a broken project file, say);
 /// per-model failures are in the returned [`Compilation`].
 pub fn compile(opts: &CompileOptions) -> Result<Compilation, Diagnostic> {
+    let mut timer = PhaseTimer::from_env();
     let project = Project::load(&opts.load)?;
+    timer.lap("load");
     let catalog = load_catalog(&project)?;
+    timer.lap("catalog");
     compile_project(project, Arc::new(catalog), opts)
 }
 
@@ -178,24 +182,21 @@ pub fn compile_project(
     catalog: Arc<dyn Catalog>,
     opts: &CompileOptions,
 ) -> Result<Compilation, Diagnostic> {
+    let mut timer = PhaseTimer::from_env();
     let renderer = Renderer::new(&project, catalog)?;
+    timer.lap("environment");
 
     // Render in levels of the static ref() graph, so upstream models are
     // rendered (and their columns known) before the models that ref them.
-    let static_dag = Dag::new(project.models.iter().map(|m| m.name.as_str()), |name| {
-        project
-            .models
-            .iter()
-            .find(|m| m.name == name)
-            .map(|m| static_refs(&m.source))
-            .unwrap_or_default()
-    });
     let by_name: HashMap<&str, usize> = project
         .models
         .iter()
         .enumerate()
         .map(|(i, m)| (m.name.as_str(), i))
         .collect();
+    let static_dag = Dag::new(project.models.iter().map(|m| m.name.as_str()), |name| {
+        static_refs(&project.models[by_name[name]].source)
+    });
     // Each model is analysed (parsed once, output columns worked out) as
     // soon as it renders, and the columns of the models others ref() are
     // published before the next level renders, so
@@ -230,6 +231,8 @@ pub fn compile_project(
             results[idx] = Some(outcome);
         }
     }
+
+    timer.lap("render");
 
     let mut analyses: Vec<Option<ModelAnalysis>> = Vec::with_capacity(project.models.len());
     let mut models: Vec<CompiledModel> = project
@@ -314,6 +317,7 @@ pub fn compile_project(
         &analyser.catalog_origin(),
         opts.warn_error,
     );
+    timer.lap("validate");
 
     let enabled: Vec<(String, String, Vec<String>, Vec<String>)> = models
         .iter()
@@ -373,6 +377,8 @@ pub fn compile_project(
         }
     }
 
+    timer.lap("select");
+
     let compilation = Compilation {
         project,
         models,
@@ -381,7 +387,7 @@ pub fn compile_project(
         diagnostics,
     };
     if opts.write {
-        write_outputs(&compilation)?;
+        write_outputs(&compilation, &mut timer)?;
     }
     Ok(compilation)
 }
@@ -398,7 +404,7 @@ fn check_models(
     catalog_origin: &str,
     warn_error: bool,
 ) {
-    let disabled: Vec<String> = models
+    let disabled: std::collections::HashSet<String> = models
         .iter()
         .filter(|m| m.status == ModelStatus::Disabled)
         .map(|m| m.name.clone())
@@ -624,66 +630,160 @@ pub struct DependsOn {
 impl Compilation {
     /// The manifest of this compilation.
     pub fn manifest(&self) -> Manifest {
-        let project = &self.project.config.name;
-        let uid = |name: &str| format!("model.{project}.{name}");
         let mut nodes = BTreeMap::new();
         let mut parent_map = BTreeMap::new();
         let mut child_map: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for m in &self.models {
-            let id = uid(&m.name);
-            let parents: Vec<String> = m.depends_on.iter().map(|d| uid(d)).collect();
-            for p in &parents {
+            let node = self.manifest_node(m);
+            let id = node.unique_id.clone();
+            for p in &node.depends_on.nodes {
                 child_map.entry(p.clone()).or_default().push(id.clone());
             }
             child_map.entry(id.clone()).or_default();
-            parent_map.insert(id.clone(), parents.clone());
-            nodes.insert(
-                id.clone(),
-                ManifestNode {
-                    unique_id: id,
-                    resource_type: "model",
-                    name: m.name.clone(),
-                    original_file_path: m.path.clone(),
-                    compiled_path: m.compiled_path.clone(),
-                    relation_name: m.relation.to_string(),
-                    database: m.relation.database.clone(),
-                    schema: m.relation.schema.clone(),
-                    alias: m.relation.identifier.clone(),
-                    config: m.config.values.clone(),
-                    tags: m.config.tags(),
-                    depends_on: DependsOn {
-                        nodes: parents,
-                        relations: m.relations.clone(),
-                    },
-                    status: m.status,
-                    columns: m.columns.iter().map(ManifestColumn::from).collect(),
-                    columns_unresolved: m.columns_unresolved.clone(),
-                    diagnostics: m.diagnostics.clone(),
-                },
-            );
+            parent_map.insert(id.clone(), node.depends_on.nodes.clone());
+            nodes.insert(id, node);
         }
         for children in child_map.values_mut() {
             children.sort();
         }
-        let target = &self.project.target;
         Manifest {
-            metadata: ManifestMetadata {
-                generator: "cio-sql",
-                version: env!("CARGO_PKG_VERSION"),
-                project_name: project.clone(),
-                target_name: target.name.clone(),
-                target_database: target.database.clone(),
-                target_schema: target.schema.clone(),
-            },
+            metadata: self.manifest_metadata(),
             nodes,
             parent_map,
             child_map,
         }
     }
+
+    /// The manifest's unique id of model `name`: `model.<project>.<name>`.
+    fn unique_id(&self, name: &str) -> String {
+        format!("model.{}.{name}", self.project.config.name)
+    }
+
+    fn manifest_metadata(&self) -> ManifestMetadata {
+        let target = &self.project.target;
+        ManifestMetadata {
+            generator: "cio-sql",
+            version: env!("CARGO_PKG_VERSION"),
+            project_name: self.project.config.name.clone(),
+            target_name: target.name.clone(),
+            target_database: target.database.clone(),
+            target_schema: target.schema.clone(),
+        }
+    }
+
+    fn manifest_node(&self, m: &CompiledModel) -> ManifestNode {
+        ManifestNode {
+            unique_id: self.unique_id(&m.name),
+            resource_type: "model",
+            name: m.name.clone(),
+            original_file_path: m.path.clone(),
+            compiled_path: m.compiled_path.clone(),
+            relation_name: m.relation.to_string(),
+            database: m.relation.database.clone(),
+            schema: m.relation.schema.clone(),
+            alias: m.relation.identifier.clone(),
+            config: m.config.values.clone(),
+            tags: m.config.tags(),
+            depends_on: DependsOn {
+                nodes: m.depends_on.iter().map(|d| self.unique_id(d)).collect(),
+                relations: m.relations.clone(),
+            },
+            status: m.status,
+            columns: m.columns.iter().map(ManifestColumn::from).collect(),
+            columns_unresolved: m.columns_unresolved.clone(),
+            diagnostics: m.diagnostics.clone(),
+        }
+    }
 }
 
-/// Writes the compiled SQL of every selected, successful model and the manifest.
-fn write_outputs(c: &Compilation) -> Result<(), Diagnostic> {
+/// [`Compilation::manifest`] serialised one node at a time: the same JSON,
+/// without a second copy of every model's entry in memory at once.
+struct ManifestStream<'a> {
+    compilation: &'a Compilation,
+    /// The models in unique id order, which is name order: every id is the
+    /// name behind one common prefix.
+    by_id: Vec<&'a CompiledModel>,
+    /// Model name → the names of the models that ref it, in name order.
+    children: BTreeMap<&'a str, Vec<&'a str>>,
+}
+
+impl<'a> ManifestStream<'a> {
+    fn new(compilation: &'a Compilation) -> Self {
+        let mut by_id: Vec<&CompiledModel> = compilation.models.iter().collect();
+        by_id.sort_by(|a, b| a.name.cmp(&b.name));
+        let mut children: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        for m in &compilation.models {
+            for parent in &m.depends_on {
+                children.entry(parent).or_default().push(&m.name);
+            }
+            children.entry(&m.name).or_default();
+        }
+        for list in children.values_mut() {
+            list.sort();
+        }
+        ManifestStream {
+            compilation,
+            by_id,
+            children,
+        }
+    }
+}
+
+impl Serialize for ManifestStream<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let c = self.compilation;
+        let ids =
+            |names: &[&str]| -> Vec<String> { names.iter().map(|n| c.unique_id(n)).collect() };
+        let mut manifest = serializer.serialize_struct("Manifest", 4)?;
+        manifest.serialize_field("metadata", &c.manifest_metadata())?;
+        manifest.serialize_field(
+            "nodes",
+            &LazyMap(|| {
+                self.by_id
+                    .iter()
+                    .map(|m| (c.unique_id(&m.name), c.manifest_node(m)))
+            }),
+        )?;
+        manifest.serialize_field(
+            "parent_map",
+            &LazyMap(|| {
+                self.by_id.iter().map(|m| {
+                    let parents: Vec<&str> = m.depends_on.iter().map(String::as_str).collect();
+                    (c.unique_id(&m.name), ids(&parents))
+                })
+            }),
+        )?;
+        manifest.serialize_field(
+            "child_map",
+            &LazyMap(|| {
+                self.children
+                    .iter()
+                    .map(|(name, kids)| (c.unique_id(name), ids(kids)))
+            }),
+        )?;
+        manifest.end()
+    }
+}
+
+/// A JSON object whose entries an iterator produces while it is written.
+struct LazyMap<F>(F);
+
+impl<F, I, K, V> Serialize for LazyMap<F>
+where
+    F: Fn() -> I,
+    I: Iterator<Item = (K, V)>,
+    K: Serialize,
+    V: Serialize,
+{
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map((self.0)())
+    }
+}
+
+/// Writes the compiled SQL of every selected, successful model (files whose
+/// SQL did not change are left alone) and the manifest.
+fn write_outputs(c: &Compilation, timer: &mut PhaseTimer) -> Result<(), Diagnostic> {
     let root: PathBuf = c.project.root.clone();
     let results: Vec<Result<(), Diagnostic>> = c
         .selected_models()
@@ -691,18 +791,63 @@ fn write_outputs(c: &Compilation) -> Result<(), Diagnostic> {
         .filter(|m| m.status == ModelStatus::Success)
         .map(|m| {
             let sql = m.sql.as_deref().unwrap_or_default();
-            crate::output::write_atomic(&root.join(&m.compiled_path), sql.as_bytes())
+            crate::output::write_if_changed(&root.join(&m.compiled_path), sql.as_bytes())
         })
         .collect();
     for r in results {
         r?;
     }
-    crate::output::write_json(&c.project.target_dir().join("manifest.json"), &c.manifest())
+    timer.lap("write sql");
+    crate::output::write_json(
+        &c.project.target_dir().join("manifest.json"),
+        &ManifestStream::new(c),
+    )?;
+    timer.lap("manifest");
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn streamed_manifest_is_the_manifest() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::write(root.join("dbt_project.yml"), "name: p\n").unwrap();
+        std::fs::create_dir_all(root.join("models/sub")).unwrap();
+        let models = [
+            ("models/base.sql", "select 1 as id"),
+            ("models/a_b.sql", "select id from {{ ref('base') }}"),
+            (
+                "models/ab.sql",
+                "select id from {{ ref('a_b') }} join {{ ref('base') }} using (id)",
+            ),
+            ("models/sub/Zed.sql", "select id from {{ ref('ab') }}"),
+            ("models/broken.sql", "select from from"),
+        ];
+        for (path, sql) in models {
+            std::fs::write(root.join(path), sql).unwrap();
+        }
+        let opts = CompileOptions {
+            load: LoadOptions {
+                project_dir: root.to_path_buf(),
+                profiles_dir: Some(root.to_path_buf()),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        std::fs::write(
+            root.join("profiles.yml"),
+            "p:\n  outputs:\n    dev:\n      type: snowflake\n      database: DB\n      schema: S\n  target: dev\n",
+        )
+        .unwrap();
+        let c = compile(&opts).unwrap();
+        let streamed = serde_json::to_string_pretty(&ManifestStream::new(&c)).unwrap();
+        let built = serde_json::to_string_pretty(&c.manifest()).unwrap();
+        assert_eq!(streamed, built);
+        assert!(built.contains("\"model.p.Zed\""), "{built}");
+    }
 
     #[test]
     fn finds_static_refs() {

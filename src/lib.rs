@@ -27,4 +27,5 @@ pub mod seed;
 pub mod select;
 pub mod suggest;
 pub mod sync_query;
+pub mod timings;
 pub mod warehouse;

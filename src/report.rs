@@ -95,31 +95,39 @@ pub fn print_compilation(c: &Compilation, out: &Output, elapsed_ms: u128, to_std
         out.diagnostic(d);
     }
     let width = c.selected.iter().map(String::len).max().unwrap_or(0);
-    for m in c.selected_models() {
-        for log in &m.logs {
-            out.info(&format!("  {}: {log}", m.name), true);
+    // Per-model lines are built only when they will be printed: with
+    // --quiet, a large project's report is just its errors.
+    let lines = !out.quiet && out.format == LogFormat::Text;
+    let events = out.format == LogFormat::Json;
+    let selected = c.selected_models();
+    for m in &selected {
+        if lines {
+            for log in &m.logs {
+                out.info(&format!("  {}: {log}", m.name), true);
+            }
+            let (label, detail) = match m.status {
+                ModelStatus::Success => ("ok   ", format!("{} -> {}", m.path, m.compiled_path)),
+                _ => ("ERROR", m.path.clone()),
+            };
+            out.info(&format!("  {label} {:width$}  {detail}", m.name), to_stderr);
         }
-        let (label, detail) = match m.status {
-            ModelStatus::Success => ("ok   ", format!("{} -> {}", m.path, m.compiled_path)),
-            _ => ("ERROR", m.path.clone()),
-        };
-        out.info(&format!("  {label} {:width$}  {detail}", m.name), to_stderr);
-        out.event(json!({
-            "event": "model",
-            "name": m.name,
-            "status": m.status,
-            "path": m.path,
-            "compiled_path": (m.status == ModelStatus::Success).then_some(&m.compiled_path),
-            "relation": m.relation.to_string(),
-        }));
+        if events {
+            out.event(json!({
+                "event": "model",
+                "name": m.name,
+                "status": m.status,
+                "path": m.path,
+                "compiled_path": (m.status == ModelStatus::Success).then_some(&m.compiled_path),
+                "relation": m.relation.to_string(),
+            }));
+        }
         for d in &m.diagnostics {
             out.diagnostic(d);
         }
     }
     let errors = c.error_count();
     let warnings = c.warning_count();
-    let ok = c
-        .selected_models()
+    let ok = selected
         .iter()
         .filter(|m| m.status == ModelStatus::Success)
         .count();

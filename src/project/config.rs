@@ -131,10 +131,11 @@ impl ProjectConfig {
             return config;
         };
         apply_node(&mut config, top);
-        let Some(Value::Object(mut node)) = top.get(&self.name).cloned() else {
+        let Some(Value::Object(project_node)) = top.get(&self.name) else {
             return config;
         };
-        apply_node(&mut config, &node);
+        let mut node = project_node;
+        apply_node(&mut config, node);
         for part in folder
             .iter()
             .map(String::as_str)
@@ -142,8 +143,7 @@ impl ProjectConfig {
         {
             match node.get(part) {
                 Some(Value::Object(child)) => {
-                    let child = child.clone();
-                    apply_node(&mut config, &child);
+                    apply_node(&mut config, child);
                     node = child;
                 }
                 _ => break,

@@ -117,9 +117,10 @@ impl Project {
                 }
             }
         }
-        let models = load_models(&root, &config)?;
+        let model_files = ModelPathFiles::find(&root, &config)?;
+        let models = load_models(&root, &model_files.sql, &config)?;
         let macro_files = load_macros(&root, &config.macro_paths)?;
-        let sources = load_sources(&root, &config, &target)?;
+        let sources = load_sources(&root, &model_files.yaml, &target)?;
         let catalog_path = match &opts.catalog {
             Some(path) => path.clone(),
             None => root.join(&config.catalog_path),
@@ -179,19 +180,17 @@ struct SourceTableEntry {
 
 fn load_sources(
     root: &Path,
-    config: &ProjectConfig,
+    yaml_files: &[PathBuf],
     target: &Target,
 ) -> Result<Vec<SourceTable>, Diagnostic> {
     let mut out = Vec::new();
-    for dir in &config.model_paths {
-        let mut files = files_with_extension(&root.join(dir), "yml")?;
-        files.extend(files_with_extension(&root.join(dir), "yaml")?);
-        for path in files {
-            let text = read_text(&path)?;
+    {
+        for path in yaml_files {
+            let text = read_text(path)?;
             if !text.contains("sources:") {
                 continue;
             }
-            let rel = relative(root, &path);
+            let rel = relative(root, path);
             let parsed: SourcesFile = serde_yaml::from_str(&text).map_err(|e| {
                 Diagnostic::yaml_error("CIO006", Path::new(&rel), &text, &e).with_help(
                     "sources are declared as sources: [{name, database, schema, tables: [{name}]}]",
@@ -310,7 +309,13 @@ fn relative(root: &Path, path: &Path) -> String {
 
 /// Every file with extension `ext` below `dir`, sorted; follows links, reports loops.
 fn files_with_extension(dir: &Path, ext: &str) -> Result<Vec<PathBuf>, Diagnostic> {
-    let mut out = Vec::new();
+    Ok(files_with_extensions(dir, &[ext])?.swap_remove(0))
+}
+
+/// The files below `dir` with each of `exts`, one list per extension, in one
+/// walk; sorted, follows links, reports loops.
+fn files_with_extensions(dir: &Path, exts: &[&str]) -> Result<Vec<Vec<PathBuf>>, Diagnostic> {
+    let mut out = vec![Vec::new(); exts.len()];
     if !dir.exists() {
         return Ok(out);
     }
@@ -332,59 +337,98 @@ fn files_with_extension(dir: &Path, ext: &str) -> Result<Vec<PathBuf>, Diagnosti
                 .at_file(path)
                 .with_help("remove the looping link or point it outside the project folders")
         })?;
+        // A folder named like a file is kept: read_text reports it clearly.
         let path = entry.path();
-        if path.extension().and_then(|e| e.to_str()) == Some(ext) {
-            if entry.file_type().is_dir() {
-                // Reported by read_text with a clear message.
-                out.push(path.to_path_buf());
-            } else {
-                out.push(path.to_path_buf());
-            }
+        if let Some(ext) = path.extension().and_then(|e| e.to_str())
+            && let Some(i) = exts.iter().position(|e| *e == ext)
+        {
+            out[i].push(path.to_path_buf());
         }
     }
     Ok(out)
 }
 
-fn load_models(root: &Path, config: &ProjectConfig) -> Result<Vec<Model>, Diagnostic> {
-    let mut models: Vec<Model> = Vec::new();
-    let mut seen: HashMap<String, String> = HashMap::new();
-    for model_dir in &config.model_paths {
-        let dir = root.join(model_dir);
-        for path in files_with_extension(&dir, "sql")? {
-            let rel = relative(root, &path);
+/// The files below the model paths, found in one walk of each path.
+struct ModelPathFiles {
+    /// `.sql` files: (the model path they are under, the file).
+    sql: Vec<(PathBuf, PathBuf)>,
+    /// `.yml` then `.yaml` files of each model path, which may declare sources.
+    yaml: Vec<PathBuf>,
+}
+
+impl ModelPathFiles {
+    fn find(root: &Path, config: &ProjectConfig) -> Result<Self, Diagnostic> {
+        let mut files = ModelPathFiles {
+            sql: Vec::new(),
+            yaml: Vec::new(),
+        };
+        for model_dir in &config.model_paths {
+            let dir = root.join(model_dir);
+            let [sql, yml, yaml]: [Vec<PathBuf>; 3] =
+                files_with_extensions(&dir, &["sql", "yml", "yaml"])?
+                    .try_into()
+                    .expect("one list per extension");
+            files.sql.extend(sql.into_iter().map(|f| (dir.clone(), f)));
+            files.yaml.extend(yml);
+            files.yaml.extend(yaml);
+        }
+        Ok(files)
+    }
+}
+
+/// Reads every model file. The files are read and configured in parallel;
+/// problems are reported in file order, as a one-by-one read would.
+fn load_models(
+    root: &Path,
+    files: &[(PathBuf, PathBuf)],
+    config: &ProjectConfig,
+) -> Result<Vec<Model>, Diagnostic> {
+    use rayon::prelude::*;
+    let read: Vec<(String, String, Result<Model, Diagnostic>)> = files
+        .par_iter()
+        .map(|(dir, path)| {
+            let rel = relative(root, path);
             let name = path
                 .file_stem()
                 .map(|s| s.to_string_lossy().into_owned())
                 .unwrap_or_default();
-            if let Some(first) = seen.get(&name.to_lowercase()) {
-                return Err(Diagnostic::error(
-                    "CIO004",
-                    format!("two models are named {name}: {first} and {rel}"),
-                )
-                .at_file(&rel)
-                .with_help(
-                    "model names come from file names and must be unique: rename one of the files",
-                ));
-            }
-            seen.insert(name.to_lowercase(), rel.clone());
-            let source = read_text(&path).map_err(|d| relabel(d, &path, &rel))?;
-            // The folder path below the model path, for `models:` config lookup.
-            let folder: Vec<String> = Path::new(&relative(&dir, &path))
-                .parent()
-                .map(|p| {
-                    p.components()
-                        .map(|c| c.as_os_str().to_string_lossy().into_owned())
-                        .collect()
-                })
-                .unwrap_or_default();
-            let folder_config = config.folder_config(&folder, &name);
-            models.push(Model {
-                name,
-                path: rel,
-                source,
-                folder_config,
-            });
+            let model = read_text(path)
+                .map_err(|d| relabel(d, path, &rel))
+                .map(|source| {
+                    // The folder path below the model path, for `models:` config lookup.
+                    let folder: Vec<String> = Path::new(&relative(dir, path))
+                        .parent()
+                        .map(|p| {
+                            p.components()
+                                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    Model {
+                        folder_config: config.folder_config(&folder, &name),
+                        name: name.clone(),
+                        path: rel.clone(),
+                        source,
+                    }
+                });
+            (name, rel, model)
+        })
+        .collect();
+    let mut models: Vec<Model> = Vec::with_capacity(read.len());
+    let mut seen: HashMap<String, String> = HashMap::new();
+    for (name, rel, model) in read {
+        if let Some(first) = seen.get(&name.to_lowercase()) {
+            return Err(Diagnostic::error(
+                "CIO004",
+                format!("two models are named {name}: {first} and {rel}"),
+            )
+            .at_file(&rel)
+            .with_help(
+                "model names come from file names and must be unique: rename one of the files",
+            ));
         }
+        seen.insert(name.to_lowercase(), rel);
+        models.push(model?);
     }
     models.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(models)

@@ -4,7 +4,7 @@
 //! stays a readable SQL template.
 
 use super::HelperError;
-use super::objects::{ColumnValue, column_from_value};
+use super::objects::{ColumnList, ColumnValue, column_from_value};
 use super::state::{RenderState, Warning};
 use crate::catalog::{Column, is_text_type, is_timestamp_type};
 use crate::render::sql;
@@ -98,7 +98,12 @@ pub fn select_expr(col: &Column) -> String {
     }
 }
 
-fn columns_of(value: &Value) -> Result<Vec<Column>, Error> {
+/// The columns in a template value: the shared list behind
+/// `adapter.get_columns_in_relation(...)` as is, or any list of columns.
+fn columns_of(value: &Value) -> Result<Arc<[Column]>, Error> {
+    if let Some(list) = value.downcast_object_ref::<ColumnList>() {
+        return Ok(list.0.clone());
+    }
     let iter = value.try_iter().map_err(|_| {
         Error::new(
             ErrorKind::InvalidOperation,
@@ -369,7 +374,7 @@ fn traits(state: &mut State<'_, '_>, columns: &Value, kwargs: &Kwargs) -> Result
     };
 
     let mut out = Vec::new();
-    for col in &columns {
+    for col in columns.iter() {
         let excluded = exclude.iter().any(|e| e.eq_ignore_ascii_case(&col.name));
         let ignored = ignore.iter().any(|e| e.eq_ignore_ascii_case(&col.name));
         if excluded || ignored {

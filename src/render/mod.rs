@@ -18,7 +18,7 @@ mod state;
 mod sync_helpers;
 
 pub use helpers::{find_column, select_expr};
-pub use objects::{ColumnValue, Relation};
+pub use objects::{ColumnList, ColumnValue, Relation};
 pub use state::{RenderState, Warning};
 
 use crate::catalog::{Catalog, Column, RelationName};
@@ -105,6 +105,9 @@ pub struct Shared {
     pub sources: HashMap<(String, String), RelationName>,
     /// Output columns of compiled models, by relation key.
     pub model_columns: RwLock<HashMap<String, Vec<Column>>>,
+    /// Catalog columns already handed to a render, by relation key: every
+    /// model that introspects a relation shares one list.
+    catalog_columns: RwLock<HashMap<String, Arc<[Column]>>>,
 }
 
 impl std::fmt::Debug for Shared {
@@ -125,6 +128,27 @@ impl Shared {
             return Some(cols.clone());
         }
         self.catalog.columns(name).map(<[Column]>::to_vec)
+    }
+
+    /// Like [`Shared::columns_of`], but catalog columns come as one shared
+    /// list, copied out of the catalog once per relation per process.
+    pub fn shared_columns_of(&self, name: &RelationName) -> Option<Arc<[Column]>> {
+        let key = name.key();
+        if let Ok(map) = self.model_columns.read()
+            && let Some(cols) = map.get(&key)
+        {
+            return Some(cols.as_slice().into());
+        }
+        if let Ok(cache) = self.catalog_columns.read()
+            && let Some(cols) = cache.get(&key)
+        {
+            return Some(cols.clone());
+        }
+        let cols: Arc<[Column]> = self.catalog.columns(name)?.into();
+        if let Ok(mut cache) = self.catalog_columns.write() {
+            cache.insert(key, cols.clone());
+        }
+        Some(cols)
     }
 }
 
@@ -567,6 +591,9 @@ pub fn normalize_whitespace(text: &str) -> String {
         out.push_str(line);
         out.push('\n');
     }
+    // The SQL is kept until the end of the compile: give back the room the
+    // removed whitespace took (often a third of the rendered text).
+    out.shrink_to_fit();
     out
 }
 
@@ -600,6 +627,7 @@ fn shared_for(project: &Project, catalog: Arc<dyn Catalog>) -> Shared {
         quoting: project.config.quoting,
         sources,
         model_columns: RwLock::new(HashMap::new()),
+        catalog_columns: RwLock::new(HashMap::new()),
     }
 }
 

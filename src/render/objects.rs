@@ -6,7 +6,7 @@ use super::{HelperError, Shared};
 use crate::catalog::{Column, RelationName, is_text_type, is_timestamp_type};
 use crate::project::Quoting;
 use crate::render::sql;
-use minijinja::value::{Enumerator, Kwargs, Object, Value, from_args};
+use minijinja::value::{Enumerator, Kwargs, Object, ObjectRepr, Value, from_args};
 use minijinja::{Error, ErrorKind, State};
 use std::fmt;
 use std::sync::Arc;
@@ -115,6 +115,27 @@ impl Object for ColumnValue {
     }
 }
 
+/// The columns of a relation, as `adapter.get_columns_in_relation` returns
+/// them: a sequence of [`ColumnValue`]s over one shared list, so the `cio`
+/// helpers read the columns back without copying them for every call.
+#[derive(Debug, Clone)]
+pub struct ColumnList(pub Arc<[Column]>);
+
+impl Object for ColumnList {
+    fn repr(self: &Arc<Self>) -> ObjectRepr {
+        ObjectRepr::Seq
+    }
+
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        let column = self.0.get(key.as_usize()?)?;
+        Some(Value::from_object(ColumnValue(column.clone())))
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        Enumerator::Seq(self.0.len())
+    }
+}
+
 /// Reads a column back from a template value (a [`ColumnValue`] or any map
 /// with `name` and `dtype`/`data_type`).
 pub fn column_from_value(value: &Value) -> Option<Column> {
@@ -148,16 +169,13 @@ impl Object for Adapter {
             "get_columns_in_relation" => {
                 let (relation,): (Value,) = from_args(args)?;
                 let name = relation_name_of(&relation, &self.0)?;
-                match self.0.columns_of(&name) {
+                match self.0.shared_columns_of(&name) {
                     Some(cols) => {
                         state
                             .get_or_insert_extension_with(RenderState::default)
                             .introspected
                             .push(name.to_string());
-                        Ok(Value::from_iter(
-                            cols.iter()
-                                .map(|c| Value::from_object(ColumnValue(c.clone()))),
-                        ))
+                        Ok(Value::from_object(ColumnList(cols)))
                     }
                     None => Err(HelperError::new(
                         "CIO110",

@@ -130,9 +130,16 @@ pub fn is_bare_identifier(text: &str) -> bool {
     chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$')
 }
 
-/// True when `name` is one of Snowflake's reserved keywords.
+/// True when `name` is one of Snowflake's reserved keywords, in any case.
 pub fn is_reserved(name: &str) -> bool {
-    RESERVED.contains(&name.to_ascii_uppercase().as_str())
+    // Called for every column of every model: compare without allocating.
+    RESERVED
+        .binary_search_by(|word| {
+            let word = word.bytes();
+            let name = name.bytes().map(|b| b.to_ascii_uppercase());
+            word.cmp(name)
+        })
+        .is_ok()
 }
 
 /// Writes a catalog column name as a SQL identifier.
@@ -154,7 +161,16 @@ pub fn identifier(name: &str) -> String {
 
 /// Double-quotes `name`, doubling any double quote inside.
 pub fn quote(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
+    let mut out = String::with_capacity(name.len() + 2);
+    out.push('"');
+    for c in name.chars() {
+        if c == '"' {
+            out.push('"');
+        }
+        out.push(c);
+    }
+    out.push('"');
+    out
 }
 
 /// A Snowflake string literal: single quotes, with `'` and `\` escaped.
@@ -165,6 +181,13 @@ pub fn string_literal(value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reserved_words_are_sorted_for_binary_search() {
+        assert!(RESERVED.windows(2).all(|w| w[0] < w[1]));
+        assert!(is_reserved("order") && is_reserved("Qualify") && is_reserved("WITH"));
+        assert!(!is_reserved("orders") && !is_reserved("") && !is_reserved("with_x"));
+    }
 
     #[test]
     fn quoting_rules() {
