@@ -600,8 +600,7 @@ fn one_line_each<S: serde::Serializer>(items: &[ManifestColumn], s: S) -> Result
     use serde::ser::{Error, SerializeSeq};
     let mut seq = s.serialize_seq(Some(items.len()))?;
     for item in items {
-        let text = serde_json::to_string(item).map_err(S::Error::custom)?;
-        let raw = serde_json::value::RawValue::from_string(text).map_err(S::Error::custom)?;
+        let raw = serde_json::value::to_raw_value(item).map_err(S::Error::custom)?;
         seq.serialize_element(&raw)?;
     }
     seq.end()

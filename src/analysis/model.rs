@@ -52,16 +52,23 @@ pub struct ProjectRelations<'a> {
 impl RelationColumns for ProjectRelations<'_> {
     fn columns(&self, name: &[String]) -> Option<Vec<ColumnInfo>> {
         let relation = qualify(name, &self.shared.target)?;
-        let columns = self.shared.columns_of(&relation)?;
-        Some(
+        let info = |columns: &[Column]| -> Vec<ColumnInfo> {
             columns
                 .iter()
                 .map(|c| ColumnInfo {
                     name: c.stored_name(),
                     data_type: (!c.data_type.is_empty()).then(|| c.data_type.clone()),
                 })
-                .collect(),
-        )
+                .collect()
+        };
+        // As `Shared::columns_of` (a model's columns, else the catalog's),
+        // without copying the columns twice.
+        if let Ok(models) = self.shared.model_columns.read()
+            && let Some(columns) = models.get(&relation.key())
+        {
+            return Some(info(columns));
+        }
+        self.shared.catalog.columns(&relation).map(info)
     }
 }
 
