@@ -264,6 +264,14 @@ fn compile_options(
 }
 
 fn main() {
+    // Like other Unix tools, stop quietly when the reader of stdout goes
+    // away (`cio-sql compile --show | head`) instead of panicking on EPIPE.
+    #[cfg(unix)]
+    // SAFETY: called first thing in main, before any thread exists; restoring
+    // the default SIGPIPE disposition has no other effect on the process.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     let code = match &cli.command {
         Command::Compile {

@@ -173,3 +173,25 @@ fn help_lists_every_flag() {
         assert!(help.contains(flag), "{flag} missing from help");
     }
 }
+
+#[test]
+fn a_closed_stdout_is_not_a_panic() {
+    let p = TestProject::new();
+    for i in 0..50 {
+        p.model(&format!("people_{i}"), "{{ nexus.customer_io_identify() }}");
+    }
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("cio-sql"))
+        .args(["compile", "--show", "--project-dir"])
+        .arg(p.root())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take()); // the reader goes away at once
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        !String::from_utf8_lossy(&out.stderr).contains("panicked"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
