@@ -2,6 +2,8 @@
 
 mod support;
 
+use support::copy_dir;
+
 use assert_cmd::Command;
 use support::TestProject;
 
@@ -40,19 +42,6 @@ fn compiles_the_example_project() {
         "{sql}"
     );
     assert!(dir.path().join("target/manifest.json").is_file());
-}
-
-fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let dest = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &dest);
-        } else {
-            std::fs::copy(entry.path(), dest).unwrap();
-        }
-    }
 }
 
 #[test]

@@ -7,6 +7,9 @@
 
 #[path = "common/fakesnow.rs"]
 mod fakesnow;
+mod support;
+
+use support::copy_dir;
 
 use assert_cmd::Command;
 use cio_sql::warehouse::{Rows, Warehouse};
@@ -19,19 +22,6 @@ use std::time::{Duration, Instant};
 
 /// The password the profiles use: it must never appear in any output.
 const SECRET: &str = "pw-e2e-7f3a9c-never-print";
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let dest = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &dest);
-        } else {
-            std::fs::copy(entry.path(), dest).unwrap();
-        }
-    }
-}
 
 fn profiles(database: &str, host: &str) -> String {
     format!(

@@ -5,6 +5,8 @@
 
 mod support;
 
+use support::copy_dir;
+
 use cio_sql::analysis::Transform;
 use cio_sql::compile::{CompileOptions, ModelStatus};
 use cio_sql::lineage::{SourceKind, compile_with_catalog, lineage, render_text};
@@ -200,19 +202,6 @@ fn the_manifest_holds_the_columns_of_every_example_model() {
             "lineage": [{"relation": "ANALYTICS.NEXUS.nexus_entities", "column": "_UPDATED_AT"}]
         })
     );
-}
-
-fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let dest = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &dest);
-        } else {
-            std::fs::copy(entry.path(), dest).unwrap();
-        }
-    }
 }
 
 // ---------------------------------------------------------------------------

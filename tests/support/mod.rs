@@ -142,3 +142,17 @@ pub fn aliases(sql: &str) -> Vec<String> {
         .map(|(_, alias)| alias.trim_matches('"').to_string())
         .collect()
 }
+
+/// Copies a folder tree (the example project's models, seeds, …).
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let dest = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &dest);
+        } else {
+            std::fs::copy(entry.path(), dest).unwrap();
+        }
+    }
+}
