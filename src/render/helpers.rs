@@ -236,22 +236,31 @@ struct TraitOut {
     /// Whether the name comes from a rename.
     renamed: bool,
 }
-
-/// Reads a list-of-strings argument, with an error that names it.
+/// Reads a list-of-strings argument (`None` or missing: empty). `shown`
+/// names it in errors, `what` says what it lists, `example` is a valid value.
 fn string_list(kwargs: &Kwargs, key: &str, shown: &str) -> Result<Vec<String>, Error> {
     let value: Option<Value> = kwargs.get(key)?;
-    let key = shown;
-    let Some(value) = value.filter(|v| !v.is_none() && !v.is_undefined()) else {
-        return Ok(Vec::new());
-    };
+    match value.filter(|v| !v.is_none() && !v.is_undefined()) {
+        Some(value) => strings(&value, shown, "column names", "['phone_number']"),
+        None => Ok(Vec::new()),
+    }
+}
+
+/// The strings of a list value, or a CIO104 error naming the argument.
+pub(super) fn strings(
+    value: &Value,
+    shown: &str,
+    what: &str,
+    example: &str,
+) -> Result<Vec<String>, Error> {
     let bad = || -> Error {
         HelperError::new(
             "CIO104",
             format!(
-                "`{key}` must be a list of column names, got {}",
-                describe(&value)
+                "`{shown}` must be a list of {what}, got {}",
+                describe(value)
             ),
-            format!("write it as a list, e.g. {key}=['phone_number']"),
+            format!("write it as a list, e.g. {shown}={example}"),
         )
         .into()
     };

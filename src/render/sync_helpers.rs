@@ -4,7 +4,7 @@
 //! the `cio` object for every method it does not handle itself.
 
 use super::HelperError;
-use super::helpers::{describe, name_map};
+use super::helpers::{describe, name_map, strings};
 use super::objects::{Adapter, ColumnValue, column_from_value};
 use super::state::{RenderState, Warning};
 use crate::catalog::is_timestamp_type;
@@ -251,25 +251,13 @@ fn list_kwarg(kwargs: &Kwargs, key: &str) -> Result<Option<Vec<String>>, Error> 
     if value.is_none() {
         return Ok(Some(Vec::new()));
     }
-    let bad = || -> Error {
-        HelperError::new(
-            "CIO104",
-            format!(
-                "`{key}` must be a list of attribute names, got {}",
-                describe(&value)
-            ),
-            format!("write it as a list, e.g. {key}=['is_most_recent', 'related_object_count'], or {key}=[] for none"),
-        )
-        .into()
-    };
-    if !matches!(value.kind(), ValueKind::Seq | ValueKind::Iterable) {
-        return Err(bad());
-    }
-    value
-        .try_iter()?
-        .map(|v| v.as_str().map(str::to_string).ok_or_else(bad))
-        .collect::<Result<Vec<_>, _>>()
-        .map(Some)
+    strings(
+        &value,
+        key,
+        "attribute names",
+        &format!("['is_most_recent', 'related_object_count'], or {key}=[] for none"),
+    )
+    .map(Some)
 }
 
 /// `cio.relationship_attributes(definitions, selected=[...], rename={...},
