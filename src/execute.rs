@@ -7,7 +7,7 @@ use crate::catalog::{Catalog, Column, OfflineCatalog, RelationName};
 use crate::compile::{Compilation, CompileOptions, compile_project, load_catalog};
 use crate::diagnostics::Diagnostic;
 use crate::project::{LoadOptions, Project};
-use crate::report::{LogFormat, Output};
+use crate::report::Output;
 use crate::run::{NodeResult, NodeStatus, RunLock, RunOptions, RunResults, run_models};
 use crate::warehouse::{self, Warehouse};
 use std::collections::{BTreeMap, BTreeSet};
@@ -574,11 +574,6 @@ pub fn format_rows(rows: &warehouse::Rows, format: ShowFormat) -> String {
             text
         }
     }
-}
-
-/// The output format requested for machine events, for callers that print.
-pub fn is_json(out: &Output) -> bool {
-    out.format == LogFormat::Json
 }
 
 #[cfg(test)]

@@ -133,34 +133,6 @@ impl OfflineCatalog {
             }
         }
     }
-
-    /// The catalog as `catalog.yml` would store it (full names, deterministic order).
-    pub fn to_file(&self) -> CatalogFile {
-        let mut relations: Vec<_> = self
-            .relations
-            .iter()
-            .map(|(name, cols)| CatalogFileRelation {
-                name: name.identifier.clone(),
-                database: Some(name.database.clone()),
-                schema: Some(name.schema.clone()),
-                columns: cols
-                    .iter()
-                    .map(|c| CatalogFileColumn {
-                        name: c.name.clone(),
-                        data_type: c.data_type.clone(),
-                    })
-                    .collect(),
-            })
-            .collect();
-        relations.sort_by_key(|r| {
-            (
-                r.database.clone().unwrap_or_default().to_uppercase(),
-                r.schema.clone().unwrap_or_default().to_uppercase(),
-                r.name.to_uppercase(),
-            )
-        });
-        CatalogFile { relations }
-    }
 }
 
 impl Catalog for OfflineCatalog {

@@ -161,7 +161,7 @@ pub struct Adapter(pub Arc<Shared>);
 impl Object for Adapter {
     fn call_method(
         self: &Arc<Self>,
-        state: &mut State<'_, '_>,
+        _state: &mut State<'_, '_>,
         method: &str,
         args: &[Value],
     ) -> Result<Value, Error> {
@@ -170,13 +170,7 @@ impl Object for Adapter {
                 let (relation,): (Value,) = from_args(args)?;
                 let name = relation_name_of(&relation, &self.0)?;
                 match self.0.shared_columns_of(&name) {
-                    Some(cols) => {
-                        state
-                            .get_or_insert_extension_with(RenderState::default)
-                            .introspected
-                            .push(name.to_string());
-                        Ok(Value::from_object(ColumnList(cols)))
-                    }
+                    Some(cols) => Ok(Value::from_object(ColumnList(cols))),
                     None => Err(HelperError::new(
                         "CIO110",
                         format!("relation {name} is not in the catalog ({})", self.0.catalog.origin()),

@@ -26,8 +26,6 @@ pub struct RenderState {
     pub refs: Vec<String>,
     /// Catalog relations this render `ref()`ed or `source()`d (fully qualified).
     pub relations: Vec<String>,
-    /// Relations whose columns were introspected.
-    pub introspected: Vec<String>,
     /// Warnings raised so far.
     pub warnings: Vec<Warning>,
     /// Lines passed to `log()`.
