@@ -30,7 +30,27 @@ use objects::{Adapter, BoundMacros, ConfigObject, Exceptions, MacroProxy, Namesp
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, RwLock};
 
-include!(concat!(env!("OUT_DIR"), "/builtin_templates.rs"));
+/// Built-in macro files, `templates/*.sql`: (path, source). Embedded with
+/// paths relative to this file, so every checkout builds its own
+/// templates; a test checks the list against the folder.
+pub const BUILTIN_TEMPLATES: &[(&str, &str)] = &[
+    (
+        "templates/customer_io_identify.sql",
+        include_str!("../../templates/customer_io_identify.sql"),
+    ),
+    (
+        "templates/customer_io_objects.sql",
+        include_str!("../../templates/customer_io_objects.sql"),
+    ),
+    (
+        "templates/customer_io_relationships.sql",
+        include_str!("../../templates/customer_io_relationships.sql"),
+    ),
+    (
+        "templates/customer_io_track.sql",
+        include_str!("../../templates/customer_io_track.sql"),
+    ),
+];
 
 /// The name of the generated template that imports every macro.
 const MACRO_MODULE: &str = "__cio_macros__";
@@ -763,6 +783,27 @@ pub fn env_var(name: String, default: Option<String>) -> Result<String, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_template_file_is_embedded() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
+        let mut on_disk: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".sql"))
+            .map(|n| format!("templates/{n}"))
+            .collect();
+        on_disk.sort();
+        let embedded: Vec<&str> = BUILTIN_TEMPLATES.iter().map(|(p, _)| *p).collect();
+        assert_eq!(
+            embedded, on_disk,
+            "list every templates/*.sql in BUILTIN_TEMPLATES"
+        );
+        for (path, source) in BUILTIN_TEMPLATES {
+            let file = std::fs::read_to_string(dir.parent().unwrap().join(path)).unwrap();
+            assert_eq!(*source, file, "{path} is embedded from another file");
+        }
+    }
 
     #[test]
     fn whitespace_is_normalised() {
