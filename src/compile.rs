@@ -6,15 +6,15 @@
 //! never stops the others.
 
 use crate::analysis::model::{
-    Analyser, ModelAnalysis, catalog_fallback, contract_diagnostics, sync_type,
+    Analyser, ModelAnalysis, catalog_fallback, contract_diagnostics, published_columns, sync_type,
     unresolved_diagnostic,
 };
-use crate::analysis::{OutputColumn, SourceColumn, Transform};
-use crate::catalog::{Catalog, OfflineCatalog, RelationName};
+use crate::analysis::{OutputColumn, PackedColumns, SourceColumn, Transform};
+use crate::catalog::{Catalog, Column, OfflineCatalog, RelationName};
 use crate::dag::Dag;
 use crate::diagnostics::{Diagnostic, Severity};
 use crate::project::{LoadOptions, ModelConfig, Project};
-use crate::render::{Rendered, Renderer, relation_for};
+use crate::render::{Renderer, relation_for};
 use crate::select::{Selectable, select};
 use crate::timings::PhaseTimer;
 use rayon::prelude::*;
@@ -74,7 +74,8 @@ pub struct CompiledModel {
     /// Its output columns with their lineage, worked out from the compiled
     /// SQL. When that fails ([`CompiledModel::columns_unresolved`]), the
     /// catalog's columns of its relation if the catalog has it, else none.
-    pub columns: Vec<OutputColumn>,
+    /// Packed: [`PackedColumns::unpack`] gives the [`OutputColumn`]s.
+    pub columns: PackedColumns,
     /// Why the output columns could not be worked out from the SQL.
     pub columns_unresolved: Option<String>,
     /// Errors and warnings of this model.
@@ -197,126 +198,50 @@ pub fn compile_project(
     let static_dag = Dag::new(project.models.iter().map(|m| m.name.as_str()), |name| {
         static_refs(&project.models[by_name[name]].source)
     });
-    // Each model is analysed (parsed once, output columns worked out) as
-    // soon as it renders, and the columns of the models others ref() are
-    // published before the next level renders, so
-    // `adapter.get_columns_in_relation(ref('upstream'))` and the analysis of
-    // downstream models see them.
+    // Each model is rendered, analysed (parsed once, output columns worked
+    // out) and checked by one worker, and its columns packed, so no model
+    // holds its parse tree or unpacked columns past its own turn. The
+    // columns of the models others ref() are published before the next
+    // level renders, so `adapter.get_columns_in_relation(ref('upstream'))`
+    // and the analysis of downstream models see them.
     let analyser = Analyser::new(renderer.shared());
-    type Outcome = (Result<Rendered, Diagnostic>, Option<ModelAnalysis>);
-    let mut results: Vec<Option<Outcome>> = vec![None; project.models.len()];
+    let catalog_origin = analyser.catalog_origin();
+    let mut slots: Vec<Option<CompiledModel>> = vec![None; project.models.len()];
     for level in static_dag.levels() {
-        let rendered: Vec<(usize, Outcome)> = level
+        let done: Vec<(usize, CompiledModel, Option<Vec<Column>>)> = level
             .par_iter()
             .map(|name| {
                 let idx = by_name[name];
                 let model = &project.models[idx];
-                let result = renderer.render(model);
-                let analysis = match &result {
-                    Ok(r) if r.config.enabled() => Some(analyser.analyse(model, &r.sql)),
-                    _ => None,
-                };
-                (idx, (result, analysis))
+                let publish = !static_dag.children(name).is_empty();
+                let (cm, published) = compile_model(
+                    &project,
+                    &renderer,
+                    &analyser,
+                    model,
+                    publish,
+                    &catalog_origin,
+                    opts.warn_error,
+                );
+                (idx, cm, published)
             })
             .collect();
-        // Only models that other models ref() need their columns published.
-        analyser.publish(rendered.iter().filter_map(|(idx, (_, analysis))| {
-            let name = project.models[*idx].name.as_str();
-            analysis
+        analyser.publish_columns(done.iter().filter_map(|(idx, _, published)| {
+            published
                 .as_ref()
-                .filter(|_| !static_dag.children(name).is_empty())
-                .map(|a| (name, a))
+                .map(|cols| (project.models[*idx].name.as_str(), cols.clone()))
         }));
-        for (idx, outcome) in rendered {
-            results[idx] = Some(outcome);
+        for (idx, cm, _) in done {
+            slots[idx] = Some(cm);
         }
     }
-
+    let mut models: Vec<CompiledModel> = slots
+        .into_iter()
+        .map(|m| m.expect("every model is compiled"))
+        .collect();
     timer.lap("render");
 
-    let mut analyses: Vec<Option<ModelAnalysis>> = Vec::with_capacity(project.models.len());
-    let mut models: Vec<CompiledModel> = project
-        .models
-        .iter()
-        .zip(results)
-        .map(|(model, outcome)| {
-            let (result, analysis) = outcome.expect("every model is rendered");
-            let relation = renderer
-                .shared()
-                .models
-                .get(&model.name.to_lowercase())
-                .map(|m| m.relation.clone())
-                .expect("every model is registered");
-            let compiled_path = format!("{}/compiled/{}", project.config.target_path, model.path);
-            let mut cm = CompiledModel {
-                name: model.name.clone(),
-                path: model.path.clone(),
-                compiled_path,
-                relation,
-                sql: None,
-                config: model.folder_config.clone(),
-                depends_on: Vec::new(),
-                relations: Vec::new(),
-                columns: Vec::new(),
-                columns_unresolved: None,
-                diagnostics: Vec::new(),
-                logs: Vec::new(),
-                status: ModelStatus::Success,
-            };
-            match result {
-                Ok(r) => {
-                    cm.sql = Some(r.sql);
-                    cm.config = r.config;
-                    cm.depends_on = r.refs;
-                    cm.relations = r.relations;
-                    cm.diagnostics = r.warnings;
-                    cm.logs = r.logs;
-                }
-                Err(d) => {
-                    cm.diagnostics.push(d);
-                    cm.status = ModelStatus::Error;
-                }
-            }
-            if !cm.config.enabled() {
-                cm.status = ModelStatus::Disabled;
-            }
-            let analysis = match analysis {
-                Some(ModelAnalysis::Columns(columns)) => {
-                    cm.columns = columns;
-                    None
-                }
-                Some(ModelAnalysis::Unresolved { error, upstream }) => {
-                    let why = error.to_string();
-                    if let Some(catalog) = analyser.catalog_columns(&cm.name) {
-                        cm.columns = catalog_fallback(&catalog, &why);
-                    }
-                    cm.columns_unresolved = Some(why);
-                    Some(ModelAnalysis::Unresolved { error, upstream })
-                }
-                Some(invalid @ ModelAnalysis::Invalid(_)) => {
-                    cm.columns_unresolved = Some("the compiled SQL is not a valid query".into());
-                    Some(invalid)
-                }
-                None => {
-                    cm.columns_unresolved = Some(match cm.status {
-                        ModelStatus::Disabled => "the model is disabled".into(),
-                        _ => "the model does not compile".into(),
-                    });
-                    None
-                }
-            };
-            analyses.push(analysis);
-            cm
-        })
-        .collect();
-
-    check_models(
-        &project,
-        &mut models,
-        analyses,
-        &analyser.catalog_origin(),
-        opts.warn_error,
-    );
+    check_refs(&mut models);
     timer.lap("validate");
 
     let enabled: Vec<(String, String, Vec<String>, Vec<String>)> = models
@@ -392,99 +317,204 @@ pub fn compile_project(
     Ok(compilation)
 }
 
+/// Renders, analyses and checks one model. Returns it with its columns
+/// packed, and, when `publish`, the columns later models see.
+fn compile_model(
+    project: &Project,
+    renderer: &Renderer,
+    analyser: &Analyser,
+    model: &crate::project::Model,
+    publish: bool,
+    catalog_origin: &str,
+    warn_error: bool,
+) -> (CompiledModel, Option<Vec<Column>>) {
+    let result = renderer.render(model);
+    let analysis = match &result {
+        Ok(r) if r.config.enabled() => Some(analyser.analyse(model, &r.sql)),
+        _ => None,
+    };
+    let relation = renderer
+        .shared()
+        .models
+        .get(&model.name.to_lowercase())
+        .map(|m| m.relation.clone())
+        .expect("every model is registered");
+    let compiled_path = format!("{}/compiled/{}", project.config.target_path, model.path);
+    let mut cm = CompiledModel {
+        name: model.name.clone(),
+        path: model.path.clone(),
+        compiled_path,
+        relation,
+        sql: None,
+        config: model.folder_config.clone(),
+        depends_on: Vec::new(),
+        relations: Vec::new(),
+        columns: PackedColumns::default(),
+        columns_unresolved: None,
+        diagnostics: Vec::new(),
+        logs: Vec::new(),
+        status: ModelStatus::Success,
+    };
+    match result {
+        Ok(r) => {
+            cm.sql = Some(r.sql);
+            cm.config = r.config;
+            cm.depends_on = r.refs;
+            cm.relations = r.relations;
+            cm.diagnostics = r.warnings;
+            cm.logs = r.logs;
+        }
+        Err(d) => {
+            cm.diagnostics.push(d);
+            cm.status = ModelStatus::Error;
+        }
+    }
+    if !cm.config.enabled() {
+        cm.status = ModelStatus::Disabled;
+    }
+    let mut columns = Vec::new();
+    let mut published = None;
+    let analysis = match analysis {
+        Some(ModelAnalysis::Columns(found)) => {
+            if publish {
+                published = Some(published_columns(&found));
+            }
+            columns = found;
+            None
+        }
+        Some(ModelAnalysis::Unresolved { error, upstream }) => {
+            let why = error.to_string();
+            if let Some(catalog) = analyser.catalog_columns(&cm.name) {
+                columns = catalog_fallback(&catalog, &why);
+            }
+            cm.columns_unresolved = Some(why);
+            Some(ModelAnalysis::Unresolved { error, upstream })
+        }
+        Some(invalid @ ModelAnalysis::Invalid(_)) => {
+            cm.columns_unresolved = Some("the compiled SQL is not a valid query".into());
+            Some(invalid)
+        }
+        None => {
+            cm.columns_unresolved = Some(match cm.status {
+                ModelStatus::Disabled => "the model is disabled".into(),
+                _ => "the model does not compile".into(),
+            });
+            None
+        }
+    };
+    check_model(
+        project,
+        &mut cm,
+        model,
+        analysis,
+        &columns,
+        catalog_origin,
+        warn_error,
+    );
+    cm.columns = PackedColumns::pack(&columns);
+    (cm, published)
+}
+
 /// Validation after rendering: SQL parses, the Customer.io contract of a
 /// sync model holds (and its output columns are known), materialization is
-/// supported, dynamic names agree with what `ref()` saw, refs point at
-/// enabled models. `analyses` holds what the analysis of each model (in
-/// project order) left to report.
-fn check_models(
+/// supported, dynamic names agree with what `ref()` saw. `analysis` holds
+/// what the analysis of the model left to report; `columns` are its output
+/// columns.
+fn check_model(
     project: &Project,
-    models: &mut [CompiledModel],
-    analyses: Vec<Option<ModelAnalysis>>,
+    m: &mut CompiledModel,
+    model: &crate::project::Model,
+    analysis: Option<ModelAnalysis>,
+    columns: &[OutputColumn],
     catalog_origin: &str,
     warn_error: bool,
 ) {
+    if m.status != ModelStatus::Success {
+        return;
+    }
+    let mut errors = Vec::new();
+    let sync = match sync_type(&m.name, &m.path, Some(&model.source), &m.config) {
+        Ok(sync) => sync,
+        Err(d) => {
+            errors.push(d);
+            None
+        }
+    };
+    match analysis {
+        Some(ModelAnalysis::Invalid(d)) => errors.push(d),
+        Some(ModelAnalysis::Unresolved { error, upstream }) => m.diagnostics.push(
+            unresolved_diagnostic(model, &error, upstream.as_deref(), catalog_origin, sync),
+        ),
+        _ => {
+            if let (Some(sync), Some(sql)) = (sync, &m.sql) {
+                let found = contract_diagnostics(sync, columns, model, sql);
+                m.diagnostics.extend(found);
+            }
+        }
+    }
+    let materialized = m.config.materialized().to_string();
+    if !matches!(materialized.as_str(), "table" | "view") {
+        errors.push(
+            Diagnostic::error(
+                "CIO009",
+                format!("materialized='{materialized}' is not supported"),
+            )
+            .for_model(&m.name)
+            .at_file(&m.path)
+            .with_help("use materialized='table' or materialized='view'"),
+        );
+    }
+    let actual = relation_for(&project.target, &m.name, &m.config);
+    if actual != m.relation {
+        errors.push(
+            Diagnostic::error(
+                "CIO012",
+                format!("the model's config() names it {actual}, but ref() saw {} before rendering", m.relation),
+            )
+            .for_model(&m.name)
+            .at_file(&m.path)
+            .with_help("write alias, schema and database as plain strings in config(...), or set them in dbt_project.yml"),
+        );
+    }
+    if warn_error {
+        for d in &mut m.diagnostics {
+            d.severity = Severity::Error;
+        }
+    }
+    let has_error = !errors.is_empty() || m.diagnostics.iter().any(Diagnostic::is_error);
+    m.diagnostics.extend(errors);
+    if has_error {
+        m.status = ModelStatus::Error;
+    }
+}
+
+/// The check that needs every model: refs point at enabled models (CIO013).
+fn check_refs(models: &mut [CompiledModel]) {
     let disabled: std::collections::HashSet<String> = models
         .iter()
         .filter(|m| m.status == ModelStatus::Disabled)
         .map(|m| m.name.clone())
         .collect();
-    let mut work: Vec<(
-        &mut CompiledModel,
-        &crate::project::Model,
-        Option<ModelAnalysis>,
-    )> = models
-        .iter_mut()
-        .zip(&project.models)
-        .zip(analyses)
-        .map(|((m, model), analysis)| (m, model, analysis))
-        .collect();
-    work.par_iter_mut().for_each(|(m, model, analysis)| {
-        if m.status != ModelStatus::Success {
-            return;
+    if disabled.is_empty() {
+        return;
+    }
+    for m in models.iter_mut() {
+        if m.status != ModelStatus::Success && m.status != ModelStatus::Error {
+            continue;
         }
-        let mut errors = Vec::new();
-        let sync = match sync_type(&m.name, &m.path, Some(&model.source), &m.config) {
-            Ok(sync) => sync,
-            Err(d) => {
-                errors.push(d);
-                None
-            }
-        };
-        match analysis.take() {
-            Some(ModelAnalysis::Invalid(d)) => errors.push(d),
-            Some(ModelAnalysis::Unresolved { error, upstream }) => m.diagnostics.push(
-                unresolved_diagnostic(model, &error, upstream.as_deref(), catalog_origin, sync),
-            ),
-            _ => {
-                if let (Some(sync), Some(sql)) = (sync, &m.sql) {
-                    let found = contract_diagnostics(sync, &m.columns, model, sql);
-                    m.diagnostics.extend(found);
-                }
-            }
-        }
-        let materialized = m.config.materialized().to_string();
-        if !matches!(materialized.as_str(), "table" | "view") {
-            errors.push(
-                Diagnostic::error("CIO009", format!("materialized='{materialized}' is not supported"))
-                    .for_model(&m.name)
-                    .at_file(&m.path)
-                    .with_help("use materialized='table' or materialized='view'"),
-            );
-        }
-        let actual = relation_for(&project.target, &m.name, &m.config);
-        if actual != m.relation {
-            errors.push(
-                Diagnostic::error(
-                    "CIO012",
-                    format!("the model's config() names it {actual}, but ref() saw {} before rendering", m.relation),
-                )
-                .for_model(&m.name)
-                .at_file(&m.path)
-                .with_help("write alias, schema and database as plain strings in config(...), or set them in dbt_project.yml"),
-            );
-        }
+        let rendered = m.sql.is_some();
         for dep in &m.depends_on {
-            if disabled.contains(dep) {
-                errors.push(
+            if rendered && disabled.contains(dep) {
+                m.diagnostics.push(
                     Diagnostic::error("CIO013", format!("ref('{dep}') points at a disabled model"))
                         .for_model(&m.name)
                         .at_file(&m.path)
                         .with_help(format!("enable {dep}, or remove the ref")),
                 );
+                m.status = ModelStatus::Error;
             }
         }
-        if warn_error {
-            for d in &mut m.diagnostics {
-                d.severity = Severity::Error;
-            }
-        }
-        let has_error = !errors.is_empty() || m.diagnostics.iter().any(Diagnostic::is_error);
-        m.diagnostics.extend(errors);
-        if has_error {
-            m.status = ModelStatus::Error;
-        }
-    });
+    }
 }
 
 /// `ref('name')` literals in a model's source, for render ordering.
@@ -606,14 +636,14 @@ fn one_line_each<S: serde::Serializer>(items: &[ManifestColumn], s: S) -> Result
     seq.end()
 }
 
-impl From<&OutputColumn> for ManifestColumn {
-    fn from(c: &OutputColumn) -> Self {
+impl From<OutputColumn> for ManifestColumn {
+    fn from(c: OutputColumn) -> Self {
         ManifestColumn {
-            name: c.name.clone(),
-            data_type: c.data_type.clone(),
+            name: c.name,
+            data_type: c.data_type,
             quoted: c.quoted,
-            transform: c.transform.clone(),
-            lineage: c.lineage.clone(),
+            transform: c.transform,
+            lineage: c.lineage,
         }
     }
 }
@@ -689,7 +719,12 @@ impl Compilation {
                 relations: m.relations.clone(),
             },
             status: m.status,
-            columns: m.columns.iter().map(ManifestColumn::from).collect(),
+            columns: m
+                .columns
+                .unpack()
+                .into_iter()
+                .map(ManifestColumn::from)
+                .collect(),
             columns_unresolved: m.columns_unresolved.clone(),
             diagnostics: m.diagnostics.clone(),
         }

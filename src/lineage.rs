@@ -154,6 +154,7 @@ pub fn lineage(
     let walker = Walker::new(c, catalog);
     let columns = m
         .columns
+        .unpack()
         .iter()
         .map(|col| {
             let mut path = vec![m.name.clone()];
@@ -237,7 +238,7 @@ impl<'a> Walker<'a> {
             source.unknown = Some(reason.clone());
             return (source, unknown(reason));
         }
-        let Some(col) = m.columns.iter().find(|c| c.name == s.column) else {
+        let Some(col) = m.columns.unpack().into_iter().find(|c| c.name == s.column) else {
             let reason = format!("model {} has no column {}", m.name, s.column);
             source.unknown = Some(reason.clone());
             return (source, unknown(reason));

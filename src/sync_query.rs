@@ -122,10 +122,10 @@ impl OutputColumns {
             };
         }
         let mut out = OutputColumns::default();
-        for c in &m.columns {
+        for c in m.columns.unpack() {
             match c.naming {
-                Naming::Generated => out.unknown.push(c.name.clone()),
-                _ => out.names.push(c.name.clone()),
+                Naming::Generated => out.unknown.push(c.name),
+                _ => out.names.push(c.name),
             }
         }
         out

@@ -50,7 +50,8 @@ fn a_model_introspects_an_upstream_model_without_a_warehouse() {
     // The downstream model's own columns are known through the upstream's.
     let c = p.compile();
     let copy = c.model("copy").unwrap();
-    let names: Vec<&str> = copy.columns.iter().map(|c| c.name.as_str()).collect();
+    let copy_columns = copy.columns.unpack();
+    let names: Vec<&str> = copy_columns.iter().map(|c| c.name.as_str()).collect();
     assert_eq!(
         names,
         [
@@ -61,7 +62,7 @@ fn a_model_introspects_an_upstream_model_without_a_warehouse() {
         ]
     );
     assert_eq!(
-        copy.columns[2].data_type.as_deref(),
+        copy_columns[2].data_type.as_deref(),
         Some("TIMESTAMP_NTZ"),
         "the type comes through the upstream model"
     );
@@ -78,14 +79,14 @@ fn star_over_an_upstream_model_expands_its_columns() {
     let c = p.compile();
     let m = c.model("everyone").unwrap();
     assert!(m.diagnostics.is_empty(), "{}", render_all(&m.diagnostics));
-    let cols: Vec<(&str, bool)> = m
-        .columns
+    let columns = m.columns.unpack();
+    let cols: Vec<(&str, bool)> = columns
         .iter()
         .map(|c| (c.name.as_str(), c.quoted))
         .collect();
     assert_eq!(cols, [("userId", true), ("EMAIL", false)]);
-    assert_eq!(m.columns[0].lineage[0].relation, "ANALYTICS.PUBLIC.people");
-    assert_eq!(m.columns[0].lineage[0].column, "userId");
+    assert_eq!(columns[0].lineage[0].relation, "ANALYTICS.PUBLIC.people");
+    assert_eq!(columns[0].lineage[0].column, "userId");
 }
 
 #[test]
@@ -129,10 +130,11 @@ fn unresolved_columns_say_why_and_fall_back_to_the_catalog() {
     );
 
     let built = c.model("built").unwrap();
-    assert_eq!(built.columns.len(), 1);
-    assert_eq!(built.columns[0].name, "ID");
+    let built_columns = built.columns.unpack();
+    assert_eq!(built_columns.len(), 1);
+    assert_eq!(built_columns[0].name, "ID");
     assert!(matches!(
-        &built.columns[0].transform,
+        &built_columns[0].transform,
         Transform::Unknown { reason } if reason.starts_with("read from the catalog: cannot expand")
     ));
 

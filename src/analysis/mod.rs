@@ -7,6 +7,7 @@ pub mod columns;
 pub mod contract;
 mod lineage;
 pub mod model;
+pub mod packed;
 pub mod validate;
 
 pub use columns::{
@@ -14,3 +15,4 @@ pub use columns::{
     Transform, output_columns, statement_output_columns,
 };
 pub use contract::{Finding, Severity, SyncType, UnknownSyncType, check_contract};
+pub use packed::PackedColumns;

@@ -159,6 +159,19 @@ impl<'a> Analyser<'a> {
         }
     }
 
+    /// Makes `(model name, published columns)` visible to the models
+    /// analysed (and rendered) after this call.
+    pub fn publish_columns<'m>(&self, published: impl IntoIterator<Item = (&'m str, Vec<Column>)>) {
+        let Ok(mut map) = self.shared.model_columns.write() else {
+            return;
+        };
+        for (name, columns) in published {
+            if let Some(model) = self.shared.models.get(&name.to_lowercase()) {
+                map.insert(model.relation.key(), columns);
+            }
+        }
+    }
+
     /// The catalog's columns of `model`'s relation, when the catalog has it.
     pub fn catalog_columns(&self, model: &str) -> Option<Vec<Column>> {
         let relation = &self.shared.models.get(&model.to_lowercase())?.relation;
