@@ -41,7 +41,7 @@ pub fn compile_command(
     let elapsed = started.elapsed().as_millis();
     if show {
         for m in compilation.selected_models() {
-            if let (ModelStatus::Success, Some(sql)) = (m.status, &m.sql) {
+            if let (ModelStatus::Success, Some(sql)) = (m.status, m.sql()) {
                 if compilation.selected.len() > 1 {
                     println!("-- {} ({})", m.name, m.path);
                 }

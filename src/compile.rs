@@ -10,7 +10,9 @@ use crate::analysis::model::{
     unresolved_diagnostic,
 };
 use crate::analysis::{OutputColumn, PackedColumns, SourceColumn, Transform};
+use crate::cache::{self, CompileCache, Key, Record, Store, Stored, Summary};
 use crate::catalog::{Catalog, Column, OfflineCatalog, RelationName};
+use crate::compact::CompactText;
 use crate::dag::Dag;
 use crate::diagnostics::{Diagnostic, Severity};
 use crate::project::{LoadOptions, ModelConfig, Project};
@@ -36,6 +38,10 @@ pub struct CompileOptions {
     pub write: bool,
     /// Treat warnings as errors.
     pub warn_error: bool,
+    /// Reuse (and, when writing, update) `target/compile_cache.bin`: models
+    /// whose inputs did not change are not rendered or analysed again. See
+    /// [`crate::cache`].
+    pub use_cache: bool,
 }
 
 /// The outcome of one model.
@@ -63,19 +69,16 @@ pub struct CompiledModel {
     pub compiled_path: String,
     /// Where the model is built in the warehouse.
     pub relation: RelationName,
-    /// Compiled SQL, when rendering succeeded.
-    pub sql: Option<String>,
+    /// Where its compiled SQL and output columns are stored, when rendering
+    /// succeeded: read them with [`CompiledModel::sql`] and
+    /// [`CompiledModel::columns`].
+    pub stored: Option<Stored>,
     /// Final configuration.
     pub config: ModelConfig,
     /// Models it refs.
     pub depends_on: Vec<String>,
     /// Catalog relations it reads.
     pub relations: Vec<String>,
-    /// Its output columns with their lineage, worked out from the compiled
-    /// SQL. When that fails ([`CompiledModel::columns_unresolved`]), the
-    /// catalog's columns of its relation if the catalog has it, else none.
-    /// Packed: [`PackedColumns::unpack`] gives the [`OutputColumn`]s.
-    pub columns: PackedColumns,
     /// Why the output columns could not be worked out from the SQL.
     pub columns_unresolved: Option<String>,
     /// Errors and warnings of this model.
@@ -84,6 +87,23 @@ pub struct CompiledModel {
     pub logs: Vec<String>,
     /// The outcome.
     pub status: ModelStatus,
+}
+
+impl CompiledModel {
+    /// The compiled SQL, when rendering succeeded.
+    pub fn sql(&self) -> Option<String> {
+        self.stored.as_ref().and_then(Stored::sql)
+    }
+
+    /// Its output columns with their lineage, worked out from the compiled
+    /// SQL. When that fails ([`CompiledModel::columns_unresolved`]), the
+    /// catalog's columns of its relation if the catalog has it, else none.
+    pub fn columns(&self) -> Vec<OutputColumn> {
+        self.stored
+            .as_ref()
+            .map(Stored::columns)
+            .unwrap_or_default()
+    }
 }
 
 /// A compiled project.
@@ -99,6 +119,9 @@ pub struct Compilation {
     pub selected: Vec<String>,
     /// Problems not tied to one model.
     pub diagnostics: Vec<Diagnostic>,
+    /// How many models were taken from the compile cache unchanged rather
+    /// than rendered and analysed (see [`crate::cache`]).
+    pub reused: usize,
 }
 
 impl Compilation {
@@ -184,6 +207,24 @@ pub fn compile_project(
     opts: &CompileOptions,
 ) -> Result<Compilation, Diagnostic> {
     let mut timer = PhaseTimer::from_env();
+    // The compile cache (see `cache`): the fingerprint of everything models
+    // share, the index of the last compile's records, and the store the
+    // records of this compile go to.
+    let fingerprint = opts
+        .use_cache
+        .then(|| cache::project_fingerprint(&project, catalog.as_ref(), opts.warn_error));
+    let previous = match &fingerprint {
+        Some(fp) => CompileCache::open(&cache::path(&project), fp),
+        None => CompileCache::default(),
+    };
+    let persist = opts.write && fingerprint.is_some();
+    let store_dir = persist.then(|| project.target_dir());
+    let store = Store::create(store_dir.as_deref(), &fingerprint.unwrap_or_default())
+        .map(Arc::new)
+        .map_err(|e| {
+            Diagnostic::error("CIO020", format!("cannot create the model store: {e}"))
+                .with_help("check that the target folder (or the temporary folder) is writable and the disk is not full")
+        })?;
     let renderer = Renderer::new(&project, catalog)?;
     timer.lap("environment");
 
@@ -195,44 +236,86 @@ pub fn compile_project(
         .enumerate()
         .map(|(i, m)| (m.name.as_str(), i))
         .collect();
+    let by_lower: HashMap<String, usize> = project
+        .models
+        .iter()
+        .enumerate()
+        .map(|(i, m)| (m.name.to_lowercase(), i))
+        .collect();
+    let refs: Vec<Vec<String>> = project
+        .models
+        .iter()
+        .map(|m| static_refs(&m.source))
+        .collect();
     let static_dag = Dag::new(project.models.iter().map(|m| m.name.as_str()), |name| {
-        static_refs(&project.models[by_name[name]].source)
+        refs[by_name[name]].clone()
     });
     // Each model is rendered, analysed (parsed once, output columns worked
-    // out) and checked by one worker, and its columns packed, so no model
-    // holds its parse tree or unpacked columns past its own turn. The
-    // columns of the models others ref() are published before the next
-    // level renders, so `adapter.get_columns_in_relation(ref('upstream'))`
-    // and the analysis of downstream models see them.
+    // out), checked and stored by one worker, so no model holds its parse
+    // tree, SQL or columns in memory past its own turn. The columns of the
+    // models others ref() are published before the next level renders, so
+    // `adapter.get_columns_in_relation(ref('upstream'))` and the analysis
+    // of downstream models see them.
     let analyser = Analyser::new(renderer.shared());
     let catalog_origin = analyser.catalog_origin();
     let mut slots: Vec<Option<CompiledModel>> = vec![None; project.models.len()];
+    // The key of every model whose result is a function of its inputs.
+    let mut keys: Vec<Option<Key>> = vec![None; project.models.len()];
+    let mut reused = 0;
     for level in static_dag.levels() {
-        let done: Vec<(usize, CompiledModel, Option<Vec<Column>>)> = level
-            .par_iter()
+        let jobs: Vec<(usize, Option<Key>)> = level
+            .iter()
             .map(|name| {
                 let idx = by_name[name];
-                let model = &project.models[idx];
-                let publish = !static_dag.children(name).is_empty();
-                let (cm, published) = compile_model(
-                    &project,
-                    &renderer,
-                    &analyser,
-                    model,
-                    publish,
-                    &catalog_origin,
-                    opts.warn_error,
-                );
-                (idx, cm, published)
+                let key = fingerprint.as_ref().and_then(|fp| {
+                    let upstream: Option<Vec<Option<&Key>>> = refs[idx]
+                        .iter()
+                        .map(|r| match by_lower.get(&r.to_lowercase()) {
+                            Some(&u) => keys[u].as_ref().map(Some),
+                            None => Some(None),
+                        })
+                        .collect();
+                    upstream.map(|up| cache::model_key(fp, &project.models[idx], &up))
+                });
+                (idx, key)
             })
             .collect();
-        analyser.publish_columns(done.iter().filter_map(|(idx, _, published)| {
+        type Done = (usize, CompiledModel, Option<Vec<Column>>, Option<Key>, bool);
+        let done: Vec<Result<Done, Diagnostic>> = jobs
+            .into_par_iter()
+            .map(|(idx, key)| {
+                let model = &project.models[idx];
+                let publish = !static_dag.children(&model.name).is_empty();
+                if let Some(k) = &key
+                    && let Some((summary, stored, columns)) = previous.reuse(k, &store)
+                    && let Some(cm) = reused_model(&project, model, summary, stored)
+                {
+                    let published = publish.then(|| published_columns(&columns.unpack()));
+                    return Ok((idx, cm, published, key, true));
+                }
+                let work = ModelWork {
+                    project: &project,
+                    renderer: &renderer,
+                    analyser: &analyser,
+                    store: &store,
+                    catalog_origin: &catalog_origin,
+                    warn_error: opts.warn_error,
+                };
+                let (cm, published, pure) =
+                    work.compile(model, key.as_ref(), &refs[idx], publish)?;
+                Ok((idx, cm, published, key.filter(|_| pure), false))
+            })
+            .collect();
+        let done: Vec<Done> = done.into_iter().collect::<Result<_, _>>()?;
+        analyser.publish_columns(done.iter().filter_map(|(idx, _, published, ..)| {
             published
                 .as_ref()
                 .map(|cols| (project.models[*idx].name.as_str(), cols.clone()))
         }));
-        for (idx, cm, _) in done {
+        for (idx, cm, _, key, hit) in done {
             slots[idx] = Some(cm);
+            keys[idx] = key;
+            reused += usize::from(hit);
         }
     }
     let mut models: Vec<CompiledModel> = slots
@@ -240,7 +323,6 @@ pub fn compile_project(
         .map(|m| m.expect("every model is compiled"))
         .collect();
     timer.lap("render");
-
     check_refs(&mut models);
     timer.lap("validate");
 
@@ -310,120 +392,224 @@ pub fn compile_project(
         dag,
         selected,
         diagnostics,
+        reused,
     };
     if opts.write {
         write_outputs(&compilation, &mut timer)?;
+        if persist {
+            store
+                .persist(&cache::path(&compilation.project))
+                .map_err(|e| {
+                    Diagnostic::error(
+                        "CIO020",
+                        format!(
+                            "cannot write {}: {e}",
+                            cache::path(&compilation.project).display()
+                        ),
+                    )
+                    .with_help("check that the target folder is writable and the disk is not full")
+                })?;
+            timer.lap("cache");
+        }
     }
     Ok(compilation)
 }
 
-/// Renders, analyses and checks one model. Returns it with its columns
-/// packed, and, when `publish`, the columns later models see.
-fn compile_model(
-    project: &Project,
-    renderer: &Renderer,
-    analyser: &Analyser,
-    model: &crate::project::Model,
-    publish: bool,
-    catalog_origin: &str,
+/// What compiling one model needs besides the model.
+struct ModelWork<'a> {
+    project: &'a Project,
+    renderer: &'a Renderer,
+    analyser: &'a Analyser<'a>,
+    store: &'a Arc<Store>,
+    catalog_origin: &'a str,
     warn_error: bool,
-) -> (CompiledModel, Option<Vec<Column>>) {
-    let result = renderer.render(model);
-    let analysis = match &result {
-        Ok(r) if r.config.enabled() => Some(analyser.analyse(model, &r.sql)),
-        _ => None,
-    };
-    let relation = renderer
-        .shared()
-        .models
-        .get(&model.name.to_lowercase())
-        .map(|m| m.relation.clone())
-        .expect("every model is registered");
-    let compiled_path = format!("{}/compiled/{}", project.config.target_path, model.path);
-    let mut cm = CompiledModel {
+}
+
+impl ModelWork<'_> {
+    /// Renders, analyses and checks one model and stores its SQL and
+    /// columns, under `key` when the result can be reused (see
+    /// [`crate::cache`]). Returns the model; when `publish`, the columns
+    /// later models see; and whether the result is a function of the
+    /// model's inputs (no environment variable read, every ref among
+    /// `static_refs`).
+    fn compile(
+        &self,
+        model: &crate::project::Model,
+        key: Option<&Key>,
+        static_refs: &[String],
+        publish: bool,
+    ) -> Result<(CompiledModel, Option<Vec<Column>>, bool), Diagnostic> {
+        let (project, renderer, analyser) = (self.project, self.renderer, self.analyser);
+        let result = renderer.render(model);
+        let analysis = match &result {
+            Ok(r) if r.config.enabled() => Some(analyser.analyse(model, &r.sql)),
+            _ => None,
+        };
+        let relation = renderer
+            .shared()
+            .models
+            .get(&model.name.to_lowercase())
+            .map(|m| m.relation.clone())
+            .expect("every model is registered");
+        let mut cm = CompiledModel {
+            name: model.name.clone(),
+            path: model.path.clone(),
+            compiled_path: compiled_path(project, model),
+            relation,
+            stored: None,
+            config: model.folder_config.clone(),
+            depends_on: Vec::new(),
+            relations: Vec::new(),
+            columns_unresolved: None,
+            diagnostics: Vec::new(),
+            logs: Vec::new(),
+            status: ModelStatus::Success,
+        };
+        let mut sql = None;
+        let mut pure = false;
+        match result {
+            Ok(r) => {
+                // Refs found while rendering that the source does not show
+                // could point anywhere.
+                pure = !r.volatile
+                    && r.refs
+                        .iter()
+                        .all(|d| static_refs.iter().any(|s| s.eq_ignore_ascii_case(d)));
+                sql = Some(r.sql);
+                cm.config = r.config;
+                cm.depends_on = r.refs;
+                cm.relations = r.relations;
+                cm.diagnostics = r.warnings;
+                cm.logs = r.logs;
+            }
+            Err(d) => {
+                cm.diagnostics.push(d);
+                cm.status = ModelStatus::Error;
+            }
+        }
+        if !cm.config.enabled() {
+            cm.status = ModelStatus::Disabled;
+        }
+        let mut columns = Vec::new();
+        let mut published = None;
+        let analysis = match analysis {
+            Some(ModelAnalysis::Columns(found)) => {
+                if publish {
+                    published = Some(published_columns(&found));
+                }
+                columns = found;
+                None
+            }
+            Some(ModelAnalysis::Unresolved { error, upstream }) => {
+                let why = error.to_string();
+                if let Some(catalog) = analyser.catalog_columns(&cm.name) {
+                    columns = catalog_fallback(&catalog, &why);
+                }
+                cm.columns_unresolved = Some(why);
+                Some(ModelAnalysis::Unresolved { error, upstream })
+            }
+            Some(invalid @ ModelAnalysis::Invalid(_)) => {
+                cm.columns_unresolved = Some("the compiled SQL is not a valid query".into());
+                Some(invalid)
+            }
+            None => {
+                cm.columns_unresolved = Some(match cm.status {
+                    ModelStatus::Disabled => "the model is disabled".into(),
+                    _ => "the model does not compile".into(),
+                });
+                None
+            }
+        };
+        check_model(
+            project,
+            &mut cm,
+            model,
+            sql.as_deref(),
+            analysis,
+            &columns,
+            self.catalog_origin,
+            self.warn_error,
+        );
+        if let Some(sql) = sql {
+            let reusable = pure
+                && cm.diagnostics.is_empty()
+                && cm.logs.is_empty()
+                && matches!(cm.status, ModelStatus::Success | ModelStatus::Disabled);
+            let record = Record {
+                summary: Summary {
+                    relation: (
+                        cm.relation.database.clone(),
+                        cm.relation.schema.clone(),
+                        cm.relation.identifier.clone(),
+                    ),
+                    config: serde_json::to_string(&cm.config.values).unwrap_or_default(),
+                    depends_on: cm.depends_on.clone(),
+                    relations: cm.relations.clone(),
+                    columns_unresolved: cm.columns_unresolved.clone(),
+                    disabled: cm.status == ModelStatus::Disabled,
+                },
+                sql: CompactText::new(&sql),
+                columns: PackedColumns::pack(&columns),
+            };
+            let stored = self
+                .store
+                .append(key.filter(|_| reusable), &record)
+                .map_err(|e| {
+                    Diagnostic::error("CIO020", format!("cannot write the model store: {e}"))
+                        .with_help("check that the disk is not full")
+                })?;
+            cm.stored = Some(stored);
+        }
+        Ok((cm, published, pure))
+    }
+}
+
+/// A model rebuilt from its record in the compile cache; `None` when the
+/// record does not describe this model (a damaged file).
+fn reused_model(
+    project: &Project,
+    model: &crate::project::Model,
+    summary: Summary,
+    stored: Stored,
+) -> Option<CompiledModel> {
+    let config = summary.model_config()?;
+    let relation = summary.relation_name();
+    Some(CompiledModel {
         name: model.name.clone(),
         path: model.path.clone(),
-        compiled_path,
+        compiled_path: compiled_path(project, model),
         relation,
-        sql: None,
-        config: model.folder_config.clone(),
-        depends_on: Vec::new(),
-        relations: Vec::new(),
-        columns: PackedColumns::default(),
-        columns_unresolved: None,
+        stored: Some(stored),
+        config,
+        depends_on: summary.depends_on,
+        relations: summary.relations,
+        columns_unresolved: summary.columns_unresolved,
         diagnostics: Vec::new(),
         logs: Vec::new(),
-        status: ModelStatus::Success,
-    };
-    match result {
-        Ok(r) => {
-            cm.sql = Some(r.sql);
-            cm.config = r.config;
-            cm.depends_on = r.refs;
-            cm.relations = r.relations;
-            cm.diagnostics = r.warnings;
-            cm.logs = r.logs;
-        }
-        Err(d) => {
-            cm.diagnostics.push(d);
-            cm.status = ModelStatus::Error;
-        }
-    }
-    if !cm.config.enabled() {
-        cm.status = ModelStatus::Disabled;
-    }
-    let mut columns = Vec::new();
-    let mut published = None;
-    let analysis = match analysis {
-        Some(ModelAnalysis::Columns(found)) => {
-            if publish {
-                published = Some(published_columns(&found));
-            }
-            columns = found;
-            None
-        }
-        Some(ModelAnalysis::Unresolved { error, upstream }) => {
-            let why = error.to_string();
-            if let Some(catalog) = analyser.catalog_columns(&cm.name) {
-                columns = catalog_fallback(&catalog, &why);
-            }
-            cm.columns_unresolved = Some(why);
-            Some(ModelAnalysis::Unresolved { error, upstream })
-        }
-        Some(invalid @ ModelAnalysis::Invalid(_)) => {
-            cm.columns_unresolved = Some("the compiled SQL is not a valid query".into());
-            Some(invalid)
-        }
-        None => {
-            cm.columns_unresolved = Some(match cm.status {
-                ModelStatus::Disabled => "the model is disabled".into(),
-                _ => "the model does not compile".into(),
-            });
-            None
-        }
-    };
-    check_model(
-        project,
-        &mut cm,
-        model,
-        analysis,
-        &columns,
-        catalog_origin,
-        warn_error,
-    );
-    cm.columns = PackedColumns::pack(&columns);
-    (cm, published)
+        status: if summary.disabled {
+            ModelStatus::Disabled
+        } else {
+            ModelStatus::Success
+        },
+    })
+}
+
+/// Where the compiled SQL of `model` goes, relative to the project root.
+fn compiled_path(project: &Project, model: &crate::project::Model) -> String {
+    format!("{}/compiled/{}", project.config.target_path, model.path)
 }
 
 /// Validation after rendering: SQL parses, the Customer.io contract of a
 /// sync model holds (and its output columns are known), materialization is
 /// supported, dynamic names agree with what `ref()` saw. `analysis` holds
 /// what the analysis of the model left to report; `columns` are its output
-/// columns.
+/// columns, `sql` its compiled SQL.
+#[allow(clippy::too_many_arguments)]
 fn check_model(
     project: &Project,
     m: &mut CompiledModel,
     model: &crate::project::Model,
+    sql: Option<&str>,
     analysis: Option<ModelAnalysis>,
     columns: &[OutputColumn],
     catalog_origin: &str,
@@ -446,7 +632,7 @@ fn check_model(
             unresolved_diagnostic(model, &error, upstream.as_deref(), catalog_origin, sync),
         ),
         _ => {
-            if let (Some(sync), Some(sql)) = (sync, &m.sql) {
+            if let (Some(sync), Some(sql)) = (sync, sql) {
                 let found = contract_diagnostics(sync, columns, model, sql);
                 m.diagnostics.extend(found);
             }
@@ -502,7 +688,7 @@ fn check_refs(models: &mut [CompiledModel]) {
         if m.status != ModelStatus::Success && m.status != ModelStatus::Error {
             continue;
         }
-        let rendered = m.sql.is_some();
+        let rendered = m.stored.is_some();
         for dep in &m.depends_on {
             if rendered && disabled.contains(dep) {
                 m.diagnostics.push(
@@ -597,9 +783,6 @@ pub struct ManifestNode {
     /// How compiling it went.
     pub status: ModelStatus,
     /// Its output columns, with their lineage (see [`CompiledModel::columns`]).
-    /// Written one column per line: a large project has hundreds of
-    /// thousands of them.
-    #[serde(serialize_with = "one_line_each")]
     pub columns: Vec<ManifestColumn>,
     /// Why the output columns could not be worked out from the SQL.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -623,17 +806,6 @@ pub struct ManifestColumn {
     pub transform: Transform,
     /// The columns of the relations in its SQL it is computed from.
     pub lineage: Vec<SourceColumn>,
-}
-
-/// Serialises each element as compact JSON (one line in pretty output).
-fn one_line_each<S: serde::Serializer>(items: &[ManifestColumn], s: S) -> Result<S::Ok, S::Error> {
-    use serde::ser::{Error, SerializeSeq};
-    let mut seq = s.serialize_seq(Some(items.len()))?;
-    for item in items {
-        let raw = serde_json::value::to_raw_value(item).map_err(S::Error::custom)?;
-        seq.serialize_element(&raw)?;
-    }
-    seq.end()
 }
 
 impl From<OutputColumn> for ManifestColumn {
@@ -719,124 +891,106 @@ impl Compilation {
                 relations: m.relations.clone(),
             },
             status: m.status,
-            columns: m
-                .columns
-                .unpack()
-                .into_iter()
-                .map(ManifestColumn::from)
-                .collect(),
+            columns: m.columns().into_iter().map(ManifestColumn::from).collect(),
             columns_unresolved: m.columns_unresolved.clone(),
             diagnostics: m.diagnostics.clone(),
         }
     }
 }
 
-/// [`Compilation::manifest`] serialised one node at a time: the same JSON,
-/// without a second copy of every model's entry in memory at once.
-struct ManifestStream<'a> {
-    compilation: &'a Compilation,
-    /// The models in unique id order, which is name order: every id is the
-    /// name behind one common prefix.
-    by_id: Vec<&'a CompiledModel>,
-    /// Model name → the names of the models that ref it, in name order.
-    children: BTreeMap<&'a str, Vec<&'a str>>,
-}
+/// Writes [`Compilation::manifest`] to `out` as JSON with one line per
+/// node and per map entry: compact like dbt's, and a change to one model is
+/// a one-line diff. Nodes are serialised in parallel, a batch at a time, so
+/// only a batch of them is ever in memory as JSON.
+fn write_manifest(c: &Compilation, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    /// Nodes serialised per parallel batch.
+    const BATCH: usize = 512;
+    let mut by_id: Vec<&CompiledModel> = c.models.iter().collect();
+    // Unique ids are the names behind one common prefix: name order is
+    // id order.
+    by_id.sort_unstable_by(|a, b| a.name.cmp(&b.name));
+    let mut children: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for m in &c.models {
+        for parent in &m.depends_on {
+            children.entry(parent).or_default().push(&m.name);
+        }
+        children.entry(&m.name).or_default();
+    }
+    let ids = |names: &mut dyn Iterator<Item = &str>| -> Vec<String> {
+        names.map(|n| c.unique_id(n)).collect()
+    };
+    fn json<T: Serialize>(value: &T) -> std::io::Result<Vec<u8>> {
+        serde_json::to_vec(value).map_err(std::io::Error::other)
+    }
 
-impl<'a> ManifestStream<'a> {
-    fn new(compilation: &'a Compilation) -> Self {
-        let mut by_id: Vec<&CompiledModel> = compilation.models.iter().collect();
-        by_id.sort_by(|a, b| a.name.cmp(&b.name));
-        let mut children: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-        for m in &compilation.models {
-            for parent in &m.depends_on {
-                children.entry(parent).or_default().push(&m.name);
-            }
-            children.entry(&m.name).or_default();
-        }
-        for list in children.values_mut() {
-            list.sort();
-        }
-        ManifestStream {
-            compilation,
-            by_id,
-            children,
+    out.write_all(b"{\"metadata\":")?;
+    out.write_all(&json(&c.manifest_metadata())?)?;
+    out.write_all(b",\n\"nodes\":{")?;
+    let mut first = true;
+    for batch in by_id.chunks(BATCH) {
+        let lines: Vec<std::io::Result<Vec<u8>>> = batch
+            .par_iter()
+            .map(|m| {
+                let mut line = json(&c.unique_id(&m.name))?;
+                line.push(b':');
+                serde_json::to_writer(&mut line, &c.manifest_node(m))
+                    .map_err(std::io::Error::other)?;
+                Ok(line)
+            })
+            .collect();
+        for line in lines {
+            out.write_all(if first { b"\n" } else { b",\n" })?;
+            first = false;
+            out.write_all(&line?)?;
         }
     }
-}
-
-impl Serialize for ManifestStream<'_> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct;
-        let c = self.compilation;
-        let ids =
-            |names: &[&str]| -> Vec<String> { names.iter().map(|n| c.unique_id(n)).collect() };
-        let mut manifest = serializer.serialize_struct("Manifest", 4)?;
-        manifest.serialize_field("metadata", &c.manifest_metadata())?;
-        manifest.serialize_field(
-            "nodes",
-            &LazyMap(|| {
-                self.by_id
-                    .iter()
-                    .map(|m| (c.unique_id(&m.name), c.manifest_node(m)))
-            }),
-        )?;
-        manifest.serialize_field(
-            "parent_map",
-            &LazyMap(|| {
-                self.by_id.iter().map(|m| {
-                    let parents: Vec<&str> = m.depends_on.iter().map(String::as_str).collect();
-                    (c.unique_id(&m.name), ids(&parents))
-                })
-            }),
-        )?;
-        manifest.serialize_field(
-            "child_map",
-            &LazyMap(|| {
-                self.children
-                    .iter()
-                    .map(|(name, kids)| (c.unique_id(name), ids(kids)))
-            }),
-        )?;
-        manifest.end()
+    out.write_all(b"\n},\n\"parent_map\":{")?;
+    for (i, m) in by_id.iter().enumerate() {
+        out.write_all(if i == 0 { b"\n" } else { b",\n" })?;
+        out.write_all(&json(&c.unique_id(&m.name))?)?;
+        out.write_all(b":")?;
+        let parents = ids(&mut m.depends_on.iter().map(String::as_str));
+        out.write_all(&json(&parents)?)?;
     }
-}
-
-/// A JSON object whose entries an iterator produces while it is written.
-struct LazyMap<F>(F);
-
-impl<F, I, K, V> Serialize for LazyMap<F>
-where
-    F: Fn() -> I,
-    I: Iterator<Item = (K, V)>,
-    K: Serialize,
-    V: Serialize,
-{
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_map((self.0)())
+    out.write_all(b"\n},\n\"child_map\":{")?;
+    for (i, (name, kids)) in children.iter_mut().enumerate() {
+        kids.sort_unstable();
+        out.write_all(if i == 0 { b"\n" } else { b",\n" })?;
+        out.write_all(&json(&c.unique_id(name))?)?;
+        out.write_all(b":")?;
+        out.write_all(&json(&ids(&mut kids.iter().copied()))?)?;
     }
+    out.write_all(b"\n}}\n")
 }
 
 /// Writes the compiled SQL of every selected, successful model (files whose
 /// SQL did not change are left alone) and the manifest.
 fn write_outputs(c: &Compilation, timer: &mut PhaseTimer) -> Result<(), Diagnostic> {
     let root: PathBuf = c.project.root.clone();
-    let results: Vec<Result<(), Diagnostic>> = c
-        .selected_models()
-        .par_iter()
-        .filter(|m| m.status == ModelStatus::Success)
-        .map(|m| {
-            let sql = m.sql.as_deref().unwrap_or_default();
-            crate::output::write_if_changed(&root.join(&m.compiled_path), sql.as_bytes())
-        })
-        .collect();
+    let results: Vec<Result<(), Diagnostic>> =
+        c.selected_models()
+            .par_iter()
+            .filter(|m| m.status == ModelStatus::Success)
+            .map(|m| {
+                let path = root.join(&m.compiled_path);
+                let sql =
+                    m.sql().ok_or_else(|| {
+                        Diagnostic::error(
+                    "CIO020",
+                    format!("cannot read back the compiled SQL of {} from the model store", m.name),
+                )
+                .with_help("the disk or the target folder failed during the compile: compile again")
+                    })?;
+                crate::output::write_if_changed(&path, sql.as_bytes())
+            })
+            .collect();
     for r in results {
         r?;
     }
     timer.lap("write sql");
-    crate::output::write_json(
-        &c.project.target_dir().join("manifest.json"),
-        &ManifestStream::new(c),
-    )?;
+    crate::output::write_atomic_stream(&c.project.target_dir().join("manifest.json"), |out| {
+        write_manifest(c, out)
+    })?;
     timer.lap("manifest");
     Ok(())
 }
@@ -878,10 +1032,28 @@ mod tests {
         )
         .unwrap();
         let c = compile(&opts).unwrap();
-        let streamed = serde_json::to_string_pretty(&ManifestStream::new(&c)).unwrap();
-        let built = serde_json::to_string_pretty(&c.manifest()).unwrap();
+        let mut written = Vec::new();
+        write_manifest(&c, &mut written).unwrap();
+        let text = String::from_utf8(written).unwrap();
+        let streamed: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let built = serde_json::to_value(c.manifest()).unwrap();
         assert_eq!(streamed, built);
-        assert!(built.contains("\"model.p.Zed\""), "{built}");
+        // One line per node and per map entry, in id order.
+        let lines: Vec<&str> = text.lines().collect();
+        let ids: Vec<&str> = lines
+            .iter()
+            .filter(|l| l.starts_with("\"model.p."))
+            .map(|l| &l[1..l.find("\":").unwrap()])
+            .collect();
+        let per_section = [
+            "model.p.Zed",
+            "model.p.a_b",
+            "model.p.ab",
+            "model.p.base",
+            "model.p.broken",
+        ];
+        assert_eq!(ids, [per_section; 3].concat());
+        assert!(lines[0].starts_with("{\"metadata\":{\"generator\":\"cio-sql\""));
     }
 
     #[test]

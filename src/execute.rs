@@ -444,8 +444,7 @@ pub fn show_command(
         ));
     };
     let Some(sql) = m
-        .sql
-        .as_deref()
+        .sql()
         .filter(|_| m.diagnostics.iter().all(|d| !d.is_error()))
     else {
         for d in &m.diagnostics {

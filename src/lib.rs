@@ -9,8 +9,10 @@
 #![allow(clippy::result_large_err)]
 
 pub mod analysis;
+pub mod cache;
 pub mod catalog;
 pub mod cli;
+pub mod compact;
 pub mod compile;
 pub mod connect;
 pub mod dag;

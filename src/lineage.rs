@@ -140,7 +140,7 @@ pub fn lineage(
             ],
         });
     };
-    if m.columns.is_empty() && m.columns_unresolved.is_some() && m.status == ModelStatus::Error {
+    if m.columns().is_empty() && m.columns_unresolved.is_some() && m.status == ModelStatus::Error {
         return Err(LineageError {
             exit_code: 1,
             diagnostics: m
@@ -153,8 +153,7 @@ pub fn lineage(
     }
     let walker = Walker::new(c, catalog);
     let columns = m
-        .columns
-        .unpack()
+        .columns()
         .iter()
         .map(|col| {
             let mut path = vec![m.name.clone()];
@@ -238,7 +237,7 @@ impl<'a> Walker<'a> {
             source.unknown = Some(reason.clone());
             return (source, unknown(reason));
         }
-        let Some(col) = m.columns.unpack().into_iter().find(|c| c.name == s.column) else {
+        let Some(col) = m.columns().into_iter().find(|c| c.name == s.column) else {
             let reason = format!("model {} has no column {}", m.name, s.column);
             source.unknown = Some(reason.clone());
             return (source, unknown(reason));

@@ -195,6 +195,9 @@ struct ProjectArgs {
     /// The offline catalog file (default: catalog-path of the project, catalog.yml).
     #[arg(long)]
     catalog: Option<PathBuf>,
+    /// Compile every model anew: neither read nor write target/compile_cache.bin.
+    #[arg(long)]
+    no_cache: bool,
 }
 
 #[derive(Args, Debug, Default)]
@@ -260,6 +263,7 @@ fn compile_options(
         exclude: selection.exclude.clone(),
         write,
         warn_error,
+        use_cache: !project.no_cache,
     }
 }
 

@@ -20,6 +20,21 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), Diagnostic> {
     })
 }
 
+/// Like [`write_atomic`], with the contents streamed by `write` into the
+/// temporary file (through a buffer). An error from `write` leaves the old
+/// file in place.
+pub fn write_atomic_stream(
+    path: &Path,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<(), Diagnostic> {
+    write_atomic_with(path, |file| {
+        let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
+        write(&mut out)
+            .and_then(|()| out.flush())
+            .map_err(|e| write_error(path, &e))
+    })
+}
+
 /// Like [`write_atomic`], with the contents produced by `write` straight into
 /// the temporary file.
 fn write_atomic_with(

@@ -131,9 +131,14 @@ pub fn print_compilation(c: &Compilation, out: &Output, elapsed_ms: u128, to_std
         .iter()
         .filter(|m| m.status == ModelStatus::Success)
         .count();
+    let reused = if c.reused > 0 {
+        format!(" ({} unchanged since the last compile)", c.reused)
+    } else {
+        String::new()
+    };
     out.info(
         &format!(
-            "Compiled {ok} of {} selected models in {elapsed_ms} ms: {errors} failed, {warnings} warning{}.",
+            "Compiled {ok} of {} selected models in {elapsed_ms} ms{reused}: {errors} failed, {warnings} warning{}.",
             c.selected.len(),
             if warnings == 1 { "" } else { "s" }
         ),
@@ -145,6 +150,7 @@ pub fn print_compilation(c: &Compilation, out: &Output, elapsed_ms: u128, to_std
         "succeeded": ok,
         "failed": errors,
         "warnings": warnings,
+        "reused": c.reused,
         "elapsed_ms": elapsed_ms,
     }));
 }

@@ -70,7 +70,8 @@ pub fn review(c: &Compilation, dir: &Path, accept: bool) -> Result<Review, Diagn
         let rel = dir.join(&m.path);
         let shown = rel.display().to_string();
         expected.push(root.join(&rel));
-        let status = match (&m.status, &m.sql) {
+        let compiled = m.sql();
+        let status = match (&m.status, &compiled) {
             (ModelStatus::Success, Some(sql)) => match std::fs::read_to_string(root.join(&rel)) {
                 Ok(old) if old == *sql => ReviewStatus::Unchanged,
                 Ok(old) => ReviewStatus::Changed(unified_diff(&old, sql, &shown)),
@@ -79,7 +80,8 @@ pub fn review(c: &Compilation, dir: &Path, accept: bool) -> Result<Review, Diagn
             _ => ReviewStatus::Failed,
         };
         if accept
-            && let (ReviewStatus::Changed(_) | ReviewStatus::New(_), Some(sql)) = (&status, &m.sql)
+            && let (ReviewStatus::Changed(_) | ReviewStatus::New(_), Some(sql)) =
+                (&status, &compiled)
         {
             crate::output::write_atomic(&root.join(&rel), sql.as_bytes())?;
         }

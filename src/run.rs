@@ -144,8 +144,8 @@ pub fn build_statement(c: &Compilation, m: &CompiledModel) -> String {
         quoting: c.project.config.quoting,
     }
     .render_sql();
-    let sql = m.sql.as_deref().unwrap_or_default().trim_end();
-    let sql = sql.strip_suffix(';').unwrap_or(sql).trim_end();
+    let sql = m.sql().unwrap_or_default();
+    let sql = sql.strip_suffix(';').unwrap_or(&sql).trim_end();
     let kind = if m.config.materialized() == "view" {
         "VIEW"
     } else {

@@ -122,7 +122,7 @@ impl OutputColumns {
             };
         }
         let mut out = OutputColumns::default();
-        for c in m.columns.unpack() {
+        for c in m.columns() {
             match c.naming {
                 Naming::Generated => out.unknown.push(c.name),
                 _ => out.names.push(c.name),

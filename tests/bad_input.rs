@@ -263,5 +263,5 @@ fn a_huge_model_compiles() {
     p.model("huge", &body.join("\nunion all\n"));
     let c = p.compile();
     assert!(c.succeeded());
-    assert!(c.model("huge").unwrap().sql.as_ref().unwrap().len() > 500_000);
+    assert!(c.model("huge").unwrap().sql().unwrap().len() > 500_000);
 }

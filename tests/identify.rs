@@ -366,7 +366,7 @@ fn warnings_for_unmatched_keys_and_conflicts() {
         "warnings point at the call"
     );
     // Both ignored and renamed: ignored wins.
-    let sql = c.model("people").unwrap().sql.clone().unwrap();
+    let sql = c.model("people").unwrap().sql().unwrap();
     assert!(!sql.contains("status AS"), "{sql}");
 }
 

@@ -50,7 +50,7 @@ fn a_model_introspects_an_upstream_model_without_a_warehouse() {
     // The downstream model's own columns are known through the upstream's.
     let c = p.compile();
     let copy = c.model("copy").unwrap();
-    let copy_columns = copy.columns.unpack();
+    let copy_columns = copy.columns();
     let names: Vec<&str> = copy_columns.iter().map(|c| c.name.as_str()).collect();
     assert_eq!(
         names,
@@ -79,7 +79,7 @@ fn star_over_an_upstream_model_expands_its_columns() {
     let c = p.compile();
     let m = c.model("everyone").unwrap();
     assert!(m.diagnostics.is_empty(), "{}", render_all(&m.diagnostics));
-    let columns = m.columns.unpack();
+    let columns = m.columns();
     let cols: Vec<(&str, bool)> = columns
         .iter()
         .map(|c| (c.name.as_str(), c.quoted))
@@ -110,7 +110,7 @@ fn unresolved_columns_say_why_and_fall_back_to_the_catalog() {
     assert!(c.succeeded(), "warnings only");
 
     let raw = c.model("raw_copy").unwrap();
-    assert!(raw.columns.is_empty());
+    assert!(raw.columns().is_empty());
     assert_eq!(
         raw.columns_unresolved.as_deref(),
         Some("cannot expand `*`: the columns of RAW.STRIPE.CUSTOMERS are not known")
@@ -130,7 +130,7 @@ fn unresolved_columns_say_why_and_fall_back_to_the_catalog() {
     );
 
     let built = c.model("built").unwrap();
-    let built_columns = built.columns.unpack();
+    let built_columns = built.columns();
     assert_eq!(built_columns.len(), 1);
     assert_eq!(built_columns[0].name, "ID");
     assert!(matches!(

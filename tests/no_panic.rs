@@ -83,7 +83,7 @@ proptest! {
         let c = compile_project(project, Arc::new(catalog), &opts).unwrap();
         let m = c.model("fuzz").unwrap();
         // Either SQL that parsed, or at least one error diagnostic.
-        prop_assert!(m.sql.is_some() || m.diagnostics.iter().any(|d| d.is_error()));
+        prop_assert!(m.sql().is_some() || m.diagnostics.iter().any(|d| d.is_error()));
         for d in &m.diagnostics {
             let _ = d.render(false);
         }

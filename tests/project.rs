@@ -48,7 +48,7 @@ fn existing_dbt_project_file_works_unchanged() {
     );
     let people = c.model("people").unwrap();
     assert_eq!(
-        people.sql.as_deref(),
+        people.sql().as_deref(),
         Some("select 100 as ltv, UPPER('x') as y from ANALYTICS.PUBLIC.base\n")
     );
     assert_eq!(people.config.materialized(), "table");
@@ -72,7 +72,7 @@ fn profiles_targets_and_env_vars() {
     );
     let c = p.compile();
     assert_eq!(
-        c.model("m").unwrap().sql.as_deref(),
+        c.model("m").unwrap().sql().as_deref(),
         Some("select 'dev' as t, '***' as p from DEV_DB.CIO.m\n"),
         "secrets never reach templates"
     );
@@ -113,7 +113,7 @@ fn context_functions() {
     let c = p.compile();
     let m = c.model("ctx").unwrap();
     assert!(m.diagnostics.is_empty(), "{}", render_all(&m.diagnostics));
-    let sql = m.sql.as_deref().unwrap();
+    let sql = m.sql().unwrap();
     assert!(
         sql.contains("'entity_id,state_value,is_current' as names"),
         "{sql}"
@@ -178,7 +178,7 @@ fn context_errors_have_codes_and_help() {
     let code = |name: &str| {
         let m = c.model(name).unwrap();
         assert_eq!(m.status, ModelStatus::Error, "{name}");
-        assert!(m.sql.is_none() || m.diagnostics.iter().any(|d| d.is_error()));
+        assert!(m.sql().is_none() || m.diagnostics.iter().any(|d| d.is_error()));
         m.diagnostics.iter().find(|d| d.is_error()).unwrap().clone()
     };
     assert_eq!(code("undef_var").code, "CIO107");
@@ -246,11 +246,11 @@ fn project_macros_are_callable_and_override_nexus() {
     );
     let c = p.compile();
     assert_eq!(
-        c.model("m").unwrap().sql.as_deref(),
+        c.model("m").unwrap().sql().as_deref(),
         Some("select (amount * 100) + (amount * 100) as v\n")
     );
     assert_eq!(
-        c.model("people").unwrap().sql.as_deref(),
+        c.model("people").unwrap().sql().as_deref(),
         Some("SELECT 'overridden lead' AS \"userId\"\n")
     );
 }
@@ -414,7 +414,7 @@ fn example_project_compiles_and_matches_snapshots() {
                     "example__{}",
                     m.path.replace('/', "__").trim_end_matches(".sql")
                 ),
-                m.sql.clone().unwrap()
+                m.sql().unwrap()
             );
         }
     });

@@ -80,7 +80,7 @@ fn sql_of(source: &str) -> String {
             .collect::<Vec<_>>()
     );
     assert!(m.diagnostics.is_empty(), "{:#?}", m.diagnostics);
-    m.sql.clone().unwrap()
+    m.sql().unwrap()
 }
 
 /// The single error of model `m`: (code, message, help).
@@ -91,7 +91,7 @@ fn error_of(source: &str) -> (String, String, String) {
         m.status,
         ModelStatus::Error,
         "expected an error, got {:?}",
-        m.sql
+        m.sql()
     );
     let d = m
         .diagnostics
@@ -162,8 +162,8 @@ fn example_project_compiles_without_warnings() {
 
 #[test]
 fn example_sql_is_deterministic() {
-    let first: Vec<Option<String>> = example().models.into_iter().map(|m| m.sql).collect();
-    let second: Vec<Option<String>> = example().models.into_iter().map(|m| m.sql).collect();
+    let first: Vec<Option<String>> = example().models.into_iter().map(|m| m.sql()).collect();
+    let second: Vec<Option<String>> = example().models.into_iter().map(|m| m.sql()).collect();
     assert_eq!(first, second);
 }
 
@@ -362,7 +362,7 @@ fn track_anonymous_id_keeps_anonymous_rows_once() {
 fn track_without_people_model_keeps_everyone() {
     let c = compile_one("{{ nexus.customer_io_track(people_model=none) }}");
     let m = model(&c, "m");
-    let sql = m.sql.as_deref().unwrap();
+    let sql = m.sql().unwrap();
     assert!(
         !sql.contains("customer_io_persons") && !sql.contains("WHERE persons"),
         "{sql}"
@@ -509,7 +509,7 @@ fn track_quotes_mixed_case_catalog_columns() {
         Some(&catalog),
     );
     let c = compile_dir(dir.path());
-    let sql = model(&c, "m").sql.clone().unwrap();
+    let sql = model(&c, "m").sql().unwrap();
     assert!(
         sql.contains("    events.\"PageURL\" AS \"pageurl\",\n"),
         "{sql}"
@@ -550,12 +550,7 @@ QUALIFY ROW_NUMBER() OVER (
     assert_eq!(m.config.cio_sync(), Some("group"));
     assert_eq!(config_str(m, "cio_object_type_id"), Some("4"));
     assert_eq!(config_str(m, "cio_timestamp_column"), Some("timestamp"));
-    assert!(
-        m.sql
-            .as_deref()
-            .unwrap()
-            .contains("    '4' AS \"objectTypeId\",\n")
-    );
+    assert!(m.sql().unwrap().contains("    '4' AS \"objectTypeId\",\n"));
 }
 
 #[test]
@@ -709,7 +704,7 @@ fn relationships_without_attributes_skip_the_extra_joins() {
         "{{ nexus.customer_io_relationships(object_type_id='1', derived_attributes=[], active_only=false, relationship_types=['member_of', 'owner'], filters='established_at IS NOT NULL', people_model=none) }}",
     );
     let m = model(&c, "m");
-    let sql = m.sql.as_deref().unwrap();
+    let sql = m.sql().unwrap();
     assert!(
         sql.contains("    OBJECT_CONSTRUCT() AS \"relationshipAttributes\"\n")
             && sql.contains(
@@ -1078,7 +1073,7 @@ fn sync_query_says_when_the_columns_are_unknown() {
     let m = model(&c, "m");
     assert_eq!(m.status, ModelStatus::Success);
     assert_eq!(m.diagnostics[0].code, "CIO160");
-    assert!(m.columns.is_empty());
+    assert!(m.columns().is_empty());
     let s = &sync_query(&c, Some("m")).unwrap()[0];
     assert!(s.mapping.iter().all(|m| m.column.is_none()));
     assert_eq!(

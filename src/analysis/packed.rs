@@ -20,6 +20,7 @@ pub struct PackedColumns {
     /// How many columns there are.
     len: u32,
     /// postcard bytes of [`Packed`]; empty when there are no columns.
+    #[serde(with = "serde_bytes")]
     bytes: Box<[u8]>,
 }
 
@@ -190,6 +191,11 @@ impl PackedColumns {
     /// True when the bytes decode (a check on bytes read from disk).
     pub fn is_valid(&self) -> bool {
         self.bytes.is_empty() || postcard::from_bytes::<Packed>(&self.bytes).is_ok()
+    }
+
+    /// The size of the packed bytes.
+    pub fn byte_len(&self) -> usize {
+        self.bytes.len()
     }
 
     /// The number of columns.

@@ -187,6 +187,9 @@ pub struct Rendered {
     pub warnings: Vec<Diagnostic>,
     /// `log()` lines: (shown to the user, text).
     pub logs: Vec<String>,
+    /// The render read an environment variable: compiling the same inputs
+    /// again may give another result (see [`crate::cache`]).
+    pub volatile: bool,
 }
 
 /// The rendering environment of one project.
@@ -382,8 +385,10 @@ impl Renderer {
             relations: Vec::new(),
             warnings: Vec::new(),
             logs: Vec::new(),
+            volatile: false,
         };
         if let Some(rs) = state.get_extension::<RenderState>() {
+            rendered.volatile = rs.volatile;
             config.merge(&ModelConfig {
                 values: rs.config.clone(),
             });
@@ -766,7 +771,10 @@ fn warehouse_relation(shared: &Shared, state: &mut State, relation: RelationName
 }
 
 /// `env_var(name, default)`: an environment variable, or the default.
-pub fn env_var(name: String, default: Option<String>) -> Result<String, Error> {
+pub fn env_var(state: &mut State, name: String, default: Option<String>) -> Result<String, Error> {
+    state
+        .get_or_insert_extension_with(RenderState::default)
+        .volatile = true;
     match std::env::var(&name) {
         Ok(value) => Ok(value),
         Err(_) => default.ok_or_else(|| {

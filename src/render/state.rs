@@ -30,6 +30,9 @@ pub struct RenderState {
     pub warnings: Vec<Warning>,
     /// Lines passed to `log()`.
     pub logs: Vec<String>,
+    /// The render read something besides its inputs (an environment
+    /// variable), so its result cannot be reused.
+    pub volatile: bool,
     /// The macro calls under way: (macro, nth call).
     pub calls: Vec<(String, usize)>,
     /// How often each macro has been called in this render.

@@ -82,6 +82,9 @@ impl TestProject {
                 ..Default::default()
             },
             write: true,
+            // Every test that compiles a project twice, changing it in
+            // between, also checks that the compile cache notices.
+            use_cache: true,
             ..Default::default()
         }
     }
@@ -100,8 +103,8 @@ impl TestProject {
     pub fn sql(&self, model: &str) -> String {
         let c = self.compile();
         let m = c.model(model).expect("model exists");
-        match &m.sql {
-            Some(sql) if m.diagnostics.iter().all(|d| !d.is_error()) => sql.clone(),
+        match m.sql() {
+            Some(sql) if m.diagnostics.iter().all(|d| !d.is_error()) => sql,
             _ => panic!("{model} failed:\n{}", render_all(&m.diagnostics)),
         }
     }

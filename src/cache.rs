@@ -1,0 +1,547 @@
+//! The model store and compile cache: `target/compile_cache.bin`.
+//!
+//! **The store.** Every compiled model's bulky output, its compiled SQL
+//! (lz4) and packed output columns, is appended to one file as soon as the
+//! model is compiled, and read back from it where needed (writing
+//! `target/compiled/`, the manifest, `run`). Memory then holds only a small
+//! summary per model, so a compile's memory does not grow with the size of
+//! its SQL: a 10,000-model project's outputs are some 50 MB.
+//!
+//! **The cache.** Rendering and analysing a model is a pure function of its
+//! inputs: its own source, folder configuration and path; the project's
+//! macros, the built-in templates, variables, project file and target; the
+//! catalog; and what it can see of the models it `ref()`s.
+//! [`project_fingerprint`] and [`model_key`] hash those (SHA-256) into one
+//! key per model, the keys of its static `ref()`s included, so a change
+//! upstream reaches every model downstream. Each record of the store is
+//! written under its model's key; when a compile that writes `target/`
+//! ends, the store becomes `target/compile_cache.bin`. The next compile
+//! reads that file's index, and a model whose key is in it is not
+//! rendered, parsed or analysed again: its record is copied into the new
+//! store. This is dbt's partial parsing, for the whole compile.
+//!
+//! Only clean results are reused: a model compiled without any diagnostic
+//! or `log()` line, that read no environment variable, and whose `ref()`s
+//! were all visible in its source. Other records are written with an empty
+//! key and never match. Checks that involve several models (refs to
+//! disabled models, cycles, selection) run on every compile.
+//! `--no-cache` neither reads nor writes the file.
+//!
+//! The file is a header (magic, format, the project fingerprint) and one
+//! record per model: key, length, CRC-32, then the record. A record whose
+//! CRC does not match is not reused. A file from another
+//! version or project state, or one that does not decode, is ignored,
+//! never an error: the cache can only make a compile faster.
+
+use crate::analysis::{OutputColumn, PackedColumns};
+use crate::catalog::{Catalog, RelationName};
+use crate::compact::CompactText;
+use crate::project::{ModelConfig, Project};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// The cache file, under the project's target folder.
+pub const CACHE_FILE: &str = "compile_cache.bin";
+
+/// Bumped whenever what is stored, or how, changes.
+const FORMAT: u32 = 3;
+const MAGIC: &[u8; 8] = b"cio-sqlC";
+const HEADER_LEN: u64 = 8 + 4 + 32;
+/// Before each record: its key, length and CRC-32.
+const RECORD_HEAD: u64 = 32 + 4 + 4;
+/// The key of records that must never be reused.
+const NO_KEY: Key = [0; 32];
+
+/// A SHA-256 digest.
+pub type Key = [u8; 32];
+
+/// The project-wide part of every model's key: everything a render can see
+/// besides the model's own file and its upstream models.
+pub fn project_fingerprint(project: &Project, catalog: &dyn Catalog, warn_error: bool) -> Key {
+    let mut h = Sha256::new();
+    let mut field = |bytes: &[u8]| {
+        h.update((bytes.len() as u64).to_le_bytes());
+        h.update(bytes);
+    };
+    field(env!("CARGO_PKG_VERSION").as_bytes());
+    field(&FORMAT.to_le_bytes());
+    field(&[u8::from(warn_error)]);
+    field(format!("{:?}", project.config).as_bytes());
+    field(
+        serde_json::to_string(&project.vars)
+            .unwrap_or_default()
+            .as_bytes(),
+    );
+    let target = &project.target;
+    field(target.name.as_bytes());
+    field(target.kind.as_bytes());
+    field(target.database.as_bytes());
+    field(target.schema.as_bytes());
+    // What templates see of the target (`target.*`): no secret.
+    field(
+        serde_json::to_string(&target.public_fields())
+            .unwrap_or_default()
+            .as_bytes(),
+    );
+    field(format!("{:?}", project.sources).as_bytes());
+    for m in &project.macro_files {
+        field(m.path.as_bytes());
+        field(m.source.as_bytes());
+    }
+    for (path, source) in crate::render::BUILTIN_TEMPLATES {
+        field(path.as_bytes());
+        field(source.as_bytes());
+    }
+    let mut relations: Vec<&RelationName> = catalog.relations();
+    relations.sort_by_key(|r| r.key());
+    for r in relations {
+        field(r.to_string().as_bytes());
+        for c in catalog.columns(r).unwrap_or_default() {
+            field(c.name.as_bytes());
+            field(c.data_type.as_bytes());
+            field(&[u8::from(c.quoted)]);
+        }
+    }
+    h.finalize().into()
+}
+
+/// The key of one model: the project fingerprint, its own file and
+/// configuration, and the keys of the models its source `ref()`s (`None`
+/// for a ref that is not a model of the project).
+pub fn model_key(project: &Key, model: &crate::project::Model, upstream: &[Option<&Key>]) -> Key {
+    let mut h = Sha256::new();
+    h.update(project);
+    let folder = serde_json::to_string(&model.folder_config.values).unwrap_or_default();
+    for part in [
+        model.name.as_bytes(),
+        model.path.as_bytes(),
+        model.source.as_bytes(),
+        folder.as_bytes(),
+    ] {
+        h.update((part.len() as u64).to_le_bytes());
+        h.update(part);
+    }
+    for key in upstream {
+        match key {
+            Some(k) => {
+                h.update([1]);
+                h.update(k);
+            }
+            None => h.update([0]),
+        }
+    }
+    h.finalize().into()
+}
+
+/// What a record holds besides the SQL and the columns.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    /// Where the model is built.
+    pub relation: (String, String, String),
+    /// The final configuration, as a JSON object.
+    pub config: String,
+    /// Models it refs.
+    pub depends_on: Vec<String>,
+    /// Catalog relations it reads.
+    pub relations: Vec<String>,
+    /// Why its output columns are not known.
+    pub columns_unresolved: Option<String>,
+    /// It is disabled.
+    pub disabled: bool,
+}
+
+impl Summary {
+    /// The configuration, parsed. `None` when it does not parse (a damaged
+    /// file).
+    pub fn model_config(&self) -> Option<ModelConfig> {
+        Some(ModelConfig {
+            values: serde_json::from_str(&self.config).ok()?,
+        })
+    }
+
+    /// The relation.
+    pub fn relation_name(&self) -> RelationName {
+        let (d, s, i) = &self.relation;
+        RelationName::new(d, s, i)
+    }
+}
+
+/// One model's record: its summary, SQL and output columns.
+#[derive(Debug)]
+pub struct Record {
+    /// The small part.
+    pub summary: Summary,
+    /// The compiled SQL.
+    pub sql: CompactText,
+    /// The output columns.
+    pub columns: PackedColumns,
+}
+
+impl Record {
+    /// The record's bytes: three length-prefixed parts.
+    fn encode(&self) -> Vec<u8> {
+        let summary = postcard::to_allocvec(&self.summary).expect("encoding into memory");
+        let sql = postcard::to_allocvec(&self.sql).expect("encoding into memory");
+        let columns = postcard::to_allocvec(&self.columns).expect("encoding into memory");
+        let mut out = Vec::with_capacity(12 + summary.len() + sql.len() + columns.len());
+        for part in [&summary, &sql, &columns] {
+            out.extend_from_slice(&(part.len() as u32).to_le_bytes());
+            out.extend_from_slice(part);
+        }
+        out
+    }
+
+    /// Splits a record's bytes into its three parts.
+    fn parts(mut bytes: &[u8]) -> Option<[&[u8]; 3]> {
+        let mut part = || {
+            let len = u32::from_le_bytes(bytes.get(..4)?.try_into().ok()?) as usize;
+            let out = bytes.get(4..4 + len)?;
+            bytes = &bytes[4 + len..];
+            Some(out)
+        };
+        Some([part()?, part()?, part()?])
+    }
+
+    /// Decodes a record, checking every part.
+    fn decode(bytes: &[u8]) -> Option<Record> {
+        let [summary, sql, columns] = Record::parts(bytes)?;
+        let record = Record {
+            summary: postcard::from_bytes(summary).ok()?,
+            sql: postcard::from_bytes(sql).ok()?,
+            columns: postcard::from_bytes(columns).ok()?,
+        };
+        (record.sql.is_valid() && record.columns.is_valid()).then_some(record)
+    }
+}
+
+/// Where a model's record is in the [`Store`].
+#[derive(Clone)]
+pub struct Stored {
+    store: Arc<Store>,
+    offset: u64,
+    len: u32,
+}
+
+impl std::fmt::Debug for Stored {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Stored({}+{})", self.offset, self.len)
+    }
+}
+
+impl Stored {
+    /// Part `index` of the record, when it reads back with its CRC.
+    fn part(&self, index: usize) -> Option<Vec<u8>> {
+        let head = self.offset.checked_sub(4)?;
+        let bytes = self.store.read(head, self.len + 4).ok()?;
+        let (crc, body) = bytes.split_at(4);
+        if crc32fast::hash(body).to_le_bytes() != crc {
+            return None;
+        }
+        Some(Record::parts(body)?[index].to_vec())
+    }
+
+    /// The compiled SQL. `None` only if the store cannot be read back
+    /// intact (a disk failure, or the file changed under the compile).
+    pub fn sql(&self) -> Option<String> {
+        let text = postcard::from_bytes::<CompactText>(&self.part(1)?).ok()?;
+        text.is_valid().then(|| text.text())
+    }
+
+    /// The output columns (none if the store cannot be read back).
+    pub fn columns(&self) -> Vec<OutputColumn> {
+        self.part(2)
+            .and_then(|b| postcard::from_bytes::<PackedColumns>(&b).ok())
+            .map(|c| c.unpack())
+            .unwrap_or_default()
+    }
+}
+
+/// The append-only file of model records. Appends and reads address the
+/// file by offset, so workers append in parallel without a lock.
+pub struct Store {
+    file: File,
+    end: AtomicU64,
+    /// Set when the store is to become the cache file.
+    path: std::sync::Mutex<Option<tempfile::TempPath>>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Store({} bytes)", self.end.load(Ordering::Relaxed))
+    }
+}
+
+impl Store {
+    /// A new store for `fingerprint`. With `dir`, a temporary file there
+    /// that [`Store::persist`] can turn into the cache file; else an
+    /// anonymous temporary file.
+    pub fn create(dir: Option<&Path>, fingerprint: &Key) -> std::io::Result<Store> {
+        let (file, path) = match dir {
+            Some(dir) => {
+                std::fs::create_dir_all(dir)?;
+                let mut builder = tempfile::Builder::new();
+                builder.prefix(".compile_cache");
+                // Like every file under target/: 0644 less the umask.
+                #[cfg(unix)]
+                {
+                    use std::os::unix::fs::PermissionsExt;
+                    builder.permissions(std::fs::Permissions::from_mode(0o644));
+                }
+                let (file, path) = builder.tempfile_in(dir)?.into_parts();
+                (file, Some(path))
+            }
+            None => (tempfile::tempfile()?, None),
+        };
+        let mut header = Vec::with_capacity(HEADER_LEN as usize);
+        header.extend_from_slice(MAGIC);
+        header.extend_from_slice(&FORMAT.to_le_bytes());
+        header.extend_from_slice(fingerprint);
+        write_at(&file, &header, 0)?;
+        Ok(Store {
+            file,
+            end: AtomicU64::new(HEADER_LEN),
+            path: std::sync::Mutex::new(path),
+        })
+    }
+
+    /// Appends `record` under `key` (`None`: never reused).
+    pub fn append(self: &Arc<Self>, key: Option<&Key>, record: &Record) -> std::io::Result<Stored> {
+        self.append_bytes(key, &record.encode())
+    }
+
+    fn append_bytes(self: &Arc<Self>, key: Option<&Key>, body: &[u8]) -> std::io::Result<Stored> {
+        let len = u32::try_from(body.len()).map_err(std::io::Error::other)?;
+        let mut bytes = Vec::with_capacity(RECORD_HEAD as usize + body.len());
+        bytes.extend_from_slice(key.unwrap_or(&NO_KEY));
+        bytes.extend_from_slice(&len.to_le_bytes());
+        bytes.extend_from_slice(&crc32fast::hash(body).to_le_bytes());
+        bytes.extend_from_slice(body);
+        let at = self.end.fetch_add(bytes.len() as u64, Ordering::Relaxed);
+        write_at(&self.file, &bytes, at)?;
+        Ok(Stored {
+            store: Arc::clone(self),
+            offset: at + RECORD_HEAD,
+            len,
+        })
+    }
+
+    fn read(&self, offset: u64, len: u32) -> std::io::Result<Vec<u8>> {
+        let mut buf = vec![0; len as usize];
+        read_at(&self.file, &mut buf, offset)?;
+        Ok(buf)
+    }
+
+    /// Makes the store the cache file at `to` (atomically replacing it).
+    /// The records stay readable.
+    pub fn persist(&self, to: &Path) -> std::io::Result<()> {
+        let mut path = self
+            .path
+            .lock()
+            .map_err(|_| std::io::Error::other("poisoned"))?;
+        match path.take() {
+            Some(p) => p.persist(to).map_err(|e| e.error),
+            None => Err(std::io::Error::other(
+                "the store is not in the target folder",
+            )),
+        }
+    }
+}
+
+/// The index of a previous compile's cache file.
+#[derive(Debug, Default)]
+pub struct CompileCache {
+    file: Option<File>,
+    /// Key → (offset, length, CRC-32) of the record.
+    index: HashMap<Key, (u64, u32, u32)>,
+}
+
+impl CompileCache {
+    /// Reads the index of `path` when the file was written for
+    /// `fingerprint`; an empty cache otherwise.
+    pub fn open(path: &Path, fingerprint: &Key) -> CompileCache {
+        Self::try_open(path, fingerprint).unwrap_or_default()
+    }
+
+    fn try_open(path: &Path, fingerprint: &Key) -> Option<CompileCache> {
+        let mut file = File::open(path).ok()?;
+        let size = file.metadata().ok()?.len();
+        let mut input = std::io::BufReader::with_capacity(1 << 16, &mut file);
+        let mut header = [0u8; HEADER_LEN as usize];
+        input.read_exact(&mut header).ok()?;
+        if &header[..8] != MAGIC
+            || header[8..12] != FORMAT.to_le_bytes()
+            || &header[12..] != fingerprint
+        {
+            return None;
+        }
+        let mut index = HashMap::new();
+        let mut at = HEADER_LEN;
+        while at < size {
+            let mut head = [0u8; RECORD_HEAD as usize];
+            input.read_exact(&mut head).ok()?;
+            let key: Key = head[..32].try_into().ok()?;
+            let len = u32::from_le_bytes(head[32..36].try_into().ok()?);
+            let crc = u32::from_le_bytes(head[36..].try_into().ok()?);
+            let end = at + RECORD_HEAD + u64::from(len);
+            if end > size {
+                return None;
+            }
+            if key != NO_KEY {
+                index.insert(key, (at + RECORD_HEAD, len, crc));
+            }
+            input.seek_relative(i64::from(len)).ok()?;
+            at = end;
+        }
+        drop(input);
+        file.seek(SeekFrom::Start(0)).ok()?;
+        Some(CompileCache {
+            file: Some(file),
+            index,
+        })
+    }
+
+    /// The record of `key`, copied into `store` under the same key, with
+    /// its summary and columns. `None` when there is none or it does not
+    /// decode.
+    pub fn reuse(&self, key: &Key, store: &Arc<Store>) -> Option<(Summary, Stored, PackedColumns)> {
+        let &(offset, len, crc) = self.index.get(key)?;
+        let mut bytes = vec![0; len as usize];
+        read_at(self.file.as_ref()?, &mut bytes, offset).ok()?;
+        if crc32fast::hash(&bytes) != crc {
+            return None;
+        }
+        let record = Record::decode(&bytes)?;
+        let stored = store.append_bytes(Some(key), &bytes).ok()?;
+        Some((record.summary, stored, record.columns))
+    }
+
+    /// How many reusable records the file holds.
+    pub fn len(&self) -> usize {
+        self.index.len()
+    }
+
+    /// True when the file holds no reusable record.
+    pub fn is_empty(&self) -> bool {
+        self.index.is_empty()
+    }
+}
+
+/// Where the cache of `project` lives.
+pub fn path(project: &Project) -> PathBuf {
+    project.target_dir().join(CACHE_FILE)
+}
+
+#[cfg(unix)]
+fn write_at(file: &File, bytes: &[u8], at: u64) -> std::io::Result<()> {
+    std::os::unix::fs::FileExt::write_all_at(file, bytes, at)
+}
+
+#[cfg(unix)]
+fn read_at(file: &File, buf: &mut [u8], at: u64) -> std::io::Result<()> {
+    std::os::unix::fs::FileExt::read_exact_at(file, buf, at)
+}
+
+#[cfg(windows)]
+fn write_at(file: &File, mut bytes: &[u8], mut at: u64) -> std::io::Result<()> {
+    use std::os::windows::fs::FileExt;
+    while !bytes.is_empty() {
+        let n = file.seek_write(bytes, at)?;
+        bytes = &bytes[n..];
+        at += n as u64;
+    }
+    Ok(())
+}
+
+#[cfg(windows)]
+fn read_at(file: &File, mut buf: &mut [u8], mut at: u64) -> std::io::Result<()> {
+    use std::os::windows::fs::FileExt;
+    while !buf.is_empty() {
+        let n = file.seek_read(buf, at)?;
+        if n == 0 {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
+        buf = &mut buf[n..];
+        at += n as u64;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(sql: &str) -> Record {
+        Record {
+            summary: Summary {
+                relation: ("DB".into(), "S".into(), "m".into()),
+                config: "{\"materialized\":\"table\"}".into(),
+                depends_on: vec!["up".into()],
+                relations: vec!["DB.S.T".into()],
+                columns_unresolved: None,
+                disabled: false,
+            },
+            sql: CompactText::new(sql),
+            columns: PackedColumns::default(),
+        }
+    }
+
+    #[test]
+    fn records_round_trip_through_a_cache_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let fp = [7u8; 32];
+        let store = Arc::new(Store::create(Some(dir.path()), &fp).unwrap());
+        let a = store.append(Some(&[1; 32]), &record("select 1")).unwrap();
+        let b = store.append(None, &record("select 2")).unwrap();
+        assert_eq!(a.sql().unwrap(), "select 1");
+        assert_eq!(b.sql().unwrap(), "select 2");
+        let path = dir.path().join(CACHE_FILE);
+        store.persist(&path).unwrap();
+        assert_eq!(a.sql().unwrap(), "select 1", "readable after persisting");
+
+        let cache = CompileCache::open(&path, &fp);
+        assert_eq!(cache.len(), 1, "records without a key are not indexed");
+        let next = Arc::new(Store::create(None, &fp).unwrap());
+        let (summary, stored, _) = cache.reuse(&[1; 32], &next).unwrap();
+        assert_eq!(summary, record("").summary);
+        assert_eq!(stored.sql().unwrap(), "select 1");
+        assert!(cache.reuse(&[2; 32], &next).is_none());
+
+        // Another fingerprint, or a damaged file: an empty cache.
+        assert!(CompileCache::open(&path, &[8; 32]).is_empty());
+        let mut bytes = std::fs::read(&path).unwrap();
+        bytes.truncate(bytes.len() - 3);
+        std::fs::write(&path, &bytes).unwrap();
+        assert!(CompileCache::open(&path, &fp).is_empty());
+        std::fs::write(&path, b"not a cache").unwrap();
+        assert!(CompileCache::open(&path, &fp).is_empty());
+    }
+
+    #[test]
+    fn a_record_that_does_not_decode_is_not_reused() {
+        let dir = tempfile::tempdir().unwrap();
+        let fp = [7u8; 32];
+        let path = dir.path().join(CACHE_FILE);
+        let store = Arc::new(Store::create(Some(dir.path()), &fp).unwrap());
+        store
+            .append_bytes(Some(&[1; 32]), b"\x03\0\0\0abc")
+            .unwrap();
+        // A record whose bytes changed after it was written.
+        let flipped = store.append(Some(&[2; 32]), &record("select 2")).unwrap();
+        let mut byte = [0u8];
+        read_at(&store.file, &mut byte, flipped.offset + 20).unwrap();
+        write_at(&store.file, &[byte[0] ^ 1], flipped.offset + 20).unwrap();
+        assert_eq!(flipped.sql(), None, "reads check the CRC too");
+        store.persist(&path).unwrap();
+        let cache = CompileCache::open(&path, &fp);
+        assert_eq!(cache.len(), 2);
+        let next = Arc::new(Store::create(None, &fp).unwrap());
+        assert!(cache.reuse(&[1; 32], &next).is_none());
+        assert!(cache.reuse(&[2; 32], &next).is_none());
+    }
+}
