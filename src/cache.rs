@@ -331,6 +331,25 @@ impl Store {
         })
     }
 
+    /// Appends a copy of the record at `from` (in any store) under `key`.
+    pub fn copy(self: &Arc<Self>, key: &Key, from: &Stored) -> std::io::Result<Stored> {
+        let head = from
+            .offset
+            .checked_sub(4)
+            .ok_or(std::io::ErrorKind::InvalidData)?;
+        let bytes = from.store.read(head, from.len + 4)?;
+        let (crc, body) = bytes.split_at(4);
+        if crc32fast::hash(body).to_le_bytes() != crc {
+            return Err(std::io::ErrorKind::InvalidData.into());
+        }
+        self.append_bytes(Some(key), body)
+    }
+
+    /// True when `stored` is a record of this store.
+    pub fn holds(self: &Arc<Self>, stored: &Stored) -> bool {
+        Arc::ptr_eq(self, &stored.store)
+    }
+
     fn read(&self, offset: u64, len: u32) -> std::io::Result<Vec<u8>> {
         let mut buf = vec![0; len as usize];
         read_at(&self.file, &mut buf, offset)?;
@@ -353,10 +372,11 @@ impl Store {
     }
 }
 
-/// The index of a previous compile's cache file.
+/// The index of a previous compile's cache file, whose records reused
+/// models keep reading from.
 #[derive(Debug, Default)]
 pub struct CompileCache {
-    file: Option<File>,
+    store: Option<Arc<Store>>,
     /// Key → (offset, length, CRC-32) of the record.
     index: HashMap<Key, (u64, u32, u32)>,
 }
@@ -401,23 +421,30 @@ impl CompileCache {
         drop(input);
         file.seek(SeekFrom::Start(0)).ok()?;
         Some(CompileCache {
-            file: Some(file),
+            store: Some(Arc::new(Store {
+                file,
+                end: AtomicU64::new(size),
+                path: std::sync::Mutex::new(None),
+            })),
             index,
         })
     }
 
-    /// The record of `key`, copied into `store` under the same key, with
-    /// its summary and columns. `None` when there is none or it does not
-    /// decode.
-    pub fn reuse(&self, key: &Key, store: &Arc<Store>) -> Option<(Summary, Stored, PackedColumns)> {
+    /// The record of `key`, where it is in the file, with its summary and
+    /// columns. `None` when there is none or it does not decode.
+    pub fn reuse(&self, key: &Key) -> Option<(Summary, Stored, PackedColumns)> {
         let &(offset, len, crc) = self.index.get(key)?;
-        let mut bytes = vec![0; len as usize];
-        read_at(self.file.as_ref()?, &mut bytes, offset).ok()?;
+        let store = self.store.as_ref()?;
+        let bytes = store.read(offset, len).ok()?;
         if crc32fast::hash(&bytes) != crc {
             return None;
         }
         let record = Record::decode(&bytes)?;
-        let stored = store.append_bytes(Some(key), &bytes).ok()?;
+        let stored = Stored {
+            store: Arc::clone(store),
+            offset,
+            len,
+        };
         Some((record.summary, stored, record.columns))
     }
 
@@ -506,11 +533,14 @@ mod tests {
 
         let cache = CompileCache::open(&path, &fp);
         assert_eq!(cache.len(), 1, "records without a key are not indexed");
-        let next = Arc::new(Store::create(None, &fp).unwrap());
-        let (summary, stored, _) = cache.reuse(&[1; 32], &next).unwrap();
+        let (summary, stored, _) = cache.reuse(&[1; 32]).unwrap();
         assert_eq!(summary, record("").summary);
         assert_eq!(stored.sql().unwrap(), "select 1");
-        assert!(cache.reuse(&[2; 32], &next).is_none());
+        assert!(cache.reuse(&[2; 32]).is_none());
+        let next = Arc::new(Store::create(None, &fp).unwrap());
+        let copied = next.copy(&[1; 32], &stored).unwrap();
+        assert!(next.holds(&copied) && !next.holds(&stored));
+        assert_eq!(copied.sql().unwrap(), "select 1");
 
         // Another fingerprint, or a damaged file: an empty cache.
         assert!(CompileCache::open(&path, &[8; 32]).is_empty());
@@ -540,8 +570,7 @@ mod tests {
         store.persist(&path).unwrap();
         let cache = CompileCache::open(&path, &fp);
         assert_eq!(cache.len(), 2);
-        let next = Arc::new(Store::create(None, &fp).unwrap());
-        assert!(cache.reuse(&[1; 32], &next).is_none());
-        assert!(cache.reuse(&[2; 32], &next).is_none());
+        assert!(cache.reuse(&[1; 32]).is_none());
+        assert!(cache.reuse(&[2; 32]).is_none());
     }
 }

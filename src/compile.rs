@@ -23,7 +23,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// What to compile and how.
 #[derive(Debug, Clone, Default)]
@@ -218,13 +218,13 @@ pub fn compile_project(
         None => CompileCache::default(),
     };
     let persist = opts.write && fingerprint.is_some();
-    let store_dir = persist.then(|| project.target_dir());
-    let store = Store::create(store_dir.as_deref(), &fingerprint.unwrap_or_default())
-        .map(Arc::new)
-        .map_err(|e| {
-            Diagnostic::error("CIO020", format!("cannot create the model store: {e}"))
-                .with_help("check that the target folder (or the temporary folder) is writable and the disk is not full")
-        })?;
+    // Created when the first model is compiled anew: a compile that reuses
+    // every model writes no store and keeps the cache file as it is.
+    let store = LazyStore {
+        dir: persist.then(|| project.target_dir()),
+        fingerprint: fingerprint.unwrap_or_default(),
+        cell: OnceLock::new(),
+    };
     let renderer = Renderer::new(&project, catalog)?;
     timer.lap("environment");
 
@@ -287,7 +287,7 @@ pub fn compile_project(
                 let model = &project.models[idx];
                 let publish = !static_dag.children(&model.name).is_empty();
                 if let Some(k) = &key
-                    && let Some((summary, stored, columns)) = previous.reuse(k, &store)
+                    && let Some((summary, stored, columns)) = previous.reuse(k)
                     && let Some(cm) = reused_model(&project, model, summary, stored)
                 {
                     let published = publish.then(|| published_columns(&columns.unpack()));
@@ -396,23 +396,60 @@ pub fn compile_project(
     };
     if opts.write {
         write_outputs(&compilation, &mut timer)?;
-        if persist {
-            store
-                .persist(&cache::path(&compilation.project))
-                .map_err(|e| {
-                    Diagnostic::error(
-                        "CIO020",
-                        format!(
-                            "cannot write {}: {e}",
-                            cache::path(&compilation.project).display()
-                        ),
-                    )
+        if persist && let Some(store) = store.created() {
+            // The new cache file holds every reusable record: copies of
+            // the reused ones, then those of the models compiled anew.
+            for (m, key) in compilation.models.iter().zip(&keys) {
+                if let (Some(key), Some(stored)) = (key, &m.stored)
+                    && !store.holds(stored)
+                {
+                    store.copy(key, stored).map_err(|e| store_error(&e))?;
+                }
+            }
+            let path = cache::path(&compilation.project);
+            store.persist(&path).map_err(|e| {
+                Diagnostic::error("CIO020", format!("cannot write {}: {e}", path.display()))
                     .with_help("check that the target folder is writable and the disk is not full")
-                })?;
+            })?;
             timer.lap("cache");
         }
     }
     Ok(compilation)
+}
+
+/// The store of the models compiled anew, created on first use.
+struct LazyStore {
+    /// The target folder, when the store is to become the cache file.
+    dir: Option<PathBuf>,
+    fingerprint: Key,
+    cell: OnceLock<Result<Arc<Store>, String>>,
+}
+
+impl LazyStore {
+    /// The store, created on the first call.
+    fn get(&self) -> Result<&Arc<Store>, Diagnostic> {
+        self.cell
+            .get_or_init(|| {
+                Store::create(self.dir.as_deref(), &self.fingerprint)
+                    .map(Arc::new)
+                    .map_err(|e| e.to_string())
+            })
+            .as_ref()
+            .map_err(|e| {
+                Diagnostic::error("CIO020", format!("cannot create the model store: {e}"))
+                    .with_help("check that the target folder (or the temporary folder) is writable and the disk is not full")
+            })
+    }
+
+    /// The store, if a model was compiled anew.
+    fn created(&self) -> Option<&Arc<Store>> {
+        self.cell.get().and_then(|r| r.as_ref().ok())
+    }
+}
+
+fn store_error(e: &std::io::Error) -> Diagnostic {
+    Diagnostic::error("CIO020", format!("cannot write the model store: {e}"))
+        .with_help("check that the target folder is writable and the disk is not full")
 }
 
 /// What compiling one model needs besides the model.
@@ -420,7 +457,7 @@ struct ModelWork<'a> {
     project: &'a Project,
     renderer: &'a Renderer,
     analyser: &'a Analyser<'a>,
-    store: &'a Arc<Store>,
+    store: &'a LazyStore,
     catalog_origin: &'a str,
     warn_error: bool,
 }
@@ -553,11 +590,9 @@ impl ModelWork<'_> {
             };
             let stored = self
                 .store
+                .get()?
                 .append(key.filter(|_| reusable), &record)
-                .map_err(|e| {
-                    Diagnostic::error("CIO020", format!("cannot write the model store: {e}"))
-                        .with_help("check that the disk is not full")
-                })?;
+                .map_err(|e| store_error(&e))?;
             cm.stored = Some(stored);
         }
         Ok((cm, published, pure))
@@ -902,9 +937,9 @@ impl Compilation {
 /// node and per map entry: compact like dbt's, and a change to one model is
 /// a one-line diff. Nodes are serialised in parallel, a batch at a time, so
 /// only a batch of them is ever in memory as JSON.
-fn write_manifest(c: &Compilation, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+fn write_manifest(c: &Compilation, out: &mut (dyn std::io::Write + Send)) -> std::io::Result<()> {
     /// Nodes serialised per parallel batch.
-    const BATCH: usize = 512;
+    const BATCH: usize = 128;
     let mut by_id: Vec<&CompiledModel> = c.models.iter().collect();
     // Unique ids are the names behind one common prefix: name order is
     // id order.
@@ -926,8 +961,9 @@ fn write_manifest(c: &Compilation, out: &mut dyn std::io::Write) -> std::io::Res
     out.write_all(b"{\"metadata\":")?;
     out.write_all(&json(&c.manifest_metadata())?)?;
     out.write_all(b",\n\"nodes\":{")?;
-    let mut first = true;
-    for batch in by_id.chunks(BATCH) {
+    // Each batch is serialised (in parallel) while the previous one is
+    // written out.
+    let serialise = |batch: &[&CompiledModel], first: bool| -> std::io::Result<Vec<u8>> {
         let lines: Vec<std::io::Result<Vec<u8>>> = batch
             .par_iter()
             .map(|m| {
@@ -938,12 +974,20 @@ fn write_manifest(c: &Compilation, out: &mut dyn std::io::Write) -> std::io::Res
                 Ok(line)
             })
             .collect();
-        for line in lines {
-            out.write_all(if first { b"\n" } else { b",\n" })?;
-            first = false;
-            out.write_all(&line?)?;
+        let mut joined = Vec::with_capacity(lines.iter().flatten().map(|l| l.len() + 2).sum());
+        for (i, line) in lines.into_iter().enumerate() {
+            joined.extend_from_slice(if first && i == 0 { b"\n" } else { b",\n" });
+            joined.extend_from_slice(&line?);
         }
+        Ok(joined)
+    };
+    let mut pending: Vec<u8> = Vec::new();
+    for (i, batch) in by_id.chunks(BATCH).enumerate() {
+        let (written, next) = rayon::join(|| out.write_all(&pending), || serialise(batch, i == 0));
+        written?;
+        pending = next?;
     }
+    out.write_all(&pending)?;
     out.write_all(b"\n},\n\"parent_map\":{")?;
     for (i, m) in by_id.iter().enumerate() {
         out.write_all(if i == 0 { b"\n" } else { b",\n" })?;

@@ -25,7 +25,7 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), Diagnostic> {
 /// file in place.
 pub fn write_atomic_stream(
     path: &Path,
-    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+    write: impl FnOnce(&mut (dyn Write + Send)) -> std::io::Result<()>,
 ) -> Result<(), Diagnostic> {
     write_atomic_with(path, |file| {
         let mut out = std::io::BufWriter::with_capacity(1 << 20, file);

@@ -70,8 +70,16 @@ fn an_unchanged_project_is_reused_whole_and_writes_the_same_files() {
 
     std::fs::remove_file(p.path("target/manifest.json")).unwrap();
     std::fs::remove_file(p.path("target/compiled/models/people.sql")).unwrap();
+    let cache_file = || std::fs::metadata(p.path("target/compile_cache.bin")).unwrap();
+    let before = cache_file();
     let second = p.compile();
     assert_eq!(second.reused, 4, "every model comes from the cache");
+    let after = cache_file();
+    assert_eq!(
+        (after.len(), after.modified().unwrap()),
+        (before.len(), before.modified().unwrap()),
+        "a compile that reuses every model leaves the cache file alone"
+    );
     assert_eq!(outputs(&second), outputs(&first));
     assert_eq!(
         std::fs::read(p.path("target/manifest.json")).unwrap(),
