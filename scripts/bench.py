@@ -7,7 +7,20 @@ temporary folder, then runs
 
     cio-sql compile --project-dir DIR --quiet
 
-several times per project (the first run is a warm-up and is not counted).
+several times per project and scenario (the first run is a warm-up and is
+not counted). The scenarios:
+
+    unchanged  recompile with nothing changed: every model comes from
+               target/compile_cache.bin (what an analyst's recompile and a
+               CI compile over a cached target/ do)
+    edit       one identify model is edited before every run: it is
+               rendered, parsed and analysed again, the rest is reused
+    no-cache   --no-cache: every model rendered, parsed and analysed, over
+               the previous run's target/
+    cold       target/ deleted before every run: a first compile, every
+               file written anew (not run by default)
+
+Before every run target/manifest.json is deleted, so each run must write it.
 Every run must exit 0 and write a fresh target/manifest.json in which every
 model compiled, with its compiled SQL file on disk; otherwise the benchmark
 stops with an error, so a broken compile can never look fast.
@@ -16,13 +29,14 @@ Prints a Markdown table per project: median and min/max wall time, median
 CPU time (user + system over all threads, which the load of other processes
 moves much less than wall time) and median peak RSS. Uses only the Python
 standard library (3.9+, Unix): wall time with time.perf_counter around the
-child process, CPU time and peak RSS from os.wait4's rusage of that very
-child.
+child process, CPU time from os.wait4's rusage of that very child, and peak
+RSS from the child's own VmHWM (see run_once).
 
 Usage:
     python3 scripts/bench.py                      # build, then 100/1k/10k + example
     python3 scripts/bench.py --runs 10 --sizes 1000,10000
     python3 scripts/bench.py --binary path/to/cio-sql --keep
+    python3 scripts/bench.py --scenarios no-cache --cold
 """
 
 import argparse
@@ -30,6 +44,7 @@ import json
 import os
 import platform
 import random
+import re
 import shutil
 import statistics
 import subprocess
@@ -303,14 +318,21 @@ def child_env():
     env.pop("DBT_PROFILES_DIR", None)
     env.pop("CIO_SQL_PROJECT_DIR", None)
     env["NO_COLOR"] = "1"
+    # Phase timings on stderr, with the process's peak RSS (VmHWM).
+    env["CIO_SQL_TIMINGS"] = "1"
     return env
 
 
-def run_once(binary, project, env):
-    """One compile: (wall seconds, CPU seconds, peak RSS in KiB, exit code, stderr)."""
+def run_once(binary, project, env, extra=()):
+    """One compile: (wall seconds, CPU seconds, peak RSS in KiB, exit code, stderr).
+
+    Peak RSS is the process's own VmHWM, which `CIO_SQL_TIMINGS=1` makes it
+    print (Linux): `ru_maxrss` of a child spawned from Python also counts
+    the Python process it was forked from, up to the exec. Elsewhere,
+    `ru_maxrss` it is."""
     started = time.perf_counter()
     proc = subprocess.Popen(
-        [str(binary), "compile", "--project-dir", str(project), "--quiet"],
+        [str(binary), "compile", "--project-dir", str(project), "--quiet", *extra],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         env=env,
@@ -324,55 +346,97 @@ def run_once(binary, project, env):
     code = os.waitstatus_to_exitcode(status)
     proc.returncode = code
     cpu = usage.ru_utime + usage.ru_stime
-    rss_kib = usage.ru_maxrss  # kilobytes on Linux
-    if sys.platform == "darwin":
-        rss_kib //= 1024  # bytes on macOS
-    return wall, cpu, rss_kib, code, err.decode(errors="replace")
+    text = err.decode(errors="replace")
+    peaks = [int(m.group(1)) for m in re.finditer(r" peak (\d+) kB", text)]
+    if peaks:
+        rss_kib = max(peaks)
+    else:
+        rss_kib = usage.ru_maxrss  # kilobytes on Linux
+        if sys.platform == "darwin":
+            rss_kib //= 1024  # bytes on macOS
+    return wall, cpu, rss_kib, code, text
+
+
+VERIFY = r"""
+import json, sys
+from pathlib import Path
+project, expected = Path(sys.argv[1]), int(sys.argv[2])
+manifest_path = project / "target" / "manifest.json"
+if not manifest_path.is_file():
+    sys.exit("target/manifest.json was not written")
+nodes = json.loads(manifest_path.read_text()).get("nodes", {})
+if len(nodes) != expected:
+    sys.exit(f"manifest has {len(nodes)} nodes, expected {expected}")
+bad = [n["name"] for n in nodes.values() if n.get("status") != "success"]
+if bad:
+    sys.exit(f"{len(bad)} models did not compile, e.g. {bad[:3]}")
+for node in nodes.values():
+    compiled = project / node["compiled_path"]
+    if not compiled.is_file() or compiled.stat().st_size == 0:
+        sys.exit(f"{node['compiled_path']} is missing or empty")
+"""
 
 
 def verify(project, expected_models):
-    """Checks the run wrote a manifest in which every model compiled, and its files."""
-    manifest_path = project / "target" / "manifest.json"
-    if not manifest_path.is_file():
-        return "target/manifest.json was not written"
-    manifest = json.loads(manifest_path.read_text())
-    nodes = manifest.get("nodes", {})
-    if len(nodes) != expected_models:
-        return f"manifest has {len(nodes)} nodes, expected {expected_models}"
-    bad = [n["name"] for n in nodes.values() if n.get("status") != "success"]
-    if bad:
-        return f"{len(bad)} models did not compile, e.g. {bad[:3]}"
-    for node in nodes.values():
-        compiled = project / node["compiled_path"]
-        if not compiled.is_file() or compiled.stat().st_size == 0:
-            return f"{node['compiled_path']} is missing or empty"
+    """Checks the run wrote a manifest in which every model compiled, and its files.
+
+    Runs in a separate Python process: parsing a 10,000-model manifest
+    grows a process by hundreds of megabytes, and a child spawned from a
+    big process inherits its peak RSS reading (see run_once)."""
+    done = subprocess.run(
+        [sys.executable, "-c", VERIFY, str(project), str(expected_models)],
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode:
+        return done.stderr.strip() or f"the manifest check exited {done.returncode}"
     return None
 
 
-def measure(binary, name, project, expected_models, runs, cold):
+SCENARIOS = ("unchanged", "edit", "no-cache", "cold")
+
+
+def edited_model(project):
+    """The model the `edit` scenario edits: the first identify model, else
+    the first model."""
+    models = sorted((project / "models").rglob("*.sql"))
+    identify = [m for m in models if "nexus.customer_io_identify" in m.read_text()]
+    return (identify or models)[0]
+
+
+def measure(binary, name, project, expected_models, runs, scenario):
     env = child_env()
     walls, cpus, rsss = [], [], []
-    for i in range(runs + 1):
-        if cold:
-            shutil.rmtree(project / "target", ignore_errors=True)
-        manifest = project / "target" / "manifest.json"
-        if manifest.exists():
-            manifest.unlink()
-        wall, cpu, rss, code, err = run_once(binary, project, env)
-        if code != 0:
-            sys.exit(f"{name}: run {i} exited {code}:\n{err}")
-        problem = verify(project, expected_models)
-        if problem:
-            sys.exit(f"{name}: run {i}: {problem}")
-        if i > 0:  # run 0 is the warm-up
-            walls.append(wall)
-            cpus.append(cpu)
-            rsss.append(rss)
-        print(
-            f"  {name} run {i}{' (warm-up)' if i == 0 else ''}: {wall * 1000:.1f} ms wall, "
-            f"{cpu * 1000:.0f} ms CPU, {rss / 1024:.1f} MiB",
-            file=sys.stderr,
-        )
+    extra = ("--no-cache",) if scenario == "no-cache" else ()
+    edited = edited_model(project) if scenario == "edit" else None
+    original = edited.read_text() if edited else None
+    try:
+        for i in range(runs + 1):
+            if scenario == "cold":
+                shutil.rmtree(project / "target", ignore_errors=True)
+            if edited:
+                edited.write_text(f"{original}\n-- edit {i}\n")
+            manifest = project / "target" / "manifest.json"
+            if manifest.exists():
+                manifest.unlink()
+            wall, cpu, rss, code, err = run_once(binary, project, env, extra)
+            if code != 0:
+                sys.exit(f"{name} ({scenario}): run {i} exited {code}:\n{err}")
+            problem = verify(project, expected_models)
+            if problem:
+                sys.exit(f"{name} ({scenario}): run {i}: {problem}")
+            if i > 0:  # run 0 is the warm-up
+                walls.append(wall)
+                cpus.append(cpu)
+                rsss.append(rss)
+            print(
+                f"  {name} ({scenario}) run {i}{' (warm-up)' if i == 0 else ''}: "
+                f"{wall * 1000:.1f} ms wall, {cpu * 1000:.0f} ms CPU, {rss / 1024:.1f} MiB",
+                file=sys.stderr,
+            )
+    finally:
+        if edited:
+            edited.write_text(original)
     return walls, cpus, rsss
 
 
@@ -410,15 +474,21 @@ def main():
     parser.add_argument("--binary", type=Path, help="use this cio-sql binary instead of building one")
     parser.add_argument("--no-example", action="store_true", help="skip the bundled example project")
     parser.add_argument(
-        "--cold",
-        action="store_true",
-        help="delete target/ before every run: a first compile, every file written anew "
-        "(default: recompiles over the previous run's target/, as an analyst does)",
+        "--scenarios",
+        default="unchanged,edit,no-cache",
+        help="comma-separated, from " + ", ".join(SCENARIOS) + " (default unchanged,edit,no-cache)",
     )
+    parser.add_argument("--cold", action="store_true", help="also run the cold scenario")
     parser.add_argument("--keep", action="store_true", help="keep the generated projects and print where they are")
     parser.add_argument("--generate-only", type=Path, metavar="DIR", help="only write the synthetic projects under DIR")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+    scenarios = [s.strip() for s in args.scenarios.split(",") if s.strip()]
+    if args.cold and "cold" not in scenarios:
+        scenarios.append("cold")
+    for s in scenarios:
+        if s not in SCENARIOS:
+            sys.exit(f"unknown scenario {s!r}: use {', '.join(SCENARIOS)}")
 
     if args.generate_only:
         for n in sizes:
@@ -438,21 +508,21 @@ def main():
         info, load_before = machine()
         rows = []
         for name, path, count in projects:
-            walls, cpus, rsss = measure(binary, name, path, count, args.runs, args.cold)
-            rows.append((name, count, walls, cpus, rsss))
+            for scenario in scenarios:
+                walls, cpus, rsss = measure(binary, name, path, count, args.runs, scenario)
+                rows.append((name, scenario, count, walls, cpus, rsss))
         _, load_after = machine()
 
         print()
         what = f"`{binary}`" if args.binary else "release build"
-        kind = "first compiles (target/ deleted before each run)" if args.cold else "recompiles"
-        print(f"`cio-sql compile --quiet`, {what}, {kind}, median of {args.runs} runs after a warm-up.")
+        print(f"`cio-sql compile --quiet`, {what}, median of {args.runs} runs after a warm-up.")
         print(f"Machine: {info}; {load_before} before, {load_after} after.")
         print()
-        print("| project | models | wall (median) | wall (min – max) | CPU user+sys (median) | peak RSS (median) |")
-        print("|---|---:|---:|---:|---:|---:|")
-        for name, count, walls, cpus, rsss in rows:
+        print("| project | scenario | wall (median) | wall (min – max) | CPU user+sys (median) | peak RSS (median) |")
+        print("|---|---|---:|---:|---:|---:|")
+        for name, scenario, count, walls, cpus, rsss in rows:
             print(
-                f"| {name} | {count:,} | {fmt_ms(statistics.median(walls))} "
+                f"| {name} | {scenario} | {fmt_ms(statistics.median(walls))} "
                 f"| {fmt_ms(min(walls))} – {fmt_ms(max(walls))} "
                 f"| {fmt_ms(statistics.median(cpus))} "
                 f"| {statistics.median(rsss) / 1024:.1f} MiB |"
