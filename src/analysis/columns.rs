@@ -32,6 +32,7 @@
 //! (and so every contract check on them) would otherwise be a guess.
 
 use std::cell::Cell;
+use std::collections::HashMap;
 use std::rc::Rc;
 
 use serde::Serialize;
@@ -40,8 +41,7 @@ use sqlparser::ast::{
     SelectItem, SelectItemQualifiedWildcardKind, SetExpr, SetOperator, Statement, TableAlias,
     TableFactor, TableWithJoins, WildcardAdditionalOptions,
 };
-use sqlparser::dialect::SnowflakeDialect;
-use sqlparser::parser::{Parser, ParserError};
+use sqlparser::parser::ParserError;
 use sqlparser::tokenizer::Location;
 
 use super::lineage::{Cx, combine_union, finish, rename_transform, start_location, type_name};
@@ -293,8 +293,7 @@ pub fn output_columns(
     sql: &str,
     resolver: &dyn RelationColumns,
 ) -> Result<Vec<OutputColumn>, AnalysisError> {
-    let statements =
-        Parser::parse_sql(&SnowflakeDialect {}, sql).map_err(AnalysisError::from_parser)?;
+    let statements = super::validate::parse_snowflake(sql).map_err(AnalysisError::from_parser)?;
     if statements.len() != 1 {
         return Err(AnalysisError::StatementCount {
             found: statements.len(),
@@ -384,13 +383,18 @@ pub(crate) fn ident_matches(ident: &Ident, name: &str) -> bool {
 /// `a.to_uppercase() == b.to_uppercase()`, without allocating: name lookups
 /// run for every column reference against every column in scope.
 pub(crate) fn eq_upper(a: &str, b: &str) -> bool {
-    if a.is_ascii() && b.is_ascii() {
-        a.eq_ignore_ascii_case(b)
-    } else {
-        a.chars()
-            .flat_map(char::to_uppercase)
-            .eq(b.chars().flat_map(char::to_uppercase))
+    // Equal ignoring ASCII case means equal upper-cased too (any non-ASCII
+    // bytes are then identical). Most lookups miss on length alone, and
+    // two ASCII names of different lengths never match.
+    if a.len() == b.len() && a.eq_ignore_ascii_case(b) {
+        return true;
     }
+    if a.is_ascii() && b.is_ascii() {
+        return false;
+    }
+    a.chars()
+        .flat_map(char::to_uppercase)
+        .eq(b.chars().flat_map(char::to_uppercase))
 }
 
 /// True when `name` cannot be written as an unquoted Snowflake identifier
@@ -462,12 +466,51 @@ pub(crate) enum RelKind {
     /// A table or view: `columns` from the resolver, `None` if unknown.
     Base {
         relation: String,
-        columns: Option<Rc<Vec<ColumnInfo>>>,
+        columns: Option<Rc<BaseColumns>>,
     },
     /// A CTE or subquery.
     Derived(Rc<Derived>),
     /// A relation whose columns this module does not work out.
     Opaque { reason: String },
+}
+
+/// The columns of a base relation, indexed by upper-cased name: every
+/// column reference of a model is looked up in them.
+#[derive(Debug)]
+pub(crate) struct BaseColumns {
+    list: Vec<ColumnInfo>,
+    /// Upper-cased name → positions in `list`.
+    by_upper: HashMap<String, Vec<usize>>,
+}
+
+impl BaseColumns {
+    fn new(list: Vec<ColumnInfo>) -> Self {
+        let mut by_upper: HashMap<String, Vec<usize>> = HashMap::with_capacity(list.len());
+        for (i, c) in list.iter().enumerate() {
+            by_upper.entry(c.name.to_uppercase()).or_default().push(i);
+        }
+        BaseColumns { list, by_upper }
+    }
+
+    /// The columns the identifier as written refers to (see
+    /// [`ident_matches`]).
+    fn matching(&self, ident: &Ident) -> Vec<&ColumnInfo> {
+        let Some(at) = self.by_upper.get(&ident.value.to_uppercase()) else {
+            return Vec::new();
+        };
+        at.iter()
+            .map(|&i| &self.list[i])
+            .filter(|c| ident.quote_style.is_none() || ident.value == c.name)
+            .collect()
+    }
+}
+
+impl std::ops::Deref for BaseColumns {
+    type Target = [ColumnInfo];
+
+    fn deref(&self) -> &[ColumnInfo] {
+        &self.list
+    }
 }
 
 /// A relation visible in a `SELECT`'s scope.
@@ -574,10 +617,7 @@ pub(crate) fn lookup(kind: &RelKind, col: &Ident) -> Lookup {
             relation,
             columns: Some(cols),
         } => {
-            let hits: Vec<&ColumnInfo> = cols
-                .iter()
-                .filter(|c| ident_matches(col, &c.name))
-                .collect();
+            let hits: Vec<&ColumnInfo> = cols.matching(col);
             match hits.as_slice() {
                 [] => Lookup::Missing,
                 [one] => Lookup::Found(ColRef {
@@ -1089,7 +1129,10 @@ impl Analyzer<'_> {
                             let raw: Vec<String> = parts.iter().map(|p| p.value.clone()).collect();
                             RelKind::Base {
                                 relation: written(&parts),
-                                columns: self.resolver.columns(&raw).map(Rc::new),
+                                columns: self
+                                    .resolver
+                                    .columns(&raw)
+                                    .map(|c| Rc::new(BaseColumns::new(c))),
                             }
                         }
                     };
@@ -1703,7 +1746,7 @@ mod tests {
 
     #[test]
     fn statement_keyword_names_the_statement() {
-        let stmts = Parser::parse_sql(&SnowflakeDialect {}, "INSERT INTO t VALUES (1)").unwrap();
+        let stmts = super::super::validate::parse_snowflake("INSERT INTO t VALUES (1)").unwrap();
         assert_eq!(statement_keyword(&stmts[0]), "INSERT INTO");
     }
 }
