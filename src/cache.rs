@@ -21,9 +21,11 @@
 //! store. This is dbt's partial parsing, for the whole compile.
 //!
 //! Only clean results are reused: a model compiled without any diagnostic
-//! or `log()` line, that read no environment variable, and whose `ref()`s
-//! were all visible in its source. Other records are written with an empty
-//! key and never match. Checks that involve several models (refs to
+//! or `log()` line, that read no environment variable, and whose upstream
+//! models are clean too. A `ref()` its source does not name literally (one
+//! a macro makes) is recorded with the key of the model it names, and the
+//! record is reused only while that key is unchanged. Other records are
+//! written with an empty key and never match. Checks that involve several models (refs to
 //! disabled models, cycles, selection) run on every compile.
 //! `--no-cache` neither reads nor writes the file.
 //!
@@ -50,7 +52,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 pub const CACHE_FILE: &str = "compile_cache.bin";
 
 /// Bumped whenever what is stored, or how, changes.
-const FORMAT: u32 = 3;
+const FORMAT: u32 = 4;
 const MAGIC: &[u8; 8] = b"cio-sqlC";
 const HEADER_LEN: u64 = 8 + 4 + 32;
 /// Before each record: its key, length and CRC-32.
@@ -154,6 +156,10 @@ pub struct Summary {
     pub columns_unresolved: Option<String>,
     /// It is disabled.
     pub disabled: bool,
+    /// Models it ref()s that its source does not name literally (a macro
+    /// made the call), with their keys when it was compiled: the record is
+    /// reused only while they have the same keys.
+    pub dynamic_refs: Vec<(String, Key)>,
 }
 
 impl Summary {
@@ -512,6 +518,7 @@ mod tests {
                 relations: vec!["DB.S.T".into()],
                 columns_unresolved: None,
                 disabled: false,
+                dynamic_refs: vec![("up".into(), [3; 32])],
             },
             sql: CompactText::new(sql),
             columns: PackedColumns::default(),

@@ -259,35 +259,58 @@ pub fn compile_project(
     let analyser = Analyser::new(renderer.shared());
     let catalog_origin = analyser.catalog_origin();
     let mut slots: Vec<Option<CompiledModel>> = vec![None; project.models.len()];
-    // The key of every model whose result is a function of its inputs.
+    // The cache key of every model, from its inputs and the keys of the
+    // models its source ref()s (see `cache`): known before anything renders.
+    let levels = static_dag.levels();
+    let mut static_keys: Vec<Option<Key>> = vec![None; project.models.len()];
+    if let Some(fp) = &fingerprint {
+        for name in levels.iter().flatten() {
+            let idx = by_name[name];
+            let upstream: Option<Vec<Option<&Key>>> = refs[idx]
+                .iter()
+                .map(|r| match by_lower.get(&r.to_lowercase()) {
+                    Some(&u) => static_keys[u].as_ref().map(Some),
+                    None => Some(None),
+                })
+                .collect();
+            static_keys[idx] = upstream.map(|up| cache::model_key(fp, &project.models[idx], &up));
+        }
+    }
+    // `keys[i]`: the key of model i once compiled, when its result is a
+    // function of that key (no environment read, nothing upstream that
+    // read one): what later models may depend on.
     let mut keys: Vec<Option<Key>> = vec![None; project.models.len()];
+    let mut compiled = vec![false; project.models.len()];
     let mut reused = 0;
-    for level in static_dag.levels() {
-        let jobs: Vec<(usize, Option<Key>)> = level
-            .iter()
+    for level in &levels {
+        // A ref() the source does not show (made inside a macro, say) is
+        // recorded with the key of its model, and checked on reuse: the
+        // model must have that key now and, if compiled already, be clean.
+        let dynamic_key = |name: &str| -> Option<Key> {
+            let &u = by_lower.get(&name.to_lowercase())?;
+            let key = static_keys[u]?;
+            (!compiled[u] || keys[u] == Some(key)).then_some(key)
+        };
+        type Done = (usize, CompiledModel, Option<Vec<Column>>, Option<Key>, bool);
+        let done: Vec<Result<Done, Diagnostic>> = level
+            .par_iter()
             .map(|name| {
                 let idx = by_name[name];
-                let key = fingerprint.as_ref().and_then(|fp| {
-                    let upstream: Option<Vec<Option<&Key>>> = refs[idx]
-                        .iter()
-                        .map(|r| match by_lower.get(&r.to_lowercase()) {
-                            Some(&u) => keys[u].as_ref().map(Some),
-                            None => Some(None),
-                        })
-                        .collect();
-                    upstream.map(|up| cache::model_key(fp, &project.models[idx], &up))
-                });
-                (idx, key)
-            })
-            .collect();
-        type Done = (usize, CompiledModel, Option<Vec<Column>>, Option<Key>, bool);
-        let done: Vec<Result<Done, Diagnostic>> = jobs
-            .into_par_iter()
-            .map(|(idx, key)| {
                 let model = &project.models[idx];
+                // Reusable only when every static upstream is clean.
+                let key = static_keys[idx].filter(|_| {
+                    refs[idx]
+                        .iter()
+                        .filter_map(|r| by_lower.get(&r.to_lowercase()))
+                        .all(|&u| keys[u].is_some())
+                });
                 let publish = !static_dag.children(&model.name).is_empty();
                 if let Some(k) = &key
                     && let Some((summary, stored, columns)) = previous.reuse(k)
+                    && summary
+                        .dynamic_refs
+                        .iter()
+                        .all(|(name, was)| dynamic_key(name) == Some(*was))
                     && let Some(cm) = reused_model(&project, model, summary, stored)
                 {
                     let published = publish.then(|| published_columns(&columns.unpack()));
@@ -301,9 +324,9 @@ pub fn compile_project(
                     catalog_origin: &catalog_origin,
                     warn_error: opts.warn_error,
                 };
-                let (cm, published, pure) =
-                    work.compile(model, key.as_ref(), &refs[idx], publish)?;
-                Ok((idx, cm, published, key.filter(|_| pure), false))
+                let (cm, published, clean) =
+                    work.compile(model, key.as_ref(), &refs[idx], &dynamic_key, publish)?;
+                Ok((idx, cm, published, key.filter(|_| clean), false))
             })
             .collect();
         let done: Vec<Done> = done.into_iter().collect::<Result<_, _>>()?;
@@ -315,6 +338,7 @@ pub fn compile_project(
         for (idx, cm, _, key, hit) in done {
             slots[idx] = Some(cm);
             keys[idx] = key;
+            compiled[idx] = true;
             reused += usize::from(hit);
         }
     }
@@ -465,15 +489,17 @@ struct ModelWork<'a> {
 impl ModelWork<'_> {
     /// Renders, analyses and checks one model and stores its SQL and
     /// columns, under `key` when the result can be reused (see
-    /// [`crate::cache`]). Returns the model; when `publish`, the columns
-    /// later models see; and whether the result is a function of the
-    /// model's inputs (no environment variable read, every ref among
-    /// `static_refs`).
+    /// [`crate::cache`]). `dynamic_key` gives the key to record for a
+    /// ref() that is not among `static_refs` (`None`: the result cannot be
+    /// reused). Returns the model; when `publish`, the columns later models
+    /// see; and whether the result is a function of `key` (no environment
+    /// variable read, every ref accounted for).
     fn compile(
         &self,
         model: &crate::project::Model,
         key: Option<&Key>,
         static_refs: &[String],
+        dynamic_key: &(dyn Fn(&str) -> Option<Key> + Sync),
         publish: bool,
     ) -> Result<(CompiledModel, Option<Vec<Column>>, bool), Diagnostic> {
         let (project, renderer, analyser) = (self.project, self.renderer, self.analyser);
@@ -504,14 +530,18 @@ impl ModelWork<'_> {
         };
         let mut sql = None;
         let mut pure = false;
+        let mut dynamic_refs = Vec::new();
         match result {
             Ok(r) => {
-                // Refs found while rendering that the source does not show
-                // could point anywhere.
-                pure = !r.volatile
-                    && r.refs
-                        .iter()
-                        .all(|d| static_refs.iter().any(|s| s.eq_ignore_ascii_case(d)));
+                pure = !r.volatile;
+                for d in &r.refs {
+                    if !static_refs.iter().any(|s| s.eq_ignore_ascii_case(d)) {
+                        match dynamic_key(d) {
+                            Some(k) => dynamic_refs.push((d.clone(), k)),
+                            None => pure = false,
+                        }
+                    }
+                }
                 sql = Some(r.sql);
                 cm.config = r.config;
                 cm.depends_on = r.refs;
@@ -584,6 +614,7 @@ impl ModelWork<'_> {
                     relations: cm.relations.clone(),
                     columns_unresolved: cm.columns_unresolved.clone(),
                     disabled: cm.status == ModelStatus::Disabled,
+                    dynamic_refs,
                 },
                 sql: CompactText::new(&sql),
                 columns: PackedColumns::pack(&columns),

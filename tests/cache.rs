@@ -288,3 +288,39 @@ fn failures_are_not_cached_and_disabled_models_stay_disabled() {
     let d = &c.model("uses_off").unwrap().diagnostics;
     assert!(d.iter().any(|d| d.code == "CIO013"), "{d:?}");
 }
+
+#[test]
+fn a_ref_made_inside_a_macro_is_followed() {
+    let p = TestProject::new();
+    p.file(
+        "macros/ids_of.sql",
+        "{% macro ids_of(model='base') %}SELECT entity_id FROM {{ ref(model) }}{% endmacro %}",
+    );
+    p.model(
+        "base",
+        "{{ config(alias='base_v1') }}\nSELECT entity_id, email FROM {{ ref('nexus_entities') }}",
+    );
+    // The source does not name `base`: the macro's default argument does.
+    p.model("ids", "{{ ids_of() }}");
+    let first = p.compile();
+    assert!(
+        first.succeeded(),
+        "{:?}",
+        first.model("ids").unwrap().diagnostics
+    );
+    assert_eq!(first.model("ids").unwrap().depends_on, ["base"]);
+    assert_eq!(p.compile().reused, 2, "both reused when nothing changed");
+
+    p.model(
+        "base",
+        "{{ config(alias='base_v2') }}\nSELECT entity_id, email FROM {{ ref('nexus_entities') }}",
+    );
+    let c = p.compile();
+    assert_eq!(
+        c.reused, 0,
+        "the change reaches the model that refs it through a macro"
+    );
+    assert!(c.model("ids").unwrap().sql().unwrap().contains("base_v2"));
+    assert_eq!(outputs(&c), outputs(&fresh(&p)));
+    assert_eq!(p.compile().reused, 2);
+}
