@@ -64,12 +64,6 @@ impl std::fmt::Debug for CompactText {
     }
 }
 
-impl From<&str> for CompactText {
-    fn from(text: &str) -> Self {
-        CompactText::new(text)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

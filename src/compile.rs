@@ -3,7 +3,10 @@
 //! [`compile`] runs every stage for one project and returns a
 //! [`Compilation`] describing every model; the CLI only prints it. Models are
 //! rendered in dependency levels, each level in parallel; a failed model
-//! never stops the others.
+//! never stops the others. Each model's SQL and columns go to the model
+//! store as soon as it is compiled, and a model whose inputs did not change
+//! since the last compile is taken from the compile cache instead (see
+//! [`crate::cache`]).
 
 use crate::analysis::model::{
     Analyser, ModelAnalysis, catalog_fallback, contract_diagnostics, published_columns, sync_type,

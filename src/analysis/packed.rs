@@ -193,11 +193,6 @@ impl PackedColumns {
         self.bytes.is_empty() || postcard::from_bytes::<Packed>(&self.bytes).is_ok()
     }
 
-    /// The size of the packed bytes.
-    pub fn byte_len(&self) -> usize {
-        self.bytes.len()
-    }
-
     /// The number of columns.
     pub fn len(&self) -> usize {
         self.len as usize
@@ -206,18 +201,6 @@ impl PackedColumns {
     /// True when there are no columns.
     pub fn is_empty(&self) -> bool {
         self.len == 0
-    }
-}
-
-impl From<&[OutputColumn]> for PackedColumns {
-    fn from(columns: &[OutputColumn]) -> Self {
-        PackedColumns::pack(columns)
-    }
-}
-
-impl From<Vec<OutputColumn>> for PackedColumns {
-    fn from(columns: Vec<OutputColumn>) -> Self {
-        PackedColumns::pack(&columns)
     }
 }
 
