@@ -214,15 +214,15 @@ impl Record {
         Some([part()?, part()?, part()?])
     }
 
-    /// Decodes a record, checking every part.
+    /// Decodes a record whose CRC matched. The SQL and the columns are
+    /// decompressed and checked where they are read.
     fn decode(bytes: &[u8]) -> Option<Record> {
         let [summary, sql, columns] = Record::parts(bytes)?;
-        let record = Record {
+        Some(Record {
             summary: postcard::from_bytes(summary).ok()?,
             sql: postcard::from_bytes(sql).ok()?,
             columns: postcard::from_bytes(columns).ok()?,
-        };
-        (record.sql.is_valid() && record.columns.is_valid()).then_some(record)
+        })
     }
 }
 
@@ -255,16 +255,21 @@ impl Stored {
     /// The compiled SQL. `None` only if the store cannot be read back
     /// intact (a disk failure, or the file changed under the compile).
     pub fn sql(&self) -> Option<String> {
-        let text = postcard::from_bytes::<CompactText>(&self.part(1)?).ok()?;
-        text.is_valid().then(|| text.text())
+        postcard::from_bytes::<CompactText>(&self.part(1)?)
+            .ok()?
+            .text()
     }
 
     /// The output columns (none if the store cannot be read back).
     pub fn columns(&self) -> Vec<OutputColumn> {
-        self.part(2)
-            .and_then(|b| postcard::from_bytes::<PackedColumns>(&b).ok())
+        self.packed_columns()
             .map(|c| c.unpack())
             .unwrap_or_default()
+    }
+
+    /// The output columns, packed.
+    pub fn packed_columns(&self) -> Option<PackedColumns> {
+        postcard::from_bytes::<PackedColumns>(&self.part(2)?).ok()
     }
 }
 

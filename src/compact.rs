@@ -26,20 +26,14 @@ impl CompactText {
         }
     }
 
-    /// The text. Empty when the bytes do not decode, which only bytes read
-    /// back from a damaged file can do (see [`CompactText::is_valid`]).
-    pub fn text(&self) -> String {
+    /// The text. `None` when the bytes do not decode to UTF-8 text of the
+    /// recorded length, which only bytes read back from a damaged file can
+    /// do.
+    pub fn text(&self) -> Option<String> {
         lz4_flex::block::decompress(&self.bytes, self.len as usize)
             .ok()
             .filter(|b| b.len() == self.len as usize)
             .and_then(|b| String::from_utf8(b).ok())
-            .unwrap_or_default()
-    }
-
-    /// True when the bytes decode to UTF-8 text of the recorded length.
-    pub fn is_valid(&self) -> bool {
-        lz4_flex::block::decompress(&self.bytes, self.len as usize)
-            .is_ok_and(|b| b.len() == self.len as usize && std::str::from_utf8(&b).is_ok())
     }
 
     /// The length of the text in bytes.
@@ -60,7 +54,7 @@ impl CompactText {
 
 impl std::fmt::Debug for CompactText {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        std::fmt::Debug::fmt(&self.text(), f)
+        std::fmt::Debug::fmt(&self.text().unwrap_or_default(), f)
     }
 }
 
@@ -72,9 +66,8 @@ mod tests {
     fn round_trips() {
         for text in ["", "select 1", &"x AS \"y\",\n".repeat(500), "ünïcödé ✓"] {
             let c = CompactText::new(text);
-            assert_eq!(c.text(), text);
+            assert_eq!(c.text().as_deref(), Some(text));
             assert_eq!(c.len(), text.len());
-            assert!(c.is_valid());
         }
         let long = "TO_TIMESTAMP_NTZ(a) AS \"a\",\n".repeat(60);
         assert!(CompactText::new(&long).compressed_len() * 4 < long.len());
@@ -84,7 +77,6 @@ mod tests {
     fn damaged_bytes_are_not_valid() {
         let mut c = CompactText::new("select 1 from somewhere");
         c.len += 3;
-        assert!(!c.is_valid());
-        assert_eq!(c.text(), "");
+        assert_eq!(c.text(), None);
     }
 }

@@ -12,6 +12,7 @@ use crate::analysis::model::{
     Analyser, ModelAnalysis, catalog_fallback, contract_diagnostics, published_columns, sync_type,
     unresolved_diagnostic,
 };
+use crate::analysis::packed::ManifestColumns;
 use crate::analysis::{OutputColumn, PackedColumns, SourceColumn, Transform};
 use crate::cache::{self, CompileCache, Key, Record, Store, Stored, Summary};
 use crate::catalog::{Catalog, Column, OfflineCatalog, RelationName};
@@ -851,8 +852,10 @@ pub struct ManifestNode {
     pub depends_on: DependsOn,
     /// How compiling it went.
     pub status: ModelStatus,
-    /// Its output columns, with their lineage (see [`CompiledModel::columns`]).
-    pub columns: Vec<ManifestColumn>,
+    /// Its output columns, with their lineage (see [`CompiledModel::columns`]):
+    /// serialised as a JSON array of [`ManifestColumn`], straight from the
+    /// packed columns.
+    pub columns: ManifestColumns,
     /// Why the output columns could not be worked out from the SQL.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub columns_unresolved: Option<String>,
@@ -960,7 +963,12 @@ impl Compilation {
                 relations: m.relations.clone(),
             },
             status: m.status,
-            columns: m.columns().into_iter().map(ManifestColumn::from).collect(),
+            columns: ManifestColumns(
+                m.stored
+                    .as_ref()
+                    .and_then(Stored::packed_columns)
+                    .unwrap_or_default(),
+            ),
             columns_unresolved: m.columns_unresolved.clone(),
             diagnostics: m.diagnostics.clone(),
         }

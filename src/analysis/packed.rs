@@ -54,6 +54,89 @@ struct PackedColumn<'a> {
     span: Option<(u64, u64)>,
 }
 
+/// A model's output columns in the manifest's form (`compile::ManifestColumn`),
+/// serialised straight from the packed bytes, without building the columns.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ManifestColumns(pub PackedColumns);
+
+impl Serialize for ManifestColumns {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        if self.0.bytes.is_empty() {
+            return serializer.collect_seq(std::iter::empty::<ManifestColumnRef>());
+        }
+        let packed = postcard::from_bytes::<Packed>(&self.0.bytes)
+            .map_err(<S::Error as serde::ser::Error>::custom)?;
+        serializer.collect_seq(packed.columns.iter().map(|c| {
+            ManifestColumnRef {
+                name: c.name,
+                data_type: c.data_type,
+                quoted: c.quoted,
+                transform: TransformRef::of(c.transform, c.detail),
+                lineage: c
+                    .lineage
+                    .iter()
+                    .map(|&(rel, column)| SourceRef {
+                        relation: packed
+                            .relations
+                            .get(rel as usize)
+                            .copied()
+                            .unwrap_or_default(),
+                        column,
+                    })
+                    .collect(),
+            }
+        }))
+    }
+}
+
+/// A manifest column, borrowed from the packed bytes: the same JSON as
+/// `compile::ManifestColumn` (a test checks they agree).
+#[derive(Serialize)]
+struct ManifestColumnRef<'a> {
+    name: &'a str,
+    data_type: Option<&'a str>,
+    quoted: bool,
+    transform: TransformRef<'a>,
+    lineage: Vec<SourceRef<'a>>,
+}
+
+/// [`Transform`], borrowed: the same JSON.
+#[derive(Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+enum TransformRef<'a> {
+    Copied,
+    Renamed,
+    Wrapped { function: &'a str },
+    Computed,
+    Windowed { function: &'a str },
+    Aggregated { function: &'a str },
+    Constant,
+    Unknown { reason: &'a str },
+}
+
+impl<'a> TransformRef<'a> {
+    fn of(code: u8, detail: Option<&'a str>) -> Self {
+        let detail = detail.unwrap_or_default();
+        match code {
+            0 => TransformRef::Copied,
+            1 => TransformRef::Renamed,
+            2 => TransformRef::Wrapped { function: detail },
+            3 => TransformRef::Computed,
+            4 => TransformRef::Windowed { function: detail },
+            5 => TransformRef::Aggregated { function: detail },
+            6 => TransformRef::Constant,
+            _ => TransformRef::Unknown { reason: detail },
+        }
+    }
+}
+
+/// [`SourceColumn`], borrowed: the same JSON.
+#[derive(Serialize)]
+struct SourceRef<'a> {
+    relation: &'a str,
+    column: &'a str,
+}
+
 const NAMINGS: [Naming; 4] = [
     Naming::Alias,
     Naming::Column,
@@ -188,6 +271,13 @@ impl PackedColumns {
             .collect()
     }
 
+    /// The columns as the manifest writes them: a JSON array of
+    /// `{"name", "data_type", "quoted", "transform", "lineage"}` objects
+    /// (`compile::ManifestColumn`).
+    pub fn manifest_json(&self) -> serde_json::Result<String> {
+        serde_json::to_string(&ManifestColumns(self.clone()))
+    }
+
     /// True when the bytes decode (a check on bytes read from disk).
     pub fn is_valid(&self) -> bool {
         self.bytes.is_empty() || postcard::from_bytes::<Packed>(&self.bytes).is_ok()
@@ -279,6 +369,15 @@ mod tests {
         assert_eq!(packed.len(), columns.len());
         assert!(packed.is_valid());
         assert_eq!(packed.unpack(), columns);
+        // The manifest JSON written from the packed bytes is that of the
+        // manifest's own column type.
+        let owned: Vec<crate::compile::ManifestColumn> =
+            columns.into_iter().map(Into::into).collect();
+        assert_eq!(
+            packed.manifest_json().unwrap(),
+            serde_json::to_string(&owned).unwrap()
+        );
+        assert_eq!(PackedColumns::default().manifest_json().unwrap(), "[]");
     }
 
     #[test]
