@@ -73,6 +73,18 @@ pub fn project_fingerprint(project: &Project, catalog: &dyn Catalog, warn_error:
     };
     field(env!("CARGO_PKG_VERSION").as_bytes());
     field(&FORMAT.to_le_bytes());
+    // The build of cio-sql itself: a rebuilt binary (a new release, or a
+    // development build whose helpers changed) does not trust results of
+    // the old one.
+    if let Ok(meta) = std::env::current_exe().and_then(std::fs::metadata) {
+        field(&meta.len().to_le_bytes());
+        let modified = meta
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_nanos());
+        field(&modified.to_le_bytes());
+    }
     field(&[u8::from(warn_error)]);
     field(format!("{:?}", project.config).as_bytes());
     field(
