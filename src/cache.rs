@@ -225,17 +225,6 @@ impl Record {
         };
         Some([part()?, part()?, part()?])
     }
-
-    /// Decodes a record whose CRC matched. The SQL and the columns are
-    /// decompressed and checked where they are read.
-    fn decode(bytes: &[u8]) -> Option<Record> {
-        let [summary, sql, columns] = Record::parts(bytes)?;
-        Some(Record {
-            summary: postcard::from_bytes(summary).ok()?,
-            sql: postcard::from_bytes(sql).ok()?,
-            columns: postcard::from_bytes(columns).ok()?,
-        })
-    }
 }
 
 /// Where a model's record is in the [`Store`].
@@ -462,13 +451,16 @@ impl CompileCache {
         if crc32fast::hash(&bytes) != crc {
             return None;
         }
-        let record = Record::decode(&bytes)?;
+        // The SQL stays in the file until it is read.
+        let [summary, _, columns] = Record::parts(&bytes)?;
+        let summary = postcard::from_bytes(summary).ok()?;
+        let columns = postcard::from_bytes(columns).ok()?;
         let stored = Stored {
             store: Arc::clone(store),
             offset,
             len,
         };
-        Some((record.summary, stored, record.columns))
+        Some((summary, stored, columns))
     }
 
     /// How many reusable records the file holds.
