@@ -244,13 +244,22 @@ impl std::fmt::Debug for Stored {
 impl Stored {
     /// Part `index` of the record, when it reads back with its CRC.
     fn part(&self, index: usize) -> Option<Vec<u8>> {
-        let head = self.offset.checked_sub(4)?;
-        let bytes = self.store.read(head, self.len + 4).ok()?;
-        let (crc, body) = bytes.split_at(4);
-        if crc32fast::hash(body).to_le_bytes() != crc {
-            return None;
+        let body = self.body().ok()?;
+        Some(Record::parts(&body)?[index].to_vec())
+    }
+
+    /// The record's bytes, read back and checked against its CRC.
+    fn body(&self) -> std::io::Result<Vec<u8>> {
+        let head = self
+            .offset
+            .checked_sub(4)
+            .ok_or(std::io::ErrorKind::InvalidData)?;
+        let mut bytes = self.store.read(head, self.len + 4)?;
+        if crc32fast::hash(&bytes[4..]).to_le_bytes() != bytes[..4] {
+            return Err(std::io::ErrorKind::InvalidData.into());
         }
-        Some(Record::parts(body)?[index].to_vec())
+        bytes.drain(..4);
+        Ok(bytes)
     }
 
     /// The compiled SQL. `None` only if the store cannot be read back
@@ -345,16 +354,7 @@ impl Store {
 
     /// Appends a copy of the record at `from` (in any store) under `key`.
     pub fn copy(self: &Arc<Self>, key: &Key, from: &Stored) -> std::io::Result<Stored> {
-        let head = from
-            .offset
-            .checked_sub(4)
-            .ok_or(std::io::ErrorKind::InvalidData)?;
-        let bytes = from.store.read(head, from.len + 4)?;
-        let (crc, body) = bytes.split_at(4);
-        if crc32fast::hash(body).to_le_bytes() != crc {
-            return Err(std::io::ErrorKind::InvalidData.into());
-        }
-        self.append_bytes(Some(key), body)
+        self.append_bytes(Some(key), &from.body()?)
     }
 
     /// True when `stored` is a record of this store.

@@ -128,6 +128,28 @@ impl<'a> TransformRef<'a> {
             _ => TransformRef::Unknown { reason: detail },
         }
     }
+
+    /// The owned [`Transform`].
+    fn to_owned(&self) -> Transform {
+        match *self {
+            TransformRef::Copied => Transform::Copied,
+            TransformRef::Renamed => Transform::Renamed,
+            TransformRef::Wrapped { function } => Transform::Wrapped {
+                function: function.to_string(),
+            },
+            TransformRef::Computed => Transform::Computed,
+            TransformRef::Windowed { function } => Transform::Windowed {
+                function: function.to_string(),
+            },
+            TransformRef::Aggregated { function } => Transform::Aggregated {
+                function: function.to_string(),
+            },
+            TransformRef::Constant => Transform::Constant,
+            TransformRef::Unknown { reason } => Transform::Unknown {
+                reason: reason.to_string(),
+            },
+        }
+    }
 }
 
 /// [`SourceColumn`], borrowed: the same JSON.
@@ -163,20 +185,6 @@ fn transform_code(t: &Transform) -> (u8, Option<&str>) {
         Transform::Aggregated { function } => (5, Some(function)),
         Transform::Constant => (6, None),
         Transform::Unknown { reason } => (7, Some(reason)),
-    }
-}
-
-fn transform_from(code: u8, detail: Option<&str>) -> Transform {
-    let detail = || detail.unwrap_or_default().to_string();
-    match code {
-        0 => Transform::Copied,
-        1 => Transform::Renamed,
-        2 => Transform::Wrapped { function: detail() },
-        3 => Transform::Computed,
-        4 => Transform::Windowed { function: detail() },
-        5 => Transform::Aggregated { function: detail() },
-        6 => Transform::Constant,
-        _ => Transform::Unknown { reason: detail() },
     }
 }
 
@@ -265,7 +273,7 @@ impl PackedColumns {
                         column: column.to_string(),
                     })
                     .collect(),
-                transform: transform_from(c.transform, c.detail),
+                transform: TransformRef::of(c.transform, c.detail).to_owned(),
                 span: c.span,
             })
             .collect()
