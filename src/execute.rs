@@ -471,7 +471,7 @@ pub fn show_command(
             return 1;
         }
     };
-    print!("{}", format_rows(&rows, format));
+    crate::report::print_out(&format_rows(&rows, format));
     0
 }
 

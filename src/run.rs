@@ -5,16 +5,18 @@
 //! `CREATE OR REPLACE VIEW`, tables with `CREATE OR REPLACE TABLE … AS`, each
 //! a single atomic statement: a failure leaves the previous relation as it
 //! was. A failed model skips its dependents and the rest go on, unless
-//! `fail_fast` stops everything. [`RunLock`] keeps two runs on one project
-//! and target from overlapping.
+//! `fail_fast` stops everything. [`RunLock`] (in [`crate::lock`]) keeps two
+//! runs on one project and target from overlapping.
 
 use crate::compile::{Compilation, CompiledModel, ModelStatus};
 use crate::diagnostics::Diagnostic;
 use crate::render::Relation;
 use crate::warehouse::Warehouse;
+
+pub use crate::lock::RunLock;
 use serde::Serialize;
 use std::collections::{BTreeSet, HashMap, HashSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Condvar, Mutex};
 use std::time::Instant;
 
@@ -355,48 +357,5 @@ fn build_one(
             }
         }
         Err(e) => fail(result, &e),
-    }
-}
-
-/// An exclusive lock on running one project against one target.
-#[derive(Debug)]
-pub struct RunLock {
-    _file: std::fs::File,
-    /// The lock file.
-    pub path: PathBuf,
-}
-
-impl RunLock {
-    /// Takes the lock for `target` in `target_dir`, or fails at once when
-    /// another run holds it.
-    pub fn acquire(target_dir: &Path, target: &str) -> Result<RunLock, Diagnostic> {
-        std::fs::create_dir_all(target_dir).map_err(|e| {
-            Diagnostic::error(
-                "CIO020",
-                format!("cannot create {}: {e}", target_dir.display()),
-            )
-        })?;
-        let path = target_dir.join(format!(".cio-sql-run-{target}.lock"));
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(|e| {
-                Diagnostic::error("CIO020", format!("cannot open {}: {e}", path.display()))
-            })?;
-        match file.try_lock() {
-            Ok(()) => Ok(RunLock { _file: file, path }),
-            Err(_) => Err(Diagnostic::error(
-                "CIO310",
-                format!(
-                    "another cio-sql run is already building this project on target `{target}`"
-                ),
-            )
-            .with_help(format!(
-                "wait for it to finish (it holds {}); runs on one target never overlap",
-                path.display()
-            ))),
-        }
     }
 }
