@@ -121,6 +121,7 @@ pub fn review_command(
             ReviewStatus::Changed(diff) => ("changed ", diff.clone()),
             ReviewStatus::New(_) => ("new     ", String::new()),
             ReviewStatus::Orphaned => ("orphaned", String::new()),
+            ReviewStatus::Untracked => ("untracked", String::new()),
             ReviewStatus::Failed => {
                 failed = true;
                 ("FAILED  ", String::new())
@@ -147,8 +148,34 @@ pub fn review_command(
     let differing = review
         .entries
         .iter()
-        .filter(|e| !matches!(e.status, ReviewStatus::Unchanged | ReviewStatus::Failed))
+        .filter(|e| {
+            !matches!(
+                e.status,
+                ReviewStatus::Unchanged | ReviewStatus::Failed | ReviewStatus::Untracked
+            )
+        })
         .count();
+    let untracked = review
+        .entries
+        .iter()
+        .filter(|e| e.status == ReviewStatus::Untracked)
+        .count();
+    if untracked > 0 {
+        out.info(
+            &format!(
+                "{untracked} file(s) in {} were not written by cio-sql review (not in its index {}), so review leaves them alone: delete them by hand if they are stale.",
+                dir.display(),
+                crate::review::INDEX_FILE
+            ),
+            false,
+        );
+    }
+    // The command to accept, repeating a --dir that is not the default.
+    let accept_command = if dir == std::path::Path::new("reviewed") {
+        "cio-sql review --accept".to_string()
+    } else {
+        format!("cio-sql review --accept --dir {}", dir.display())
+    };
     if accept {
         out.info(
             &format!("Accepted {differing} change(s) into {}.", dir.display()),
@@ -158,14 +185,17 @@ pub fn review_command(
     }
     if differing > 0 {
         out.info(
-            &format!("{differing} model(s) differ from {}: review the diff, then run `cio-sql review --accept`.", dir.display()),
+            &format!(
+                "{differing} model(s) differ from {}: review the diff, then run `{accept_command}`.",
+                dir.display()
+            ),
             false,
         );
     } else if !failed {
         out.info(
             &format!(
                 "All {} model(s) match {}.",
-                review.entries.len(),
+                review.entries.len() - untracked,
                 dir.display()
             ),
             false,

@@ -14,12 +14,12 @@ use std::path::{Path, PathBuf};
 
 /// The codes of errors with a runtime cause, which exit 1 rather than 2:
 /// a write that failed (`CIO020`), another compile writing the target
-/// folder (`CIO022`), stdout failing (`CIO023`), the warehouse unreachable,
-/// refusing, timing out or answering oddly (`CIO301`–`CIO306`), another run
-/// holding the run lock (`CIO310`).
+/// folder (`CIO022`), stdout failing (`CIO023`), Snowflake that cannot be
+/// used (`CIO300`–`CIO306`: no connection settings, unreachable, refusing,
+/// timing out, answering oddly), another run holding the run lock (`CIO310`).
 pub const RUNTIME_CODES: &[&str] = &[
-    "CIO020", "CIO022", "CIO023", "CIO301", "CIO302", "CIO303", "CIO304", "CIO305", "CIO306",
-    "CIO310",
+    "CIO020", "CIO022", "CIO023", "CIO300", "CIO301", "CIO302", "CIO303", "CIO304", "CIO305",
+    "CIO306", "CIO310",
 ];
 
 /// How bad a diagnostic is.

@@ -274,6 +274,30 @@ fn process_alive(pid: u32) -> bool {
     }
 }
 
+/// `path` made absolute with every symbolic link resolved, as far as it
+/// exists; the parts that do not exist yet are appended as written. Two
+/// paths that name one file resolve alike, so comparing them tells whether
+/// a write would land inside a folder, whatever links lead there.
+pub fn resolve(path: &Path) -> PathBuf {
+    let mut base = path.to_path_buf();
+    let mut tail: Vec<std::ffi::OsString> = Vec::new();
+    loop {
+        if let Ok(mut out) = base.canonicalize() {
+            for part in tail.iter().rev() {
+                out.push(part);
+            }
+            return out;
+        }
+        let Some(name) = base.file_name() else { break };
+        tail.push(name.to_owned());
+        base.pop();
+        if base.as_os_str().is_empty() {
+            base = PathBuf::from(".");
+        }
+    }
+    path.to_path_buf()
+}
+
 /// Creates `dir` and its parents. When a part of the path exists as a file,
 /// the error names that file and what to do.
 pub fn ensure_dir(dir: &Path) -> Result<(), Diagnostic> {

@@ -174,8 +174,11 @@ mod tests {
         drop(held);
         assert!(waiter.join().unwrap().is_ok());
         assert!(matches!(
-            FileLock::acquire(dir.path(), "m", Duration::ZERO)
-                .and_then(|_m| FileLock::acquire(dir.path(), "m", Duration::from_millis(50))),
+            FileLock::acquire(dir.path(), "m", Duration::ZERO).and_then(|_m| FileLock::acquire(
+                dir.path(),
+                "m",
+                Duration::from_millis(50)
+            )),
             Err(LockError::Held(_))
         ));
     }

@@ -28,9 +28,12 @@ pub fn write_atomic_in(
     contents: &[u8],
     scratch: Option<&Path>,
 ) -> Result<(), Diagnostic> {
-    let write = |file: &mut std::fs::File| file.write_all(contents).map_err(|e| write_error(path, &e));
+    let write =
+        |file: &mut std::fs::File| file.write_all(contents).map_err(|e| write_error(path, &e));
     match write_atomic_with(path, scratch, write) {
-        Err(Retry::OtherDisk) => write_atomic_with(path, None, write).map_err(Retry::into_diagnostic),
+        Err(Retry::OtherDisk) => {
+            write_atomic_with(path, None, write).map_err(Retry::into_diagnostic)
+        }
         other => other.map_err(Retry::into_diagnostic),
     }
 }

@@ -184,9 +184,14 @@ impl ProjectConfig {
                 return Err(at(
                     Diagnostic::error(
                         "CIO001",
-                        format!("`{key}` in the project file is the project folder itself: {value:?}"),
+                        format!(
+                            "`{key}` in the project file is the project folder itself: {value:?}"
+                        ),
                     )
-                    .with_help(format!("name a {what} inside the project, e.g. `{}`", default_for(key))),
+                    .with_help(format!(
+                        "name a {what} inside the project, e.g. `{}`",
+                        default_for(key)
+                    )),
                     key,
                 ));
             }
@@ -314,14 +319,15 @@ fn default_for(key: &str) -> String {
 
 /// The 1-based line where top-level `key:` is set in the project file.
 fn key_line(text: &str, key: &str) -> Option<usize> {
-    text.lines().position(|line| {
-        let rest = line
-            .strip_prefix(key)
-            .or_else(|| line.strip_prefix(&format!("\"{key}\"")))
-            .or_else(|| line.strip_prefix(&format!("'{key}'")));
-        rest.is_some_and(|r| r.trim_start().starts_with(':'))
-    })
-    .map(|i| i + 1)
+    text.lines()
+        .position(|line| {
+            let rest = line
+                .strip_prefix(key)
+                .or_else(|| line.strip_prefix(&format!("\"{key}\"")))
+                .or_else(|| line.strip_prefix(&format!("'{key}'")));
+            rest.is_some_and(|r| r.trim_start().starts_with(':'))
+        })
+        .map(|i| i + 1)
 }
 
 fn apply_node(config: &mut ModelConfig, node: &Map<String, Value>) {
@@ -475,20 +481,41 @@ mod tests {
     fn item09_bad_project_paths_are_refused_at_their_line() {
         let d = load_err("name: p\ntarget-path: \"\"\n");
         assert_eq!((d.code, d.line), ("CIO001", Some(2)), "{d:?}");
-        assert!(d.message.contains("`target-path` in the project file is empty"), "{}", d.message);
+        assert!(
+            d.message
+                .contains("`target-path` in the project file is empty"),
+            "{}",
+            d.message
+        );
         let d = load_err("name: p\n\nmodel-paths: [\"../x\"]\n");
         assert_eq!(d.line, Some(3));
-        assert!(d.message.contains("leads outside the project folder"), "{}", d.message);
+        assert!(
+            d.message.contains("leads outside the project folder"),
+            "{}",
+            d.message
+        );
         assert!(d.help.as_deref().unwrap().contains("absolute path"));
         for (yaml, what) in [
             ("name: p\nmacro-paths: [\"..\"]\n", "leads outside"),
             ("name: p\nseed-paths: [\"s/../../x\"]\n", "leads outside"),
             ("name: p\ntest-paths: [\"\"]\n", "is empty"),
-            ("name: p\ncatalog-path: \"../catalog.yml\"\n", "leads outside"),
+            (
+                "name: p\ncatalog-path: \"../catalog.yml\"\n",
+                "leads outside",
+            ),
             ("name: p\ntarget-path: \".\"\n", "the project folder itself"),
-            ("name: p\nmodel-paths: [\".\"]\n", "the project folder itself"),
-            ("name: p\ntarget-path: models/out\n", "is inside the folder \"models\" of `model-paths`"),
-            ("name: p\ntarget-path: src\nmodel-paths: [src/models]\n", "a parent of the folder \"src/models\""),
+            (
+                "name: p\nmodel-paths: [\".\"]\n",
+                "the project folder itself",
+            ),
+            (
+                "name: p\ntarget-path: models/out\n",
+                "is inside the folder \"models\" of `model-paths`",
+            ),
+            (
+                "name: p\ntarget-path: src\nmodel-paths: [src/models]\n",
+                "a parent of the folder \"src/models\"",
+            ),
         ] {
             let d = load_err(yaml);
             assert!(d.message.contains(what), "{yaml}: {}", d.message);
