@@ -275,27 +275,36 @@ fn process_alive(pid: u32) -> bool {
 }
 
 /// `path` made absolute with every symbolic link resolved, as far as it
-/// exists; the parts that do not exist yet are appended as written. Two
-/// paths that name one file resolve alike, so comparing them tells whether
-/// a write would land inside a folder, whatever links lead there.
+/// exists; the parts that do not exist yet are added as written (they
+/// cannot be links). Two paths that name one file resolve alike, so
+/// comparing them tells whether a write would land inside a folder,
+/// whatever links or `..` lead there.
 pub fn resolve(path: &Path) -> PathBuf {
-    let mut base = path.to_path_buf();
-    let mut tail: Vec<std::ffi::OsString> = Vec::new();
-    loop {
-        if let Ok(mut out) = base.canonicalize() {
-            for part in tail.iter().rev() {
-                out.push(part);
+    use std::path::Component;
+    let mut out = if path.is_absolute() {
+        PathBuf::new()
+    } else {
+        let cwd = std::env::current_dir().unwrap_or_default();
+        cwd.canonicalize().unwrap_or(cwd)
+    };
+    for c in path.components() {
+        match c {
+            Component::Prefix(_) | Component::RootDir => out.push(c.as_os_str()),
+            Component::CurDir => {}
+            // `out` is free of links as far as it exists, so its parent is
+            // the real parent.
+            Component::ParentDir => {
+                out.pop();
             }
-            return out;
-        }
-        let Some(name) = base.file_name() else { break };
-        tail.push(name.to_owned());
-        base.pop();
-        if base.as_os_str().is_empty() {
-            base = PathBuf::from(".");
+            Component::Normal(part) => {
+                out.push(part);
+                if let Ok(real) = out.canonicalize() {
+                    out = real;
+                }
+            }
         }
     }
-    path.to_path_buf()
+    out
 }
 
 /// Creates `dir` and its parents. When a part of the path exists as a file,
@@ -372,6 +381,26 @@ mod tests {
         for kept in [mine.as_str(), live.as_str(), ".tmpXYZ123", "notes.txt"] {
             assert!(dir.path().join(kept).exists(), "{kept} kept");
         }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn resolve_follows_links_and_parent_parts() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        std::fs::create_dir(root.join("models")).unwrap();
+        std::os::unix::fs::symlink(root.join("models"), root.join("link")).unwrap();
+        assert_eq!(
+            resolve(&root.join("link/x/y.sql")),
+            root.join("models/x/y.sql")
+        );
+        assert_eq!(resolve(&root.join("missing/..")), root);
+        assert_eq!(
+            resolve(&root.join("link/..")),
+            root,
+            "the link's real parent"
+        );
+        assert_eq!(resolve(&root.join("a/./b/../c")), root.join("a/c"));
     }
 
     #[test]
