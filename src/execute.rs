@@ -173,6 +173,9 @@ pub fn catalog_command(opts: &LoadOptions, out: &Output, connect: &crate::cli::C
         }
     }
     let text = catalog_yaml(&found);
+    if let Some(dir) = project.catalog_path.parent() {
+        crate::files::remove_stale_temp_files(dir, false);
+    }
     if let Err(d) = crate::output::write_atomic(&project.catalog_path, text.as_bytes()) {
         return out.fatal(&d);
     }

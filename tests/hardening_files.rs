@@ -299,7 +299,8 @@ fn unreachable_project() -> TestProject {
 #[test]
 fn item07_failed_run_overwrites_stale_run_results() {
     let p = unreachable_project();
-    let cases: Vec<(&str, Box<dyn Fn(&TestProject)>, Vec<&str>, &str)> = vec![
+    type Setup = Box<dyn Fn(&TestProject)>;
+    let cases: Vec<(&str, Setup, Vec<&str>, &str)> = vec![
         (
             "unknown selection",
             Box::new(|_| {}),
