@@ -285,15 +285,32 @@ fn run_results(p: &TestProject) -> serde_json::Value {
     serde_json::from_str(&read(&p.path("target/run_results.json"))).unwrap()
 }
 
-/// A project whose target points at a closed local port.
-fn unreachable_project() -> TestProject {
+/// A project with one model whose target is a Snowflake at `host`.
+fn project_on(host: &str) -> TestProject {
     let p = TestProject::new();
     p.file(
         "profiles.yml",
-        "test_project:\n  target: dev\n  outputs:\n    dev:\n      type: snowflake\n      account: a\n      user: u\n      password: p\n      database: ANALYTICS\n      schema: PUBLIC\n      host: http://127.0.0.1:9\n      retries: 0\n",
+        &format!("test_project:\n  target: dev\n  outputs:\n    dev:\n      type: snowflake\n      account: a\n      user: u\n      password: p\n      database: ANALYTICS\n      schema: PUBLIC\n      host: {host}\n      retries: 0\n"),
     );
     p.model("m", "select 1 as a");
     p
+}
+
+/// A project whose target points at a closed local port.
+fn unreachable_project() -> TestProject {
+    project_on("http://127.0.0.1:9")
+}
+
+/// Starts cio-sql on `p` with `args`, its output discarded.
+fn spawn(p: &TestProject, args: &[&str]) -> std::process::Child {
+    std::process::Command::new(assert_cmd::cargo::cargo_bin("cio-sql"))
+        .args(args)
+        .arg("--project-dir")
+        .arg(p.root())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap()
 }
 
 #[test]
@@ -383,21 +400,10 @@ fn item07_interrupted_run_overwrites_stale_run_results() {
         }
         std::thread::sleep(Duration::from_secs(30));
     });
-    let p = TestProject::new();
-    p.file(
-        "profiles.yml",
-        &format!("test_project:\n  target: dev\n  outputs:\n    dev:\n      type: snowflake\n      account: a\n      user: u\n      password: p\n      database: ANALYTICS\n      schema: PUBLIC\n      host: http://127.0.0.1:{port}\n      retries: 0\n"),
-    );
-    p.model("m", "select 1 as a");
+    let p = project_on(&format!("http://127.0.0.1:{port}"));
     std::fs::create_dir_all(p.path("target")).unwrap();
     std::fs::write(p.path("target/run_results.json"), STALE).unwrap();
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("cio-sql"))
-        .args(["run", "--quiet", "--project-dir"])
-        .arg(p.root())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = spawn(&p, &["run", "--quiet"]);
     std::thread::sleep(Duration::from_millis(1500));
     signal(&child, libc::SIGINT);
     let status = wait(&mut child, Duration::from_secs(20));
@@ -582,13 +588,7 @@ fn temp_files(dir: &Path) -> Vec<PathBuf> {
 #[cfg(unix)]
 fn interrupt_compile(sig: i32, expected: i32) {
     let p = big_project(1500);
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("cio-sql"))
-        .args(["compile", "--quiet", "--project-dir"])
-        .arg(p.root())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = spawn(&p, &["compile", "--quiet"]);
     // Wait for the compile cache's temporary file: the compile is under way.
     let started = Instant::now();
     while temp_files(&p.path("target")).is_empty() {
@@ -628,11 +628,7 @@ fn item10_sigterm_during_compile_removes_temp_files_and_exits_143() {
 fn item11_second_compile_waits_for_the_first() {
     let p = project();
     let lock = cio_sql::lock::CompileLock::acquire(&p.path("target")).unwrap();
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("cio-sql"))
-        .args(["compile", "--quiet", "--project-dir"])
-        .arg(p.root())
-        .spawn()
-        .unwrap();
+    let mut child = spawn(&p, &["compile", "--quiet"]);
     std::thread::sleep(Duration::from_millis(1500));
     assert!(
         child.try_wait().unwrap().is_none(),
@@ -678,16 +674,10 @@ fn item11_concurrent_compiles_leave_one_consistent_target() {
     for i in 0..150 {
         p.model(&format!("m_{i}"), "select {{ var('v') }} as v");
     }
-    let spawn = |v: &str| {
-        std::process::Command::new(assert_cmd::cargo::cargo_bin("cio-sql"))
-            .args(["compile", "--quiet", "--vars"])
-            .arg(format!("{{v: {v}}}"))
-            .arg("--project-dir")
-            .arg(p.root())
-            .spawn()
-            .unwrap()
-    };
-    let (mut a, mut b) = (spawn("1"), spawn("2"));
+    let (mut a, mut b) = (
+        spawn(&p, &["compile", "--quiet", "--vars", "{v: 1}"]),
+        spawn(&p, &["compile", "--quiet", "--vars", "{v: 2}"]),
+    );
     assert!(a.wait().unwrap().success());
     assert!(b.wait().unwrap().success());
     let values: std::collections::BTreeSet<String> = (0..150)
