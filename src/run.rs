@@ -12,13 +12,13 @@ use crate::compile::{Compilation, CompiledModel, ModelStatus};
 use crate::diagnostics::Diagnostic;
 use crate::render::Relation;
 use crate::warehouse::Warehouse;
-
-pub use crate::lock::RunLock;
 use serde::Serialize;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::Path;
 use std::sync::{Condvar, Mutex};
 use std::time::Instant;
+
+pub use crate::lock::RunLock;
 
 /// How to run.
 #[derive(Debug, Clone, Default)]
