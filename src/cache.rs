@@ -289,7 +289,7 @@ pub struct Store {
     file: File,
     end: AtomicU64,
     /// Set when the store is to become the cache file.
-    path: std::sync::Mutex<Option<tempfile::TempPath>>,
+    path: std::sync::Mutex<Option<crate::files::TempPath>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -305,16 +305,7 @@ impl Store {
     pub fn create(dir: Option<&Path>, fingerprint: &Key) -> std::io::Result<Store> {
         let (file, path) = match dir {
             Some(dir) => {
-                std::fs::create_dir_all(dir)?;
-                let mut builder = tempfile::Builder::new();
-                builder.prefix(".compile_cache");
-                // Like every file under target/: 0644 less the umask.
-                #[cfg(unix)]
-                {
-                    use std::os::unix::fs::PermissionsExt;
-                    builder.permissions(std::fs::Permissions::from_mode(0o644));
-                }
-                let (file, path) = builder.tempfile_in(dir)?.into_parts();
+                let (file, path) = crate::files::TempFile::new_in(dir)?.into_parts();
                 (file, Some(path))
             }
             None => (tempfile::tempfile()?, None),
@@ -376,7 +367,7 @@ impl Store {
             .lock()
             .map_err(|_| std::io::Error::other("poisoned"))?;
         match path.take() {
-            Some(p) => p.persist(to).map_err(|e| e.error),
+            Some(p) => p.persist(to),
             None => Err(std::io::Error::other(
                 "the store is not in the target folder",
             )),

@@ -3,7 +3,7 @@
 //! failed, 2 usage or configuration error).
 
 use crate::compile::{CompileOptions, ModelStatus, compile};
-use crate::report::{Output, print_compilation};
+use crate::report::{Output, print_compilation, print_out};
 use std::time::Instant;
 
 /// Opens a warehouse session for a loaded project.
@@ -43,11 +43,11 @@ pub fn compile_command(
         for m in compilation.selected_models() {
             if let (ModelStatus::Success, Some(sql)) = (m.status, m.sql()) {
                 if compilation.selected.len() > 1 {
-                    println!("-- {} ({})", m.name, m.path);
+                    print_out(&format!("-- {} ({})\n", m.name, m.path));
                 }
-                print!("{sql}");
+                print_out(&sql);
                 if compilation.selected.len() > 1 {
-                    println!();
+                    print_out("\n");
                 }
             }
         }
@@ -72,15 +72,15 @@ pub fn ls_command(opts: &CompileOptions, out: &Output) -> i32 {
     };
     for m in compilation.selected_models() {
         match out.format {
-            crate::report::LogFormat::Text => println!(
-                "{}\t{}\t{}\t{}",
+            crate::report::LogFormat::Text => print_out(&format!(
+                "{}\t{}\t{}\t{}\n",
                 m.name,
                 m.config.materialized(),
                 m.relation,
                 m.config.tags().join(",")
-            ),
-            crate::report::LogFormat::Json => println!(
-                "{}",
+            )),
+            crate::report::LogFormat::Json => print_out(&format!(
+                "{}\n",
                 serde_json::json!({
                     "name": m.name,
                     "path": m.path,
@@ -89,7 +89,7 @@ pub fn ls_command(opts: &CompileOptions, out: &Output) -> i32 {
                     "tags": m.config.tags(),
                     "depends_on": m.depends_on,
                 })
-            ),
+            )),
         }
     }
     0
@@ -121,6 +121,7 @@ pub fn review_command(
             ReviewStatus::Changed(diff) => ("changed ", diff.clone()),
             ReviewStatus::New(_) => ("new     ", String::new()),
             ReviewStatus::Orphaned => ("orphaned", String::new()),
+            ReviewStatus::Untracked => ("untracked", String::new()),
             ReviewStatus::Failed => {
                 failed = true;
                 ("FAILED  ", String::new())
@@ -136,7 +137,7 @@ pub fn review_command(
         out.info(&format!("  {label} {}", entry.reviewed_path), false);
         if !detail.is_empty() && out.format == crate::report::LogFormat::Text {
             // The diff is the point of the command: shown even with --quiet.
-            println!("{detail}");
+            print_out(&format!("{detail}\n"));
         }
     }
     for m in compilation.selected_models() {
@@ -147,8 +148,34 @@ pub fn review_command(
     let differing = review
         .entries
         .iter()
-        .filter(|e| !matches!(e.status, ReviewStatus::Unchanged | ReviewStatus::Failed))
+        .filter(|e| {
+            !matches!(
+                e.status,
+                ReviewStatus::Unchanged | ReviewStatus::Failed | ReviewStatus::Untracked
+            )
+        })
         .count();
+    let untracked = review
+        .entries
+        .iter()
+        .filter(|e| e.status == ReviewStatus::Untracked)
+        .count();
+    if untracked > 0 {
+        out.info(
+            &format!(
+                "{untracked} file(s) in {} were not written by cio-sql review (not in its index {}), so review leaves them alone: delete them by hand if they are stale.",
+                dir.display(),
+                crate::review::INDEX_FILE
+            ),
+            false,
+        );
+    }
+    // The command to accept, repeating a --dir that is not the default.
+    let accept_command = if dir == std::path::Path::new("reviewed") {
+        "cio-sql review --accept".to_string()
+    } else {
+        format!("cio-sql review --accept --dir {}", dir.display())
+    };
     if accept {
         out.info(
             &format!("Accepted {differing} change(s) into {}.", dir.display()),
@@ -158,14 +185,17 @@ pub fn review_command(
     }
     if differing > 0 {
         out.info(
-            &format!("{differing} model(s) differ from {}: review the diff, then run `cio-sql review --accept`.", dir.display()),
+            &format!(
+                "{differing} model(s) differ from {}: review the diff, then run `{accept_command}`.",
+                dir.display()
+            ),
             false,
         );
     } else if !failed {
         out.info(
             &format!(
                 "All {} model(s) match {}.",
-                review.entries.len(),
+                review.entries.len() - untracked,
                 dir.display()
             ),
             false,

@@ -211,6 +211,16 @@ pub fn compile_project(
     opts: &CompileOptions,
 ) -> Result<Compilation, Diagnostic> {
     let mut timer = PhaseTimer::from_env();
+    // One process at a time writes the target folder; temporary files that
+    // killed processes left there are removed first (see `files`).
+    let _lock = if opts.write {
+        let dir = project.target_dir();
+        let lock = crate::lock::CompileLock::acquire(&dir)?;
+        crate::files::remove_stale_temp_files(&dir, true);
+        Some(lock)
+    } else {
+        None
+    };
     // The compile cache (see `cache`): the fingerprint of everything models
     // share, the index of the last compile's records, and the store the
     // records of this compile go to.
@@ -664,9 +674,15 @@ fn reused_model(
     })
 }
 
-/// Where the compiled SQL of `model` goes, relative to the project root.
+/// Where the compiled SQL of `model` goes, relative to the project root
+/// (a model under an absolute model path keeps that path below
+/// `compiled/`, so its SQL never lands outside the target folder).
 fn compiled_path(project: &Project, model: &crate::project::Model) -> String {
-    format!("{}/compiled/{}", project.config.target_path, model.path)
+    format!(
+        "{}/compiled/{}",
+        project.config.target_path,
+        model.path.trim_start_matches('/')
+    )
 }
 
 /// Validation after rendering: SQL parses, the Customer.io contract of a
@@ -1053,6 +1069,9 @@ fn write_manifest(c: &Compilation, out: &mut (dyn std::io::Write + Send)) -> std
 /// SQL did not change are left alone) and the manifest.
 fn write_outputs(c: &Compilation, timer: &mut PhaseTimer) -> Result<(), Diagnostic> {
     let root: PathBuf = c.project.root.clone();
+    // Temporary files go to the target folder itself, where the next
+    // compile finds any a killed process left (see `files`).
+    let scratch = c.project.target_dir();
     let results: Vec<Result<(), Diagnostic>> =
         c.selected_models()
             .par_iter()
@@ -1067,7 +1086,7 @@ fn write_outputs(c: &Compilation, timer: &mut PhaseTimer) -> Result<(), Diagnost
                 )
                 .with_help("the disk or the target folder failed during the compile: compile again")
                     })?;
-                crate::output::write_if_changed(&path, sql.as_bytes())
+                crate::output::write_if_changed(&path, sql.as_bytes(), Some(&scratch))
             })
             .collect();
     for r in results {

@@ -12,6 +12,16 @@ use std::fmt;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
+/// The codes of errors with a runtime cause, which exit 1 rather than 2:
+/// a write that failed (`CIO020`), another compile writing the target
+/// folder (`CIO022`), stdout failing (`CIO023`), Snowflake that cannot be
+/// used (`CIO300`–`CIO306`: no connection settings, unreachable, refusing,
+/// timing out, answering oddly), another run holding the run lock (`CIO310`).
+pub const RUNTIME_CODES: &[&str] = &[
+    "CIO020", "CIO022", "CIO023", "CIO300", "CIO301", "CIO302", "CIO303", "CIO304", "CIO305",
+    "CIO306", "CIO310",
+];
+
 /// How bad a diagnostic is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -170,6 +180,18 @@ impl Diagnostic {
         match err.location() {
             Some(loc) => diag.at_line(path, source, loc.line(), Some(loc.column())),
             None => diag.at_file(path),
+        }
+    }
+
+    /// The exit code of a command that this error stops: 1 when it could
+    /// not proceed for a runtime reason (the disk, the terminal, another
+    /// cio-sql process, the warehouse: [`RUNTIME_CODES`]), 2 for a usage or
+    /// configuration error (everything else: the project, a file, a flag).
+    pub fn exit_code(&self) -> i32 {
+        if RUNTIME_CODES.contains(&self.code) {
+            1
+        } else {
+            2
         }
     }
 

@@ -8,7 +8,7 @@ use crate::compile::{Compilation, CompileOptions, compile_project, load_catalog}
 use crate::diagnostics::Diagnostic;
 use crate::project::{LoadOptions, Project};
 use crate::report::Output;
-use crate::run::{NodeResult, NodeStatus, RunLock, RunOptions, RunResults, run_models};
+use crate::run::{NodeResult, NodeStatus, RunLock, RunOptions, RunRecorder, run_models};
 use crate::warehouse::{self, Warehouse};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -173,6 +173,9 @@ pub fn catalog_command(opts: &LoadOptions, out: &Output, connect: &crate::cli::C
         }
     }
     let text = catalog_yaml(&found);
+    if let Some(dir) = project.catalog_path.parent() {
+        crate::files::remove_stale_temp_files(dir, false);
+    }
     if let Err(d) = crate::output::write_atomic(&project.catalog_path, text.as_bytes()) {
         return out.fatal(&d);
     }
@@ -298,9 +301,10 @@ pub enum RunKind {
     Build,
 }
 
-/// `cio-sql seed` / `run` / `build`. Writes `target/run_results.json` in every
-/// case where the project loaded; exit 0 success, 1 a node failed or the
-/// warehouse could not be used, 2 a usage or configuration error.
+/// `cio-sql seed` / `run` / `build`. Writes `target/run_results.json`
+/// however the command ends (see [`RunRecorder`]); exit 0 success, 1 a node
+/// failed or the run could not proceed for a runtime reason (the warehouse,
+/// the run lock, the disk), 2 a usage or configuration error.
 pub fn run_command(
     kind: RunKind,
     opts: &CompileOptions,
@@ -308,65 +312,87 @@ pub fn run_command(
     out: &Output,
     connect: &crate::cli::Connector,
 ) -> i32 {
-    let started = Instant::now();
     let command = match kind {
         RunKind::Seed => "seed",
         RunKind::Run => "run",
         RunKind::Build => "build",
     };
-    let project = match load(&opts.load, out) {
-        Ok(p) => p,
-        Err(code) => return code,
+    let recorder = RunRecorder::start(command, &opts.load.project_dir);
+    // The one exit: whatever stopped the steps is recorded, then the file
+    // is written.
+    let stopped = run_steps(kind, opts, run, out, connect, &recorder);
+    let code = match &stopped {
+        Ok(()) => 0,
+        Err(d) => {
+            out.diagnostic(d);
+            recorder.fail(&d.message);
+            d.exit_code()
+        }
     };
-    let catalog = match load_catalog(&project) {
-        Ok(c) => c,
-        Err(d) => return out.fatal(&d),
+    let (results, write_error) = match recorder.finish() {
+        Ok(r) => (r, None),
+        Err((r, d)) => (r, Some(d)),
     };
-    let lock = match RunLock::acquire(&project.target_dir(), &project.target.name) {
-        Ok(l) => l,
-        Err(d) => return out.fatal(&d),
-    };
+    // Unless it is the error that stopped the run (a target folder that
+    // cannot be written fails both).
+    if let Some(d) = &write_error
+        && stopped
+            .as_ref()
+            .err()
+            .is_none_or(|s| s.message != d.message)
+    {
+        out.diagnostic(d);
+    }
+    let count = |s: NodeStatus| results.results.iter().filter(|r| r.status == s).count();
+    let shown = recorder
+        .path()
+        .map_or("not written (no project)".to_string(), |p| {
+            p.display().to_string()
+        });
+    out.info(
+        &format!(
+            "Finished {command} in {:.2}s: {} succeeded, {} failed, {} skipped. Results: {shown}",
+            results.elapsed_time,
+            count(NodeStatus::Success),
+            count(NodeStatus::Error),
+            count(NodeStatus::Skipped),
+        ),
+        false,
+    );
+    out.event(serde_json::json!({"event": "summary", "command": command, "success": results.success, "elapsed_s": results.elapsed_time}));
+    if code != 0 {
+        code
+    } else if let Some(d) = write_error {
+        d.exit_code()
+    } else if results.success {
+        0
+    } else {
+        1
+    }
+}
+
+/// The steps of [`run_command`]; `Err` is what stopped the run early.
+fn run_steps(
+    kind: RunKind,
+    opts: &CompileOptions,
+    run: RunOptions,
+    out: &Output,
+    connect: &crate::cli::Connector,
+    recorder: &RunRecorder,
+) -> Result<(), Diagnostic> {
+    let project = Project::load(&opts.load)?;
+    recorder.set_project(&project);
+    let catalog = load_catalog(&project)?;
+    let _lock = RunLock::acquire(&project.target_dir(), &project.target.name)?;
     let catalog = Arc::new(catalog);
-    let compilation = match compile_project(
+    let compilation = compile_project(
         project,
         catalog.clone(),
         &CompileOptions {
             write: kind != RunKind::Seed,
             ..opts.clone()
         },
-    ) {
-        Ok(c) => c,
-        Err(d) => return out.fatal(&d),
-    };
-    let mut results = RunResults::new(command, &compilation);
-    let target_dir = compilation.project.target_dir();
-    let finish = |results: &mut RunResults, code: i32| -> i32 {
-        results.finish(started.elapsed().as_secs_f64());
-        if let Err(d) = results.write(&target_dir) {
-            out.diagnostic(&d);
-            return 2;
-        }
-        let count = |s: NodeStatus| results.results.iter().filter(|r| r.status == s).count();
-        out.info(
-            &format!(
-                "Finished {command} in {:.2}s: {} succeeded, {} failed, {} skipped. Results: {}",
-                results.elapsed_time,
-                count(NodeStatus::Success),
-                count(NodeStatus::Error),
-                count(NodeStatus::Skipped),
-                target_dir.join("run_results.json").display()
-            ),
-            false,
-        );
-        out.event(serde_json::json!({"event": "summary", "command": command, "success": results.success, "elapsed_s": results.elapsed_time}));
-        if code != 0 {
-            code
-        } else if results.success {
-            0
-        } else {
-            1
-        }
-    };
+    )?;
     if kind != RunKind::Seed {
         for d in &compilation.diagnostics {
             out.diagnostic(d);
@@ -377,30 +403,18 @@ pub fn run_command(
             }
         }
     }
-    let wh = match connect(&compilation.project) {
-        Ok(w) => w,
-        Err(d) => {
-            out.diagnostic(&d);
-            results.error = Some(d.message.clone());
-            return finish(&mut results, 1);
-        }
+    let wh = connect(&compilation.project)?;
+    let report_line = report_node(out);
+    let report = |r: &NodeResult, done: usize, total: usize| {
+        recorder.record(r);
+        report_line(r, done, total);
     };
-    let report = report_node(out);
     let mut failed_relations = BTreeSet::new();
     if kind != RunKind::Run {
-        match load_seeds(&compilation, catalog.as_ref(), wh.as_ref(), &report) {
-            Ok(seed_results) => {
-                for r in &seed_results {
-                    if r.status != NodeStatus::Success {
-                        failed_relations.insert(r.relation.to_uppercase());
-                    }
-                }
-                results.results.extend(seed_results);
-            }
-            Err(d) => {
-                out.diagnostic(&d);
-                results.error = Some(d.message.clone());
-                return finish(&mut results, 2);
+        let seed_results = load_seeds(&compilation, catalog.as_ref(), wh.as_ref(), &report)?;
+        for r in &seed_results {
+            if r.status != NodeStatus::Success {
+                failed_relations.insert(r.relation.to_uppercase());
             }
         }
     }
@@ -412,12 +426,10 @@ pub fn run_command(
                 failed_relations,
                 ..run
             },
-            &mut results,
             &report,
         );
     }
-    drop(lock);
-    finish(&mut results, 0)
+    Ok(())
 }
 
 /// `cio-sql show`: runs a model's compiled SQL with a limit and prints rows.
@@ -471,7 +483,7 @@ pub fn show_command(
             return 1;
         }
     };
-    print!("{}", format_rows(&rows, format));
+    crate::report::print_out(&format_rows(&rows, format));
     0
 }
 

@@ -7,6 +7,11 @@
 // Diagnostics carry a source snippet and help text; they are returned on the
 // cold path only, so their size is not worth boxing.
 #![allow(clippy::result_large_err)]
+// Output goes through `report::print_out`/`print_err`, which never panic on
+// a failed write; files are removed and renamed only by `files` (see
+// clippy.toml).
+#![deny(clippy::print_stdout, clippy::print_stderr)]
+#![warn(clippy::disallowed_methods)]
 
 pub mod analysis;
 pub mod cache;
@@ -18,7 +23,9 @@ pub mod connect;
 pub mod dag;
 pub mod diagnostics;
 pub mod execute;
+pub mod files;
 pub mod lineage;
+pub mod lock;
 pub mod output;
 pub mod project;
 pub mod render;

@@ -466,8 +466,7 @@ pub fn lineage_command(opts: &CompileOptions, model: &str, json: bool, out: &Out
             } else {
                 render_text(&l)
             };
-            // A closed pipe (`| head`) is not an error worth a panic.
-            let _ = std::io::Write::write_all(&mut std::io::stdout().lock(), text.as_bytes());
+            crate::report::print_out(&text);
             if let Some(m) = compilation.model(model) {
                 for d in &m.diagnostics {
                     out.diagnostic(d);

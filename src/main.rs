@@ -2,6 +2,8 @@
 
 // Diagnostics are large but returned on the cold path only (as in the library).
 #![allow(clippy::result_large_err)]
+// Output goes through cio_sql::report::print_out/print_err (never a panic).
+#![deny(clippy::print_stdout, clippy::print_stderr)]
 
 use cio_sql::compile::CompileOptions;
 use cio_sql::project::LoadOptions;
@@ -276,7 +278,24 @@ fn main() {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
-    let cli = Cli::parse();
+    // Ctrl-C and `kill` remove the temporary files in flight, then exit
+    // 130 / 143 (see cio_sql::files).
+    cio_sql::files::install_signal_handlers();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // --help and --version exit 0, usage errors 2; a failure to
+            // print them is reported like any other failed write.
+            let code = e.exit_code();
+            if let Err(io) = e.print() {
+                cio_sql::report::print_err(&format!(
+                    "error[CIO023]: cannot write the help text: {io}\n"
+                ));
+                std::process::exit(code.max(1));
+            }
+            std::process::exit(code);
+        }
+    };
     let code = match &cli.command {
         Command::Compile {
             project,
@@ -384,5 +403,5 @@ fn main() {
             &output.output(),
         ),
     };
-    std::process::exit(code);
+    std::process::exit(cio_sql::report::finish_streams(code));
 }

@@ -15,9 +15,27 @@ use std::path::Path;
 /// rebuilt by compiling again. A failed or interrupted run still never leaves
 /// a half-written file in place.
 pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), Diagnostic> {
-    write_atomic_with(path, |file| {
-        file.write_all(contents).map_err(|e| write_error(path, &e))
-    })
+    write_atomic_in(path, contents, None)
+}
+
+/// Like [`write_atomic`], with the temporary file made in `scratch` (a
+/// folder on the same disk, such as the target folder) instead of next to
+/// `path`: every temporary file of a compile then sits in one folder, where
+/// [`crate::files::remove_stale_temp_files`] finds those a killed process
+/// left. Falls back to `path`'s own folder when `scratch` is on another disk.
+pub fn write_atomic_in(
+    path: &Path,
+    contents: &[u8],
+    scratch: Option<&Path>,
+) -> Result<(), Diagnostic> {
+    let write =
+        |file: &mut std::fs::File| file.write_all(contents).map_err(|e| write_error(path, &e));
+    match write_atomic_with(path, scratch, write) {
+        Err(Retry::OtherDisk) => {
+            write_atomic_with(path, None, write).map_err(Retry::into_diagnostic)
+        }
+        other => other.map_err(Retry::into_diagnostic),
+    }
 }
 
 /// Like [`write_atomic`], with the contents streamed by `write` into the
@@ -27,36 +45,56 @@ pub fn write_atomic_stream(
     path: &Path,
     write: impl FnOnce(&mut (dyn Write + Send)) -> std::io::Result<()>,
 ) -> Result<(), Diagnostic> {
-    write_atomic_with(path, |file| {
+    write_atomic_with(path, None, |file| {
         let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
         write(&mut out)
             .and_then(|()| out.flush())
             .map_err(|e| write_error(path, &e))
     })
+    .map_err(Retry::into_diagnostic)
+}
+
+/// Why an atomic write failed.
+enum Retry {
+    /// The scratch folder is on another disk than the file.
+    OtherDisk,
+    Failed(Box<Diagnostic>),
+}
+
+impl Retry {
+    fn into_diagnostic(self) -> Diagnostic {
+        match self {
+            Retry::Failed(d) => *d,
+            Retry::OtherDisk => Diagnostic::error("CIO020", "cannot rename across disks"),
+        }
+    }
+}
+
+impl From<Diagnostic> for Retry {
+    fn from(d: Diagnostic) -> Self {
+        Retry::Failed(Box::new(d))
+    }
 }
 
 /// Like [`write_atomic`], with the contents produced by `write` straight into
-/// the temporary file.
+/// a temporary file made in `scratch` (default: `path`'s folder).
 fn write_atomic_with(
     path: &Path,
+    scratch: Option<&Path>,
     write: impl FnOnce(&mut std::fs::File) -> Result<(), Diagnostic>,
-) -> Result<(), Diagnostic> {
+) -> Result<(), Retry> {
     let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(|e| write_error(path, &e))?;
-    // Temporary files are owner-only; output files get the usual 0644 (less
-    // the umask), like any file the user writes.
-    let mut builder = tempfile::Builder::new();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        builder.permissions(std::fs::Permissions::from_mode(0o644));
-    }
-    let mut tmp = builder
-        .tempfile_in(dir)
-        .map_err(|e| write_error(path, &e))?;
+    crate::files::ensure_dir(dir)?;
+    let scratch = scratch.unwrap_or(dir);
+    let mut tmp = crate::files::TempFile::new_in(scratch).map_err(|e| write_error(path, &e))?;
     write(tmp.as_file_mut())?;
-    tmp.persist(path).map_err(|e| write_error(path, &e.error))?;
-    Ok(())
+    match tmp.persist(path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::CrossesDevices && scratch != dir => {
+            Err(Retry::OtherDisk)
+        }
+        Err(e) => Err(write_error(path, &e).into()),
+    }
 }
 
 fn write_error(path: &Path, e: &dyn std::fmt::Display) -> Diagnostic {
@@ -71,13 +109,18 @@ fn write_error(path: &Path, e: &dyn std::fmt::Display) -> Diagnostic {
 /// Recompiling a project mostly reproduces the SQL already on disk; reading
 /// and comparing a file costs a fraction of replacing it, and unchanged files
 /// keep their timestamps for tools that watch `target/`.
-pub fn write_if_changed(path: &Path, contents: &[u8]) -> Result<(), Diagnostic> {
+/// `scratch` is where the temporary file goes (see [`write_atomic_in`]).
+pub fn write_if_changed(
+    path: &Path,
+    contents: &[u8],
+    scratch: Option<&Path>,
+) -> Result<(), Diagnostic> {
     if let Ok(existing) = std::fs::read(path)
         && existing == contents
     {
         return Ok(());
     }
-    write_atomic(path, contents)
+    write_atomic_in(path, contents, scratch)
 }
 
 /// Serialises `value` as pretty JSON and writes it atomically.
@@ -85,7 +128,7 @@ pub fn write_if_changed(path: &Path, contents: &[u8]) -> Result<(), Diagnostic> 
 /// The JSON is streamed into the temporary file rather than built in memory
 /// first: a large project's manifest is tens of megabytes.
 pub fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), Diagnostic> {
-    write_atomic_with(path, |file| {
+    write_atomic_with(path, None, |file| {
         let mut out = std::io::BufWriter::with_capacity(1 << 16, file);
         serde_json::to_writer_pretty(&mut out, value).map_err(|e| {
             if e.is_io() {
@@ -101,6 +144,7 @@ pub fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), Diagnostic
             .and_then(|()| out.flush())
             .map_err(|e| write_error(path, &e))
     })
+    .map_err(Retry::into_diagnostic)
 }
 
 #[cfg(test)]
@@ -143,13 +187,13 @@ mod tests {
     fn leaves_identical_files_alone() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("m.sql");
-        write_if_changed(&path, b"select 1").unwrap();
+        write_if_changed(&path, b"select 1", None).unwrap();
         let before = std::fs::metadata(&path).unwrap().modified().unwrap();
         std::thread::sleep(std::time::Duration::from_millis(20));
-        write_if_changed(&path, b"select 1").unwrap();
+        write_if_changed(&path, b"select 1", None).unwrap();
         let after = std::fs::metadata(&path).unwrap().modified().unwrap();
         assert_eq!(before, after, "an identical file is not rewritten");
-        write_if_changed(&path, b"select 2").unwrap();
+        write_if_changed(&path, b"select 2", None).unwrap();
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "select 2");
     }
 }

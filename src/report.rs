@@ -4,6 +4,64 @@ use crate::compile::{Compilation, ModelStatus};
 use crate::diagnostics::{Diagnostic, Severity};
 use serde_json::json;
 use std::io::{IsTerminal, Write};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// The first failure writing to stdout (`None` while every write worked).
+static STDOUT_FAILURE: Mutex<Option<std::io::Error>> = Mutex::new(None);
+/// Set once a write to stderr failed: nothing more is written there.
+static STDERR_FAILED: AtomicBool = AtomicBool::new(false);
+
+/// Writes `text` to stdout. Every command's output goes through here (the
+/// library denies `println!`): a failed write (a full disk behind
+/// `> file`, `/dev/full`) never panics; it is remembered, later writes are
+/// skipped, and [`finish_streams`] turns it into one error line and a
+/// non-zero exit.
+pub fn print_out(text: &str) {
+    let mut failure = STDOUT_FAILURE.lock().unwrap_or_else(|e| e.into_inner());
+    if failure.is_some() {
+        return;
+    }
+    if let Err(e) = std::io::stdout().lock().write_all(text.as_bytes()) {
+        *failure = Some(e);
+    }
+}
+
+/// Writes `text` to stderr; after a failed write, nothing more is written
+/// there (there is nowhere left to report it).
+pub fn print_err(text: &str) {
+    if STDERR_FAILED.load(Ordering::Relaxed) {
+        return;
+    }
+    if std::io::stderr().lock().write_all(text.as_bytes()).is_err() {
+        STDERR_FAILED.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Flushes stdout and returns the exit code for `code`: unchanged when
+/// every write worked; else the failure is reported in one line on stderr
+/// (`CIO023`) and the code is at least 1. A closed pipe (`| head`) is not
+/// an error: like other Unix tools, cio-sql stops quietly.
+pub fn finish_streams(code: i32) -> i32 {
+    let mut failure = STDOUT_FAILURE.lock().unwrap_or_else(|e| e.into_inner());
+    if failure.is_none()
+        && let Err(e) = std::io::stdout().lock().flush()
+    {
+        *failure = Some(e);
+    }
+    let stderr_failed = STDERR_FAILED.load(Ordering::Relaxed);
+    match failure.as_ref() {
+        Some(e) if e.kind() == std::io::ErrorKind::BrokenPipe => code,
+        Some(e) => {
+            print_err(&format!(
+                "error[CIO023]: cannot write to stdout: {e}; the output is incomplete\n"
+            ));
+            code.max(1)
+        }
+        None if stderr_failed => code.max(1),
+        None => code,
+    }
+}
 
 /// How to print.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -38,22 +96,21 @@ impl Output {
             return;
         }
         match self.format {
-            LogFormat::Text => {
-                let mut err = std::io::stderr().lock();
-                let _ = writeln!(err, "{}\n", d.render(self.color));
-            }
+            LogFormat::Text => print_err(&format!("{}\n\n", d.render(self.color))),
             LogFormat::Json => {
                 let mut value = serde_json::to_value(d).unwrap_or_default();
                 value["event"] = json!("diagnostic");
-                println!("{value}");
+                print_out(&format!("{value}\n"));
             }
         }
     }
 
-    /// Prints a project-level failure and returns exit code 2.
+    /// Prints a failure that stops the command and returns its exit code:
+    /// 1 for a runtime reason, 2 for a usage or configuration error (see
+    /// [`Diagnostic::exit_code`]).
     pub fn fatal(&self, d: &Diagnostic) -> i32 {
         self.diagnostic(d);
-        2
+        d.exit_code()
     }
 
     /// An informational line (suppressed by `--quiet`; stderr when stdout carries data).
@@ -62,16 +119,16 @@ impl Output {
             return;
         }
         if to_stderr {
-            eprintln!("{line}");
+            print_err(&format!("{line}\n"));
         } else {
-            println!("{line}");
+            print_out(&format!("{line}\n"));
         }
     }
 
     /// Prints a JSON event (JSON format only).
     pub fn event(&self, value: serde_json::Value) {
         if self.format == LogFormat::Json {
-            println!("{value}");
+            print_out(&format!("{value}\n"));
         }
     }
 }

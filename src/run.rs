@@ -5,8 +5,8 @@
 //! `CREATE OR REPLACE VIEW`, tables with `CREATE OR REPLACE TABLE … AS`, each
 //! a single atomic statement: a failure leaves the previous relation as it
 //! was. A failed model skips its dependents and the rest go on, unless
-//! `fail_fast` stops everything. [`RunLock`] keeps two runs on one project
-//! and target from overlapping.
+//! `fail_fast` stops everything. [`RunLock`] (in [`crate::lock`]) keeps two
+//! runs on one project and target from overlapping.
 
 use crate::compile::{Compilation, CompiledModel, ModelStatus};
 use crate::diagnostics::Diagnostic;
@@ -14,9 +14,11 @@ use crate::render::Relation;
 use crate::warehouse::Warehouse;
 use serde::Serialize;
 use std::collections::{BTreeSet, HashMap, HashSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Condvar, Mutex};
 use std::time::Instant;
+
+pub use crate::lock::RunLock;
 
 /// How to run.
 #[derive(Debug, Clone, Default)]
@@ -104,24 +106,38 @@ pub struct RunMetadata {
 impl RunResults {
     /// Empty results for `command` on the compilation's project.
     pub fn new(command: &str, c: &Compilation) -> Self {
-        let target = &c.project.target;
+        let mut results = RunResults::started(command);
+        results.set_project(&c.project);
+        results
+    }
+
+    /// Empty results for `command`, before the project is known.
+    pub fn started(command: &str) -> Self {
         RunResults {
             metadata: RunMetadata {
                 generator: "cio-sql",
                 version: env!("CARGO_PKG_VERSION"),
                 command: command.to_string(),
-                project_name: c.project.config.name.clone(),
-                target_name: target.name.clone(),
-                target_relation: format!("{}.{}", target.database, target.schema),
+                project_name: String::new(),
+                target_name: String::new(),
+                target_relation: String::new(),
                 started_at: std::time::SystemTime::now()
                     .duration_since(std::time::UNIX_EPOCH)
                     .map_or(0, |d| d.as_secs()),
             },
             results: Vec::new(),
             elapsed_time: 0.0,
-            success: true,
+            success: false,
             error: None,
         }
+    }
+
+    /// Fills the metadata from the loaded project.
+    pub fn set_project(&mut self, project: &crate::project::Project) {
+        let target = &project.target;
+        self.metadata.project_name = project.config.name.clone();
+        self.metadata.target_name = target.name.clone();
+        self.metadata.target_relation = format!("{}.{}", target.database, target.schema);
     }
 
     /// Recomputes `success`.
@@ -134,6 +150,119 @@ impl RunResults {
     /// Writes `run_results.json` into `target_dir`, atomically.
     pub fn write(&self, target_dir: &Path) -> Result<(), Diagnostic> {
         crate::output::write_json(&target_dir.join("run_results.json"), self)
+    }
+}
+
+/// `run_results.json` of a `seed`, `run` or `build` in the making, written
+/// however the command ends: by [`RunRecorder::finish`] on every return
+/// path, by its `Drop` if the command panics, and by an interrupt hook on
+/// Ctrl-C or `kill`. A run that stops early (the project does not load, the
+/// lock is held, a model does not render, the warehouse is unreachable)
+/// thus replaces the previous file with `"success": false` and the error,
+/// so a stale `"success": true` never outlives a failed run.
+pub struct RunRecorder {
+    state: std::sync::Arc<Mutex<Recording>>,
+    _hook: crate::files::InterruptHook,
+}
+
+struct Recording {
+    results: RunResults,
+    /// Where the file goes, once known.
+    target_dir: Option<std::path::PathBuf>,
+    started: Instant,
+    written: bool,
+}
+
+impl Recording {
+    /// Writes the file (once) with `error` if none is recorded yet.
+    fn write(&mut self, error: Option<&str>) -> Result<(), Diagnostic> {
+        if self.written {
+            return Ok(());
+        }
+        self.written = true;
+        if self.results.error.is_none()
+            && let Some(e) = error
+        {
+            self.results.error = Some(e.to_string());
+        }
+        self.results.finish(self.started.elapsed().as_secs_f64());
+        match &self.target_dir {
+            Some(dir) => self.results.write(dir),
+            None => Ok(()),
+        }
+    }
+}
+
+impl RunRecorder {
+    /// Starts recording `command` for the project in `project_dir`. Until
+    /// the project loads, the file goes to the target folder named by its
+    /// project file, if that can be read (see
+    /// [`crate::project::target_dir_of`]).
+    pub fn start(command: &str, project_dir: &Path) -> RunRecorder {
+        let state = std::sync::Arc::new(Mutex::new(Recording {
+            results: RunResults::started(command),
+            target_dir: crate::project::target_dir_of(project_dir),
+            started: Instant::now(),
+            written: false,
+        }));
+        let hooked = state.clone();
+        let hook = crate::files::on_interrupt(move |signal| {
+            let mut r = hooked.lock().unwrap_or_else(|e| e.into_inner());
+            let _ = r.write(Some(&format!(
+                "interrupted by {signal} before the run finished; nodes not listed did not run or their outcome is unknown"
+            )));
+        });
+        RunRecorder { state, _hook: hook }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Recording> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The project loaded: its metadata and target folder.
+    pub fn set_project(&self, project: &crate::project::Project) {
+        let mut r = self.lock();
+        r.results.set_project(project);
+        r.target_dir = Some(project.target_dir());
+    }
+
+    /// Records a finished node.
+    pub fn record(&self, node: &NodeResult) {
+        self.lock().results.results.push(node.clone());
+    }
+
+    /// Records a failure of the whole run.
+    pub fn fail(&self, error: &str) {
+        self.lock()
+            .results
+            .error
+            .get_or_insert_with(|| error.to_string());
+    }
+
+    /// Writes the file and returns the results as written.
+    pub fn finish(&self) -> Result<RunResults, (RunResults, Diagnostic)> {
+        let mut r = self.lock();
+        let written = r.write(None);
+        match written {
+            Ok(()) => Ok(r.results.clone()),
+            Err(d) => Err((r.results.clone(), d)),
+        }
+    }
+
+    /// Where the file goes, if known.
+    pub fn path(&self) -> Option<std::path::PathBuf> {
+        self.lock()
+            .target_dir
+            .as_ref()
+            .map(|d| d.join("run_results.json"))
+    }
+}
+
+impl Drop for RunRecorder {
+    fn drop(&mut self) {
+        let _ = self
+            .lock()
+            .write(Some("cio-sql stopped before the run finished"));
     }
 }
 
@@ -162,14 +291,15 @@ struct Scheduler {
 }
 
 /// Runs the selected models of `c` in dependency order. `report` is called
-/// as each node finishes (from worker threads, one at a time).
+/// as each node finishes (from worker threads, one at a time), with its
+/// result, how many nodes finished and how many there are; the results, in
+/// the order they finished, are returned too.
 pub fn run_models(
     c: &Compilation,
     warehouse: &dyn Warehouse,
     opts: RunOptions,
-    results: &mut RunResults,
     report: &(dyn Fn(&NodeResult, usize, usize) + Sync),
-) {
+) -> Vec<NodeResult> {
     let selected: Vec<&CompiledModel> = c.selected_models();
     let total = selected.len();
     let by_name: HashMap<&str, &CompiledModel> =
@@ -309,7 +439,7 @@ pub fn run_models(
             scope.spawn(worker);
         }
     });
-    results.results.extend(finished.into_inner().unwrap());
+    finished.into_inner().unwrap_or_else(|e| e.into_inner())
 }
 
 fn build_one(
@@ -355,48 +485,5 @@ fn build_one(
             }
         }
         Err(e) => fail(result, &e),
-    }
-}
-
-/// An exclusive lock on running one project against one target.
-#[derive(Debug)]
-pub struct RunLock {
-    _file: std::fs::File,
-    /// The lock file.
-    pub path: PathBuf,
-}
-
-impl RunLock {
-    /// Takes the lock for `target` in `target_dir`, or fails at once when
-    /// another run holds it.
-    pub fn acquire(target_dir: &Path, target: &str) -> Result<RunLock, Diagnostic> {
-        std::fs::create_dir_all(target_dir).map_err(|e| {
-            Diagnostic::error(
-                "CIO020",
-                format!("cannot create {}: {e}", target_dir.display()),
-            )
-        })?;
-        let path = target_dir.join(format!(".cio-sql-run-{target}.lock"));
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(|e| {
-                Diagnostic::error("CIO020", format!("cannot open {}: {e}", path.display()))
-            })?;
-        match file.try_lock() {
-            Ok(()) => Ok(RunLock { _file: file, path }),
-            Err(_) => Err(Diagnostic::error(
-                "CIO310",
-                format!(
-                    "another cio-sql run is already building this project on target `{target}`"
-                ),
-            )
-            .with_help(format!(
-                "wait for it to finish (it holds {}); runs on one target never overlap",
-                path.display()
-            ))),
-        }
     }
 }

@@ -15,7 +15,7 @@ use crate::analysis::Naming;
 use crate::compile::{Compilation, CompileOptions, CompiledModel, ModelStatus, compile};
 use crate::diagnostics::Diagnostic;
 use crate::render::Relation;
-use crate::report::{LogFormat, Output};
+use crate::report::{LogFormat, Output, print_out};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -614,8 +614,8 @@ pub fn sync_query_command(opts: &CompileOptions, model: Option<&str>, out: &Outp
         Ok(setups) => {
             match out.format {
                 LogFormat::Text => match model {
-                    Some(_) => setups.iter().for_each(|s| print!("{}", render_setup(s))),
-                    None => print!("{}", render_plan(&compilation)),
+                    Some(_) => setups.iter().for_each(|s| print_out(&render_setup(s))),
+                    None => print_out(&render_plan(&compilation)),
                 },
                 LogFormat::Json => {
                     for (i, s) in setups.iter().enumerate() {
@@ -629,7 +629,7 @@ pub fn sync_query_command(opts: &CompileOptions, model: Option<&str>, out: &Outp
                                 .chain(notes(s.sync_type))
                                 .collect::<Vec<_>>()
                         );
-                        println!("{value}");
+                        print_out(&format!("{value}\n"));
                     }
                 }
             }

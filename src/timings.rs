@@ -32,12 +32,12 @@ impl PhaseTimer {
             return;
         }
         let now = Instant::now();
-        eprintln!(
-            "[timings] {label:<12} {:>8.2} ms (total {:>8.2} ms){}",
+        crate::report::print_err(&format!(
+            "[timings] {label:<12} {:>8.2} ms (total {:>8.2} ms){}\n",
             (now - self.last).as_secs_f64() * 1000.0,
             (now - self.started).as_secs_f64() * 1000.0,
             memory().unwrap_or_default()
-        );
+        ));
         self.last = now;
     }
 }

@@ -32,6 +32,15 @@ pub struct ProjectConfig {
         alias = "data-paths"
     )]
     pub seed_paths: Vec<String>,
+    /// Folders of dbt tests (not run by cio-sql; never written to).
+    #[serde(default = "default_test_paths", rename = "test-paths")]
+    pub test_paths: Vec<String>,
+    /// Folders of dbt analyses (not compiled by cio-sql; never written to).
+    #[serde(default = "default_analysis_paths", rename = "analysis-paths")]
+    pub analysis_paths: Vec<String>,
+    /// Folders of dbt snapshots (not built by cio-sql; never written to).
+    #[serde(default = "default_snapshot_paths", rename = "snapshot-paths")]
+    pub snapshot_paths: Vec<String>,
     /// Where compiled output goes.
     #[serde(default = "default_target_path", rename = "target-path")]
     pub target_path: String,
@@ -72,6 +81,15 @@ fn default_macro_paths() -> Vec<String> {
 fn default_seed_paths() -> Vec<String> {
     vec!["seeds".into()]
 }
+fn default_test_paths() -> Vec<String> {
+    vec!["tests".into()]
+}
+fn default_analysis_paths() -> Vec<String> {
+    vec!["analyses".into()]
+}
+fn default_snapshot_paths() -> Vec<String> {
+    vec!["snapshots".into()]
+}
 fn default_target_path() -> String {
     "target".into()
 }
@@ -103,10 +121,11 @@ impl ProjectConfig {
     /// Reads and parses the project file.
     pub fn load(path: &Path) -> Result<Self, Diagnostic> {
         let text = super::read_text(path)?;
-        let config: ProjectConfig = serde_yaml::from_str(&text).map_err(|e| {
+        let mut config: ProjectConfig = serde_yaml::from_str(&text).map_err(|e| {
             Diagnostic::yaml_error("CIO001", path, &text, &e)
                 .with_help("the project file needs at least `name:`; see README.md for its keys")
         })?;
+        config.check_paths(path, &text)?;
         if !config.models.is_null() && !config.models.is_object() {
             return Err(Diagnostic::error(
                 "CIO001",
@@ -116,6 +135,110 @@ impl ProjectConfig {
             .with_help("write folder configs as models: {my_project: {+materialized: table}}"));
         }
         Ok(config)
+    }
+
+    /// The folders holding files the user writes (models, macros, seeds,
+    /// tests, analyses, snapshots), with their key in the project file.
+    /// cio-sql never writes into them.
+    pub fn source_paths(&self) -> Vec<(&'static str, &str)> {
+        let mut out = Vec::new();
+        for (key, paths) in [
+            ("model-paths", &self.model_paths),
+            ("macro-paths", &self.macro_paths),
+            ("seed-paths", &self.seed_paths),
+            ("test-paths", &self.test_paths),
+            ("analysis-paths", &self.analysis_paths),
+            ("snapshot-paths", &self.snapshot_paths),
+        ] {
+            out.extend(paths.iter().map(|p| (key, p.as_str())));
+        }
+        out
+    }
+
+    /// Checks the paths of the project file and writes them in a normal
+    /// form (`./models/` becomes `models`). Every path must be non-empty and,
+    /// unless absolute (a folder elsewhere given on purpose), stay inside the
+    /// project folder; no folder may be the project folder itself; the
+    /// target folder may not overlap a folder of user files (compiled SQL
+    /// would be read back as models, or written over them).
+    fn check_paths(&mut self, path: &Path, text: &str) -> Result<(), Diagnostic> {
+        let at = |d: Diagnostic, key: &str| match key_line(text, key) {
+            Some(line) => d.at_line(path, text, line, None),
+            None => d.at_file(path),
+        };
+        let check = |key: &'static str, value: &mut String, folder: bool| {
+            let normal = normalize(value).map_err(|why| {
+                let fix = if why == "is empty" {
+                    format!("set it to a path inside the project, or delete the line for the default (`{}`)", default_for(key))
+                } else {
+                    "keep project files inside the project folder; to use a folder elsewhere on purpose, give its absolute path".to_string()
+                };
+                at(
+                    Diagnostic::error("CIO001", format!("`{key}` in the project file {why}: {value:?}"))
+                        .with_help(fix),
+                    key,
+                )
+            })?;
+            if normal.is_empty() {
+                let what = if folder { "folder" } else { "file" };
+                return Err(at(
+                    Diagnostic::error(
+                        "CIO001",
+                        format!(
+                            "`{key}` in the project file is the project folder itself: {value:?}"
+                        ),
+                    )
+                    .with_help(format!(
+                        "name a {what} inside the project, e.g. `{}`",
+                        default_for(key)
+                    )),
+                    key,
+                ));
+            }
+            *value = normal;
+            Ok(())
+        };
+        for (key, paths) in [
+            ("model-paths", &mut self.model_paths),
+            ("macro-paths", &mut self.macro_paths),
+            ("seed-paths", &mut self.seed_paths),
+            ("test-paths", &mut self.test_paths),
+            ("analysis-paths", &mut self.analysis_paths),
+            ("snapshot-paths", &mut self.snapshot_paths),
+        ] {
+            for p in paths.iter_mut() {
+                check(key, p, true)?;
+            }
+        }
+        check("target-path", &mut self.target_path, true)?;
+        check("catalog-path", &mut self.catalog_path, false)?;
+        // Compared as joined to the project folder, so that an absolute
+        // path and a relative one meet.
+        let root = path.parent().unwrap_or(Path::new(""));
+        let target = root.join(&self.target_path);
+        for (key, source) in self.source_paths() {
+            let source = root.join(source);
+            let relation = if target.starts_with(&source) {
+                "inside"
+            } else if source.starts_with(&target) {
+                "a parent of"
+            } else {
+                continue;
+            };
+            return Err(at(
+                Diagnostic::error(
+                    "CIO001",
+                    format!(
+                        "`target-path` {:?} is {relation} the folder {:?} of `{key}`: cio-sql would write compiled SQL among your own files",
+                        self.target_path,
+                        source.strip_prefix(root).unwrap_or(&source).display()
+                    ),
+                )
+                .with_help("give the target folder a place of its own, e.g. target-path: \"target\""),
+                "target-path",
+            ));
+        }
+        Ok(())
     }
 
     /// The profile name: `profile:` or the project name.
@@ -151,6 +274,60 @@ impl ProjectConfig {
         }
         config
     }
+}
+
+/// `value` as a path in normal form: `.` parts dropped, `a/..` folded,
+/// `/` separators. Fails when it is empty or, being relative, climbs out of
+/// the project folder. The result is empty for the project folder itself.
+fn normalize(value: &str) -> Result<String, &'static str> {
+    use std::path::Component;
+    if value.trim().is_empty() {
+        return Err("is empty");
+    }
+    let path = Path::new(value);
+    let mut parts: Vec<String> = Vec::new();
+    let mut absolute = String::new();
+    for c in path.components() {
+        match c {
+            Component::Prefix(p) => absolute.push_str(&p.as_os_str().to_string_lossy()),
+            Component::RootDir => absolute.push('/'),
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if parts.pop().is_none() && absolute.is_empty() {
+                    return Err("leads outside the project folder");
+                }
+            }
+            Component::Normal(p) => parts.push(p.to_string_lossy().into_owned()),
+        }
+    }
+    Ok(format!("{absolute}{}", parts.join("/")))
+}
+
+/// The default of a path key, for help texts.
+fn default_for(key: &str) -> String {
+    match key {
+        "model-paths" => "models".into(),
+        "macro-paths" => "macros".into(),
+        "seed-paths" => "seeds".into(),
+        "test-paths" => "tests".into(),
+        "analysis-paths" => "analyses".into(),
+        "snapshot-paths" => "snapshots".into(),
+        "target-path" => default_target_path(),
+        _ => default_catalog_path(),
+    }
+}
+
+/// The 1-based line where top-level `key:` is set in the project file.
+fn key_line(text: &str, key: &str) -> Option<usize> {
+    text.lines()
+        .position(|line| {
+            let rest = line
+                .strip_prefix(key)
+                .or_else(|| line.strip_prefix(&format!("\"{key}\"")))
+                .or_else(|| line.strip_prefix(&format!("'{key}'")));
+            rest.is_some_and(|r| r.trim_start().starts_with(':'))
+        })
+        .map(|i| i + 1)
 }
 
 fn apply_node(config: &mut ModelConfig, node: &Map<String, Value>) {
@@ -277,6 +454,73 @@ mod tests {
         assert_eq!(people.schema(), Some("crm"));
         assert_eq!(c.model_paths, vec!["models"]);
         assert_eq!(c.profile_name(), "proj");
+    }
+
+    fn load_err(yaml: &str) -> Diagnostic {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("dbt_project.yml");
+        std::fs::write(&path, yaml).unwrap();
+        ProjectConfig::load(&path).expect_err("the project file is refused")
+    }
+
+    #[test]
+    fn paths_are_normalised() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("dbt_project.yml");
+        std::fs::write(
+            &path,
+            "name: p\nmodel-paths: [\"./models/\", \"a/../more\"]\ntarget-path: /var/tmp/out\n",
+        )
+        .unwrap();
+        let c = ProjectConfig::load(&path).unwrap();
+        assert_eq!(c.model_paths, vec!["models", "more"]);
+        assert_eq!(c.target_path, "/var/tmp/out", "absolute paths are kept");
+    }
+
+    #[test]
+    fn item09_bad_project_paths_are_refused_at_their_line() {
+        let d = load_err("name: p\ntarget-path: \"\"\n");
+        assert_eq!((d.code, d.line), ("CIO001", Some(2)), "{d:?}");
+        assert!(
+            d.message
+                .contains("`target-path` in the project file is empty"),
+            "{}",
+            d.message
+        );
+        let d = load_err("name: p\n\nmodel-paths: [\"../x\"]\n");
+        assert_eq!(d.line, Some(3));
+        assert!(
+            d.message.contains("leads outside the project folder"),
+            "{}",
+            d.message
+        );
+        assert!(d.help.as_deref().unwrap().contains("absolute path"));
+        for (yaml, what) in [
+            ("name: p\nmacro-paths: [\"..\"]\n", "leads outside"),
+            ("name: p\nseed-paths: [\"s/../../x\"]\n", "leads outside"),
+            ("name: p\ntest-paths: [\"\"]\n", "is empty"),
+            (
+                "name: p\ncatalog-path: \"../catalog.yml\"\n",
+                "leads outside",
+            ),
+            ("name: p\ntarget-path: \".\"\n", "the project folder itself"),
+            (
+                "name: p\nmodel-paths: [\".\"]\n",
+                "the project folder itself",
+            ),
+            (
+                "name: p\ntarget-path: models/out\n",
+                "is inside the folder \"models\" of `model-paths`",
+            ),
+            (
+                "name: p\ntarget-path: src\nmodel-paths: [src/models]\n",
+                "a parent of the folder \"src/models\"",
+            ),
+        ] {
+            let d = load_err(yaml);
+            assert!(d.message.contains(what), "{yaml}: {}", d.message);
+            assert!(d.line.is_some(), "{yaml}: points at the line");
+        }
     }
 
     #[test]

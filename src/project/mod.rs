@@ -143,6 +143,25 @@ impl Project {
     }
 }
 
+/// The target folder of the project in `project_dir`, for a command that
+/// must leave a record there even when the project does not load: the
+/// project file's `target-path` when the file can be read, else `target/`
+/// if that folder exists next to a project file; `None` when there is no
+/// project here.
+pub fn target_dir_of(project_dir: &Path) -> Option<PathBuf> {
+    let file = project_dir.join(PROJECT_FILE);
+    if !file.is_file() {
+        return None;
+    }
+    match ProjectConfig::load(&file) {
+        Ok(config) => Some(project_dir.join(config.target_path)),
+        Err(_) => {
+            let dir = project_dir.join("target");
+            dir.is_dir().then_some(dir)
+        }
+    }
+}
+
 /// A table of a declared source: `source('nexus', 'nexus_events')`.
 #[derive(Debug, Clone)]
 pub struct SourceTable {
@@ -187,14 +206,28 @@ fn load_sources(
     {
         for path in yaml_files {
             let text = read_text(path)?;
-            if !text.contains("sources:") {
+            // A file without the word cannot have a `sources:` key: not
+            // parsed (schema files of large projects are big). Whether it
+            // declares sources is decided by parsing, below.
+            if !text.contains("sources") {
                 continue;
             }
             let rel = relative(root, path);
+            let help =
+                "sources are declared as sources: [{name, database, schema, tables: [{name}]}]";
+            let value: serde_yaml::Value = serde_yaml::from_str(&text).map_err(|e| {
+                Diagnostic::yaml_error("CIO006", Path::new(&rel), &text, &e).with_help(help)
+            })?;
+            // Only a mapping with a top-level `sources:` key declares
+            // sources; a list, or a mapping without it, is some other file.
+            if !value
+                .as_mapping()
+                .is_some_and(|m| m.contains_key("sources"))
+            {
+                continue;
+            }
             let parsed: SourcesFile = serde_yaml::from_str(&text).map_err(|e| {
-                Diagnostic::yaml_error("CIO006", Path::new(&rel), &text, &e).with_help(
-                    "sources are declared as sources: [{name, database, schema, tables: [{name}]}]",
-                )
+                Diagnostic::yaml_error("CIO006", Path::new(&rel), &text, &e).with_help(help)
             })?;
             for source in parsed.sources {
                 for table in source.tables {
@@ -323,20 +356,7 @@ fn files_with_extensions(dir: &Path, exts: &[&str]) -> Result<Vec<Vec<PathBuf>>,
         .follow_links(true)
         .sort_by_file_name()
     {
-        let entry = entry.map_err(|e| {
-            let path = e
-                .path()
-                .map(Path::to_path_buf)
-                .unwrap_or_else(|| dir.to_path_buf());
-            let what = if e.loop_ancestor().is_some() {
-                "a symbolic link loops back to a parent folder".to_string()
-            } else {
-                e.to_string()
-            };
-            Diagnostic::error("CIO002", format!("cannot read {}: {what}", path.display()))
-                .at_file(path)
-                .with_help("remove the looping link or point it outside the project folders")
-        })?;
+        let entry = entry.map_err(|e| walk_error(&e, dir))?;
         // A folder named like a file is kept: read_text reports it clearly.
         let path = entry.path();
         if let Some(ext) = path.extension().and_then(|e| e.to_str())
@@ -346,6 +366,45 @@ fn files_with_extensions(dir: &Path, exts: &[&str]) -> Result<Vec<Vec<PathBuf>>,
         }
     }
     Ok(out)
+}
+
+/// A diagnostic for a failed step of a folder walk: a link that loops, a
+/// link to nothing, a folder that cannot be read.
+fn walk_error(e: &walkdir::Error, dir: &Path) -> Diagnostic {
+    let path = e
+        .path()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| dir.to_path_buf());
+    let dangling = path
+        .symlink_metadata()
+        .is_ok_and(|m| m.file_type().is_symlink())
+        && std::fs::metadata(&path).is_err();
+    let (what, help) = if e.loop_ancestor().is_some() {
+        (
+            "a symbolic link loops back to a parent folder".to_string(),
+            "remove the looping link or point it outside the project folders".to_string(),
+        )
+    } else if dangling {
+        let to = std::fs::read_link(&path)
+            .map(|t| t.display().to_string())
+            .unwrap_or_else(|_| "?".into());
+        (
+            format!("it is a symbolic link to {to}, which does not exist"),
+            format!(
+                "point the link at an existing file, or remove it (`rm {}`)",
+                path.display()
+            ),
+        )
+    } else {
+        (
+            e.io_error()
+                .map_or_else(|| e.to_string(), |io| io.to_string()),
+            "check that the folder exists and is readable".to_string(),
+        )
+    };
+    Diagnostic::error("CIO002", format!("cannot read {}: {what}", path.display()))
+        .at_file(path)
+        .with_help(help)
 }
 
 /// The files below the model paths, found in one walk of each path.

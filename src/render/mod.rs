@@ -201,6 +201,40 @@ pub struct Renderer {
     macro_paths: HashMap<String, String>,
 }
 
+/// The names every model's render context sets besides the globals.
+const RENDER_CONTEXT: &[&str] = &["this", "model"];
+
+/// `CIO007`: a project macro named like a built-in name of the context,
+/// pointing at its `{% macro %}` line.
+fn reserved_macro(project: &Project, name: &str, path: &str) -> Diagnostic {
+    let d = Diagnostic::error(
+        "CIO007",
+        format!("the macro `{name}` has the name of cio-sql's built-in `{name}`, so it could never be called"),
+    )
+    .with_help(format!(
+        "rename the macro (e.g. `my_{name}`) and its calls; built-in names such as ref, source, var, config, env_var, this, target and adapter are reserved"
+    ));
+    let Some(file) = project.macro_files.iter().find(|f| f.path == path) else {
+        return d.at_file(path);
+    };
+    let mut offset = 0;
+    while let Some(i) = file.source[offset..].find("macro") {
+        let at = offset + i;
+        let after = file.source[at + "macro".len()..].trim_start();
+        let boundary = file.source[..at].trim_end().ends_with(['%', '-', '+']);
+        if boundary
+            && after.starts_with(name)
+            && !after[name.len()..].starts_with(|c: char| c.is_alphanumeric() || c == '_')
+        {
+            let start =
+                at + "macro".len() + (file.source[at + "macro".len()..].len() - after.len());
+            return d.at_span(path, &file.source, start..start + name.len());
+        }
+        offset = at + "macro".len();
+    }
+    d.at_file(path)
+}
+
 impl std::fmt::Debug for Renderer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Renderer").finish_non_exhaustive()
@@ -320,9 +354,13 @@ impl Renderer {
                 }),
             }
         });
-        for name in project_macros.keys() {
-            if env.globals().any(|(g, _)| g == name.as_str()) {
-                continue;
+        for (name, path) in &project_macros {
+            // A macro named like a built-in name of the context (`ref`,
+            // `var`, `config`, `this`, `range`, …) would never be called.
+            if env.globals().any(|(g, _)| g == name.as_str())
+                || RENDER_CONTEXT.contains(&name.as_str())
+            {
+                return Err(reserved_macro(project, name, path));
             }
             env.add_global(
                 name.clone(),
