@@ -20,7 +20,8 @@ use super::keypair::load_private_key_pem;
 use super::transport::{
     Backoff, CAPTURE, Captured, Endpoint, RowTypeField, Transport, TransportError,
 };
-use super::{Executed, Rows, Warehouse, is_simple_identifier, quote_identifier};
+use super::{Executed, Rows, Warehouse};
+use crate::render::sql;
 
 /// Extra time the client waits beyond the statement timeout before giving
 /// up itself, so that Snowflake's own timeout error normally wins.
@@ -145,7 +146,7 @@ impl SnowflakeWarehouse {
 
         // Login parameters are upper-cased by snowflake-api, which matches
         // unquoted names only; other names are set by `USE` alone.
-        let login_param = |v: &Option<String>| v.clone().filter(|n| is_simple_identifier(n));
+        let login_param = |v: &Option<String>| v.clone().filter(|n| sql::is_plain_identifier(n));
         let auth = AuthArgs {
             account_identifier: config.account.clone(),
             warehouse: login_param(&config.warehouse),
@@ -228,7 +229,7 @@ impl SnowflakeWarehouse {
         .into_iter()
         .filter_map(|(kind, name)| {
             name.as_ref()
-                .map(|n| format!("USE {kind} {}", quote_identifier(n)))
+                .map(|n| format!("USE {kind} {}", sql::quoted_resolved(n)))
         })
         .collect();
         if uses.is_empty() {
