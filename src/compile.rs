@@ -352,6 +352,7 @@ pub fn compile_project(
         .collect();
     timer.lap("render");
     check_refs(&mut models);
+    crate::names::check_unique_relations(&mut models, &project);
     timer.lap("validate");
 
     let enabled: Vec<(String, String, Vec<String>, Vec<String>)> = models
@@ -720,6 +721,12 @@ fn check_model(
             .with_help("use materialized='table' or materialized='view'"),
         );
     }
+    errors.extend(crate::names::check_model_relation(
+        project,
+        model,
+        &m.relation,
+        &m.config.values,
+    ));
     let actual = relation_for(&project.target, &m.name, &m.config);
     if actual != m.relation {
         errors.push(

@@ -19,6 +19,7 @@ pub mod dag;
 pub mod diagnostics;
 pub mod execute;
 pub mod lineage;
+pub mod names;
 pub mod output;
 pub mod project;
 pub mod render;
