@@ -843,7 +843,8 @@ pub struct ManifestNode {
     pub original_file_path: String,
     /// Compiled SQL path (written only when status is `success`).
     pub compiled_path: String,
-    /// `database.schema.identifier`.
+    /// `database.schema.identifier` as SQL writes it (quoted as `ref()`
+    /// renders it), as in dbt's manifest.
     pub relation_name: String,
     /// Database.
     pub database: String,
@@ -959,7 +960,11 @@ impl Compilation {
             name: m.name.clone(),
             original_file_path: m.path.clone(),
             compiled_path: m.compiled_path.clone(),
-            relation_name: m.relation.to_string(),
+            relation_name: crate::render::Relation {
+                name: m.relation.clone(),
+                quoting: self.project.config.quoting,
+            }
+            .render_sql(),
             database: m.relation.database.clone(),
             schema: m.relation.schema.clone(),
             alias: m.relation.identifier.clone(),

@@ -1,7 +1,7 @@
 //! The names of the relations cio-sql builds. Each part (database, schema,
 //! table or view) must be a name Snowflake can hold and, where dbt's
 //! `quoting:` is off for it, one that stands without quotes (CIO014,
-//! see [`sql::check_created_name`]); and no two models may build one
+//! see [`sql::check_name`]); and no two models may build one
 //! relation (CIO015), compared the way Snowflake resolves names.
 
 use crate::catalog::RelationName;
@@ -80,7 +80,7 @@ fn help(problem: &NameProblem, name: &str, how_plain: &str, quoting_key: &str) -
 pub fn check_target(target: &Target, quoting: Quoting) -> Result<(), Diagnostic> {
     let relation = RelationName::new(&target.database, &target.schema, "");
     for (name, key, quoting_key, quoted) in parts(&relation, quoting).into_iter().take(2) {
-        if let Err(problem) = sql::check_created_name(name, quoted) {
+        if let Err(problem) = sql::check_name(name, quoted) {
             let file = target
                 .source
                 .as_ref()
@@ -116,7 +116,7 @@ pub fn check_model_relation(
 ) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     for (name, key, quoting_key, quoted) in parts(relation, project.config.quoting) {
-        let Err(problem) = sql::check_created_name(name, quoted) else {
+        let Err(problem) = sql::check_name(name, quoted) else {
             continue;
         };
         let what = match key {
@@ -176,9 +176,9 @@ pub fn check_seed(
 ) -> Result<(), Diagnostic> {
     let quoted = declared || quoting.identifier;
     let table = &relation.identifier;
-    let bad_table = sql::check_created_name(table, quoted)
+    let bad_table = sql::check_name(table, quoted)
         .err()
-        .or_else(|| sql::check_created_name(scratch, quoted).err());
+        .or_else(|| sql::check_name(scratch, quoted).err());
     if let Some(problem) = bad_table {
         let what = if declared {
             "the catalog relation"
@@ -198,7 +198,7 @@ pub fn check_seed(
         )));
     }
     for column in columns {
-        if let Err(problem) = sql::check_created_name(column, true) {
+        if let Err(problem) = sql::check_name(column, true) {
             let mut d = Diagnostic::error(
                 BAD_NAME,
                 format!("seed {path}: the column name `{column}` in the header cannot be used in Snowflake SQL: {problem}"),
@@ -314,7 +314,7 @@ mod tests {
         assert_eq!(plain_suggestion(""), "_");
         for name in ["my model", "1st", "é", "", &"x y".repeat(200)] {
             assert_eq!(
-                sql::check_created_name(&plain_suggestion(name), false),
+                sql::check_name(&plain_suggestion(name), false),
                 Ok(()),
                 "{name}"
             );

@@ -185,7 +185,7 @@ pub fn identifier(name: &str) -> String {
 /// plain identifier, so an ordinary name renders unchanged. Otherwise it is
 /// quoted too, so no name ever changes the statement around it: a reserved
 /// word in upper case (the relation the unquoted word would name), any
-/// other name exactly as spelled. [`check_created_name`] refuses names that
+/// other name exactly as spelled. [`check_name`] refuses names that
 /// need those quotes for the relations cio-sql creates.
 pub fn relation_part(name: &str, quoted: bool) -> String {
     if quoted || !is_plain_identifier(name) {
@@ -252,13 +252,13 @@ impl std::fmt::Display for NameProblem {
     }
 }
 
-/// Checks a name cio-sql gives an object it creates (a model's database,
-/// schema or table, a seed table or column): Snowflake must be able to hold
-/// it (not empty, at most [`MAX_NAME_CHARS`] characters; cio-sql also
-/// refuses control characters), and when it is written without quotes
-/// (`quoted` false) it must be a plain identifier, since quoting it would
-/// make it case-sensitive behind the user's back.
-pub fn check_created_name(name: &str, quoted: bool) -> Result<(), NameProblem> {
+/// Checks a name cio-sql writes into a statement: Snowflake must be able
+/// to hold it (not empty, at most [`MAX_NAME_CHARS`] characters; cio-sql
+/// also refuses control characters). For an object cio-sql creates (a
+/// model's database, schema or table, a seed table) with quoting off
+/// (`quoted` false), it must also be a plain identifier: quoting it anyway
+/// would make it case-sensitive behind the user's back.
+pub fn check_name(name: &str, quoted: bool) -> Result<(), NameProblem> {
     if name.is_empty() {
         return Err(NameProblem::Empty);
     }
@@ -400,35 +400,19 @@ mod tests {
 
     #[test]
     fn created_names() {
-        assert_eq!(check_created_name("orders", false), Ok(()));
+        assert_eq!(check_name("orders", false), Ok(()));
+        assert_eq!(check_name("order", false), Ok(()), "quoted in upper case");
+        assert_eq!(check_name("", true), Err(NameProblem::Empty));
+        assert_eq!(check_name("my model", false), Err(NameProblem::NeedsQuotes));
+        assert_eq!(check_name("my model", true), Ok(()));
+        assert_eq!(check_name("1st", false), Err(NameProblem::NeedsQuotes));
+        assert_eq!(check_name("é", false), Err(NameProblem::NeedsQuotes));
+        assert_eq!(check_name("é", true), Ok(()));
+        assert_eq!(check_name("a\"b", true), Ok(()));
+        assert_eq!(check_name("a\nb", true), Err(NameProblem::Control('\n')));
+        assert_eq!(check_name(&"x".repeat(255), false), Ok(()));
         assert_eq!(
-            check_created_name("order", false),
-            Ok(()),
-            "quoted in upper case"
-        );
-        assert_eq!(check_created_name("", true), Err(NameProblem::Empty));
-        assert_eq!(
-            check_created_name("my model", false),
-            Err(NameProblem::NeedsQuotes)
-        );
-        assert_eq!(check_created_name("my model", true), Ok(()));
-        assert_eq!(
-            check_created_name("1st", false),
-            Err(NameProblem::NeedsQuotes)
-        );
-        assert_eq!(
-            check_created_name("é", false),
-            Err(NameProblem::NeedsQuotes)
-        );
-        assert_eq!(check_created_name("é", true), Ok(()));
-        assert_eq!(check_created_name("a\"b", true), Ok(()));
-        assert_eq!(
-            check_created_name("a\nb", true),
-            Err(NameProblem::Control('\n'))
-        );
-        assert_eq!(check_created_name(&"x".repeat(255), false), Ok(()));
-        assert_eq!(
-            check_created_name(&"é".repeat(256), true),
+            check_name(&"é".repeat(256), true),
             Err(NameProblem::TooLong { chars: 256 })
         );
         let why = NameProblem::NeedsQuotes.to_string();
@@ -455,7 +439,7 @@ mod tests {
             let parsed = sqlparser::parser::Parser::parse_sql(&sqlparser::dialect::SnowflakeDialect {}, &sql);
             // Names Snowflake can hold always parse; others (a control
             // character) may fail to, but never make a second statement.
-            let holdable = parts.iter().all(|p| check_created_name(p, true).is_ok());
+            let holdable = parts.iter().all(|p| check_name(p, true).is_ok());
             proptest::prop_assert!(parsed.is_ok() || !holdable, "{}: {:?}", sql, parsed);
             if let Ok(statements) = parsed {
                 proptest::prop_assert_eq!(statements.len(), 1, "{}", sql);
