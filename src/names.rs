@@ -124,11 +124,11 @@ pub fn check_model_relation(
             "schema" => "the schema",
             _ => "the database",
         };
-        let from_file = key == "alias" && !config_values.contains_key(key);
+        let configured = config_values.contains_key(key);
+        let from_file = key == "alias" && !configured;
         let in_source = config_call_args(&model.source)
             .into_iter()
             .find(|a| a.key == key);
-        let configured = config_values.contains_key(key);
         let mut d = Diagnostic::error(
             BAD_NAME,
             format!(
@@ -176,18 +176,21 @@ pub fn check_seed(
 ) -> Result<(), Diagnostic> {
     let quoted = declared || quoting.identifier;
     let table = &relation.identifier;
-    let bad_table = sql::check_name(table, quoted)
-        .err()
-        .or_else(|| sql::check_name(scratch, quoted).err());
-    if let Some(problem) = bad_table {
-        let what = if declared {
-            "the catalog relation"
-        } else {
-            "the table name (its file name)"
-        };
+    let what = if declared {
+        "the catalog relation"
+    } else {
+        "the table name (its file name)"
+    };
+    let bad_table = match sql::check_name(table, quoted) {
+        Err(problem) => Some((problem, String::new())),
+        Ok(()) => sql::check_name(scratch, quoted)
+            .err()
+            .map(|p| (p, format!(" as the scratch table `{scratch}`"))),
+    };
+    if let Some((problem, as_scratch)) = bad_table {
         return Err(Diagnostic::error(
             BAD_NAME,
-            format!("seed {path}: {what} `{table}` cannot be used in Snowflake SQL: {problem}"),
+            format!("seed {path}: {what} `{table}` cannot be used in Snowflake SQL{as_scratch}: {problem}"),
         )
         .at_file(path)
         .with_help(help(
@@ -319,6 +322,39 @@ mod tests {
                 "{name}"
             );
         }
+    }
+
+    #[test]
+    fn seed_names() {
+        let off = Quoting::default();
+        let rel = |name: &str| RelationName::new("DB", "S", name);
+        let scratch = |name: &str| format!("{name}__cio_seed_load");
+        let check = |name: &str, declared: bool, columns: &[&str]| {
+            let columns: Vec<String> = columns.iter().map(|c| c.to_string()).collect();
+            check_seed(
+                "seeds/x.csv",
+                &rel(name),
+                &scratch(name),
+                declared,
+                &columns,
+                off,
+            )
+        };
+        assert!(check("people", false, &["id", "First Name"]).is_ok());
+        // A catalog relation exists under its name: quoted, it is fine.
+        assert!(check("my table", true, &["id"]).is_ok());
+        let err = check("my table", false, &["id"]).unwrap_err();
+        assert!(err.message.contains("(its file name)"), "{}", err.message);
+        let long = "x".repeat(250);
+        let err = check(&long, false, &["id"]).unwrap_err();
+        assert!(
+            err.message.contains("as the scratch table"),
+            "{}",
+            err.message
+        );
+        let err = check("people", false, &["id", "a\nb"]).unwrap_err();
+        assert_eq!((err.code, err.line), (BAD_NAME, Some(1)));
+        assert!(err.message.contains("control character"), "{}", err.message);
     }
 
     #[test]

@@ -182,6 +182,11 @@ pub fn plan_seed(
             (rel, typed)
         }
     };
+    let table = Relation {
+        name: relation.clone(),
+        quoting,
+    }
+    .render_sql();
     let scratch_name = RelationName::new(
         &relation.database,
         &relation.schema,
@@ -196,11 +201,6 @@ pub fn plan_seed(
         &column_names,
         quoting,
     )?;
-    let table = Relation {
-        name: relation.clone(),
-        quoting,
-    }
-    .render_sql();
     let scratch = Relation {
         name: scratch_name,
         quoting,

@@ -153,6 +153,14 @@ fn check_run_statements(c: &Compilation) {
     assert_eq!(created, want);
 }
 
+/// Turns `quoting: {identifier: true}` on in the project file.
+fn quote_identifiers(p: &TestProject) {
+    p.file(
+        "dbt_project.yml",
+        "name: test_project\nquoting: {identifier: true}\n",
+    );
+}
+
 const INJECTION: &str =
     "t AS SELECT 1 AS x; CREATE OR REPLACE TABLE pwned AS SELECT 42 AS owned; --";
 
@@ -191,10 +199,7 @@ fn item03_alias_injection_is_a_compile_error() {
 #[test]
 fn item03_alias_injection_is_one_quoted_name_when_quoting_is_on() {
     let p = TestProject::new();
-    p.file(
-        "dbt_project.yml",
-        "name: test_project\nquoting: {identifier: true}\n",
-    );
+    quote_identifiers(&p);
     p.model("inj", &injection_model());
     p.model("down", "select a from {{ ref('inj') }}");
     let c = p.compile();
@@ -232,10 +237,7 @@ fn item03_model_file_with_space_is_quoted_or_rejected() {
     );
 
     // With quoting on, it is built as "my model", exactly as spelled.
-    p.file(
-        "dbt_project.yml",
-        "name: test_project\nquoting: {identifier: true}\n",
-    );
+    quote_identifiers(&p);
     let c = p.compile();
     assert!(c.succeeded());
     check_run_statements(&c);
@@ -407,10 +409,7 @@ fn item04_two_models_one_relation_is_an_error() {
     );
 
     // Quoted, "Foo" and "FOO" are two relations.
-    p.file(
-        "dbt_project.yml",
-        "name: test_project\nquoting: {identifier: true}\n",
-    );
+    quote_identifiers(&p);
     let c = p.compile();
     assert!(c.succeeded());
     check_run_statements(&c);
@@ -491,10 +490,7 @@ fn item13_nesting_past_the_parser_limit_is_a_warning_not_a_crash() {
 #[test]
 fn item14a_alias_with_a_comma_is_not_dynamic() {
     let p = TestProject::new();
-    p.file(
-        "dbt_project.yml",
-        "name: test_project\nquoting: {identifier: true}\n",
-    );
+    quote_identifiers(&p);
     p.model("sales", "{{ config(alias='sales, eu') }}\nselect 1 as a");
     p.model("down", "select a from {{ ref('sales') }}");
     let c = p.compile();

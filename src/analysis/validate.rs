@@ -80,8 +80,8 @@ fn parse_error(
         None => message,
     };
     let mut d = Diagnostic::error("CIO150", format!("the compiled SQL does not parse: {message}"))
-            .for_model(model_name)
-            .with_help("fix the SQL in the model (or the macro arguments that produced it); `cio-sql compile --select MODEL --show` prints the compiled SQL");
+        .for_model(model_name)
+        .with_help("fix the SQL in the model (or the macro arguments that produced it); `cio-sql compile --select MODEL --show` prints the compiled SQL");
     let compiled_line = line.and_then(|l| sql.lines().nth(l.saturating_sub(1)));
     match compiled_line {
         Some(text) => {

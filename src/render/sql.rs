@@ -163,20 +163,15 @@ pub fn is_reserved(name: &str) -> bool {
         .is_ok()
 }
 
-/// Writes a catalog column name as a SQL identifier.
+/// Writes a catalog column name as a SQL identifier, by
+/// [`relation_part`]'s rule.
 ///
 /// A plain name in one case is written as it is; anything else (mixed
 /// case, spaces, symbols) was created quoted and is quoted exactly as
 /// spelled. Reserved words are quoted in upper case, which is how Snowflake
 /// stores them.
 pub fn identifier(name: &str) -> String {
-    if !spelled_unquoted(name) {
-        quote(name)
-    } else if is_reserved(name) {
-        quote(&name.to_ascii_uppercase())
-    } else {
-        name.to_string()
-    }
+    relation_part(name, !spelled_unquoted(name))
 }
 
 /// Writes one part of a relation name (database, schema or table) the way
