@@ -117,9 +117,28 @@ pub const MAX_NAME_CHARS: usize = 255;
 /// character (a `"` doubled). Snowflake, "Identifier requirements":
 /// <https://docs.snowflake.com/en/sql-reference/identifiers-syntax>.
 pub fn is_plain_identifier(name: &str) -> bool {
+    letter_cases(name).is_some()
+}
+
+/// For a plain identifier, whether it holds lower-case and upper-case
+/// letters; `None` for any other name. One pass: it runs for every column
+/// a macro writes.
+fn letter_cases(name: &str) -> Option<(bool, bool)> {
     let mut bytes = name.bytes();
-    matches!(bytes.next(), Some(b) if b.is_ascii_alphabetic() || b == b'_')
-        && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'$')
+    let first = bytes.next()?;
+    if !(first.is_ascii_alphabetic() || first == b'_') {
+        return None;
+    }
+    let (mut lower, mut upper) = (first.is_ascii_lowercase(), first.is_ascii_uppercase());
+    for b in bytes {
+        match b {
+            b'a'..=b'z' => lower = true,
+            b'A'..=b'Z' => upper = true,
+            b'0'..=b'9' | b'_' | b'$' => {}
+            _ => return None,
+        }
+    }
+    Some((lower, upper))
 }
 
 /// True when `text` (surrounding whitespace aside) is a single unquoted SQL
@@ -133,16 +152,14 @@ pub fn is_bare_identifier(text: &str) -> bool {
 /// written quoted: it is not a plain identifier, or it holds lower-case
 /// letters, which an unquoted name never stores.
 pub fn stored_needs_quotes(name: &str) -> bool {
-    !is_plain_identifier(name) || name.bytes().any(|b| b.is_ascii_lowercase())
+    !matches!(letter_cases(name), Some((false, _)))
 }
 
 /// True when a catalog spelling names what the unquoted name names: a plain
 /// identifier in one case (`first_name`, `FIRST_NAME`). A mixed-case
 /// spelling (`CamelCaseTrait`) can only have been created quoted.
 pub fn spelled_unquoted(name: &str) -> bool {
-    is_plain_identifier(name)
-        && !(name.bytes().any(|b| b.is_ascii_lowercase())
-            && name.bytes().any(|b| b.is_ascii_uppercase()))
+    matches!(letter_cases(name), Some((lower, upper)) if !(lower && upper))
 }
 
 /// True when [`identifier`] writes the catalog column `name` as it is,
@@ -171,7 +188,7 @@ pub fn is_reserved(name: &str) -> bool {
 /// spelled. Reserved words are quoted in upper case, which is how Snowflake
 /// stores them.
 pub fn identifier(name: &str) -> String {
-    relation_part(name, !spelled_unquoted(name))
+    write_name(name, spelled_unquoted(name))
 }
 
 /// Writes one part of a relation name (database, schema or table) the way
@@ -183,7 +200,13 @@ pub fn identifier(name: &str) -> String {
 /// other name exactly as spelled. [`check_name`] refuses names that
 /// need those quotes for the relations cio-sql creates.
 pub fn relation_part(name: &str, quoted: bool) -> String {
-    if quoted || !is_plain_identifier(name) {
+    write_name(name, !quoted && is_plain_identifier(name))
+}
+
+/// `name` as it is when `bare` (a reserved word quoted in upper case),
+/// else quoted exactly as spelled.
+fn write_name(name: &str, bare: bool) -> String {
+    if !bare {
         quote(name)
     } else if is_reserved(name) {
         quote(&name.to_ascii_uppercase())
