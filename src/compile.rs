@@ -362,6 +362,7 @@ pub fn compile_project(
         .collect();
     timer.lap("render");
     check_refs(&mut models);
+    crate::names::check_unique_relations(&mut models, &project);
     timer.lap("validate");
 
     let enabled: Vec<(String, String, Vec<String>, Vec<String>)> = models
@@ -736,6 +737,12 @@ fn check_model(
             .with_help("use materialized='table' or materialized='view'"),
         );
     }
+    errors.extend(crate::names::check_model_relation(
+        project,
+        model,
+        &m.relation,
+        &m.config.values,
+    ));
     let actual = relation_for(&project.target, &m.name, &m.config);
     if actual != m.relation {
         errors.push(
@@ -852,7 +859,8 @@ pub struct ManifestNode {
     pub original_file_path: String,
     /// Compiled SQL path (written only when status is `success`).
     pub compiled_path: String,
-    /// `database.schema.identifier`.
+    /// `database.schema.identifier` as SQL writes it (quoted as `ref()`
+    /// renders it), as in dbt's manifest.
     pub relation_name: String,
     /// Database.
     pub database: String,
@@ -968,7 +976,11 @@ impl Compilation {
             name: m.name.clone(),
             original_file_path: m.path.clone(),
             compiled_path: m.compiled_path.clone(),
-            relation_name: m.relation.to_string(),
+            relation_name: crate::render::Relation {
+                name: m.relation.clone(),
+                quoting: self.project.config.quoting,
+            }
+            .render_sql(),
             database: m.relation.database.clone(),
             schema: m.relation.schema.clone(),
             alias: m.relation.identifier.clone(),

@@ -77,7 +77,13 @@ pub fn connect(target: &Target) -> Result<Box<dyn Warehouse>, Diagnostic> {
     let config = snowflake_config(target)?;
     SnowflakeWarehouse::connect(&config)
         .map(|w| Box::new(w) as Box<dyn Warehouse>)
-        .map_err(|e| warehouse_diagnostic(&e, &target.name))
+        .map_err(|e| match e {
+            // Only the session's own statements ran: no model is to blame.
+            WarehouseError::Sql { .. } => warehouse_diagnostic(&e, &target.name).with_help(
+                "check `role`, `warehouse`, `database` and `schema` of the output in profiles.yml: each must exist, with the name Snowflake stores (a plain name is upper-cased; any other is used exactly as spelled), and be usable by the role; the target's database and schema must exist before cio-sql connects",
+            ),
+            e => warehouse_diagnostic(&e, &target.name),
+        })
 }
 
 /// A warehouse error as a diagnostic (never containing a secret: the

@@ -26,6 +26,7 @@ pub mod execute;
 pub mod files;
 pub mod lineage;
 pub mod lock;
+pub mod names;
 pub mod output;
 pub mod project;
 pub mod render;

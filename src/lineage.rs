@@ -264,7 +264,7 @@ impl<'a> Walker<'a> {
 /// A stored column name as SQL writes it: bare when it is an upper-case
 /// identifier, else quoted.
 fn shown_stored(name: &str) -> String {
-    if crate::analysis::columns::needs_quotes(name) {
+    if crate::render::sql::stored_needs_quotes(name) {
         crate::render::sql::quote(name)
     } else {
         name.to_string()

@@ -456,26 +456,23 @@ fn build_one(
         result.code = Some(d.code.to_string());
         result.query_id = e.query_id().map(str::to_string);
     };
-    let schema = format!("{}.{}", m.relation.database, m.relation.schema);
-    let needs_schema = schemas_made.lock().unwrap().insert(schema.to_uppercase());
+    let relation = Relation {
+        name: m.relation.clone(),
+        quoting: c.project.config.quoting,
+    };
+    let schema = relation.schema_sql();
+    let needs_schema = schemas_made.lock().unwrap().insert(schema.clone());
     if needs_schema
         && let Err(e) = warehouse.execute(&format!("CREATE SCHEMA IF NOT EXISTS {schema}"))
     {
-        schemas_made.lock().unwrap().remove(&schema.to_uppercase());
+        schemas_made.lock().unwrap().remove(&schema);
         return fail(result, &e);
     }
     match warehouse.execute(&build_statement(c, m)) {
         Ok(done) => {
             result.query_id = done.query_id;
             if m.config.materialized() != "view" {
-                let count = format!(
-                    "SELECT COUNT(*) AS n FROM {}",
-                    Relation {
-                        name: m.relation.clone(),
-                        quoting: c.project.config.quoting
-                    }
-                    .render_sql()
-                );
+                let count = format!("SELECT COUNT(*) AS n FROM {}", relation.render_sql());
                 if let Ok(rows) = warehouse.query(&count) {
                     result.rows = rows.rows.first().and_then(|r| r.first()).and_then(|v| {
                         v.as_u64()

@@ -192,20 +192,25 @@ pub fn plan_seed(
         &relation.schema,
         format!("{}__cio_seed_load", relation.identifier),
     );
+    let column_names: Vec<String> = columns.iter().map(|(n, _)| n.clone()).collect();
+    crate::names::check_seed(
+        &seed.path,
+        &relation,
+        &scratch_name.identifier,
+        declared.is_some(),
+        &column_names,
+        quoting,
+    )?;
     let scratch = Relation {
         name: scratch_name,
         quoting,
     }
     .render_sql();
-    let schema = if quoting.database || quoting.schema {
-        format!(
-            "{}.{}",
-            sql::quote(&relation.database),
-            sql::quote(&relation.schema)
-        )
-    } else {
-        format!("{}.{}", relation.database, relation.schema)
-    };
+    let schema = Relation {
+        name: relation.clone(),
+        quoting,
+    }
+    .schema_sql();
     let mut statements = vec![
         format!("CREATE SCHEMA IF NOT EXISTS {schema}"),
         format!(

@@ -896,8 +896,11 @@ fn garbled_sql_never_panics() {
         }
     }
     // Deeply nested input hits the parser's recursion limit, not ours.
-    let deep = format!("SELECT {}1{}", "(".repeat(500), ")".repeat(500));
-    assert!(output_columns(&deep, &resolver).is_err());
+    let deep = format!("SELECT {}1{}", "(".repeat(1500), ")".repeat(1500));
+    assert!(matches!(
+        output_columns(&deep, &resolver),
+        Err(AnalysisError::TooDeep { .. })
+    ));
     assert!(checked > 1500);
 }
 
@@ -949,8 +952,9 @@ fn deep_inputs_do_not_overflow_the_stack() {
                 [src("analytics.nexus.events", "ENTITY_ID")]
             );
 
-            // Nesting that sqlparser's own recursion limit allows is analysed
-            // in full; beyond it the parser refuses.
+            // Nesting within the analysis depth limit is analysed in full;
+            // deeper, up to the parser's recursion limit, the column is
+            // Unknown (or the query unsupported); beyond, the parser refuses.
             let calls = |depth: usize| {
                 format!(
                     "SELECT {}email{} AS \"x\" FROM analytics.nexus.nexus_entities",
@@ -965,9 +969,15 @@ fn deep_inputs_do_not_overflow_the_stack() {
                     function: "LOWER".to_string()
                 }
             );
+            let cols = output_columns(&calls(400), &resolver).unwrap();
+            assert!(
+                matches!(&cols[0].transform, Transform::Unknown { reason } if reason.contains("nested")),
+                "{:?}",
+                cols[0].transform
+            );
             assert!(matches!(
-                output_columns(&calls(200), &resolver),
-                Err(AnalysisError::Parse { .. })
+                output_columns(&calls(1500), &resolver),
+                Err(AnalysisError::TooDeep { .. })
             ));
             let queries = |depth: usize| {
                 let mut q = "SELECT email FROM analytics.nexus.nexus_entities".to_string();
@@ -981,9 +991,18 @@ fn deep_inputs_do_not_overflow_the_stack() {
                 cols[0].lineage,
                 [src("analytics.nexus.nexus_entities", "EMAIL")]
             );
+            let cols = output_columns(&queries(100), &resolver).unwrap();
+            assert_eq!(
+                cols[0].lineage,
+                [src("analytics.nexus.nexus_entities", "EMAIL")]
+            );
             assert!(matches!(
-                output_columns(&queries(100), &resolver),
-                Err(AnalysisError::Parse { .. })
+                output_columns(&queries(200), &resolver),
+                Err(AnalysisError::Unsupported { .. })
+            ));
+            assert!(matches!(
+                output_columns(&queries(500), &resolver),
+                Err(AnalysisError::TooDeep { .. })
             ));
         })
         .unwrap();

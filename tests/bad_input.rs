@@ -159,17 +159,6 @@ const CASES: &[Case] = &[
         exit: 2,
     },
     Case {
-        name: "deeply nested sql",
-        apply: |p| {
-            p.model(
-                "people",
-                &format!("select {}1{} as x\n", "(".repeat(5000), ")".repeat(5000)),
-            );
-        },
-        expect: &["CIO150", "models/people.sql"],
-        exit: 1,
-    },
-    Case {
         name: "deeply nested jinja",
         apply: |p| {
             p.model(

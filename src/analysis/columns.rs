@@ -207,6 +207,16 @@ pub enum AnalysisError {
         /// 1-based column, when sqlparser reported one.
         column: Option<u64>,
     },
+    /// The SQL nests subqueries, expressions or parentheses deeper than
+    /// the parser goes ([`super::validate::PARSER_RECURSION_LIMIT`]): a
+    /// limit of the parser, not a syntax error.
+    #[error(
+        "the SQL nests deeper than the SQL parser goes (a limit of {limit} levels of subqueries, expressions and parentheses), so it was not parsed or checked"
+    )]
+    TooDeep {
+        /// The parser's recursion limit.
+        limit: usize,
+    },
     /// The SQL held no statement or more than one.
     #[error("expected exactly one SQL statement, found {found}")]
     StatementCount {
@@ -248,7 +258,11 @@ impl AnalysisError {
     fn from_parser(err: ParserError) -> Self {
         let message = match err {
             ParserError::TokenizerError(m) | ParserError::ParserError(m) => m,
-            ParserError::RecursionLimitExceeded => "recursion limit exceeded".to_string(),
+            ParserError::RecursionLimitExceeded => {
+                return AnalysisError::TooDeep {
+                    limit: super::validate::PARSER_RECURSION_LIMIT,
+                };
+            }
         };
         let (line, column) = parse_location(&message);
         AnalysisError::Parse {
@@ -395,19 +409,6 @@ pub(crate) fn eq_upper(a: &str, b: &str) -> bool {
     a.chars()
         .flat_map(char::to_uppercase)
         .eq(b.chars().flat_map(char::to_uppercase))
-}
-
-/// True when `name` cannot be written as an unquoted Snowflake identifier
-/// that stores as `name` (so the column must have been created quoted).
-pub(crate) fn needs_quotes(name: &str) -> bool {
-    let mut chars = name.chars();
-    let Some(first) = chars.next() else {
-        return true;
-    };
-    if !(first.is_ascii_uppercase() || first == '_') {
-        return true;
-    }
-    !chars.all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_' || c == '$')
 }
 
 pub(crate) fn location(loc: Location) -> Option<(u64, u64)> {
@@ -734,6 +735,11 @@ pub(crate) const MAX_DEPTH: usize = 160;
 impl Analyzer<'_> {
     /// Columns of a query, with `env` the CTEs visible from outside it and
     /// `outer` the scope of an enclosing `SELECT` (for correlated subqueries).
+    ///
+    /// A level of query nesting takes about 20 KiB of stack in a debug
+    /// build, so this moves to a new stack segment when the stack runs low
+    /// (as sqlparser does; see [`super::validate::parse_snowflake`]).
+    #[recursive::recursive]
     pub fn query(
         &self,
         q: &Query,
@@ -1084,7 +1090,9 @@ impl Analyzer<'_> {
         Ok(())
     }
 
-    /// Adds the relation(s) of one `FROM` item to `scope`.
+    /// Adds the relation(s) of one `FROM` item to `scope`. Parenthesised
+    /// joins nest through here: the stack grows as in [`Analyzer::query`].
+    #[recursive::recursive]
     fn factor(
         &self,
         factor: &TableFactor,
@@ -1416,7 +1424,7 @@ fn apply_alias_columns(mut derived: Derived, alias: &TableAlias) -> Result<Deriv
 fn base_column(relation: &str, c: &ColumnInfo, span: Option<(u64, u64)>) -> OutputColumn {
     OutputColumn {
         name: c.name.clone(),
-        quoted: needs_quotes(&c.name),
+        quoted: crate::render::sql::stored_needs_quotes(&c.name),
         naming: Naming::Star,
         data_type: c.data_type.clone(),
         lineage: vec![SourceColumn {
@@ -1696,16 +1704,6 @@ mod tests {
         assert!(ident_matches(&ident("user_id"), "user_id"));
         assert!(ident_matches(&Ident::with_quote('"', "userId"), "userId"));
         assert!(!ident_matches(&Ident::with_quote('"', "userId"), "USERID"));
-    }
-
-    #[test]
-    fn needs_quotes_detects_case_sensitive_names() {
-        assert!(!needs_quotes("USER_ID"));
-        assert!(!needs_quotes("_X$1"));
-        assert!(needs_quotes("userId"));
-        assert!(needs_quotes("1ABC"));
-        assert!(needs_quotes("A B"));
-        assert!(needs_quotes(""));
     }
 
     #[test]

@@ -547,7 +547,9 @@ fn function_name(name: &ObjectName) -> String {
 // Expression analysis
 
 impl Analyzer<'_> {
-    /// Analyses one expression.
+    /// Analyses one expression. Moves to a new stack segment when the stack
+    /// runs low, as [`Analyzer::query`] does.
+    #[recursive::recursive]
     pub(crate) fn expr(&self, e: &Expr, cx: &Cx<'_>) -> Facts {
         let depth = self.depth.get();
         if depth >= MAX_DEPTH {

@@ -15,11 +15,11 @@
 //! line of the column concerned.
 
 use super::columns::{
-    AnalysisError, ColumnInfo, Naming, OutputColumn, RelationColumns, Transform, needs_quotes,
+    AnalysisError, ColumnInfo, Naming, OutputColumn, RelationColumns, Transform,
     statement_output_columns,
 };
 use super::contract::{Severity as FindingSeverity, SyncType, check_contract};
-use super::validate::parse_model_sql;
+use super::validate::{PARSER_RECURSION_LIMIT, Unparsed, parse_model_sql};
 use crate::catalog::{Column, RelationName, normalize_type};
 use crate::diagnostics::Diagnostic;
 use crate::project::{Model, ModelConfig, Target};
@@ -28,6 +28,10 @@ use crate::render::Shared;
 /// The code of the warning given when a model's output columns cannot be
 /// worked out.
 pub const UNRESOLVED_COLUMNS: &str = "CIO160";
+
+/// The code of the warning given when a model's SQL nests deeper than the
+/// parser goes: it is written unchecked.
+pub const TOO_DEEP: &str = "CIO161";
 
 /// The fully qualified relation a dotted name written in SQL refers to:
 /// one part is in the target's database and schema, two parts in the
@@ -125,7 +129,15 @@ impl<'a> Analyser<'a> {
     pub fn analyse(&self, model: &Model, sql: &str) -> ModelAnalysis {
         let statement = match parse_model_sql(sql, &model.name, &model.path, &model.source) {
             Ok(statement) => statement,
-            Err(d) => return ModelAnalysis::Invalid(d),
+            Err(Unparsed::Invalid(d)) => return ModelAnalysis::Invalid(d),
+            Err(Unparsed::TooDeep) => {
+                return ModelAnalysis::Unresolved {
+                    error: AnalysisError::TooDeep {
+                        limit: PARSER_RECURSION_LIMIT,
+                    },
+                    upstream: None,
+                };
+            }
         };
         let relations = ProjectRelations {
             shared: self.shared,
@@ -201,7 +213,7 @@ pub fn published_columns(columns: &[OutputColumn]) -> Vec<Column> {
                 .as_deref()
                 .map(normalize_type)
                 .unwrap_or_default(),
-            quoted: needs_quotes(&c.name),
+            quoted: crate::render::sql::stored_needs_quotes(&c.name),
         })
         .collect()
 }
@@ -214,7 +226,7 @@ pub fn catalog_fallback(columns: &[Column], why: &str) -> Vec<OutputColumn> {
         .map(|c| {
             let name = c.stored_name();
             OutputColumn {
-                quoted: needs_quotes(&name),
+                quoted: crate::render::sql::stored_needs_quotes(&name),
                 name,
                 naming: Naming::Star,
                 data_type: (!c.data_type.is_empty()).then(|| c.data_type.clone()),
@@ -248,6 +260,9 @@ pub fn unresolved_diagnostic(
         (AnalysisError::ColumnCountMismatch { .. }, _) => {
             "make every branch of the UNION return the same number of columns".to_string()
         }
+        (AnalysisError::TooDeep { .. }, _) => {
+            "the model compiles, but check its SQL yourself (or flatten the nesting, with CTEs say, to have cio-sql check it)".to_string()
+        }
         _ => "list the output columns explicitly, each with an alias".to_string(),
     };
     let mut message = format!("the output columns of the model cannot be worked out: {error}");
@@ -256,7 +271,11 @@ pub fn unresolved_diagnostic(
             "; the Customer.io {sync} contract checks were skipped"
         ));
     }
-    Diagnostic::warning(UNRESOLVED_COLUMNS, message)
+    let code = match error {
+        AnalysisError::TooDeep { .. } => TOO_DEEP,
+        _ => UNRESOLVED_COLUMNS,
+    };
+    Diagnostic::warning(code, message)
         .for_model(&model.name)
         .at_file(&model.path)
         .with_help(help)

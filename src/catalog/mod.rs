@@ -56,7 +56,7 @@ impl Column {
     /// catalog spelling could only have been created quoted (`CamelCase`),
     /// else upper-cased (`email` is stored `EMAIL`).
     pub fn stored_name(&self) -> String {
-        if self.quoted || !crate::render::sql::is_plain_identifier(&self.name) {
+        if self.quoted || !crate::render::sql::spelled_unquoted(&self.name) {
             self.name.clone()
         } else {
             self.name.to_ascii_uppercase()

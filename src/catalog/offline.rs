@@ -88,6 +88,9 @@ impl OfflineCatalog {
             })?
         };
         let mut catalog = OfflineCatalog::empty(path.display().to_string());
+        for rel in &file.relations {
+            check_names(rel, path, text)?;
+        }
         for rel in file.relations {
             let name = RelationName::new(
                 rel.database.unwrap_or_else(|| default_database.to_string()),
@@ -135,6 +138,40 @@ impl OfflineCatalog {
     }
 }
 
+/// Every name of catalog entry `rel` must be one Snowflake can hold (a
+/// name that needs quotes is fine: it is quoted where it is used).
+fn check_names(rel: &CatalogFileRelation, path: &Path, text: &str) -> Result<(), Diagnostic> {
+    let names = [
+        ("name", Some(&rel.name)),
+        ("database", rel.database.as_ref()),
+        ("schema", rel.schema.as_ref()),
+    ]
+    .into_iter()
+    .filter_map(|(key, name)| name.map(|n| (key, n)))
+    .chain(rel.columns.iter().map(|c| ("column", &c.name)));
+    for (key, name) in names {
+        if let Err(problem) = crate::render::sql::check_name(name, true) {
+            let d = Diagnostic::error(
+                "CIO003",
+                format!(
+                    "the {key} `{name}` of catalog relation `{}` cannot be used in Snowflake SQL: {problem}",
+                    rel.name
+                ),
+            )
+            .with_help("write the name as Snowflake stores it: 1 to 255 characters, no control characters");
+            // The entry's `name:` line, when it can be found.
+            let line = text
+                .lines()
+                .position(|l| l.contains("name:") && l.contains(rel.name.as_str()));
+            return Err(match line {
+                Some(i) => d.at_line(PathBuf::from(path), text, i + 1, None),
+                None => d.at_file(PathBuf::from(path)),
+            });
+        }
+    }
+    Ok(())
+}
+
 impl Catalog for OfflineCatalog {
     fn columns(&self, relation: &RelationName) -> Option<&[Column]> {
         self.index
@@ -166,6 +203,19 @@ impl Catalog for OfflineCatalog {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_snowflake_cannot_hold_are_refused() {
+        let parse = |yaml: &str| OfflineCatalog::parse(yaml, Path::new("catalog.yml"), "DB", "S");
+        assert!(parse("relations:\n  - name: \"my table\"\n    columns: [{name: \"First Name\", data_type: TEXT}]\n").is_ok());
+        let err = parse("relations:\n  - name: t\n    columns: [{name: \"\", data_type: TEXT}]\n")
+            .unwrap_err();
+        assert_eq!((err.code, err.line), ("CIO003", Some(2)));
+        assert!(err.message.contains("column ``"), "{}", err.message);
+        let long = "x".repeat(256);
+        let err = parse(&format!("relations:\n  - name: {long}\n")).unwrap_err();
+        assert!(err.message.contains("256 characters"), "{}", err.message);
+    }
 
     const YAML: &str = "relations:\n  - name: nexus_entities\n    columns:\n      - {name: entity_id, data_type: VARCHAR(16777216)}\n      - {name: _updated_at, data_type: TIMESTAMP_NTZ(9)}\n  - name: other\n    database: RAW\n    schema: PUBLIC\n    columns: []\n";
 

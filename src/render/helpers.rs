@@ -200,12 +200,11 @@ fn id_expression(
     if sql::is_bare_identifier(trimmed) {
         let col = find_or_fail(columns, trimmed, argument, relation)?;
         let ident = col.identifier();
-        let sql_text =
-            if !col.quoted && sql::is_plain_identifier(&col.name) && !sql::is_reserved(&col.name) {
-                trimmed.to_string()
-            } else {
-                ident
-            };
+        let sql_text = if !col.quoted && sql::writes_unquoted(&col.name) {
+            trimmed.to_string()
+        } else {
+            ident
+        };
         Ok(Value::from(minijinja::value::Serde(serde_json::json!({
             "sql": sql_text,
             "column": col.name,

@@ -22,19 +22,21 @@ pub struct Relation {
 
 impl Relation {
     /// The relation as SQL text.
+    /// Every part goes through [`sql::relation_part`].
     pub fn render_sql(&self) -> String {
-        let part = |text: &str, quoted: bool| {
-            if quoted {
-                sql::quote(text)
-            } else {
-                text.to_string()
-            }
-        };
         format!(
-            "{}.{}.{}",
-            part(&self.name.database, self.quoting.database),
-            part(&self.name.schema, self.quoting.schema),
-            part(&self.name.identifier, self.quoting.identifier)
+            "{}.{}",
+            self.schema_sql(),
+            sql::relation_part(&self.name.identifier, self.quoting.identifier)
+        )
+    }
+
+    /// The relation's schema as SQL text: `database.schema`.
+    pub fn schema_sql(&self) -> String {
+        format!(
+            "{}.{}",
+            sql::relation_part(&self.name.database, self.quoting.database),
+            sql::relation_part(&self.name.schema, self.quoting.schema)
         )
     }
 }

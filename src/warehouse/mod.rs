@@ -24,6 +24,8 @@
 
 use std::collections::BTreeMap;
 
+use crate::render::sql;
+
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -154,7 +156,7 @@ pub fn introspect_columns(
     let mut by_database: BTreeMap<String, Vec<&RelationName>> = BTreeMap::new();
     for rel in relations {
         by_database
-            .entry(identifier_key(&rel.database))
+            .entry(sql::resolved_part(&rel.database, false).into_owned())
             .or_default()
             .push(rel);
     }
@@ -177,7 +179,7 @@ type FoundColumns = BTreeMap<(String, String), RelationColumns>;
 
 /// The `INFORMATION_SCHEMA.COLUMNS` query for relations of one database.
 fn columns_query(rels: &[&RelationName]) -> String {
-    let database = quote_identifier(&rels[0].database);
+    let database = sql::quoted_resolved(&rels[0].database);
     let mut by_schema: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for rel in rels {
         let tables = by_schema.entry(rel.schema.to_uppercase()).or_default();
@@ -189,10 +191,10 @@ fn columns_query(rels: &[&RelationName]) -> String {
     let filters: Vec<String> = by_schema
         .iter()
         .map(|(schema, tables)| {
-            let tables: Vec<String> = tables.iter().map(|t| string_literal(t)).collect();
+            let tables: Vec<String> = tables.iter().map(|t| sql::string_literal(t)).collect();
             format!(
                 "(UPPER(TABLE_SCHEMA) = {} AND UPPER(TABLE_NAME) IN ({}))",
-                string_literal(schema),
+                sql::string_literal(schema),
                 tables.join(", ")
             )
         })
@@ -335,48 +337,10 @@ fn data_type_name(
     }
 }
 
-/// Whether `name` is a plain unquoted Snowflake identifier.
-fn is_simple_identifier(name: &str) -> bool {
-    let mut chars = name.chars();
-    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$')
-}
-
-/// How Snowflake resolves `name`: upper case for plain identifiers,
-/// verbatim otherwise.
-fn identifier_key(name: &str) -> String {
-    if is_simple_identifier(name) {
-        name.to_uppercase()
-    } else {
-        name.to_owned()
-    }
-}
-
-/// `name` as a quoted identifier that means what the unquoted name would:
-/// plain identifiers are upper-cased (so reserved words work too), others
-/// are quoted verbatim.
-pub(crate) fn quote_identifier(name: &str) -> String {
-    format!("\"{}\"", identifier_key(name).replace('"', "\"\""))
-}
-
-/// A Snowflake single-quoted string literal (backslashes and quotes escaped).
-pub(crate) fn string_literal(s: &str) -> String {
-    format!("'{}'", s.replace('\\', "\\\\").replace('\'', "''"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
-
-    #[test]
-    fn quoting() {
-        assert_eq!(quote_identifier("analytics"), "\"ANALYTICS\"");
-        assert_eq!(quote_identifier("select"), "\"SELECT\"");
-        assert_eq!(quote_identifier("my-db"), "\"my-db\"");
-        assert_eq!(quote_identifier("a\"b"), "\"a\"\"b\"");
-        assert_eq!(string_literal("it's a \\ test"), "'it''s a \\\\ test'");
-    }
 
     #[test]
     fn data_types_are_spelled_like_describe() {

@@ -20,7 +20,8 @@ use super::keypair::load_private_key_pem;
 use super::transport::{
     Backoff, CAPTURE, Captured, Endpoint, RowTypeField, Transport, TransportError,
 };
-use super::{Executed, Rows, Warehouse, is_simple_identifier, quote_identifier};
+use super::{Executed, Rows, Warehouse};
+use crate::render::sql;
 
 /// Extra time the client waits beyond the statement timeout before giving
 /// up itself, so that Snowflake's own timeout error normally wins.
@@ -145,7 +146,7 @@ impl SnowflakeWarehouse {
 
         // Login parameters are upper-cased by snowflake-api, which matches
         // unquoted names only; other names are set by `USE` alone.
-        let login_param = |v: &Option<String>| v.clone().filter(|n| is_simple_identifier(n));
+        let login_param = |v: &Option<String>| v.clone().filter(|n| sql::is_plain_identifier(n));
         let auth = AuthArgs {
             account_identifier: config.account.clone(),
             warehouse: login_param(&config.warehouse),
@@ -218,25 +219,48 @@ impl SnowflakeWarehouse {
     }
 
     /// Logs in (through the first statement) and applies `USE` statements.
+    /// A `USE` that Snowflake refuses says which setting it came from: the
+    /// object is missing, misnamed or not granted, not a model's SQL.
     fn set_up_session(&self, config: &SnowflakeConfig) -> Result<(), WarehouseError> {
-        let uses: Vec<String> = [
-            ("ROLE", &config.role),
-            ("WAREHOUSE", &config.warehouse),
-            ("DATABASE", &config.database),
-            ("SCHEMA", &config.schema),
+        let uses: Vec<(String, &str, &str)> = [
+            ("ROLE", "role", &config.role),
+            ("WAREHOUSE", "warehouse", &config.warehouse),
+            ("DATABASE", "database", &config.database),
+            ("SCHEMA", "schema", &config.schema),
         ]
         .into_iter()
-        .filter_map(|(kind, name)| {
-            name.as_ref()
-                .map(|n| format!("USE {kind} {}", quote_identifier(n)))
+        .filter_map(|(kind, key, name)| {
+            name.as_ref().map(|n| {
+                (
+                    format!("USE {kind} {}", sql::quoted_resolved(n)),
+                    key,
+                    n.as_str(),
+                )
+            })
         })
         .collect();
         if uses.is_empty() {
             // Nothing to set: log in with a trivial statement to fail fast.
             self.run("SELECT 1", Some(SETUP_TIMEOUT))?;
         }
-        for sql in &uses {
-            self.run(sql, Some(SETUP_TIMEOUT))?;
+        for (statement, key, name) in &uses {
+            self.run(statement, Some(SETUP_TIMEOUT))
+                .map_err(|e| match e {
+                    WarehouseError::Sql {
+                        code,
+                        sql_state,
+                        message,
+                        query_id,
+                    } => WarehouseError::Sql {
+                        message: format!(
+                            "`{statement}` failed: the {key} `{name}` of the target does not exist, is misnamed, or the role cannot use it ({message})"
+                        ),
+                        code,
+                        sql_state,
+                        query_id,
+                    },
+                    other => other,
+                })?;
         }
         Ok(())
     }
