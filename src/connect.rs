@@ -77,7 +77,14 @@ pub fn connect(target: &Target) -> Result<Box<dyn Warehouse>, Diagnostic> {
     let config = snowflake_config(target)?;
     SnowflakeWarehouse::connect(&config)
         .map(|w| Box::new(w) as Box<dyn Warehouse>)
-        .map_err(|e| warehouse_diagnostic(&e, &target.name))
+        .map_err(|e| {
+            let d = warehouse_diagnostic(&e, &target.name);
+            let help = d.help.clone().unwrap_or_default();
+            // Logging in runs no statement.
+            d.with_help(format!(
+                "{help}; no statement was sent, so nothing was changed in the warehouse"
+            ))
+        })
 }
 
 /// A warehouse error as a diagnostic (never containing a secret: the
@@ -86,7 +93,7 @@ pub fn warehouse_diagnostic(err: &WarehouseError, target: &str) -> Diagnostic {
     let (code, help) = match err {
         WarehouseError::Connection { .. } => (
             "CIO301",
-            "check `account` (and `host`, if set) in profiles.yml and the network; nothing was changed in the warehouse",
+            "check `account` (and `host`, if set) in profiles.yml and the network",
         ),
         WarehouseError::Authentication { .. } => (
             "CIO302",
