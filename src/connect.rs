@@ -82,7 +82,14 @@ pub fn connect(target: &Target) -> Result<Box<dyn Warehouse>, Diagnostic> {
             WarehouseError::Sql { .. } => warehouse_diagnostic(&e, &target.name).with_help(
                 "check `role`, `warehouse`, `database` and `schema` of the output in profiles.yml: each must exist, with the name Snowflake stores (a plain name is upper-cased; any other is used exactly as spelled), and be usable by the role; the target's database and schema must exist before cio-sql connects",
             ),
-            e => warehouse_diagnostic(&e, &target.name),
+            e => {
+                let d = warehouse_diagnostic(&e, &target.name);
+                let help = d.help.clone().unwrap_or_default();
+                // Logging in runs no statement.
+                d.with_help(format!(
+                    "{help}; no statement was sent, so nothing was changed in the warehouse"
+                ))
+            }
         })
 }
 
@@ -92,7 +99,7 @@ pub fn warehouse_diagnostic(err: &WarehouseError, target: &str) -> Diagnostic {
     let (code, help) = match err {
         WarehouseError::Connection { .. } => (
             "CIO301",
-            "check `account` (and `host`, if set) in profiles.yml and the network; nothing was changed in the warehouse",
+            "check `account` (and `host`, if set) in profiles.yml and the network",
         ),
         WarehouseError::Authentication { .. } => (
             "CIO302",

@@ -8,9 +8,12 @@ use crate::compile::{Compilation, CompileOptions, compile_project, load_catalog}
 use crate::diagnostics::Diagnostic;
 use crate::project::{LoadOptions, Project};
 use crate::report::Output;
-use crate::run::{NodeResult, NodeStatus, RunLock, RunOptions, RunRecorder, run_models};
+use crate::run::{
+    FailedSeed, NodeResult, NodeStatus, RunLock, RunOptions, RunRecorder, connection_usable,
+    outcome_unknown, run_models,
+};
 use crate::warehouse::{self, Warehouse};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -232,62 +235,211 @@ fn report_node(out: &Output) -> impl Fn(&NodeResult, usize, usize) + Sync + '_ {
     }
 }
 
-/// Loads every seed into the warehouse; returns one result per seed.
+/// What loading the seeds gave.
+#[derive(Debug, Default)]
+pub struct SeedsLoaded {
+    /// One result per seed file (and per seed folder that could not be read).
+    pub results: Vec<NodeResult>,
+    /// The diagnostics of the seeds that could not be read or planned, to
+    /// print with their snippet.
+    pub diagnostics: Vec<Diagnostic>,
+    /// The seeds that did not load, for [`RunOptions::failed_seeds`].
+    pub failed: Vec<FailedSeed>,
+}
+
+/// A diagnostic in one line for a node's message: `file:line: what; fix: how`.
+fn located(d: &Diagnostic) -> String {
+    let place = match (&d.file, d.line) {
+        (Some(file), Some(line)) => format!("{}:{line}: ", file.display()),
+        (Some(file), None) => format!("{}: ", file.display()),
+        _ => String::new(),
+    };
+    match &d.help {
+        Some(help) => format!("{place}{}; fix: {help}", d.message),
+        None => format!("{place}{}", d.message),
+    }
+}
+
+/// Reads, plans and loads every seed, one at a time. A seed that cannot be
+/// read, planned or loaded is a failed node and the others go on; with
+/// `fail_fast`, the seeds after a failure are skipped.
 pub fn load_seeds(
     c: &Compilation,
     catalog: &dyn Catalog,
     wh: &dyn Warehouse,
+    fail_fast: bool,
     report: &(dyn Fn(&NodeResult, usize, usize) + Sync),
-) -> Result<Vec<NodeResult>, Diagnostic> {
+) -> SeedsLoaded {
     let project = &c.project;
-    let seeds = crate::seed::load_seeds(project)?;
-    let mut plans = Vec::new();
-    for seed in &seeds {
-        plans.push(crate::seed::plan_seed(
-            seed,
-            catalog,
-            &project.target,
-            project.config.quoting,
-        )?);
+    let target = &project.target;
+    let mut out = SeedsLoaded::default();
+    // The names the project's relations take: a scratch table never gets one.
+    let mut taken: BTreeMap<String, String> = BTreeMap::new();
+    for m in &c.models {
+        taken.insert(m.relation.key(), format!("model {}", m.name));
     }
-    let total = plans.len();
-    let mut results = Vec::new();
-    for (i, plan) in plans.iter().enumerate() {
+    for r in catalog.relations() {
+        taken.insert(r.key(), format!("catalog relation {r}"));
+    }
+    let files = crate::seed::find_seeds(project);
+    let total = files.len();
+    let mut loaded_into: BTreeMap<String, String> = BTreeMap::new();
+    for (i, file) in files.into_iter().enumerate() {
         let started = Instant::now();
+        // A folder that cannot be listed is a node named after its path.
+        let name = match &file {
+            Ok(f) => f.name.clone(),
+            Err(d) => d
+                .file
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default(),
+        };
+        let relation = file
+            .as_ref()
+            .ok()
+            .map(|f| crate::seed::seed_relation(&f.name, catalog, target));
         let mut r = NodeResult {
-            unique_id: format!("seed.{}.{}", project.config.name, plan.name),
-            name: plan.name.clone(),
-            relation: plan.relation.to_string(),
+            unique_id: format!("seed.{}.{name}", project.config.name),
+            name: name.clone(),
+            relation: relation
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_default(),
             materialized: "seed".into(),
             status: NodeStatus::Success,
             execution_time: 0.0,
-            rows: Some(plan.rows as u64),
+            rows: None,
             query_id: None,
             message: None,
             code: None,
         };
-        for stmt in &plan.statements {
-            match wh.execute(stmt) {
-                Ok(done) => r.query_id = done.query_id.or(r.query_id.take()),
-                Err(e) => {
-                    let d = crate::connect::warehouse_diagnostic(&e, &project.target.name);
+        if fail_fast && !out.failed.is_empty() {
+            r.status = NodeStatus::Skipped;
+            r.message = Some("skipped: --fail-fast stopped the run after a failure".into());
+        } else {
+            let planned = file.and_then(|f| {
+                let seed = crate::seed::read_seed(&f)?;
+                let plan =
+                    crate::seed::plan_seed(&seed, catalog, target, project.config.quoting)?;
+                if let Some(other) = loaded_into.get(&plan.relation.key()) {
+                    return Err(Diagnostic::error(
+                        "CIO034",
+                        format!("{} and {other} both load {}", f.path, plan.relation),
+                    )
+                    .at_file(&f.path)
+                    .with_help("rename one of the files: a seed's file name is its table name"));
+                }
+                let family = format!(
+                    "{}.{}.{}",
+                    plan.relation.database.to_uppercase(),
+                    plan.relation.schema.to_uppercase(),
+                    plan.scratch_family
+                );
+                if let Some((key, owner)) = taken.iter().find(|(k, _)| k.starts_with(&family)) {
+                    return Err(Diagnostic::error(
+                        "CIO035",
+                        format!(
+                            "the {owner} is named like the scratch tables of this seed ({key}); loading it would drop the {owner}"
+                        ),
+                    )
+                    .at_file(&f.path)
+                    .with_help(format!(
+                        "rename the {owner}: names starting with {} are kept for seed loading",
+                        crate::seed::SCRATCH_PREFIX
+                    )));
+                }
+                loaded_into.insert(plan.relation.key(), f.path.clone());
+                Ok(plan)
+            });
+            match planned {
+                Ok(plan) => run_seed(&plan, wh, &target.name, &mut r),
+                Err(d) => {
                     r.status = NodeStatus::Error;
-                    r.message = Some(d.message);
+                    r.message = Some(located(&d));
                     r.code = Some(d.code.to_string());
-                    r.rows = None;
-                    // Best effort: drop the scratch table; the real table is untouched.
-                    if let Some(drop) = plan.statements.last() {
-                        let _ = wh.execute(drop);
-                    }
-                    break;
+                    out.diagnostics.push(d);
                 }
             }
         }
+        if r.status == NodeStatus::Error {
+            out.failed.push(FailedSeed {
+                name: name.clone(),
+                relation,
+            });
+        }
         r.execution_time = started.elapsed().as_secs_f64();
         report(&r, i + 1, total);
-        results.push(r);
+        out.results.push(r);
     }
-    Ok(results)
+    out
+}
+
+/// Runs the statements of one seed's plan, recording the outcome in `r`.
+/// On a failure the message says which statements had run and what may
+/// have changed, and the scratch table is dropped if the session still
+/// works.
+fn run_seed(plan: &crate::seed::SeedPlan, wh: &dyn Warehouse, target: &str, r: &mut NodeResult) {
+    use crate::seed::SeedStep;
+    let created = plan
+        .steps
+        .iter()
+        .position(|s| *s == SeedStep::CreateScratch)
+        .unwrap_or(0);
+    for (i, stmt) in plan.statements.iter().enumerate() {
+        let done = if plan.steps.get(i) == Some(&SeedStep::DropLeftover) {
+            // List what earlier loads left, and drop it.
+            wh.query(stmt).and_then(|rows| {
+                let names: Vec<String> = match rows.column_index("name") {
+                    Some(c) => rows
+                        .rows
+                        .iter()
+                        .filter_map(|row| row.get(c).and_then(|v| v.as_str()).map(str::to_string))
+                        .collect(),
+                    None => Vec::new(),
+                };
+                for drop in plan.leftover_drops(names.iter().map(String::as_str)) {
+                    wh.execute(&drop)?;
+                }
+                Ok(warehouse::Executed::default())
+            })
+        } else {
+            wh.execute(stmt)
+        };
+        let e = match done {
+            Ok(done) => {
+                r.query_id = done.query_id.or(r.query_id.take());
+                continue;
+            }
+            Err(e) => e,
+        };
+        let d = crate::connect::warehouse_diagnostic(&e, target);
+        let last = i + 1 == plan.statements.len();
+        let cleanup = if last {
+            crate::seed::Cleanup::DropFailed(e.to_string())
+        } else if i < created || !connection_usable(&e) {
+            crate::seed::Cleanup::NotTried
+        } else {
+            match plan.statements.last().map(|drop| wh.execute(drop)) {
+                Some(Ok(_)) | None => crate::seed::Cleanup::Dropped,
+                Some(Err(e)) => crate::seed::Cleanup::DropFailed(e.to_string()),
+            }
+        };
+        let report = plan.failure_report(i, outcome_unknown(&e), &cleanup);
+        if last {
+            // Loaded: only the scratch table is left over.
+            r.message = Some(format!("{report} ({})", d.message));
+        } else {
+            r.status = NodeStatus::Error;
+            r.message = Some(format!("seed {}: {} {report}", plan.path, d.message));
+            r.code = Some(d.code.to_string());
+            r.query_id = e.query_id().map(str::to_string).or(r.query_id.take());
+        }
+        break;
+    }
+    if r.status == NodeStatus::Success {
+        r.rows = Some(plan.rows as u64);
+    }
 }
 
 /// What `run_command` runs.
@@ -409,21 +561,26 @@ fn run_steps(
         recorder.record(r);
         report_line(r, done, total);
     };
-    let mut failed_relations = BTreeSet::new();
+    let mut failed_seeds = Vec::new();
     if kind != RunKind::Run {
-        let seed_results = load_seeds(&compilation, catalog.as_ref(), wh.as_ref(), &report)?;
-        for r in &seed_results {
-            if r.status != NodeStatus::Success {
-                failed_relations.insert(r.relation.to_uppercase());
-            }
+        let seeds = load_seeds(
+            &compilation,
+            catalog.as_ref(),
+            wh.as_ref(),
+            run.fail_fast,
+            &report,
+        );
+        for d in &seeds.diagnostics {
+            out.diagnostic(d);
         }
+        failed_seeds = seeds.failed;
     }
     if kind != RunKind::Seed {
         run_models(
             &compilation,
             wh.as_ref(),
             RunOptions {
-                failed_relations,
+                failed_seeds,
                 ..run
             },
             &report,

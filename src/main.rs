@@ -176,7 +176,7 @@ fn run_options(run: &RunArgs) -> cio_sql::run::RunOptions {
     cio_sql::run::RunOptions {
         threads: run.threads.unwrap_or(0),
         fail_fast: run.fail_fast,
-        failed_relations: Default::default(),
+        failed_seeds: Vec::new(),
     }
 }
 

@@ -5,17 +5,24 @@
 //! `CREATE OR REPLACE VIEW`, tables with `CREATE OR REPLACE TABLE … AS`, each
 //! a single atomic statement: a failure leaves the previous relation as it
 //! was. A failed model skips its dependents and the rest go on, unless
-//! `fail_fast` stops everything. [`RunLock`] (in [`crate::lock`]) keeps two
-//! runs on one project and target from overlapping.
+//! `fail_fast` stops everything; a seed that failed to load skips the models
+//! that read it. [`RunLock`] (in [`crate::lock`]) keeps two runs on one
+//! project and target from overlapping.
+//!
+//! Nothing here panics on odd input: no threads asked for, an empty
+//! selection, a model that failed to compile or sits on a cycle; a lock
+//! poisoned by a panicking worker is taken over, and a panic while building
+//! one model becomes that model's error.
 
+use crate::catalog::RelationName;
 use crate::compile::{Compilation, CompiledModel, ModelStatus};
 use crate::diagnostics::Diagnostic;
 use crate::render::Relation;
-use crate::warehouse::Warehouse;
+use crate::warehouse::{Warehouse, WarehouseError};
 use serde::Serialize;
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
-use std::sync::{Condvar, Mutex};
+use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::Instant;
 
 pub use crate::lock::RunLock;
@@ -27,9 +34,20 @@ pub struct RunOptions {
     pub threads: usize,
     /// Stop scheduling after the first failure.
     pub fail_fast: bool,
-    /// Relations (upper-case `DB.SCHEMA.NAME`) that failed to load, e.g.
-    /// seeds: models reading them are skipped.
-    pub failed_relations: BTreeSet<String>,
+    /// Seeds that failed before the models ran: every model that reads one
+    /// (through `ref()`, `source()` or its name in the SQL), and every model
+    /// downstream of such a model, is skipped; with `fail_fast`, every model.
+    pub failed_seeds: Vec<FailedSeed>,
+}
+
+/// A seed that did not load.
+#[derive(Debug, Clone)]
+pub struct FailedSeed {
+    /// The seed's name.
+    pub name: String,
+    /// The relation it loads, when known (a seed folder that cannot be
+    /// listed has none).
+    pub relation: Option<RelationName>,
 }
 
 /// The outcome of one node.
@@ -283,6 +301,80 @@ pub fn build_statement(c: &Compilation, m: &CompiledModel) -> String {
     format!("CREATE OR REPLACE {kind} {relation} AS\n{sql}")
 }
 
+/// Locks `m`, taking the data over if a worker panicked while holding it:
+/// the scheduler's state is changed in single steps, so it stays whole.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Why each model must be skipped for a failed seed: it reads the seed's
+/// relation, or a model upstream of it does. Every enabled model is looked
+/// at, selected or not, since an unselected view passes a seed on.
+fn seed_blocks(c: &Compilation, failed: &[FailedSeed]) -> HashMap<String, String> {
+    let by_key: HashMap<String, &FailedSeed> = failed
+        .iter()
+        .filter_map(|f| f.relation.as_ref().map(|r| (r.key(), f)))
+        .collect();
+    if by_key.is_empty() {
+        return HashMap::new();
+    }
+    let target = &c.project.target;
+    let enabled: HashSet<&str> = c.dag.names().iter().map(String::as_str).collect();
+    // Model name -> (the failed seed, the upstream model that reads it).
+    let mut blocked: HashMap<String, (&FailedSeed, Option<String>)> = HashMap::new();
+    for m in c
+        .models
+        .iter()
+        .filter(|m| enabled.contains(m.name.as_str()))
+    {
+        let mut reads: Vec<String> = m.relations.iter().map(|r| r.to_uppercase()).collect();
+        if let Some(sql) = m.sql() {
+            let named = crate::analysis::reads::relations_named(&sql, target);
+            reads.extend(named.iter().map(RelationName::key));
+        }
+        if let Some(f) = reads.iter().find_map(|k| by_key.get(k)) {
+            blocked.insert(m.name.clone(), (f, None));
+        }
+    }
+    // Downstream, in dependency order (models on a cycle, which failed to
+    // compile, in insertion order).
+    let order: Vec<String> = match c.dag.topological_order() {
+        Ok(order) => order.into_iter().map(str::to_string).collect(),
+        Err(_) => c.dag.names().to_vec(),
+    };
+    for name in order {
+        if blocked.contains_key(&name) {
+            continue;
+        }
+        let upstream = c.dag.parents(&name).into_iter().find_map(|p| {
+            blocked
+                .get(p)
+                .map(|(f, via)| (*f, Some(via.clone().unwrap_or_else(|| p.to_string()))))
+        });
+        if let Some(block) = upstream {
+            blocked.insert(name, block);
+        }
+    }
+    blocked
+        .into_iter()
+        .map(|(name, (f, via))| {
+            let seed = format!(
+                "seed `{}` ({}), which did not load",
+                f.name,
+                f.relation
+                    .as_ref()
+                    .map(ToString::to_string)
+                    .unwrap_or_default()
+            );
+            let why = match via {
+                None => format!("skipped: it reads {seed}"),
+                Some(model) => format!("skipped: upstream model {model} reads {seed}"),
+            };
+            (name, why)
+        })
+        .collect()
+}
+
 struct Scheduler {
     pending: Vec<String>,
     running: usize,
@@ -304,14 +396,14 @@ pub fn run_models(
     let total = selected.len();
     let by_name: HashMap<&str, &CompiledModel> =
         selected.iter().map(|m| (m.name.as_str(), *m)).collect();
-    let selected_names: HashSet<&str> = by_name.keys().copied().collect();
     let project = &c.project.config.name;
+    let blocked = seed_blocks(c, &opts.failed_seeds);
     let schemas_made: Mutex<HashSet<String>> = Mutex::new(HashSet::new());
     let state = Mutex::new(Scheduler {
-        pending: c.selected.clone(),
+        pending: selected.iter().map(|m| m.name.clone()).collect(),
         running: 0,
         done: HashMap::new(),
-        stop: false,
+        stop: opts.fail_fast && !opts.failed_seeds.is_empty(),
     });
     let wake = Condvar::new();
     let finished: Mutex<Vec<NodeResult>> = Mutex::new(Vec::new());
@@ -319,7 +411,7 @@ pub fn run_models(
     let worker = || loop {
         // Pick a model whose selected parents are all done, or skip it.
         let next: Option<(&CompiledModel, Option<String>)> = {
-            let mut s = state.lock().unwrap();
+            let mut s = lock(&state);
             loop {
                 if s.pending.is_empty() {
                     break None;
@@ -330,35 +422,22 @@ pub fn run_models(
                         .dag
                         .parents(name)
                         .into_iter()
-                        .filter(|p| selected_names.contains(p))
+                        .filter(|p| by_name.contains_key(p))
                         .collect();
                     if parents.iter().all(|p| s.done.contains_key(*p)) {
                         let failed: Vec<&str> = parents
                             .iter()
                             .copied()
-                            .filter(|p| s.done[*p] != NodeStatus::Success)
-                            .collect();
-                        let m = by_name[name.as_str()];
-                        let blocked: Vec<&String> = m
-                            .relations
-                            .iter()
-                            .filter(|r| opts.failed_relations.contains(&r.to_uppercase()))
+                            .filter(|p| s.done.get(*p) != Some(&NodeStatus::Success))
                             .collect();
                         let skip = if s.stop {
                             Some("skipped: --fail-fast stopped the run after a failure".to_string())
+                        } else if let Some(why) = blocked.get(name.as_str()) {
+                            Some(why.clone())
                         } else if !failed.is_empty() {
                             Some(format!(
                                 "skipped: upstream model {} did not build",
                                 failed.join(", ")
-                            ))
-                        } else if !blocked.is_empty() {
-                            Some(format!(
-                                "skipped: {} did not load",
-                                blocked
-                                    .iter()
-                                    .map(|s| s.as_str())
-                                    .collect::<Vec<_>>()
-                                    .join(", ")
                             ))
                         } else {
                             None
@@ -367,22 +446,20 @@ pub fn run_models(
                         break;
                     }
                 }
-                match picked {
-                    Some((i, skip)) => {
-                        let name = s.pending.remove(i);
-                        s.running += 1;
-                        break Some((by_name[name.as_str()], skip));
+                // Nothing ready and nothing running: only models on a cycle
+                // are left (they failed to compile).
+                let (i, skip) = match picked {
+                    Some(p) => p,
+                    None if s.running == 0 => (0, Some("skipped: part of a ref() cycle".into())),
+                    None => {
+                        s = wake.wait(s).unwrap_or_else(PoisonError::into_inner);
+                        continue;
                     }
-                    None if s.running == 0 => {
-                        // Only models on a cycle are left: they failed to compile.
-                        let name = s.pending.remove(0);
-                        s.running += 1;
-                        break Some((
-                            by_name[name.as_str()],
-                            Some("skipped: part of a ref() cycle".into()),
-                        ));
-                    }
-                    None => s = wake.wait(s).unwrap(),
+                };
+                let name = s.pending.remove(i);
+                if let Some(m) = by_name.get(name.as_str()) {
+                    s.running += 1;
+                    break Some((*m, skip));
                 }
             }
         };
@@ -413,19 +490,41 @@ pub fn run_models(
                 Some(d.map_or("the model did not compile".into(), |d| d.message.clone()));
             result.code = d.map(|d| d.code.to_string());
         } else {
-            build_one(c, m, warehouse, &schemas_made, &mut result);
+            let built = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                let mut r = result.clone();
+                build_one(c, m, warehouse, &schemas_made, &mut r);
+                r
+            }));
+            match built {
+                Ok(r) => result = r,
+                Err(panic) => {
+                    let what = panic
+                        .downcast_ref::<&str>()
+                        .map(|s| s.to_string())
+                        .or_else(|| panic.downcast_ref::<String>().cloned())
+                        .unwrap_or_default();
+                    result.status = NodeStatus::Error;
+                    result.message = Some(format!(
+                        "internal error while building the model (a bug in cio-sql; please report it): {what}"
+                    ));
+                }
+            }
         }
         result.execution_time = started.elapsed().as_secs_f64();
         {
-            let mut s = state.lock().unwrap();
-            s.running -= 1;
+            let mut s = lock(&state);
+            s.running = s.running.saturating_sub(1);
             if result.status == NodeStatus::Error && opts.fail_fast {
                 s.stop = true;
             }
             s.done.insert(m.name.clone(), result.status);
-            let mut f = finished.lock().unwrap();
+            let mut f = lock(&finished);
             f.push(result.clone());
-            report(&result, f.len(), total);
+            // A failing progress printer must not take the run down.
+            let done = f.len();
+            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                report(&result, done, total)
+            }));
         }
         wake.notify_all();
     };
@@ -435,11 +534,28 @@ pub fn run_models(
         opts.threads
     };
     std::thread::scope(|scope| {
-        for _ in 0..threads.max(1).min(total.max(1)) {
+        for _ in 0..threads.clamp(1, total.max(1)) {
             scope.spawn(worker);
         }
     });
-    finished.into_inner().unwrap_or_else(|e| e.into_inner())
+    finished
+        .into_inner()
+        .unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Whether a statement that failed with `e` may still have run: it was
+/// sent, but no answer came (lost connection, timeout, garbled reply).
+/// A statement Snowflake rejected, or one never sent, did not.
+pub fn outcome_unknown(e: &WarehouseError) -> bool {
+    !matches!(e, WarehouseError::Sql { .. } | WarehouseError::Config(_))
+}
+
+/// Whether the session can still run statements after `e` (to clean up).
+pub fn connection_usable(e: &WarehouseError) -> bool {
+    matches!(
+        e,
+        WarehouseError::Sql { .. } | WarehouseError::Timeout { .. }
+    )
 }
 
 fn build_one(
@@ -449,30 +565,51 @@ fn build_one(
     schemas_made: &Mutex<HashSet<String>>,
     result: &mut NodeResult,
 ) {
-    let fail = |result: &mut NodeResult, e: &crate::warehouse::WarehouseError| {
-        let d = crate::connect::warehouse_diagnostic(e, &c.project.target.name);
-        result.status = NodeStatus::Error;
-        result.message = Some(d.message);
-        result.code = Some(d.code.to_string());
-        result.query_id = e.query_id().map(str::to_string);
-    };
     let relation = Relation {
         name: m.relation.clone(),
         quoting: c.project.config.quoting,
-    };
-    let schema = relation.schema_sql();
-    let needs_schema = schemas_made.lock().unwrap().insert(schema.clone());
-    if needs_schema
-        && let Err(e) = warehouse.execute(&format!("CREATE SCHEMA IF NOT EXISTS {schema}"))
-    {
-        schemas_made.lock().unwrap().remove(&schema);
-        return fail(result, &e);
     }
+    .render_sql();
+    let fail = |result: &mut NodeResult, e: &WarehouseError, what: String| {
+        let d = crate::connect::warehouse_diagnostic(e, &c.project.target.name);
+        result.status = NodeStatus::Error;
+        result.message = Some(format!("{}{what}", d.message));
+        result.code = Some(d.code.to_string());
+        result.query_id = e.query_id().map(str::to_string);
+    };
+    let schema = Relation {
+        name: m.relation.clone(),
+        quoting: c.project.config.quoting,
+    }
+    .schema_sql();
+    {
+        // Held while the schema is made, so that no model of the schema is
+        // built before its schema exists.
+        let mut made = lock(schemas_made);
+        if !made.contains(&schema) {
+            if let Err(e) = warehouse.execute(&format!("CREATE SCHEMA IF NOT EXISTS {schema}")) {
+                let what = if outcome_unknown(&e) {
+                    format!(
+                        " (CREATE SCHEMA IF NOT EXISTS {schema} got no answer, so the schema may or may not have been created; {relation} was not changed)"
+                    )
+                } else {
+                    String::new()
+                };
+                return fail(result, &e, what);
+            }
+            made.insert(schema);
+        }
+    }
+    let kind = if m.config.materialized() == "view" {
+        "VIEW"
+    } else {
+        "TABLE"
+    };
     match warehouse.execute(&build_statement(c, m)) {
         Ok(done) => {
             result.query_id = done.query_id;
             if m.config.materialized() != "view" {
-                let count = format!("SELECT COUNT(*) AS n FROM {}", relation.render_sql());
+                let count = format!("SELECT COUNT(*) AS n FROM {relation}");
                 if let Ok(rows) = warehouse.query(&count) {
                     result.rows = rows.rows.first().and_then(|r| r.first()).and_then(|v| {
                         v.as_u64()
@@ -481,6 +618,15 @@ fn build_one(
                 }
             }
         }
-        Err(e) => fail(result, &e),
+        Err(e) => {
+            let what = if outcome_unknown(&e) {
+                format!(
+                    " (CREATE OR REPLACE {kind} {relation} was sent but got no answer: it is one atomic statement, so {relation} is either as it was or rebuilt)"
+                )
+            } else {
+                String::new()
+            };
+            fail(result, &e, what)
+        }
     }
 }

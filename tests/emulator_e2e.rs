@@ -5,29 +5,25 @@
 //! The emulator is installed into a cached virtualenv on first use; if it
 //! cannot be installed or started the tests fail with the reason.
 
+#[path = "common/emulator_cli.rs"]
+mod emulator_cli;
 #[path = "common/fakesnow.rs"]
 mod fakesnow;
 mod support;
 
 use support::copy_dir;
 
-use assert_cmd::Command;
 use cio_sql::warehouse::{Rows, Warehouse};
+use emulator_cli::{
+    SECRET, cio, connect, profiles, query, records, result_of, run_results, small_project,
+    wait_for_exit,
+};
 use fakesnow::FakeSnow;
 use serde_json::Value;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
-
-/// The password the profiles use: it must never appear in any output.
-const SECRET: &str = "pw-e2e-7f3a9c-never-print";
-
-fn profiles(database: &str, host: &str) -> String {
-    format!(
-        "cio_sql_example:\n  target: emulator\n  outputs:\n    emulator:\n      type: snowflake\n      account: emulated\n      user: tester\n      password: \"{{{{ env_var('CIO_SQL_E2E_PASSWORD', 'in-process-tests') }}}}\"\n      database: {database}\n      schema: CUSTOMER_IO\n      host: {host}\n      threads: 4\n      query_tag: cio-sql-e2e\n      retries: 1\n      statement_timeout_seconds: 60\n"
-    )
-}
 
 /// A copy of the example project pointed at `database` on `host`.
 fn example_project(database: &str, host: &str) -> tempfile::TempDir {
@@ -41,105 +37,6 @@ fn example_project(database: &str, host: &str) -> tempfile::TempDir {
     }
     std::fs::write(dir.path().join("profiles.yml"), profiles(database, host)).unwrap();
     dir
-}
-
-/// A small project with its own models and no catalog relations.
-fn small_project(database: &str, host: &str, models: &[(&str, &str)]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("dbt_project.yml"),
-        "name: cio_sql_example\nmodels:\n  cio_sql_example:\n    +materialized: table\n",
-    )
-    .unwrap();
-    std::fs::write(dir.path().join("profiles.yml"), profiles(database, host)).unwrap();
-    for (name, sql) in models {
-        let path = dir.path().join("models").join(format!("{name}.sql"));
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, sql).unwrap();
-    }
-    dir
-}
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn cio(dir: &Path, args: &[&str]) -> Run {
-    let out = Command::cargo_bin("cio-sql")
-        .unwrap()
-        .args(args)
-        .arg("--project-dir")
-        .arg(dir)
-        .env("CIO_SQL_E2E_PASSWORD", SECRET)
-        .env("NO_COLOR", "1")
-        .timeout(Duration::from_secs(300))
-        .output()
-        .unwrap();
-    let run = Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    };
-    assert!(
-        !run.stdout.contains(SECRET) && !run.stderr.contains(SECRET),
-        "the password leaked into the output"
-    );
-    assert!(
-        !run.stderr.contains("panicked"),
-        "cio-sql panicked:\n{}",
-        run.stderr
-    );
-    run
-}
-
-/// A connection made the way the commands make it (the emulator accepts
-/// any password, so the in-process one uses the profile's default).
-fn connect(dir: &Path) -> Box<dyn Warehouse> {
-    let project = cio_sql::project::Project::load(&cio_sql::project::LoadOptions {
-        project_dir: dir.to_path_buf(),
-        ..Default::default()
-    })
-    .unwrap();
-    cio_sql::connect::connect(&project.target).unwrap()
-}
-
-fn query(wh: &dyn Warehouse, sql: &str) -> Rows {
-    wh.query(sql).unwrap_or_else(|e| panic!("{sql}\n{e}"))
-}
-
-/// Rows as `column → value` maps.
-fn records(rows: &Rows) -> Vec<serde_json::Map<String, Value>> {
-    rows.rows
-        .iter()
-        .map(|r| {
-            rows.columns
-                .iter()
-                .cloned()
-                .zip(r.iter().cloned())
-                .collect()
-        })
-        .collect()
-}
-
-fn run_results(dir: &Path) -> Value {
-    let text = std::fs::read_to_string(dir.join("target/run_results.json"))
-        .expect("run_results.json is written");
-    assert!(
-        !text.contains(SECRET),
-        "the password leaked into run_results.json"
-    );
-    serde_json::from_str(&text).unwrap()
-}
-
-fn result_of<'a>(results: &'a Value, name: &str) -> &'a Value {
-    results["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["name"] == name)
-        .unwrap_or_else(|| panic!("no result for {name}"))
 }
 
 #[test]
@@ -557,17 +454,10 @@ fn the_emulator_stopped_mid_run_gives_exit_1_and_results() {
     }
     drop(server); // the emulator goes away mid-run
     seen.extend(lines.map_while(Result::ok));
-    let started = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(120),
-            "cio-sql did not stop after the emulator went away"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    };
+    let status = wait_for_exit(
+        &mut child,
+        "cio-sql did not stop after the emulator went away",
+    );
     let mut stderr = String::new();
     std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
     assert_eq!(status.code(), Some(1), "{}\n{stderr}", seen.join("\n"));

@@ -334,7 +334,10 @@ fn item03_seed_names_are_checked() {
     p.file("seeds/my seed.csv", "id\n1\n");
     let project = cio_sql::project::Project::load(&p.options().load).unwrap();
     let catalog = cio_sql::compile::load_catalog(&project).unwrap();
-    let seeds = cio_sql::seed::load_seeds(&project).unwrap();
+    let seeds: Vec<_> = cio_sql::seed::find_seeds(&project)
+        .into_iter()
+        .map(|f| cio_sql::seed::read_seed(&f.unwrap()).unwrap())
+        .collect();
     let err =
         cio_sql::seed::plan_seed(&seeds[0], &catalog, &project.target, project.config.quoting)
             .unwrap_err();
@@ -358,9 +361,13 @@ fn item03_seed_names_are_checked() {
                 assert_eq!(schema_name.to_string(), "\"ANALYTICS\".\"PUBLIC\"")
             }
             Statement::CreateTable(t) => {
-                assert!(resolved(&t.name)[2].starts_with("my seed"), "{sql}")
+                let table = &resolved(&t.name)[2];
+                assert!(
+                    table == "my seed" || table.starts_with(cio_sql::seed::SCRATCH_PREFIX),
+                    "{sql}"
+                )
             }
-            Statement::Insert(_) | Statement::Drop { .. } => {}
+            Statement::Insert(_) | Statement::Drop { .. } | Statement::ShowTables { .. } => {}
             other => panic!("unexpected {other}"),
         }
     }

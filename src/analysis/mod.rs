@@ -8,6 +8,7 @@ pub mod contract;
 mod lineage;
 pub mod model;
 pub mod packed;
+pub mod reads;
 pub mod validate;
 
 pub use columns::{
