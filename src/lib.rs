@@ -21,6 +21,7 @@ pub mod execute;
 pub mod lineage;
 pub mod output;
 pub mod project;
+pub mod redact;
 pub mod render;
 pub mod report;
 pub mod review;

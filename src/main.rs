@@ -276,6 +276,10 @@ fn main() {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
+    // The one logger: dependencies' logs (snowflake-api logs its login
+    // replies, tokens included) are off unless CIO_SQL_LOG asks, and scrubbed;
+    // panic messages are scrubbed too.
+    cio_sql::redact::install();
     let cli = Cli::parse();
     let code = match &cli.command {
         Command::Compile {

@@ -37,13 +37,17 @@ impl Output {
         if self.quiet && d.severity == Severity::Warning {
             return;
         }
+        // Every diagnostic is scrubbed of secrets before it is shown.
+        let d = crate::redact::diagnostic(d);
         match self.format {
             LogFormat::Text => {
+                let text = d.render(self.color);
                 let mut err = std::io::stderr().lock();
-                let _ = writeln!(err, "{}\n", d.render(self.color));
+                let _ = writeln!(err, "{}\n", crate::redact::scrub(&text));
             }
             LogFormat::Json => {
-                let mut value = serde_json::to_value(d).unwrap_or_default();
+                let mut value = serde_json::to_value(&*d).unwrap_or_default();
+                crate::redact::scrub_json(&mut value);
                 value["event"] = json!("diagnostic");
                 println!("{value}");
             }
@@ -61,6 +65,7 @@ impl Output {
         if self.quiet || self.format == LogFormat::Json {
             return;
         }
+        let line = crate::redact::scrub(line);
         if to_stderr {
             eprintln!("{line}");
         } else {
@@ -68,9 +73,10 @@ impl Output {
         }
     }
 
-    /// Prints a JSON event (JSON format only).
-    pub fn event(&self, value: serde_json::Value) {
+    /// Prints a JSON event (JSON format only), scrubbed of secrets.
+    pub fn event(&self, mut value: serde_json::Value) {
         if self.format == LogFormat::Json {
+            crate::redact::scrub_json(&mut value);
             println!("{value}");
         }
     }
