@@ -7,9 +7,8 @@
 //! [`register`]ed once. Every path that turns text into output — diagnostics
 //! (text and JSON), progress lines and events, `run_results.json`, the
 //! `target` that templates and the manifest see, library logs, panic
-//! messages — passes it
-//! through [`scrub`] (or [`scrub_reply`] for text that came from a server or
-//! a library).
+//! messages — passes it through [`scrub`] (or [`scrub_reply`] for text that
+//! came from a server or a library).
 //!
 //! What is masked, always as [`MASK`]:
 //!

@@ -438,6 +438,33 @@ fn item06_secrets_grep_over_every_failure_path() {
     }
 }
 
+#[test]
+fn item06_debug_logs_never_show_tokens() {
+    const TOKEN: &str = "sess-LOG-token-5151";
+    const MASTER: &str = "master-LOG-token-5252";
+    let server = warehouse((TOKEN, MASTER), |_, _| {
+        Reply::Json(200, rows_reply("q-log", 1))
+    });
+    let dir = project(&format!(
+        "      password: Log-Pw-Secret-53\n      host: {}\n",
+        server.base_url()
+    ));
+    // Off by default: nothing of the libraries' logs.
+    let run = cio(dir.path(), &["run"], &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(!run.stderr.contains("snowflake_api"), "{}", run.stderr);
+    // On: snowflake-api logs its login reply (tokens included) at debug.
+    let run = cio(dir.path(), &["run"], &[("CIO_SQL_LOG", "debug")]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.contains("Auth response"), "{}", run.stderr);
+    assert_nothing_leaks(
+        "debug logs",
+        dir.path(),
+        &run,
+        &[TOKEN, MASTER, "Log-Pw-Secret-53"],
+    );
+}
+
 // ---------------------------------------------------------------------------
 // Item 8: bounded waits
 

@@ -174,9 +174,9 @@ pub fn parse_target(
     profile: &str,
     target: Option<&str>,
 ) -> Result<Target, Diagnostic> {
-    let masked = mask_secret_lines(text);
     // Points `d` at the key `keys` (or its value), or at the deepest
-    // ancestor found, in the masked text.
+    // ancestor found, in the text with its secrets masked (built only for
+    // an error: loading stays cheap).
     let at_key = |d: Diagnostic, keys: &[&str], value: bool| match key_position(text, keys) {
         Some(pos) => {
             let column = if value {
@@ -184,12 +184,12 @@ pub fn parse_target(
             } else {
                 pos.key_column
             };
-            d.at_line(path, &masked, pos.line, Some(column))
+            d.at_line(path, &mask_secret_lines(text), pos.line, Some(column))
         }
         None => d.at_file(path),
     };
     let doc: Value = serde_yaml::from_str(text).map_err(|e| {
-        Diagnostic::yaml_error("CIO005", path, &masked, &e)
+        Diagnostic::yaml_error("CIO005", path, &mask_secret_lines(text), &e)
             .with_help("profiles.yml maps a profile name to {target: NAME, outputs: {NAME: {...}}}")
     })?;
     let Some(entry) = doc.get(profile) else {
