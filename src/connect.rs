@@ -2,7 +2,10 @@
 
 use crate::diagnostics::Diagnostic;
 use crate::project::Target;
-use crate::warehouse::{Secret, SnowflakeConfig, SnowflakeWarehouse, Warehouse, WarehouseError};
+use crate::warehouse::{
+    CONNECT_TIMEOUT, LOGIN_TIMEOUT, NumericSetting, READ_TIMEOUT, RETRIES, STATEMENT_TIMEOUT,
+    Secret, SnowflakeConfig, SnowflakeWarehouse, TimeLimit, Warehouse, WarehouseError,
+};
 use serde_json::Value;
 use std::path::PathBuf;
 
@@ -41,11 +44,16 @@ pub fn snowflake_config(target: &Target) -> Result<SnowflakeConfig, Diagnostic> 
                 .with_help(format!("add `{key}:` to the output (use {{{{ env_var('SNOWFLAKE_{}') }}}} for values kept outside the file)", key.to_uppercase()))
         })
     };
-    let number = |key: &str| -> Option<u64> {
+    // profiles.yml values were range-checked when the file was read (with
+    // the line); a target built another way is checked here.
+    let number = |setting: &NumericSetting, key: &str| -> Result<Option<u64>, Diagnostic> {
         match target.fields.get(key) {
-            Some(Value::Number(n)) => n.as_u64(),
-            Some(Value::String(s)) => s.trim().parse().ok(),
-            _ => None,
+            None | Some(Value::Null) => Ok(None),
+            Some(value) => setting.parse(value).map(Some).map_err(|why| {
+                Diagnostic::error("CIO005", format!("target `{}`: {why}", target.name))
+                    .at_file(&source)
+                    .with_help(format!("set `{key}:` to {}", setting.range()))
+            }),
         }
     };
     let mut config = SnowflakeConfig::new(required("account")?, required("user")?);
@@ -63,12 +71,25 @@ pub fn snowflake_config(target: &Target) -> Result<SnowflakeConfig, Diagnostic> 
     config.schema = Some(target.schema.clone());
     config.query_tag = text("query_tag");
     config.host = text("host");
-    if let Some(secs) = number("statement_timeout_seconds") {
-        config.statement_timeout_secs = secs;
+    let retries = match number(&RETRIES, RETRIES.key)? {
+        Some(n) => Some(n),
+        None => number(&RETRIES, "connect_retries")?,
+    };
+    if let Some(n) = retries {
+        // In range (at most 20), so it fits.
+        config.retries = n as u32;
     }
-    if let Some(retries) = number("retries").or_else(|| number("connect_retries")) {
-        config.retries = retries as u32;
+    for (setting, field) in [
+        (STATEMENT_TIMEOUT, &mut config.statement_timeout_secs),
+        (CONNECT_TIMEOUT, &mut config.connect_timeout_secs),
+        (LOGIN_TIMEOUT, &mut config.login_timeout_secs),
+        (READ_TIMEOUT, &mut config.read_timeout_secs),
+    ] {
+        if let Some(n) = number(&setting, setting.key)? {
+            *field = n;
+        }
     }
+    config.register_secrets();
     Ok(config)
 }
 
@@ -94,7 +115,7 @@ pub fn connect(target: &Target) -> Result<Box<dyn Warehouse>, Diagnostic> {
 }
 
 /// A warehouse error as a diagnostic (never containing a secret: the
-/// warehouse layer keeps them out of its messages).
+/// warehouse layer scrubs its messages, and every output scrubs again).
 pub fn warehouse_diagnostic(err: &WarehouseError, target: &str) -> Diagnostic {
     let (code, help) = match err {
         WarehouseError::Connection { .. } => (
@@ -109,9 +130,22 @@ pub fn warehouse_diagnostic(err: &WarehouseError, target: &str) -> Diagnostic {
             "CIO303",
             "fix the SQL of the model; `cio-sql compile --select MODEL --show` prints what was sent",
         ),
-        WarehouseError::Timeout { .. } => (
+        WarehouseError::Timeout { limit, .. } => (
             "CIO304",
-            "raise `statement_timeout_seconds` in the output, or make the model cheaper",
+            match limit {
+                TimeLimit::Statement => {
+                    "raise `statement_timeout_seconds` in the output, or make the model cheaper"
+                }
+                TimeLimit::Login => {
+                    "check `account` (and `host`, if set) and the network; raise `login_timeout_seconds` in the output if logging in is only slow"
+                }
+                TimeLimit::Connect => {
+                    "check `account` (and `host`, if set) and the network; raise `connect_timeout_seconds` in the output if connecting is only slow"
+                }
+                TimeLimit::Read => {
+                    "the server stopped sending mid-reply; check the network and `host`, or raise `read_timeout_seconds` in the output"
+                }
+            },
         ),
         WarehouseError::Transient { .. } => (
             "CIO305",

@@ -29,6 +29,7 @@ pub mod lock;
 pub mod names;
 pub mod output;
 pub mod project;
+pub mod redact;
 pub mod render;
 pub mod report;
 pub mod review;

@@ -278,6 +278,10 @@ fn main() {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
+    // The one logger: dependencies' logs (snowflake-api logs its login
+    // replies, tokens included) are off unless CIO_SQL_LOG asks, and scrubbed;
+    // panic messages are scrubbed too.
+    cio_sql::redact::install();
     // Ctrl-C and `kill` remove the temporary files in flight, then exit
     // 130 / 143 (see cio_sql::files).
     cio_sql::files::install_signal_handlers();

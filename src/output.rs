@@ -123,14 +123,19 @@ pub fn write_if_changed(
     write_atomic_in(path, contents, scratch)
 }
 
-/// Serialises `value` as pretty JSON and writes it atomically.
-///
-/// The JSON is streamed into the temporary file rather than built in memory
-/// first: a large project's manifest is tens of megabytes.
+/// Serialises `value` as pretty JSON, every string scrubbed of secrets
+/// ([`crate::redact::scrub_json`]), and writes it atomically.
 pub fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), Diagnostic> {
+    let mut value = serde_json::to_value(value).map_err(|e| {
+        Diagnostic::error(
+            "CIO020",
+            format!("cannot serialise {}: {e}", path.display()),
+        )
+    })?;
+    crate::redact::scrub_json(&mut value);
     write_atomic_with(path, None, |file| {
         let mut out = std::io::BufWriter::with_capacity(1 << 16, file);
-        serde_json::to_writer_pretty(&mut out, value).map_err(|e| {
+        serde_json::to_writer_pretty(&mut out, &value).map_err(|e| {
             if e.is_io() {
                 write_error(path, &e)
             } else {

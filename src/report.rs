@@ -95,10 +95,16 @@ impl Output {
         if self.quiet && d.severity == Severity::Warning {
             return;
         }
+        // Every diagnostic is scrubbed of secrets before it is shown.
+        let d = crate::redact::diagnostic(d);
         match self.format {
-            LogFormat::Text => print_err(&format!("{}\n\n", d.render(self.color))),
+            LogFormat::Text => print_err(&format!(
+                "{}\n\n",
+                crate::redact::scrub(&d.render(self.color))
+            )),
             LogFormat::Json => {
-                let mut value = serde_json::to_value(d).unwrap_or_default();
+                let mut value = serde_json::to_value(&*d).unwrap_or_default();
+                crate::redact::scrub_json(&mut value);
                 value["event"] = json!("diagnostic");
                 print_out(&format!("{value}\n"));
             }
@@ -118,6 +124,7 @@ impl Output {
         if self.quiet || self.format == LogFormat::Json {
             return;
         }
+        let line = crate::redact::scrub(line);
         if to_stderr {
             print_err(&format!("{line}\n"));
         } else {
@@ -125,9 +132,10 @@ impl Output {
         }
     }
 
-    /// Prints a JSON event (JSON format only).
-    pub fn event(&self, value: serde_json::Value) {
+    /// Prints a JSON event (JSON format only), scrubbed of secrets.
+    pub fn event(&self, mut value: serde_json::Value) {
         if self.format == LogFormat::Json {
+            crate::redact::scrub_json(&mut value);
             print_out(&format!("{value}\n"));
         }
     }

@@ -1,6 +1,7 @@
 //! `profiles.yml`: connection targets in dbt's format.
 
 use crate::diagnostics::Diagnostic;
+use crate::warehouse::{NUMERIC_SETTINGS, NumericSetting, RETRIES};
 use serde_json::{Map, Value};
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -10,8 +11,28 @@ pub const DEFAULT_DATABASE: &str = "ANALYTICS";
 /// The schema used when no profile is found.
 pub const DEFAULT_SCHEMA: &str = "PUBLIC";
 
-/// Keys whose values are secrets: never printed, logged or written.
+/// Keys whose values are secrets: never printed, logged or written. Any
+/// other key that ends in one of [`SECRET_KEY_ENDINGS`] is one too.
 pub const SECRET_KEYS: &[&str] = &["password", "private_key_passphrase", "private_key", "token"];
+
+/// Endings that make a key secret (`oauth_client_secret`, `refresh_token`).
+pub const SECRET_KEY_ENDINGS: &[&str] =
+    &["password", "passphrase", "secret", "token", "private_key"];
+
+/// `threads`: models built at once.
+pub const THREADS: NumericSetting = NumericSetting {
+    key: "threads",
+    env: "",
+    min: 1,
+    max: 1024,
+    default: 1,
+};
+
+/// Whether the value of `key` is a secret.
+pub fn is_secret_key(key: &str) -> bool {
+    let key = key.trim().to_ascii_lowercase();
+    SECRET_KEYS.contains(&key.as_str()) || SECRET_KEY_ENDINGS.iter().any(|e| key.ends_with(e))
+}
 
 /// The selected output of a profile.
 #[derive(Clone)]
@@ -63,15 +84,18 @@ impl Target {
         }
     }
 
-    /// The output's fields with every secret replaced by `"***"`: safe for
-    /// `target` in templates, logs and the manifest.
+    /// The output's fields with every secret replaced by `"***"` and every
+    /// other value scrubbed ([`crate::redact`]: a `host` URL loses its
+    /// credentials): safe for `target` in templates, logs and the manifest.
     pub fn public_fields(&self) -> Map<String, Value> {
         let mut out = Map::new();
         for (key, value) in &self.fields {
-            if SECRET_KEYS.contains(&key.as_str()) {
-                out.insert(key.clone(), Value::String("***".into()));
+            if is_secret_key(key) {
+                out.insert(key.clone(), Value::String(crate::redact::MASK.into()));
             } else {
-                out.insert(key.clone(), value.clone());
+                let mut value = value.clone();
+                crate::redact::scrub_json(&mut value);
+                out.insert(key.clone(), value);
             }
         }
         out.insert("name".into(), Value::String(self.name.clone()));
@@ -140,14 +164,32 @@ fn find_profiles(
 }
 
 /// Parses `profiles.yml` text and selects `profile`'s target.
+///
+/// Secrets of the output are registered with [`crate::redact`]; no
+/// diagnostic shows the value of a secret field (a YAML error on such a line
+/// shows the line with the value masked).
 pub fn parse_target(
     text: &str,
     path: &Path,
     profile: &str,
     target: Option<&str>,
 ) -> Result<Target, Diagnostic> {
+    // Points `d` at the key `keys` (or its value), or at the deepest
+    // ancestor found, in the text with its secrets masked (built only for
+    // an error: loading stays cheap).
+    let at_key = |d: Diagnostic, keys: &[&str], value: bool| match key_position(text, keys) {
+        Some(pos) => {
+            let column = if value {
+                pos.value_column
+            } else {
+                pos.key_column
+            };
+            d.at_line(path, &mask_secret_lines(text), pos.line, Some(column))
+        }
+        None => d.at_file(path),
+    };
     let doc: Value = serde_yaml::from_str(text).map_err(|e| {
-        Diagnostic::yaml_error("CIO005", path, text, &e)
+        Diagnostic::yaml_error("CIO005", path, &mask_secret_lines(text), &e)
             .with_help("profiles.yml maps a profile name to {target: NAME, outputs: {NAME: {...}}}")
     })?;
     let Some(entry) = doc.get(profile) else {
@@ -174,6 +216,22 @@ pub fn parse_target(
             }
         )));
     };
+    if !entry.is_object() {
+        return Err(at_key(
+            Diagnostic::error(
+                "CIO005",
+                format!(
+                    "profile `{profile}` in {} must be a mapping with `target:` and `outputs:`",
+                    path.display()
+                ),
+            ),
+            &[profile],
+            true,
+        )
+        .with_help(format!(
+            "write {profile}:\n  target: dev\n  outputs:\n    dev:\n      type: snowflake\n      …"
+        )));
+    }
     let target_name = match target {
         Some(t) => t.to_string(),
         None => match entry.get("target") {
@@ -181,14 +239,43 @@ pub fn parse_target(
             _ => "dev".to_string(),
         },
     };
-    let outputs = entry.get("outputs").and_then(Value::as_object);
-    let Some(output) = outputs
-        .and_then(|o| o.get(&target_name))
-        .and_then(Value::as_object)
-    else {
-        let known: Vec<String> = outputs
-            .map(|o| o.keys().cloned().collect())
-            .unwrap_or_default();
+    let outputs = match entry.get("outputs") {
+        Some(Value::Object(o)) => o,
+        None | Some(Value::Null) => {
+            return Err(at_key(
+                Diagnostic::error(
+                    "CIO005",
+                    format!(
+                        "profile `{profile}` in {} has no `outputs:`",
+                        path.display()
+                    ),
+                ),
+                &[profile],
+                false,
+            )
+            .with_help(format!(
+                "add `outputs:` under `{profile}:`, a mapping of target names to their settings (`dev: {{type: snowflake, …}}`)"
+            )));
+        }
+        Some(other) => {
+            return Err(at_key(
+                Diagnostic::error(
+                    "CIO005",
+                    format!(
+                        "`outputs` of profile `{profile}` must be a mapping of target names to their settings, not {}",
+                        yaml_kind(other)
+                    ),
+                ),
+                &[profile, "outputs"],
+                true,
+            )
+            .with_help(
+                "write each target as a key under `outputs:`, e.g.\n  outputs:\n    dev:\n      type: snowflake\n      …",
+            ));
+        }
+    };
+    let Some(output_value) = outputs.get(&target_name) else {
+        let known: Vec<String> = outputs.keys().cloned().collect();
         return Err(Diagnostic::error(
             "CIO005",
             format!(
@@ -206,6 +293,22 @@ pub fn parse_target(
             }
         )));
     };
+    let Some(output) = output_value.as_object() else {
+        return Err(at_key(
+            Diagnostic::error(
+                "CIO005",
+                format!(
+                    "output `{target_name}` of profile `{profile}` must be a mapping of settings, not {}",
+                    yaml_kind(output_value)
+                ),
+            ),
+            &[profile, "outputs", &target_name],
+            true,
+        )
+        .with_help(format!(
+            "write `{target_name}:` followed by its settings, indented: `type: snowflake`, `account: …`"
+        )));
+    };
     let mut fields = Map::new();
     for (key, value) in output {
         let rendered = match value {
@@ -216,7 +319,36 @@ pub fn parse_target(
             )?),
             other => other.clone(),
         };
+        register_secrets(key, &rendered);
         fields.insert(key.clone(), rendered);
+    }
+    // Numeric settings: whole numbers in range, or an error at their line.
+    let mut numeric: Vec<NumericSetting> = NUMERIC_SETTINGS.to_vec();
+    numeric.push(NumericSetting {
+        key: "connect_retries",
+        ..RETRIES
+    });
+    numeric.push(THREADS);
+    for setting in &numeric {
+        let Some(value) = fields.get(setting.key).filter(|v| !v.is_null()) else {
+            continue;
+        };
+        if let Err(why) = setting.parse(value) {
+            return Err(at_key(
+                Diagnostic::error(
+                    "CIO005",
+                    format!("output `{target_name}` of profile `{profile}`: {why}"),
+                ),
+                &[profile, "outputs", &target_name, setting.key],
+                true,
+            )
+            .with_help(format!(
+                "set `{}:` to {} (default {})",
+                setting.key,
+                setting.range(),
+                setting.default
+            )));
+        }
     }
     let string = |key: &str| fields.get(key).and_then(Value::as_str).map(str::to_string);
     let database = string("database")
@@ -237,11 +369,10 @@ pub fn parse_target(
         .at_file(path)
         .with_help("add `schema: CUSTOMER_IO` (the schema models are built in)")
     })?;
-    let threads = match fields.get("threads") {
-        Some(Value::Number(n)) => n.as_u64().unwrap_or(1).max(1) as usize,
-        Some(Value::String(s)) => s.parse().unwrap_or(1),
-        _ => 1,
-    };
+    let threads = fields
+        .get(THREADS.key)
+        .and_then(|v| THREADS.parse(v).ok())
+        .unwrap_or(THREADS.default) as usize;
     Ok(Target {
         name: target_name,
         profile: Some(profile.to_string()),
@@ -252,6 +383,175 @@ pub fn parse_target(
         fields,
         source: Some(path.to_path_buf()),
     })
+}
+
+/// Registers the secrets a field of an output holds: its value when the key
+/// is secret, the credentials of any URL otherwise.
+fn register_secrets(key: &str, value: &Value) {
+    match value {
+        Value::String(s) if is_secret_key(key) => crate::redact::register(s),
+        Value::String(s) => crate::redact::register_url_credentials(s),
+        Value::Number(n) if is_secret_key(key) => crate::redact::register(&n.to_string()),
+        _ => {}
+    }
+}
+
+/// "a list", "a string", … for messages.
+fn yaml_kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "empty",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "a mapping",
+    }
+}
+
+/// Where a key of a block-style YAML document is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct KeyPosition {
+    /// 1-based line.
+    line: usize,
+    /// 1-based column of the key.
+    key_column: usize,
+    /// 1-based column of the value on the same line (the key's when the
+    /// value is on the following lines).
+    value_column: usize,
+}
+
+/// The key of a block-mapping line (`key: …`, `"key": …`), after its
+/// indentation, and the byte offset of what follows the colon.
+fn line_key(content: &str) -> Option<(String, usize)> {
+    let (key, rest_at) =
+        if let Some(quote) = content.chars().next().filter(|c| matches!(c, '"' | '\'')) {
+            let end = content[1..].find(quote)? + 1;
+            let after = &content[end + 1..];
+            let colon = after.find(|c: char| !c.is_whitespace())?;
+            if !after[colon..].starts_with(':') {
+                return None;
+            }
+            (content[1..end].to_string(), end + 1 + colon + 1)
+        } else {
+            let colon = content.match_indices(':').map(|(i, _)| i).find(|&i| {
+                content[i + 1..].is_empty() || content[i + 1..].starts_with([' ', '\t'])
+            })?;
+            let key = content[..colon].trim_end();
+            if key.is_empty() || key.starts_with(['-', '#', '{', '[']) {
+                return None;
+            }
+            (key.to_string(), colon + 1)
+        };
+    Some((key, rest_at))
+}
+
+/// The position of the key at `path` in a block-style YAML `text`, or of
+/// its deepest ancestor present; `None` when not even the first key is found
+/// (flow style, say).
+fn key_position(text: &str, path: &[&str]) -> Option<KeyPosition> {
+    let mut stack: Vec<(usize, String)> = Vec::new();
+    let mut best: Option<(usize, KeyPosition)> = None;
+    for (i, line) in text.lines().enumerate() {
+        let content = line.trim_start();
+        if content.is_empty() || content.starts_with('#') {
+            continue;
+        }
+        let indent = line.len() - content.len();
+        let Some((key, rest_at)) = line_key(content) else {
+            continue;
+        };
+        while stack.last().is_some_and(|(ind, _)| *ind >= indent) {
+            stack.pop();
+        }
+        stack.push((indent, key));
+        let depth = stack.len();
+        if depth > path.len() || !stack.iter().zip(path).all(|((_, k), p)| k == p) {
+            continue;
+        }
+        let rest = &content[rest_at..];
+        let value_offset = rest.len() - rest.trim_start().len();
+        let key_column = line[..indent].chars().count() + 1;
+        let value_column = if rest.trim().is_empty() {
+            key_column
+        } else {
+            line[..indent + rest_at + value_offset].chars().count() + 1
+        };
+        let pos = KeyPosition {
+            line: i + 1,
+            key_column,
+            value_column,
+        };
+        if depth == path.len() {
+            return Some(pos);
+        }
+        if best.is_none_or(|(d, _)| depth > d) {
+            best = Some((depth, pos));
+        }
+    }
+    best.map(|(_, p)| p)
+}
+
+/// `profiles.yml` text with the value of every secret field replaced by
+/// `***`, line by line (same number of lines): the line of a secret key
+/// keeps the key and loses its value, and the lines of a value continued
+/// below it (a block scalar, a multi-line string) are masked too. Templates
+/// are masked like any value: their `env_var` defaults may be secrets.
+pub fn mask_secret_lines(text: &str) -> String {
+    let mask = crate::redact::MASK;
+    let mut out = String::with_capacity(text.len());
+    // Indentation of the secret key whose value may continue below.
+    let mut secret_indent: Option<usize> = None;
+    for line in text.split_inclusive('\n') {
+        let (body, ending) = match line.strip_suffix('\n') {
+            Some(b) => match b.strip_suffix('\r') {
+                Some(b2) => (b2, "\r\n"),
+                None => (b, "\n"),
+            },
+            None => (line, ""),
+        };
+        let content = body.trim_start();
+        let indent = body.len() - content.len();
+        if let Some(key_indent) = secret_indent {
+            if content.is_empty() {
+                out.push_str(line);
+                continue;
+            }
+            if indent > key_indent {
+                out.push_str(&body[..indent]);
+                out.push_str(mask);
+                out.push_str(ending);
+                continue;
+            }
+            secret_indent = None;
+        }
+        // A list item (`- password: x`) starts its mapping after the dash.
+        let item = content.strip_prefix("- ").map(|rest| {
+            (
+                indent + 2 + (rest.len() - rest.trim_start().len()),
+                rest.trim_start(),
+            )
+        });
+        let (key_at, key_content) = item.unwrap_or((indent, content));
+        match line_key(key_content) {
+            Some((key, rest_at)) if is_secret_key(&key) => {
+                let value = key_content[rest_at..].trim();
+                if value.is_empty() {
+                    out.push_str(body);
+                } else {
+                    out.push_str(&body[..key_at + rest_at]);
+                    out.push(' ');
+                    out.push_str(mask);
+                }
+                out.push_str(ending);
+                secret_indent = Some(key_at);
+            }
+            _ => {
+                out.push_str(&crate::redact::mask_key_values(body));
+                out.push_str(ending);
+            }
+        }
+    }
+    out
 }
 
 /// Renders `{{ env_var('X', 'default') }}` (and other Jinja) in one value.
@@ -292,6 +592,155 @@ mod tests {
         let t = parse_target(PROFILES, Path::new("profiles.yml"), "p", None).unwrap();
         assert!(!format!("{t:?}").contains("hunter2"));
         assert_eq!(t.public_fields()["password"], "***");
+    }
+
+    /// A profile whose `dev` output has `extra` appended.
+    fn profile_with(extra: &str) -> String {
+        format!(
+            "p:\n  target: dev\n  outputs:\n    dev:\n      type: snowflake\n      account: acme\n      database: D\n      schema: S\n{extra}"
+        )
+    }
+
+    #[test]
+    fn yaml_errors_never_show_a_secret_value() {
+        let text = profile_with("      password: Hunter2: S3cretPW\n      user: u\n");
+        let err = parse_target(&text, Path::new("profiles.yml"), "p", None).unwrap_err();
+        let shown = format!("{} {}", err.render(false), err.to_json_line());
+        assert!(
+            !shown.contains("Hunter2") && !shown.contains("S3cretPW"),
+            "{shown}"
+        );
+        assert!(shown.contains("password: ***"), "{shown}");
+        assert_eq!(err.line, Some(9));
+        assert_eq!(err.code, "CIO005");
+    }
+
+    #[test]
+    fn secret_lines_are_masked_whole_and_continued() {
+        let text = "p:\n  outputs:\n    dev:\n      password: \"ab: cd\n        ef gh\"\n      private_key: |\n        -----BEGIN PRIVATE KEY-----\n        MIIB\n\n      user: u\n      - token: t0k3n\n      flow: {password: fl0w, user: u}\n      password_hint: keep\n";
+        let masked = mask_secret_lines(text);
+        assert_eq!(masked.lines().count(), text.lines().count());
+        for gone in ["ab: cd", "ef gh", "MIIB", "BEGIN", "t0k3n", "fl0w"] {
+            assert!(!masked.contains(gone), "{gone}: {masked}");
+        }
+        for kept in [
+            "user: u",
+            "password_hint: keep",
+            "      password: ***",
+            "      private_key: ***",
+        ] {
+            assert!(masked.contains(kept), "{kept}: {masked}");
+        }
+    }
+
+    #[test]
+    fn numeric_settings_out_of_range_are_errors_at_their_line() {
+        for (line, key, range) in [
+            ("retries: 4294967297", "retries", "from 0 to 20"),
+            (
+                "statement_timeout_seconds: -5",
+                "statement_timeout_seconds",
+                "from 0 to 604800",
+            ),
+            ("retries: many", "retries", "from 0 to 20"),
+            (
+                "login_timeout_seconds: 0",
+                "login_timeout_seconds",
+                "from 1 to 3600",
+            ),
+            (
+                "read_timeout_seconds: 1.5",
+                "read_timeout_seconds",
+                "from 1 to 3600",
+            ),
+            (
+                "connect_timeout_seconds: [1]",
+                "connect_timeout_seconds",
+                "from 1 to 600",
+            ),
+            ("threads: 0", "threads", "from 1 to 1024"),
+            ("connect_retries: -1", "connect_retries", "from 0 to 20"),
+        ] {
+            let text = profile_with(&format!("      {line}\n"));
+            let err = parse_target(&text, Path::new("profiles.yml"), "p", None).unwrap_err();
+            assert_eq!(err.code, "CIO005");
+            assert!(
+                err.message.contains(key) && err.message.contains(range),
+                "{}",
+                err.message
+            );
+            assert_eq!(err.line, Some(9), "{line}");
+            assert_eq!(
+                err.source_line.as_deref(),
+                Some(format!("      {line}").as_str())
+            );
+            assert!(err.help.as_deref().unwrap_or("").contains(range));
+        }
+        let ok = profile_with(
+            "      retries: \"5\"\n      statement_timeout_seconds: 0\n      threads: 8\n",
+        );
+        let t = parse_target(&ok, Path::new("profiles.yml"), "p", None).unwrap();
+        assert_eq!(t.threads, 8);
+    }
+
+    #[test]
+    fn outputs_must_be_a_mapping() {
+        let text = "p:\n  target: dev\n  outputs: [dev]\n";
+        let err = parse_target(text, Path::new("profiles.yml"), "p", None).unwrap_err();
+        assert!(
+            err.message
+                .contains("`outputs` of profile `p` must be a mapping of target names"),
+            "{}",
+            err.message
+        );
+        assert!(err.message.contains("not a list"), "{}", err.message);
+        assert_eq!((err.line, err.column), (Some(3), Some(12)));
+        assert!(!err.help.as_deref().unwrap_or("").contains("(none)"));
+
+        let text = "p:\n  target: dev\n  outputs:\n    dev: snowflake\n";
+        let err = parse_target(text, Path::new("profiles.yml"), "p", None).unwrap_err();
+        assert!(
+            err.message.contains("must be a mapping of settings"),
+            "{}",
+            err.message
+        );
+        assert_eq!(err.line, Some(4));
+
+        let err =
+            parse_target("p:\n  target: dev\n", Path::new("profiles.yml"), "p", None).unwrap_err();
+        assert!(err.message.contains("has no `outputs:`"), "{}", err.message);
+        assert_eq!(err.line, Some(1));
+        let err = parse_target("p: [a]\n", Path::new("profiles.yml"), "p", None).unwrap_err();
+        assert!(err.message.contains("must be a mapping"), "{}", err.message);
+    }
+
+    #[test]
+    fn key_positions_follow_indentation() {
+        let text = "# c\np:\n  outputs:\n    \"dev\":\n      retries: 5 # x\n    prod:\n      retries: 7\n";
+        let pos = key_position(text, &["p", "outputs", "prod", "retries"]).unwrap();
+        assert_eq!((pos.line, pos.key_column, pos.value_column), (7, 7, 16));
+        let pos = key_position(text, &["p", "outputs", "dev", "retries"]).unwrap();
+        assert_eq!(pos.line, 5);
+        // A missing key falls back to its deepest ancestor.
+        let pos = key_position(text, &["p", "outputs", "qa", "retries"]).unwrap();
+        assert_eq!(pos.line, 3);
+        assert!(key_position("{p: 1}", &["p"]).is_none());
+    }
+
+    #[test]
+    fn public_fields_hide_secrets_and_url_credentials() {
+        let text = profile_with(
+            "      password: pf-Secret-1\n      oauth_client_secret: pf-Secret-2\n      host: https://bob:pf-Url-Pw@proxy.example.com\n",
+        );
+        let t = parse_target(&text, Path::new("profiles.yml"), "p", None).unwrap();
+        let shown = serde_json::to_string(&t.public_fields()).unwrap();
+        for secret in ["pf-Secret-1", "pf-Secret-2", "pf-Url-Pw", "bob:"] {
+            assert!(!shown.contains(secret), "{secret}: {shown}");
+        }
+        assert!(shown.contains("https://***@proxy.example.com"), "{shown}");
+        // Registered: any later output is scrubbed of them.
+        assert_eq!(crate::redact::scrub("x pf-Secret-2 y"), "x *** y");
+        assert!(is_secret_key("PRIVATE_KEY_PASSPHRASE") && !is_secret_key("private_key_path"));
     }
 
     #[test]

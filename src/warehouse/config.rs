@@ -73,12 +73,144 @@ impl<'de> Deserialize<'de> for Secret {
     }
 }
 
+/// A numeric setting of a Snowflake output: its `profiles.yml` key, its
+/// `SNOWFLAKE_*` environment variable, the values it accepts and its default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NumericSetting {
+    /// Key in a `profiles.yml` output.
+    pub key: &'static str,
+    /// Environment variable read by [`SnowflakeConfig::from_env`].
+    pub env: &'static str,
+    /// Smallest accepted value.
+    pub min: u64,
+    /// Largest accepted value.
+    pub max: u64,
+    /// Value when unset.
+    pub default: u64,
+}
+
+impl NumericSetting {
+    /// The accepted values, for messages: `a whole number from 0 to 20`.
+    pub fn range(&self) -> String {
+        format!("a whole number from {} to {}", self.min, self.max)
+    }
+
+    /// Checks `n` against the range.
+    pub fn check(&self, n: u64) -> Result<u64, String> {
+        if (self.min..=self.max).contains(&n) {
+            Ok(n)
+        } else {
+            Err(format!("`{}` must be {}, got {n}", self.key, self.range()))
+        }
+    }
+
+    /// Reads the setting from a YAML/JSON value: an integer, or a string
+    /// holding one (as `env_var()` renders). Anything else, or a number out
+    /// of range, is an error that names the key and the range.
+    pub fn parse(&self, value: &serde_json::Value) -> Result<u64, String> {
+        use serde_json::Value;
+        let shown = match value {
+            Value::String(s) => format!("{s:?}"),
+            other => other.to_string(),
+        };
+        let bad = || format!("`{}` must be {}, got {shown}", self.key, self.range());
+        let n = match value {
+            Value::Number(n) => n.as_u64().ok_or_else(bad)?,
+            Value::String(s) => s.trim().parse::<u64>().map_err(|_| bad())?,
+            _ => return Err(bad()),
+        };
+        self.check(n).map_err(|_| bad())
+    }
+
+    /// Reads the setting from its environment variable through `lookup`.
+    fn read_env(&self, lookup: &dyn Fn(&str) -> Option<String>) -> Result<u64, WarehouseError> {
+        match lookup(self.env).filter(|v| !v.is_empty()) {
+            None => Ok(self.default),
+            Some(v) => v
+                .trim()
+                .parse::<u64>()
+                .ok()
+                .and_then(|n| self.check(n).ok())
+                .ok_or_else(|| {
+                    WarehouseError::Config(format!(
+                        "{} must be {}, got {v:?}",
+                        self.env,
+                        self.range()
+                    ))
+                }),
+        }
+    }
+}
+
+/// `retries`: how often a transient failure of one request (HTTP 5xx, 408,
+/// 429, a dropped connection, a reply cut short or stalled) is retried.
+pub const RETRIES: NumericSetting = NumericSetting {
+    key: "retries",
+    env: "SNOWFLAKE_RETRIES",
+    min: 0,
+    max: 20,
+    default: 3,
+};
+
+/// `statement_timeout_seconds`: Snowflake's `STATEMENT_TIMEOUT_IN_SECONDS`
+/// for the session, also enforced by the client (plus a grace). `0` means
+/// none. Snowflake accepts 0 to 604800 (7 days):
+/// <https://docs.snowflake.com/en/sql-reference/parameters#statement-timeout-in-seconds>.
+pub const STATEMENT_TIMEOUT: NumericSetting = NumericSetting {
+    key: "statement_timeout_seconds",
+    env: "SNOWFLAKE_STATEMENT_TIMEOUT_SECS",
+    min: 0,
+    max: 604_800,
+    default: 3600,
+};
+
+/// `connect_timeout_seconds`: the longest wait for a TCP (and TLS)
+/// connection.
+pub const CONNECT_TIMEOUT: NumericSetting = NumericSetting {
+    key: "connect_timeout_seconds",
+    env: "SNOWFLAKE_CONNECT_TIMEOUT_SECS",
+    min: 1,
+    max: 600,
+    default: 10,
+};
+
+/// `login_timeout_seconds`: the longest a login (or a session renewal) may
+/// take, retries included.
+pub const LOGIN_TIMEOUT: NumericSetting = NumericSetting {
+    key: "login_timeout_seconds",
+    env: "SNOWFLAKE_LOGIN_TIMEOUT_SECS",
+    min: 1,
+    max: 3600,
+    default: 60,
+};
+
+/// `read_timeout_seconds`: the longest wait for the next bytes of a reply
+/// (its headers, or more of its body). Snowflake holds a statement's
+/// request for up to 45 s before answering "still running", so the default
+/// leaves room for that.
+pub const READ_TIMEOUT: NumericSetting = NumericSetting {
+    key: "read_timeout_seconds",
+    env: "SNOWFLAKE_READ_TIMEOUT_SECS",
+    min: 1,
+    max: 3600,
+    default: 60,
+};
+
+/// Every numeric setting of a Snowflake output.
+pub const NUMERIC_SETTINGS: [NumericSetting; 5] = [
+    RETRIES,
+    STATEMENT_TIMEOUT,
+    CONNECT_TIMEOUT,
+    LOGIN_TIMEOUT,
+    READ_TIMEOUT,
+];
+
 /// Default number of retries for transient failures (HTTP 5xx/429, dropped
 /// connections).
-pub const DEFAULT_RETRIES: u32 = 3;
+pub const DEFAULT_RETRIES: u32 = RETRIES.default as u32;
 
 /// Default statement timeout in seconds (one hour); `0` means no timeout.
-pub const DEFAULT_STATEMENT_TIMEOUT_SECS: u64 = 3600;
+pub const DEFAULT_STATEMENT_TIMEOUT_SECS: u64 = STATEMENT_TIMEOUT.default;
 
 /// How to reach and log in to Snowflake.
 ///
@@ -133,6 +265,28 @@ pub struct SnowflakeConfig {
     /// before it is reported.
     #[serde(default = "default_retries")]
     pub retries: u32,
+    /// TCP (and TLS) connect timeout in seconds ([`CONNECT_TIMEOUT`]).
+    #[serde(default = "default_connect_timeout")]
+    pub connect_timeout_secs: u64,
+    /// Bound on one login, retries included, in seconds ([`LOGIN_TIMEOUT`]).
+    #[serde(default = "default_login_timeout")]
+    pub login_timeout_secs: u64,
+    /// Longest wait for the next bytes of a reply, in seconds
+    /// ([`READ_TIMEOUT`]).
+    #[serde(default = "default_read_timeout")]
+    pub read_timeout_secs: u64,
+}
+
+fn default_connect_timeout() -> u64 {
+    CONNECT_TIMEOUT.default
+}
+
+fn default_login_timeout() -> u64 {
+    LOGIN_TIMEOUT.default
+}
+
+fn default_read_timeout() -> u64 {
+    READ_TIMEOUT.default
 }
 
 fn default_statement_timeout() -> u64 {
@@ -170,13 +324,17 @@ impl SnowflakeConfig {
             host: None,
             statement_timeout_secs: DEFAULT_STATEMENT_TIMEOUT_SECS,
             retries: DEFAULT_RETRIES,
+            connect_timeout_secs: CONNECT_TIMEOUT.default,
+            login_timeout_secs: LOGIN_TIMEOUT.default,
+            read_timeout_secs: READ_TIMEOUT.default,
         }
     }
 
     /// Reads the configuration from `SNOWFLAKE_*` environment variables:
     /// `ACCOUNT`, `USER`, `PASSWORD`, `PRIVATE_KEY_PATH`,
     /// `PRIVATE_KEY_PASSPHRASE`, `ROLE`, `WAREHOUSE`, `DATABASE`, `SCHEMA`,
-    /// `QUERY_TAG`, `HOST`, `STATEMENT_TIMEOUT_SECS`, `RETRIES`.
+    /// `QUERY_TAG`, `HOST`, `STATEMENT_TIMEOUT_SECS`, `RETRIES`,
+    /// `CONNECT_TIMEOUT_SECS`, `LOGIN_TIMEOUT_SECS`, `READ_TIMEOUT_SECS`.
     pub fn from_env() -> Result<Self, WarehouseError> {
         Self::from_lookup(|name| std::env::var(name).ok())
     }
@@ -190,17 +348,7 @@ impl SnowflakeConfig {
                 WarehouseError::Config(format!("environment variable SNOWFLAKE_{name} is not set"))
             })
         };
-        let number = |name: &str, default: u64| -> Result<u64, WarehouseError> {
-            match get(name) {
-                None => Ok(default),
-                Some(v) => v.trim().parse().map_err(|_| {
-                    WarehouseError::Config(format!(
-                        "SNOWFLAKE_{name} must be a non-negative integer, got {v:?}"
-                    ))
-                }),
-            }
-        };
-        let retries = number("RETRIES", u64::from(DEFAULT_RETRIES))?;
+        let number = |setting: &NumericSetting| setting.read_env(&lookup);
         let config = Self {
             account: required("ACCOUNT")?,
             user: required("USER")?,
@@ -213,13 +361,12 @@ impl SnowflakeConfig {
             schema: get("SCHEMA"),
             query_tag: get("QUERY_TAG"),
             host: get("HOST"),
-            statement_timeout_secs: number(
-                "STATEMENT_TIMEOUT_SECS",
-                DEFAULT_STATEMENT_TIMEOUT_SECS,
-            )?,
-            retries: u32::try_from(retries).map_err(|_| {
-                WarehouseError::Config(format!("SNOWFLAKE_RETRIES is too large: {retries}"))
-            })?,
+            statement_timeout_secs: number(&STATEMENT_TIMEOUT)?,
+            // In range, so it fits.
+            retries: number(&RETRIES)? as u32,
+            connect_timeout_secs: number(&CONNECT_TIMEOUT)?,
+            login_timeout_secs: number(&LOGIN_TIMEOUT)?,
+            read_timeout_secs: number(&READ_TIMEOUT)?,
         };
         config.validate()?;
         Ok(config)
@@ -242,9 +389,22 @@ impl SnowflakeConfig {
         if self.user.trim().is_empty() {
             return bad("user is empty");
         }
+        for (setting, value) in [
+            (STATEMENT_TIMEOUT, self.statement_timeout_secs),
+            (RETRIES, u64::from(self.retries)),
+            (CONNECT_TIMEOUT, self.connect_timeout_secs),
+            (LOGIN_TIMEOUT, self.login_timeout_secs),
+            (READ_TIMEOUT, self.read_timeout_secs),
+        ] {
+            setting.check(value).map_err(WarehouseError::Config)?;
+        }
         if let Some(host) = &self.host {
-            let parsed = url::Url::parse(host)
-                .map_err(|e| WarehouseError::Config(format!("host {host:?} is not a URL: {e}")))?;
+            let parsed = url::Url::parse(host).map_err(|e| {
+                WarehouseError::Config(format!(
+                    "host {:?} is not a URL: {e}",
+                    without_userinfo(host)
+                ))
+            })?;
             if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
                 return bad("host must be an http:// or https:// base URL");
             }
@@ -267,24 +427,47 @@ impl SnowflakeConfig {
         }
     }
 
-    /// The host the client talks to, for messages: the override if set,
-    /// else `{account}.snowflakecomputing.com`.
+    /// The host the client talks to, for messages: the override if set
+    /// (without any credentials in it), else
+    /// `{account}.snowflakecomputing.com`.
     pub fn display_host(&self) -> String {
         match &self.host {
-            Some(h) => h.trim_end_matches('/').to_owned(),
+            Some(h) => without_userinfo(h.trim_end_matches('/')),
             None => format!("{}.snowflakecomputing.com", self.account.to_lowercase()),
         }
     }
 
-    /// The secret values of this configuration (non-empty ones), used to
-    /// scrub messages as a last line of defence.
-    pub(crate) fn secret_values(&self) -> Vec<String> {
-        [&self.password, &self.private_key_passphrase]
+    /// Registers the secrets of this configuration (password, passphrase,
+    /// credentials in `host`) with the process-wide redactor, so that no
+    /// output can show them.
+    pub fn register_secrets(&self) {
+        for secret in [&self.password, &self.private_key_passphrase]
             .into_iter()
             .flatten()
-            .filter(|s| !s.is_empty())
-            .map(|s| s.expose().to_owned())
-            .collect()
+        {
+            crate::redact::register(secret.expose());
+        }
+        if let Some(host) = &self.host {
+            crate::redact::register_url_credentials(host);
+        }
+    }
+}
+
+/// `url` with the userinfo of its authority (`user:password@`) replaced by
+/// `***@`.
+fn without_userinfo(url: &str) -> String {
+    let (scheme, rest) = match url.split_once("://") {
+        Some((s, r)) => (Some(s), r),
+        None => (None, url),
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let shown = match rest[..authority_end].rfind('@') {
+        Some(at) => format!("{}@{}", REDACTED, &rest[at + 1..]),
+        None => rest.to_owned(),
+    };
+    match scheme {
+        Some(s) => format!("{s}://{shown}"),
+        None => shown,
     }
 }
 
@@ -404,5 +587,54 @@ mod tests {
         assert_eq!(c.display_host(), "xy12345.us-east-1.snowflakecomputing.com");
         c.host = Some("http://127.0.0.1:1234/".into());
         assert_eq!(c.display_host(), "http://127.0.0.1:1234");
+    }
+
+    #[test]
+    fn credentials_in_host_are_never_displayed() {
+        let mut c = config();
+        c.host = Some("https://bob:Host-Pa55@proxy.example.com:8443/sf".into());
+        assert_eq!(c.display_host(), "https://***@proxy.example.com:8443/sf");
+        assert_eq!(without_userinfo("bob:pw@h/x@y"), "***@h/x@y");
+        c.host = Some("bob:Host-Pa55@proxy".into());
+        let err = c.validate().unwrap_err().to_string();
+        assert!(!err.contains("Host-Pa55"), "{err}");
+    }
+
+    #[test]
+    fn numeric_settings_are_range_checked() {
+        use serde_json::json;
+        assert_eq!(RETRIES.parse(&json!(5)), Ok(5));
+        assert_eq!(RETRIES.parse(&json!(" 7 ")), Ok(7));
+        for bad in [
+            json!(4_294_967_297u64),
+            json!(-1),
+            json!(1.5),
+            json!("many"),
+            json!(true),
+        ] {
+            let err = RETRIES.parse(&bad).unwrap_err();
+            assert!(err.contains("from 0 to 20"), "{err}");
+        }
+        let err = STATEMENT_TIMEOUT.parse(&json!(-5)).unwrap_err();
+        assert_eq!(
+            err,
+            "`statement_timeout_seconds` must be a whole number from 0 to 604800, got -5"
+        );
+        assert!(LOGIN_TIMEOUT.parse(&json!(0)).is_err());
+        let mut c = config();
+        c.read_timeout_secs = 0;
+        assert!(
+            c.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("read_timeout_seconds")
+        );
+        let err = SnowflakeConfig::from_lookup(|k| match k {
+            "SNOWFLAKE_ACCOUNT" | "SNOWFLAKE_USER" | "SNOWFLAKE_PASSWORD" => Some("x".into()),
+            "SNOWFLAKE_RETRIES" => Some("4294967297".into()),
+            _ => None,
+        })
+        .unwrap_err();
+        assert!(err.to_string().contains("from 0 to 20"), "{err}");
     }
 }

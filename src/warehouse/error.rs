@@ -3,9 +3,9 @@
 
 /// An error from a [`Warehouse`](super::Warehouse).
 ///
-/// Messages never contain a password or passphrase: they are built from
-/// Snowflake's replies and transport errors and scrubbed of the configured
-/// secrets before they are returned.
+/// Messages never contain a secret: they are built from Snowflake's replies
+/// and transport errors and scrubbed ([`crate::redact`]) before they are
+/// returned.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum WarehouseError {
     /// The host could not be reached at all (DNS failure, connection
@@ -44,11 +44,20 @@ pub enum WarehouseError {
         query_id: Option<String>,
     },
 
-    /// The statement ran longer than the configured statement timeout.
-    #[error("Snowflake statement timed out after {seconds}s{}", query_id_suffix(.query_id))]
+    /// A time limit ran out: the statement timeout, or a bound on one
+    /// network phase (connect, login, waiting for a reply).
+    #[error("{}", timeout_message(.phase, .limit, *.seconds, .host, *.attempts, .query_id))]
     Timeout {
-        /// The timeout that was exceeded, in seconds.
+        /// What the client was doing when the time ran out.
+        phase: Phase,
+        /// Which limit ran out (it names the setting that governs it).
+        limit: TimeLimit,
+        /// The limit, in seconds.
         seconds: u64,
+        /// Host (or override base URL).
+        host: String,
+        /// Requests sent in the phase (more than 1 when stalls were retried).
+        attempts: u32,
         /// Query id, when known.
         query_id: Option<String>,
     },
@@ -81,6 +90,88 @@ pub enum WarehouseError {
     Config(String),
 }
 
+/// What the client was doing when a time limit ran out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// Opening the TCP (and TLS) connection.
+    Connect,
+    /// Logging in, or renewing the session.
+    Login,
+    /// Sending a statement and waiting for Snowflake's reply to it.
+    Submit,
+    /// Polling a running statement, or downloading result parts.
+    Fetch,
+}
+
+impl std::fmt::Display for Phase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Phase::Connect => "connect",
+            Phase::Login => "login",
+            Phase::Submit => "statement submit",
+            Phase::Fetch => "result fetch",
+        })
+    }
+}
+
+/// A time limit of the client, each governed by one `profiles.yml` setting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeLimit {
+    /// `connect_timeout_seconds`: one TCP/TLS connection.
+    Connect,
+    /// `login_timeout_seconds`: one login, retries included.
+    Login,
+    /// `read_timeout_seconds`: silence while waiting for a reply's next bytes.
+    Read,
+    /// `statement_timeout_seconds`: one statement, end to end (on the client,
+    /// plus a grace), or Snowflake's own cancellation.
+    Statement,
+}
+
+impl TimeLimit {
+    /// The `profiles.yml` key that sets this limit.
+    pub fn setting(&self) -> &'static str {
+        use super::config;
+        match self {
+            TimeLimit::Connect => config::CONNECT_TIMEOUT.key,
+            TimeLimit::Login => config::LOGIN_TIMEOUT.key,
+            TimeLimit::Read => config::READ_TIMEOUT.key,
+            TimeLimit::Statement => config::STATEMENT_TIMEOUT.key,
+        }
+    }
+}
+
+fn timeout_message(
+    phase: &Phase,
+    limit: &TimeLimit,
+    seconds: u64,
+    host: &str,
+    attempts: u32,
+    query_id: &Option<String>,
+) -> String {
+    let setting = limit.setting();
+    let tries = if attempts > 1 {
+        format!(", {attempts} attempts")
+    } else {
+        String::new()
+    };
+    let qid = query_id_suffix(query_id);
+    match limit {
+        TimeLimit::Connect => format!(
+            "connecting to Snowflake at {host} timed out after {seconds}s (connect phase; limit `{setting}`{tries})"
+        ),
+        TimeLimit::Login => format!(
+            "login to Snowflake at {host} timed out after {seconds}s (login phase; limit `{setting}`)"
+        ),
+        TimeLimit::Read => format!(
+            "Snowflake at {host} sent nothing for {seconds}s ({phase} phase; limit `{setting}`{tries}){qid}"
+        ),
+        TimeLimit::Statement => format!(
+            "Snowflake statement timed out after {seconds}s ({phase} phase; limit `{setting}`){qid}"
+        ),
+    }
+}
+
 fn query_id_suffix(query_id: &Option<String>) -> String {
     match query_id {
         Some(id) if !id.is_empty() => format!(" (query id {id})"),
@@ -102,10 +193,10 @@ impl WarehouseError {
         }
     }
 
-    /// Replaces every occurrence of each secret in the error's text with
-    /// `***`.
-    pub(crate) fn redact(self, secrets: &[String]) -> Self {
-        let r = |s: String| redact_str(s, secrets);
+    /// The error with every secret known to the process masked in its
+    /// text ([`crate::redact::scrub_reply`]: it holds server text).
+    pub(crate) fn redact(self) -> Self {
+        let r = crate::redact::scrub_reply_string;
         match self {
             Self::Connection { host, reason } => Self::Connection {
                 host: r(host),
@@ -131,8 +222,19 @@ impl WarehouseError {
                 message: r(message),
                 query_id: query_id.map(r),
             },
-            Self::Timeout { seconds, query_id } => Self::Timeout {
+            Self::Timeout {
+                phase,
+                limit,
                 seconds,
+                host,
+                attempts,
+                query_id,
+            } => Self::Timeout {
+                phase,
+                limit,
+                seconds,
+                host: r(host),
+                attempts,
                 query_id: query_id.map(r),
             },
             Self::Transient {
@@ -151,20 +253,6 @@ impl WarehouseError {
             Self::Config(m) => Self::Config(r(m)),
         }
     }
-}
-
-/// Replaces each (non-empty) secret in `text` with `***`.
-pub(crate) fn redact_str(text: String, secrets: &[String]) -> String {
-    secrets
-        .iter()
-        .filter(|s| !s.is_empty())
-        .fold(text, |acc, s| {
-            if acc.contains(s.as_str()) {
-                acc.replace(s.as_str(), super::config::REDACTED)
-            } else {
-                acc
-            }
-        })
 }
 
 #[cfg(test)]
@@ -189,17 +277,49 @@ mod tests {
 
     #[test]
     fn redaction_scrubs_every_field() {
-        let secret = "p@ss w0rd".to_string();
+        let secret = "p@ss w0rd-Error";
+        crate::redact::register(secret);
         let e = WarehouseError::Authentication {
-            host: "h".into(),
+            host: "https://bob:x-y-z-w@h".into(),
             user: "u".into(),
-            message: format!("bad password {secret} and again {secret}"),
+            message: format!(
+                "bad password {secret} and again {secret}, echo {{\"PASSWORD\":\"ab\"}}"
+            ),
         }
-        .redact(std::slice::from_ref(&secret));
+        .redact();
         let shown = format!("{e} {e:?}");
-        assert!(!shown.contains(&secret), "{shown}");
+        assert!(!shown.contains(secret), "{shown}");
+        assert!(!shown.contains("x-y-z-w"), "{shown}");
         assert!(shown.contains("bad password *** and again ***"), "{shown}");
-        // Empty secrets must not turn every gap into `***`.
-        assert_eq!(redact_str("abc".into(), &[String::new()]), "abc");
+        assert!(shown.contains(r#"{"PASSWORD":"***"}"#), "{shown}");
+    }
+
+    #[test]
+    fn timeouts_name_the_phase_and_the_setting() {
+        let e = WarehouseError::Timeout {
+            phase: Phase::Login,
+            limit: TimeLimit::Login,
+            seconds: 60,
+            host: "http://127.0.0.1:9".into(),
+            attempts: 1,
+            query_id: None,
+        };
+        assert_eq!(
+            e.to_string(),
+            "login to Snowflake at http://127.0.0.1:9 timed out after 60s (login phase; limit `login_timeout_seconds`)"
+        );
+        let e = WarehouseError::Timeout {
+            phase: Phase::Fetch,
+            limit: TimeLimit::Read,
+            seconds: 60,
+            host: "h".into(),
+            attempts: 4,
+            query_id: Some("q".into()),
+        };
+        assert_eq!(
+            e.to_string(),
+            "Snowflake at h sent nothing for 60s (result fetch phase; limit `read_timeout_seconds`, 4 attempts) (query id q)"
+        );
+        assert_eq!(e.query_id(), Some("q"));
     }
 }

@@ -1,175 +1,23 @@
 //! Tests of the whole client stack (snowflake-api, transport and host
-//! override middleware) against a scripted HTTP server on 127.0.0.1, for
-//! behaviour the emulator cannot produce: HTTP 5xx/429, dropped
-//! connections, refused logins, long-running queries, timeouts.
+//! override middleware) against the scripted, fault-injecting HTTP server
+//! of `fault_server.rs` on 127.0.0.1, for behaviour the emulator cannot
+//! produce: HTTP 5xx/429, dropped, stalled and truncated replies, hosts
+//! that never answer, refused logins, long-running queries, timeouts,
+//! servers that echo the credentials back.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+use super::fault_server::{Reply, Scripted, encodings, login_ok, login_reply, rows_reply};
 use super::snowflake::Tuning;
 use super::transport::Backoff;
-use super::{Secret, SnowflakeConfig, SnowflakeWarehouse, Warehouse, WarehouseError};
+use super::{
+    Phase, Secret, SnowflakeConfig, SnowflakeWarehouse, TimeLimit, Warehouse, WarehouseError,
+};
 
 const PASSWORD: &str = "Scripted-Pa55word-never-shown";
-
-/// One request the server received.
-#[derive(Debug, Clone)]
-struct Seen {
-    method: String,
-    /// Path and query.
-    target: String,
-    headers: Vec<(String, String)>,
-    body: String,
-}
-
-impl Seen {
-    fn path(&self) -> &str {
-        self.target.split('?').next().unwrap_or("")
-    }
-
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.body).unwrap_or(Value::Null)
-    }
-}
-
-/// What the server does with a request.
-enum Reply {
-    Json(u16, Value),
-    /// Wait, then answer.
-    Slow(Duration, Value),
-    /// Close the connection without answering.
-    Hangup,
-    /// Answer with raw bytes (status 200 or the given one).
-    Bytes(u16, Vec<u8>),
-}
-
-type Script = dyn Fn(&Seen, usize) -> Reply + Send + Sync;
-
-/// A tiny HTTP/1.1 server answering from a script; `usize` is the number
-/// of earlier requests to the same path.
-struct Scripted {
-    port: u16,
-    seen: Arc<Mutex<Vec<Seen>>>,
-    stop: Arc<AtomicBool>,
-}
-
-impl Scripted {
-    fn start(script: impl Fn(&Seen, usize) -> Reply + Send + Sync + 'static) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let seen = Arc::new(Mutex::new(Vec::<Seen>::new()));
-        let stop = Arc::new(AtomicBool::new(false));
-        let script: Arc<Script> = Arc::new(script);
-        {
-            let seen = Arc::clone(&seen);
-            let stop = Arc::clone(&stop);
-            std::thread::spawn(move || {
-                for stream in listener.incoming() {
-                    if stop.load(Ordering::SeqCst) {
-                        break;
-                    }
-                    let Ok(stream) = stream else { continue };
-                    let seen = Arc::clone(&seen);
-                    let script = Arc::clone(&script);
-                    std::thread::spawn(move || serve(stream, &seen, &*script));
-                }
-            });
-        }
-        Scripted { port, seen, stop }
-    }
-
-    fn base_url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-
-    fn seen(&self) -> Vec<Seen> {
-        self.seen.lock().unwrap().clone()
-    }
-
-    fn seen_at(&self, path_end: &str) -> Vec<Seen> {
-        self.seen()
-            .into_iter()
-            .filter(|s| s.path().ends_with(path_end))
-            .collect()
-    }
-}
-
-impl Drop for Scripted {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        // Wake the accept loop so that it sees the flag.
-        let _ = TcpStream::connect(("127.0.0.1", self.port));
-    }
-}
-
-fn serve(stream: TcpStream, seen: &Mutex<Vec<Seen>>, script: &Script) {
-    let mut reader = BufReader::new(stream);
-    let mut line = String::new();
-    if reader.read_line(&mut line).unwrap_or(0) == 0 {
-        return;
-    }
-    let mut parts = line.split_whitespace();
-    let method = parts.next().unwrap_or("").to_owned();
-    let target = parts.next().unwrap_or("").to_owned();
-    let mut headers = Vec::new();
-    loop {
-        let mut h = String::new();
-        if reader.read_line(&mut h).unwrap_or(0) == 0 || h.trim().is_empty() {
-            break;
-        }
-        if let Some((k, v)) = h.split_once(':') {
-            headers.push((k.trim().to_owned(), v.trim().to_owned()));
-        }
-    }
-    let len: usize = headers
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
-        .and_then(|(_, v)| v.parse().ok())
-        .unwrap_or(0);
-    let mut body = vec![0; len];
-    let _ = reader.read_exact(&mut body);
-    let request = Seen {
-        method,
-        target,
-        headers,
-        body: String::from_utf8_lossy(&body).into_owned(),
-    };
-    let earlier = {
-        let mut all = seen.lock().unwrap();
-        let n = all.iter().filter(|s| s.path() == request.path()).count();
-        all.push(request.clone());
-        n
-    };
-    let (status, body) = match script(&request, earlier) {
-        Reply::Hangup => return,
-        Reply::Json(status, v) => (status, v.to_string().into_bytes()),
-        Reply::Slow(wait, v) => {
-            std::thread::sleep(wait);
-            (200, v.to_string().into_bytes())
-        }
-        Reply::Bytes(status, b) => (status, b),
-    };
-    let mut stream = reader.into_inner();
-    let _ = write!(
-        stream,
-        "HTTP/1.1 {status} Scripted\r\nContent-Type: application/json\r\n\
-         Content-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    );
-    let _ = stream.write_all(&body);
-}
 
 /// An Arrow IPC stream with one `N` column (Snowflake FIXED metadata).
 fn arrow_stream(values: &[i64]) -> Vec<u8> {
@@ -222,23 +70,6 @@ fn chunked_reply(base: &str, query_id: &str, chunk: &str) -> Value {
         "rowsetBase64": base64(&arrow_stream(&[1, 2])),
         "chunks": [{"url": format!("{base}/{chunk}"), "rowCount": 2, "uncompressedSize": 64}],
         "chunkHeaders": {}, "total": 4, "returned": 4, "queryId": query_id,
-        "finalRoleName": "LOADER", "statementTypeId": 4096, "version": 1}, "success": true})
-}
-
-fn login_ok() -> Reply {
-    Reply::Json(
-        200,
-        json!({"data": {"token": "sess-token", "masterToken": "master-token",
-            "validityInSeconds": 3600, "masterValidityInSeconds": 14400, "sessionId": 7,
-            "serverVersion": "scripted", "parameters": [],
-            "sessionInfo": {"roleName": "LOADER"}}, "success": true}),
-    )
-}
-
-fn rows_reply(query_id: &str, n: i64) -> Value {
-    json!({"data": {"parameters": [], "rowtype": [{"name": "N", "type": "fixed", "scale": 0,
-        "precision": 38, "nullable": true, "byteLength": null, "length": null}],
-        "rowset": [[n.to_string()]], "total": 1, "returned": 1, "queryId": query_id,
         "finalRoleName": "LOADER", "statementTypeId": 4096, "version": 1}, "success": true})
 }
 
@@ -589,11 +420,23 @@ fn hung_statement_times_out_on_the_client() {
     let err = wh.query("SELECT SYSTEM$WAIT(10)").unwrap_err();
     let took = started.elapsed();
     assert!(
-        matches!(err, WarehouseError::Timeout { seconds: 1, .. }),
+        matches!(
+            err,
+            WarehouseError::Timeout {
+                seconds: 1,
+                limit: TimeLimit::Statement,
+                phase: Phase::Submit,
+                ..
+            }
+        ),
         "{err:?}"
     );
     assert!(took < Duration::from_secs(3), "took {took:?}");
     assert!(err.is_transient());
+    assert!(
+        err.to_string().contains("statement_timeout_seconds"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -630,7 +473,11 @@ fn snowflake_errors_keep_code_state_and_query_id() {
     assert_eq!(
         err,
         WarehouseError::Timeout {
+            phase: Phase::Submit,
+            limit: TimeLimit::Statement,
             seconds: 30,
+            host: server.base_url(),
+            attempts: 1,
             query_id: Some("q-slow".into())
         }
     );
@@ -660,4 +507,286 @@ fn calls_from_inside_an_async_runtime_are_refused() {
         .block_on(async { SnowflakeWarehouse::connect_tuned(&c, FAST) })
         .unwrap_err();
     assert!(matches!(err, WarehouseError::Config(_)), "{err:?}");
+}
+
+// ---------------------------------------------------------------------------
+// Fault injection: every fault is bounded, and no secret leaks.
+//
+// Elapsed times are asserted with generous margins: the machine running the
+// tests may be loaded.
+
+/// A server that logs in, answers the set-up `SELECT 1`, then answers every
+/// further statement with `fault(n)` (n = 0 for the first one).
+fn faulty(fault: impl Fn(usize) -> Reply + Send + Sync + 'static) -> Scripted {
+    Scripted::start(move |req, n| match (req.path(), n) {
+        ("/session/v1/login-request", _) => login_ok(),
+        ("/queries/v1/query-request", 0) => Reply::Json(200, rows_reply("setup", 1)),
+        ("/queries/v1/query-request", n) => fault(n - 1),
+        _ => Reply::Json(404, json!({})),
+    })
+}
+
+fn assert_never_shown(err: &WarehouseError, secrets: &[&str]) {
+    let shown = format!("{err} {err:?}");
+    for secret in secrets {
+        for form in encodings(secret) {
+            assert!(!shown.contains(&form), "{form:?} leaked: {shown}");
+        }
+    }
+}
+
+#[test]
+fn a_reply_that_stalls_mid_body_is_bounded_by_the_read_timeout() {
+    let server = faulty(|_| Reply::StallMidBody(rows_reply("stalled", 1)));
+    let mut c = config(&server);
+    c.read_timeout_secs = 1;
+    c.retries = 1;
+    let wh = connect(&c);
+    let started = Instant::now();
+    let err = wh.query("SELECT 1").unwrap_err();
+    let took = started.elapsed();
+    // Two attempts of 1 s each and a short backoff; far below the 30 s
+    // statement timeout.
+    assert!(took >= Duration::from_secs(2), "took {took:?}");
+    assert!(took < Duration::from_secs(10), "took {took:?}");
+    match &err {
+        WarehouseError::Timeout {
+            phase,
+            limit,
+            seconds,
+            attempts,
+            ..
+        } => {
+            assert_eq!(*phase, Phase::Submit);
+            assert_eq!(*limit, TimeLimit::Read);
+            assert_eq!((*seconds, *attempts), (1, 2));
+        }
+        other => panic!("expected Timeout, got {other:?}"),
+    }
+    let text = err.to_string();
+    assert!(
+        text.contains("statement submit") && text.contains("read_timeout_seconds"),
+        "{text}"
+    );
+    assert_eq!(server.seen_at("/queries/v1/query-request").len(), 1 + 2);
+}
+
+#[test]
+fn a_stalled_reply_is_retried_and_the_retry_can_succeed() {
+    let server = faulty(|n| match n {
+        0 => Reply::StallMidBody(rows_reply("stalled", 1)),
+        _ => Reply::Json(200, rows_reply("q-ok", 7)),
+    });
+    let mut c = config(&server);
+    c.read_timeout_secs = 1;
+    let wh = connect(&c);
+    let started = Instant::now();
+    let rows = wh.query("SELECT 7").unwrap();
+    assert_eq!(rows.rows, vec![vec![json!(7)]]);
+    assert!(started.elapsed() < Duration::from_secs(8));
+}
+
+#[test]
+fn a_host_that_never_answers_fails_the_login_within_the_login_timeout() {
+    let server = Scripted::start(|_, _| Reply::Silent);
+    let mut c = config(&server);
+    c.login_timeout_secs = 2;
+    c.read_timeout_secs = 1;
+    c.retries = 20;
+    let started = Instant::now();
+    let err = SnowflakeWarehouse::connect_tuned(&c, FAST).unwrap_err();
+    let took = started.elapsed();
+    assert!(took >= Duration::from_secs(2), "took {took:?}");
+    assert!(took < Duration::from_secs(8), "took {took:?}");
+    assert!(
+        matches!(
+            err,
+            WarehouseError::Timeout {
+                phase: Phase::Login,
+                limit: TimeLimit::Login,
+                seconds: 2,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    let text = err.to_string();
+    assert!(text.contains("login_timeout_seconds"), "{text}");
+    assert!(!text.contains("statement_timeout_seconds"), "{text}");
+    // The login was retried after each silent second, within the bound.
+    let logins = server.seen_at("/session/v1/login-request").len();
+    assert!((1..=4).contains(&logins), "{logins} logins");
+}
+
+#[test]
+fn the_statement_deadline_leaves_the_login_out() {
+    // The login takes 1.5 s; the statement itself is quick. A 1 s
+    // statement timeout (plus the test's 0.3 s grace) must not fire.
+    let server = Scripted::start(|req, _| match req.path() {
+        "/session/v1/login-request" => Reply::Slow(
+            Duration::from_millis(1500),
+            login_reply("sess-slow", "master-slow"),
+        ),
+        _ => Reply::Json(200, rows_reply("q", 1)),
+    });
+    let mut c = config(&server);
+    c.statement_timeout_secs = 1;
+    let wh = connect(&c);
+    wh.query("SELECT 1").unwrap();
+}
+
+#[test]
+fn a_burst_of_503_replies_is_retried() {
+    let server = faulty(|n| match n {
+        0..=2 => Reply::Json(503, json!({"message": "Service Unavailable"})),
+        _ => Reply::Json(200, rows_reply("q-after-burst", 5)),
+    });
+    let mut c = config(&server);
+    c.retries = 3;
+    let wh = connect(&c);
+    let rows = wh.query("SELECT 5").unwrap();
+    assert_eq!(rows.query_id.as_deref(), Some("q-after-burst"));
+    assert_eq!(server.seen_at("/queries/v1/query-request").len(), 1 + 4);
+}
+
+#[test]
+fn persistent_503_replies_give_up_within_the_bound() {
+    let server = faulty(|_| Reply::Json(503, json!({"message": "Service Unavailable"})));
+    let mut c = config(&server);
+    c.retries = 4;
+    let wh = connect(&c);
+    let started = Instant::now();
+    let err = wh.execute("SELECT 1").unwrap_err();
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert!(
+        matches!(&err, WarehouseError::Transient { attempts: 5, reason, .. } if reason.contains("503")),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn truncated_replies_are_retried_then_reported() {
+    // Cut short on the wire (fewer bytes than Content-Length), then a
+    // complete HTTP reply whose JSON is cut short, then the real answer.
+    let server = faulty(|n| match n {
+        0 => Reply::Truncated(rows_reply("cut", 1)),
+        1 => {
+            let full = rows_reply("cut", 1).to_string();
+            Reply::Bytes(200, full.as_bytes()[..full.len() / 2].to_vec())
+        }
+        2 => Reply::Json(200, rows_reply("q-whole", 9)),
+        _ => Reply::Truncated(rows_reply("cut", 1)),
+    });
+    let wh = connect(&config(&server));
+    let rows = wh.query("SELECT 9").unwrap();
+    assert_eq!(rows.query_id.as_deref(), Some("q-whole"));
+    let started = Instant::now();
+    let err = wh.query("SELECT 9").unwrap_err();
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert!(
+        matches!(&err, WarehouseError::Transient { reason, .. } if reason.contains("cut short")),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn a_server_echoing_the_credentials_back_leaks_nothing() {
+    // A password with characters that JSON escapes, so that the echo holds
+    // it escaped (once in the message, twice on the wire).
+    const ECHOED: &str = "Echo\"Pa55\\word/1";
+    let server = Scripted::start(|req, n| match (req.path(), n) {
+        ("/session/v1/login-request", 0) => Reply::Echo(400),
+        ("/session/v1/login-request", _) => {
+            Reply::Json(200, login_reply("sess-ECHO-token-1", "master-ECHO-token-2"))
+        }
+        ("/queries/v1/query-request", 0) => Reply::Json(200, rows_reply("setup", 1)),
+        _ => Reply::Echo(200),
+    });
+    let mut c = config(&server);
+    c.password = Some(Secret::new(ECHOED));
+    let err = SnowflakeWarehouse::connect_tuned(&c, FAST).unwrap_err();
+    assert!(matches!(err, WarehouseError::Protocol { .. }), "{err:?}");
+    assert!(err.to_string().contains("Bad request"), "{err}");
+    assert_never_shown(&err, &[ECHOED]);
+    // The echo did hold the password.
+    assert!(
+        server.seen_at("/session/v1/login-request")[0]
+            .body
+            .contains("Pa55")
+    );
+
+    let wh = connect(&c);
+    let err = wh.query("SELECT 1").unwrap_err();
+    assert!(err.to_string().contains("Authorization"), "{err}");
+    assert_never_shown(&err, &[ECHOED, "sess-ECHO-token-1", "master-ECHO-token-2"]);
+}
+
+#[test]
+fn a_connect_that_hangs_names_the_connect_phase() {
+    // A listening socket with a full accept queue drops new connection
+    // attempts, so connecting to it hangs until the connect timeout.
+    let (fd, port, fillers) = full_listener();
+    let mut c = SnowflakeConfig::new("scripted", "tester");
+    c.password = Some(Secret::new(PASSWORD));
+    c.host = Some(format!("http://127.0.0.1:{port}"));
+    c.connect_timeout_secs = 1;
+    // Should the connection be made after all, the test still ends soon.
+    c.read_timeout_secs = 2;
+    c.login_timeout_secs = 3;
+    let started = Instant::now();
+    let err = SnowflakeWarehouse::connect_tuned(&c, FAST).unwrap_err();
+    let took = started.elapsed();
+    drop(fillers);
+    // SAFETY: `fd` is the socket `full_listener` opened, closed once.
+    unsafe { libc::close(fd) };
+    assert!(took < Duration::from_secs(8), "took {took:?}");
+    assert!(
+        matches!(
+            err,
+            WarehouseError::Timeout {
+                phase: Phase::Connect,
+                limit: TimeLimit::Connect,
+                seconds: 1,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("connect_timeout_seconds"), "{err}");
+}
+
+/// A loopback socket listening with a backlog of 0 whose accept queue is
+/// already full (it never accepts): the kernel drops further SYNs. Returns
+/// the socket, its port and the connections that fill the queue.
+fn full_listener() -> (libc::c_int, u16, Vec<std::net::TcpStream>) {
+    // SAFETY: plain socket calls on a socket this function owns; every
+    // pointer passed points at a live, correctly sized local.
+    unsafe {
+        let fd = libc::socket(libc::AF_INET, libc::SOCK_STREAM, 0);
+        assert!(fd >= 0, "socket");
+        let mut addr: libc::sockaddr_in = std::mem::zeroed();
+        addr.sin_family = libc::AF_INET as libc::sa_family_t;
+        addr.sin_addr.s_addr = u32::from(std::net::Ipv4Addr::LOCALHOST).to_be();
+        addr.sin_port = 0;
+        let len = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
+        assert_eq!(libc::bind(fd, (&raw const addr).cast(), len), 0, "bind");
+        assert_eq!(libc::listen(fd, 0), 0, "listen");
+        let mut bound: libc::sockaddr_in = std::mem::zeroed();
+        let mut bound_len = len;
+        assert_eq!(
+            libc::getsockname(fd, (&raw mut bound).cast(), &mut bound_len),
+            0
+        );
+        let port = u16::from_be(bound.sin_port);
+        // Fill the accept queue (each filler gives up quickly itself).
+        let target = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+        let mut fillers = Vec::new();
+        for _ in 0..4 {
+            if let Ok(s) = std::net::TcpStream::connect_timeout(&target, Duration::from_millis(200))
+            {
+                fillers.push(s);
+            }
+        }
+        (fd, port, fillers)
+    }
 }

@@ -34,6 +34,8 @@ mod convert;
 mod emulator;
 mod error;
 #[cfg(test)]
+pub(crate) mod fault_server;
+#[cfg(test)]
 mod http_tests;
 mod ipc;
 mod keypair;
@@ -42,9 +44,11 @@ mod snowflake;
 mod transport;
 
 pub use config::{
-    AuthMethod, DEFAULT_RETRIES, DEFAULT_STATEMENT_TIMEOUT_SECS, REDACTED, Secret, SnowflakeConfig,
+    AuthMethod, CONNECT_TIMEOUT, DEFAULT_RETRIES, DEFAULT_STATEMENT_TIMEOUT_SECS, LOGIN_TIMEOUT,
+    NUMERIC_SETTINGS, NumericSetting, READ_TIMEOUT, REDACTED, RETRIES, STATEMENT_TIMEOUT, Secret,
+    SnowflakeConfig,
 };
-pub use error::WarehouseError;
+pub use error::{Phase, TimeLimit, WarehouseError};
 pub use mock::{MockReply, MockWarehouse};
 pub use snowflake::SnowflakeWarehouse;
 

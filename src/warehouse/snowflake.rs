@@ -14,7 +14,7 @@ use snowflake_api::{
 use super::config::{AuthMethod, SnowflakeConfig};
 use super::convert::{arrow_rows, json_rows};
 use super::emulator::HostOverride;
-use super::error::WarehouseError;
+use super::error::{Phase, TimeLimit, WarehouseError};
 use super::ipc::decode_stream;
 use super::keypair::load_private_key_pem;
 use super::transport::{
@@ -24,17 +24,12 @@ use super::{Executed, Rows, Warehouse};
 use crate::render::sql;
 
 /// Extra time the client waits beyond the statement timeout before giving
-/// up itself, so that Snowflake's own timeout error normally wins.
+/// up itself, so that Snowflake's own timeout error (which carries the query
+/// id) normally wins. Documented in README.md ("Time bounds").
 const CLIENT_GRACE: Duration = Duration::from_secs(15);
-
-/// Bound on each session set-up statement (`USE …`, the login).
-const SETUP_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// How long closing the session may take when the warehouse is dropped.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// TCP connect timeout.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Snowflake's error code for a statement cancelled by its timeout.
 const STATEMENT_TIMEOUT_CODE: &str = "000630";
@@ -79,7 +74,6 @@ pub struct SnowflakeWarehouse {
     runtime: tokio::runtime::Runtime,
     host: String,
     user: String,
-    secrets: Vec<String>,
     statement_timeout_secs: u64,
     client_grace: Duration,
     logins: Arc<AtomicU64>,
@@ -109,8 +103,8 @@ impl SnowflakeWarehouse {
         config: &SnowflakeConfig,
         tuning: Tuning,
     ) -> Result<Self, WarehouseError> {
-        let secrets = config.secret_values();
-        Self::connect_inner(config, tuning).map_err(|e| e.redact(&secrets))
+        config.register_secrets();
+        Self::connect_inner(config, tuning).map_err(WarehouseError::redact)
     }
 
     fn connect_inner(config: &SnowflakeConfig, tuning: Tuning) -> Result<Self, WarehouseError> {
@@ -172,7 +166,8 @@ impl SnowflakeWarehouse {
             .user_agent(concat!("cio-sql/", env!("CARGO_PKG_VERSION")))
             .gzip(true)
             .referer(false)
-            .connect_timeout(CONNECT_TIMEOUT)
+            .connect_timeout(Duration::from_secs(config.connect_timeout_secs))
+            .read_timeout(Duration::from_secs(config.read_timeout_secs))
             .build()
             .map_err(|e| WarehouseError::Config(format!("cannot build the HTTP client: {e}")))?;
         let mut client = reqwest_middleware::ClientBuilder::new(http).with(Transport {
@@ -181,6 +176,9 @@ impl SnowflakeWarehouse {
             session_parameters,
             max_poll_interval: Duration::from_secs(2),
             logins: Arc::clone(&logins),
+            login_timeout: Duration::from_secs(config.login_timeout_secs),
+            read_timeout: Duration::from_secs(config.read_timeout_secs),
+            connect_timeout: Duration::from_secs(config.connect_timeout_secs),
         });
         if let Some(base) = &config.host {
             let rewrite = HostOverride::new(&config.account, base, config.role.as_deref())
@@ -204,7 +202,6 @@ impl SnowflakeWarehouse {
             runtime,
             host,
             user,
-            secrets: config.secret_values(),
             statement_timeout_secs: config.statement_timeout_secs,
             client_grace: tuning.client_grace,
             logins,
@@ -241,10 +238,10 @@ impl SnowflakeWarehouse {
         .collect();
         if uses.is_empty() {
             // Nothing to set: log in with a trivial statement to fail fast.
-            self.run("SELECT 1", Some(SETUP_TIMEOUT))?;
+            self.run("SELECT 1", self.client_timeout())?;
         }
         for (statement, key, name) in &uses {
-            self.run(statement, Some(SETUP_TIMEOUT))
+            self.run(statement, self.client_timeout())
                 .map_err(|e| match e {
                     WarehouseError::Sql {
                         code,
@@ -283,6 +280,10 @@ impl SnowflakeWarehouse {
 
     /// Runs one statement and returns its raw result and what the transport
     /// layer captured.
+    ///
+    /// `timeout` bounds the statement end to end (retries and polls
+    /// included) but not the time spent logging in, which the login timeout
+    /// bounds on its own: the deadline moves by the login time.
     fn run(
         &self,
         sql: &str,
@@ -297,12 +298,28 @@ impl SnowflakeWarehouse {
             .as_ref()
             .map(|m| m.lock().unwrap_or_else(|e| e.into_inner()));
         let slot = Arc::new(Mutex::new(Captured::default()));
+        let login_time = || {
+            slot.lock()
+                .map(|c| c.login_time())
+                .unwrap_or(Duration::ZERO)
+        };
         let call = async {
-            match timeout {
-                Some(limit) => tokio::time::timeout(limit, self.api.exec_raw(sql))
-                    .await
-                    .ok(),
-                None => Some(self.api.exec_raw(sql).await),
+            let exec = self.api.exec_raw(sql);
+            let Some(limit) = timeout else {
+                return Some(exec.await);
+            };
+            tokio::pin!(exec);
+            let started = tokio::time::Instant::now();
+            loop {
+                let deadline = started + limit + login_time();
+                tokio::select! {
+                    result = &mut exec => return Some(result),
+                    () = tokio::time::sleep_until(deadline) => {
+                        if started + limit + login_time() <= tokio::time::Instant::now() {
+                            return None;
+                        }
+                    }
+                }
             }
         };
         let outcome = self
@@ -311,13 +328,17 @@ impl SnowflakeWarehouse {
         let captured = slot.lock().map(|c| c.clone()).unwrap_or_default();
         let result = match outcome {
             None => Err(WarehouseError::Timeout {
-                seconds: timeout.map_or(0, |t| t.as_secs()),
+                phase: captured.phase.unwrap_or(Phase::Submit),
+                limit: TimeLimit::Statement,
+                seconds: self.statement_timeout_secs,
+                host: self.host.clone(),
+                attempts: 1,
                 query_id: captured.query_id.clone(),
             }),
             Some(Err(e)) => Err(self.classify(e, &captured)),
             Some(Ok(r)) => Ok((r, captured)),
         };
-        result.map_err(|e| e.redact(&self.secrets))
+        result.map_err(WarehouseError::redact)
     }
 
     /// Sorts a `snowflake-api` error into a [`WarehouseError`].
@@ -364,7 +385,11 @@ impl SnowflakeWarehouse {
     fn server_error(&self, code: String, message: String, captured: &Captured) -> WarehouseError {
         if code == STATEMENT_TIMEOUT_CODE {
             return WarehouseError::Timeout {
+                phase: captured.phase.unwrap_or(Phase::Submit),
+                limit: TimeLimit::Statement,
                 seconds: self.statement_timeout_secs,
+                host: self.host.clone(),
+                attempts: 1,
                 query_id: captured.query_id.clone(),
             };
         }
@@ -450,6 +475,19 @@ impl SnowflakeWarehouse {
                 host,
                 attempts: *attempts,
                 reason: reason.clone(),
+            },
+            TransportError::TimedOut {
+                phase,
+                limit,
+                seconds,
+                attempts,
+            } => WarehouseError::Timeout {
+                phase: *phase,
+                limit: *limit,
+                seconds: *seconds,
+                host,
+                attempts: *attempts,
+                query_id: None,
             },
             TransportError::Rejected {
                 status,
@@ -607,7 +645,7 @@ impl Warehouse for SnowflakeWarehouse {
                 host: self.host.clone(),
                 reason,
             }
-            .redact(&self.secrets)
+            .redact()
         })
     }
 }

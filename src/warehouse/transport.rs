@@ -5,11 +5,24 @@
 //! codes. This layer fills those gaps:
 //!
 //! * **Retries**: HTTP 5xx/408/429 replies and requests that fail after the
-//!   connection was made (reset, dropped, body cut short) are retried with
-//!   bounded exponential backoff; when the retries are used up the request
-//!   fails with [`TransportError::GaveUp`]. A connection that cannot be made
-//!   at all fails at once with [`TransportError::Unreachable`]; other HTTP
-//!   errors (401, 403, 404, …) fail with [`TransportError::Rejected`].
+//!   connection was made (reset, dropped, body cut short or stalled longer
+//!   than the read timeout, a JSON reply that is not complete JSON) are
+//!   retried with bounded exponential backoff; when the retries are used up
+//!   the request fails with [`TransportError::GaveUp`] (or
+//!   [`TransportError::TimedOut`] when the last attempt stalled). A
+//!   connection that cannot be made at all fails at once with
+//!   [`TransportError::Unreachable`] (or `TimedOut` when connecting took
+//!   longer than the connect timeout); other HTTP errors (401, 403, 404, …)
+//!   fail with [`TransportError::Rejected`].
+//! * **Time bounds**: the read timeout (silence while waiting for the next
+//!   bytes of a reply) and the connect timeout are set on the HTTP client; a
+//!   login or session renewal, retries included, is bounded by the login
+//!   timeout. The phase of the request in flight and the time spent logging
+//!   in are recorded in [`CAPTURE`], so that the statement's own deadline can
+//!   leave the login out and a timeout can say what it interrupted.
+//! * **Secrets**: the credentials a login sends and the tokens Snowflake
+//!   hands out are registered with [`crate::redact`], so that no message,
+//!   log or artifact can show them.
 //! * **Session parameters**: every login request carries the configured
 //!   session parameters (`QUERY_TAG`, `STATEMENT_TIMEOUT_IN_SECONDS`), so
 //!   they hold for every statement of every session, re-logins included.
@@ -25,7 +38,7 @@
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http::{Extensions, HeaderMap, StatusCode, header};
@@ -33,6 +46,8 @@ use reqwest::{Method, Request, Response};
 use reqwest_middleware::{Middleware, Next};
 use serde::Deserialize;
 use serde_json::{Map, Value};
+
+use super::error::{Phase, TimeLimit};
 
 tokio::task_local! {
     /// Where the transport layer stores what it learnt from the last query
@@ -59,6 +74,28 @@ pub(crate) struct Captured {
     /// Whether the reply carried rows inline (`rowsetBase64`) besides any
     /// chunks; `snowflake-api` appends that first part after the chunks.
     pub inline_rows: bool,
+    /// The phase of the request in flight (or of the last one).
+    pub phase: Option<Phase>,
+    /// Time spent in finished login requests of this call.
+    pub login_spent: Duration,
+    /// When the login request in flight started.
+    pub login_started: Option<Instant>,
+}
+
+impl Captured {
+    /// Time this call has spent logging in so far.
+    pub(crate) fn login_time(&self) -> Duration {
+        self.login_spent + self.login_started.map_or(Duration::ZERO, |t| t.elapsed())
+    }
+}
+
+/// Applies `f` to the current call's capture slot, if there is one.
+fn with_capture(f: impl FnOnce(&mut Captured)) {
+    let _ = CAPTURE.try_with(|slot| {
+        if let Ok(mut slot) = slot.lock() {
+            f(&mut slot);
+        }
+    });
 }
 
 /// One column of a reply's `rowtype`.
@@ -91,11 +128,7 @@ pub(crate) enum TransportError {
     Unreachable { reason: String },
     /// Transient failures persisted through every retry.
     #[error("{reason}")]
-    GaveUp {
-        attempts: u32,
-        reason: String,
-        timed_out: bool,
-    },
+    GaveUp { attempts: u32, reason: String },
     /// The server refused the request with a non-retryable HTTP status.
     #[error("HTTP {status}: {message}")]
     Rejected {
@@ -103,6 +136,14 @@ pub(crate) enum TransportError {
         message: String,
         /// Which kind of request was refused.
         endpoint: Endpoint,
+    },
+    /// A time limit ran out.
+    #[error("{phase} timed out after {seconds}s")]
+    TimedOut {
+        phase: Phase,
+        limit: TimeLimit,
+        seconds: u64,
+        attempts: u32,
     },
 }
 
@@ -141,6 +182,24 @@ pub(crate) enum Endpoint {
 }
 
 impl Endpoint {
+    /// The phase a request to `path` belongs to: logins, session renewals
+    /// and closes are the login phase; result polls and result parts the
+    /// result fetch.
+    pub(crate) fn phase(path: &str) -> Phase {
+        match Self::of_path(path) {
+            Self::Login => Phase::Login,
+            Self::Query => Phase::Submit,
+            Self::Result => Phase::Fetch,
+            Self::Other if path.contains("/session") => Phase::Login,
+            Self::Other => Phase::Fetch,
+        }
+    }
+
+    /// Whether replies from this endpoint are JSON.
+    fn replies_json(&self) -> bool {
+        matches!(self, Self::Login | Self::Query | Self::Result)
+    }
+
     /// Classifies a request path.
     pub(crate) fn of_path(path: &str) -> Self {
         let path = path.trim_end_matches('/');
@@ -203,6 +262,12 @@ pub(crate) struct Transport {
     pub max_poll_interval: Duration,
     /// Successful-or-not login requests sent so far.
     pub logins: Arc<AtomicU64>,
+    /// Bound on one login or session renewal, retries included.
+    pub login_timeout: Duration,
+    /// The read timeout set on the HTTP client, for messages.
+    pub read_timeout: Duration,
+    /// The connect timeout set on the HTTP client, for messages.
+    pub connect_timeout: Duration,
 }
 
 /// A fully read reply.
@@ -324,6 +389,7 @@ impl Transport {
         next: &Next<'_>,
     ) -> reqwest_middleware::Result<Buffered> {
         let url_path = &req.url().path().to_owned();
+        let endpoint = Endpoint::of_path(url_path);
         let mut attempt: u32 = 0;
         loop {
             attempt += 1;
@@ -337,6 +403,21 @@ impl Transport {
                     let status = resp.status();
                     let hint = retry_after(resp.headers());
                     match buffer(resp).await {
+                        Ok(b)
+                            if status.is_success()
+                                && endpoint.replies_json()
+                                && serde_json::from_slice::<serde::de::IgnoredAny>(&b.body)
+                                    .is_err() =>
+                        {
+                            (
+                                format!(
+                                    "reply cut short: {} bytes that are not complete JSON",
+                                    b.body.len()
+                                ),
+                                None,
+                                false,
+                            )
+                        }
                         Ok(b) if status.is_success() => return Ok(b),
                         Ok(b) if retryable_status(status) => (
                             format!("HTTP {}: {}", status.as_u16(), body_message(&b.body)),
@@ -360,6 +441,16 @@ impl Transport {
                     }
                 }
                 Err(reqwest_middleware::Error::Reqwest(e)) => {
+                    if e.is_connect() && e.is_timeout() {
+                        return Err(reqwest_middleware::Error::middleware(
+                            TransportError::TimedOut {
+                                phase: Phase::Connect,
+                                limit: TimeLimit::Connect,
+                                seconds: self.connect_timeout.as_secs(),
+                                attempts: attempt,
+                            },
+                        ));
+                    }
                     if e.is_connect() {
                         return Err(reqwest_middleware::Error::middleware(
                             TransportError::Unreachable {
@@ -370,20 +461,62 @@ impl Transport {
                     if e.is_builder() {
                         return Err(reqwest_middleware::Error::Reqwest(e));
                     }
-                    (error_chain(&e), None, e.is_timeout())
+                    // An inner layer may have read the body already.
+                    let reason = if e.is_body() || e.is_decode() {
+                        format!("reply cut short: {}", error_chain(&e))
+                    } else {
+                        error_chain(&e)
+                    };
+                    (reason, None, e.is_timeout())
                 }
                 Err(other) => return Err(other),
             };
             if attempt > self.retries {
-                return Err(reqwest_middleware::Error::middleware(
+                let error = if timed_out {
+                    TransportError::TimedOut {
+                        phase: Endpoint::phase(url_path),
+                        limit: TimeLimit::Read,
+                        seconds: self.read_timeout.as_secs(),
+                        attempts: attempt,
+                    }
+                } else {
                     TransportError::GaveUp {
                         attempts: attempt,
                         reason,
-                        timed_out,
-                    },
-                ));
+                    }
+                };
+                return Err(reqwest_middleware::Error::middleware(error));
             }
             tokio::time::sleep(self.backoff.delay(attempt, hint)).await;
+        }
+    }
+
+    /// [`Transport::send`] for a login-phase request, bounded by the login
+    /// timeout (retries included) and timed for the statement deadline.
+    async fn send_login(
+        &self,
+        req: Request,
+        extensions: &mut Extensions,
+        next: &Next<'_>,
+    ) -> reqwest_middleware::Result<Buffered> {
+        let started = Instant::now();
+        with_capture(|slot| slot.login_started = Some(started));
+        let result =
+            tokio::time::timeout(self.login_timeout, self.send(req, extensions, next)).await;
+        with_capture(|slot| {
+            slot.login_started = None;
+            slot.login_spent += started.elapsed();
+        });
+        match result {
+            Ok(r) => r,
+            Err(_) => Err(reqwest_middleware::Error::middleware(
+                TransportError::TimedOut {
+                    phase: Phase::Login,
+                    limit: TimeLimit::Login,
+                    seconds: self.login_timeout.as_secs(),
+                    attempts: 1,
+                },
+            )),
         }
     }
 
@@ -443,13 +576,38 @@ fn record_failure<T>(result: reqwest_middleware::Result<T>) -> reqwest_middlewar
     if let Err(reqwest_middleware::Error::Middleware(e)) = &result
         && let Some(t) = e.downcast_ref::<TransportError>()
     {
-        let _ = CAPTURE.try_with(|slot| {
-            if let Ok(mut slot) = slot.lock() {
-                slot.transport = Some(t.clone());
-            }
-        });
+        with_capture(|slot| slot.transport = Some(t.clone()));
     }
     result
+}
+
+/// Fields of a login request or reply that hold credentials or tokens.
+const CREDENTIAL_FIELDS: [&str; 9] = [
+    "PASSWORD",
+    "TOKEN",
+    "PASSCODE",
+    "token",
+    "masterToken",
+    "sessionToken",
+    "idToken",
+    "mfaToken",
+    "oldSessionToken",
+];
+
+/// Registers with [`crate::redact`] every credential or token in the `data`
+/// object of a login-phase request or reply body.
+pub(crate) fn register_credentials(body: &[u8]) {
+    let Ok(v) = serde_json::from_slice::<Value>(body) else {
+        return;
+    };
+    let Some(data) = v.get("data").and_then(Value::as_object).or(v.as_object()) else {
+        return;
+    };
+    for field in CREDENTIAL_FIELDS {
+        if let Some(secret) = data.get(field).and_then(Value::as_str) {
+            crate::redact::register(secret);
+        }
+    }
 }
 
 /// Whether a reply says the query is still running.
@@ -505,6 +663,7 @@ pub(crate) fn capture_reply(reply: &Value) -> Captured {
         inline_rows: field("rowsetBase64")
             .and_then(Value::as_str)
             .is_some_and(|b| !b.is_empty()),
+        ..Captured::default()
     }
 }
 
@@ -546,6 +705,13 @@ impl Middleware for Transport {
             req.url_mut().set_path(&path);
         }
         let endpoint = Endpoint::of_path(req.url().path());
+        let phase = Endpoint::phase(req.url().path());
+        with_capture(|slot| slot.phase = Some(phase));
+        if phase == Phase::Login
+            && let Some(body) = req.body().and_then(|b| b.as_bytes())
+        {
+            register_credentials(body);
+        }
         if endpoint == Endpoint::Login {
             self.logins.fetch_add(1, Ordering::SeqCst);
             if !self.session_parameters.is_empty()
@@ -559,7 +725,14 @@ impl Middleware for Transport {
         }
         let url = req.url().clone();
         let headers = req.headers().clone();
-        let mut reply = record_failure(self.send(req, extensions, &next).await)?;
+        let mut reply = if phase == Phase::Login {
+            record_failure(self.send_login(req, extensions, &next).await)?
+        } else {
+            record_failure(self.send(req, extensions, &next).await)?
+        };
+        if phase == Phase::Login {
+            register_credentials(&reply.body);
+        }
         if !matches!(endpoint, Endpoint::Query | Endpoint::Result) {
             return Ok(reply.into_response());
         }
@@ -581,9 +754,12 @@ impl Middleware for Transport {
         }
         let captured = capture_reply(&json);
         // Outside a capture scope (e.g. session close) there is nowhere to store it.
-        let _ = CAPTURE.try_with(|slot| {
-            if let Ok(mut slot) = slot.lock() {
-                *slot = captured;
+        with_capture(|slot| {
+            *slot = Captured {
+                phase: slot.phase,
+                login_spent: slot.login_spent,
+                login_started: slot.login_started,
+                ..captured
             }
         });
         if normalise_rowtypes(&mut json)
