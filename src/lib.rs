@@ -14,29 +14,22 @@
 #![warn(clippy::disallowed_methods)]
 
 pub mod analysis;
-pub mod cache;
+pub mod artifacts;
 pub mod catalog;
 pub mod cli;
-pub mod compact;
 pub mod compile;
-pub mod connect;
-pub mod dag;
 pub mod diagnostics;
-pub mod execute;
+pub mod execution;
 pub mod files;
-pub mod lineage;
-pub mod lock;
-pub mod names;
-pub mod output;
+pub mod pipeline;
 pub mod project;
 pub mod redact;
 pub mod render;
 pub mod report;
-pub mod review;
-pub mod run;
-pub mod seed;
-pub mod select;
+pub mod reports;
+pub mod settings;
+pub mod sql;
+pub mod store;
 pub mod suggest;
-pub mod sync_query;
 pub mod timings;
 pub mod warehouse;

@@ -1,6 +1,5 @@
 //! Printing results for people (text) and machines (JSON lines).
 
-use crate::compile::{Compilation, ModelStatus};
 use crate::diagnostics::{Diagnostic, Severity};
 use serde_json::json;
 use std::io::{IsTerminal, Write};
@@ -139,83 +138,4 @@ impl Output {
             print_out(&format!("{value}\n"));
         }
     }
-}
-
-/// Prints the outcome of a compile: a line per selected model, diagnostics,
-/// then a summary. `to_stderr` keeps stdout free for `--show`.
-pub fn print_compilation(c: &Compilation, out: &Output, elapsed_ms: u128, to_stderr: bool) {
-    let target = &c.project.target;
-    out.info(
-        &format!(
-            "cio-sql {} · project {} · target {} ({}.{})",
-            env!("CARGO_PKG_VERSION"),
-            c.project.config.name,
-            target.name,
-            target.database,
-            target.schema
-        ),
-        to_stderr,
-    );
-    for d in &c.diagnostics {
-        out.diagnostic(d);
-    }
-    let width = c.selected.iter().map(String::len).max().unwrap_or(0);
-    // Per-model lines are built only when they will be printed: with
-    // --quiet, a large project's report is just its errors.
-    let lines = !out.quiet && out.format == LogFormat::Text;
-    let events = out.format == LogFormat::Json;
-    let selected = c.selected_models();
-    for m in &selected {
-        if lines {
-            for log in &m.logs {
-                out.info(&format!("  {}: {log}", m.name), true);
-            }
-            let (label, detail) = match m.status {
-                ModelStatus::Success => ("ok   ", format!("{} -> {}", m.path, m.compiled_path)),
-                _ => ("ERROR", m.path.clone()),
-            };
-            out.info(&format!("  {label} {:width$}  {detail}", m.name), to_stderr);
-        }
-        if events {
-            out.event(json!({
-                "event": "model",
-                "name": m.name,
-                "status": m.status,
-                "path": m.path,
-                "compiled_path": (m.status == ModelStatus::Success).then_some(&m.compiled_path),
-                "relation": m.relation.to_string(),
-            }));
-        }
-        for d in &m.diagnostics {
-            out.diagnostic(d);
-        }
-    }
-    let errors = c.error_count();
-    let warnings = c.warning_count();
-    let ok = selected
-        .iter()
-        .filter(|m| m.status == ModelStatus::Success)
-        .count();
-    let reused = if c.reused > 0 {
-        format!(" ({} unchanged since the last compile)", c.reused)
-    } else {
-        String::new()
-    };
-    out.info(
-        &format!(
-            "Compiled {ok} of {} selected models in {elapsed_ms} ms{reused}: {errors} failed, {warnings} warning{}.",
-            c.selected.len(),
-            if warnings == 1 { "" } else { "s" }
-        ),
-        to_stderr,
-    );
-    out.event(json!({
-        "event": "summary",
-        "selected": c.selected.len(),
-        "succeeded": ok,
-        "failed": errors,
-        "warnings": warnings,
-        "reused": c.reused,
-        "elapsed_ms": elapsed_ms,
-    }));
 }

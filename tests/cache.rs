@@ -4,7 +4,8 @@
 
 mod support;
 
-use cio_sql::compile::{Compilation, CompileOptions, ModelStatus, compile};
+use cio_sql::compile::{Compilation, CompileOptions, ModelStatus};
+use cio_sql::pipeline::compile;
 use support::{ENTITIES, TestProject};
 
 const PEOPLE: &str = "{{ config(materialized='table') }}\n{{ nexus.customer_io_identify(anonymous_id_column='segment_anonymous_id') }}";

@@ -5,8 +5,9 @@
 
 mod support;
 
-use cio_sql::compile::{CompileOptions, ModelStatus, compile};
+use cio_sql::compile::{CompileOptions, ModelStatus};
 use cio_sql::diagnostics::{Diagnostic, Severity};
+use cio_sql::pipeline::compile;
 use support::{TestProject, render_all, snapshots};
 
 const EVENTS: &str = "  - name: nexus_events\n    schema: NEXUS\n    columns:\n      - {name: event_id, data_type: VARCHAR}\n      - {name: occurred_at, data_type: TIMESTAMP_NTZ}\n      - {name: event_name, data_type: VARCHAR}\n";

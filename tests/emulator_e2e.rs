@@ -300,7 +300,8 @@ fn catalog_refresh_round_trips_with_one_query_per_database() {
         ..Default::default()
     })
     .unwrap();
-    let (catalog, missing) = cio_sql::execute::live_catalog(&project, &counting).unwrap();
+    let (catalog, missing) =
+        cio_sql::execution::catalog::live_catalog(&project, &counting).unwrap();
     assert!(missing.is_empty(), "{missing:?}");
     assert_eq!(
         counting.sent.lock().unwrap().len(),
@@ -313,7 +314,7 @@ fn catalog_refresh_round_trips_with_one_query_per_database() {
         ..Default::default()
     };
     let compiled =
-        cio_sql::compile::compile_project(project, std::sync::Arc::new(catalog), &opts).unwrap();
+        cio_sql::pipeline::compile_project(project, std::sync::Arc::new(catalog), &opts).unwrap();
     assert!(compiled.succeeded());
     let live = cio(dir.path(), &["compile", "--live"]);
     assert_eq!(live.code, 0, "{}\n{}", live.stdout, live.stderr);
@@ -513,7 +514,8 @@ fn an_unreachable_host_fails_fast_with_a_clear_message() {
 #[test]
 fn a_second_concurrent_run_is_refused() {
     let dir = small_project("E2E_LOCK", "http://127.0.0.1:9", &[("m", "select 1 as v")]);
-    let lock = cio_sql::run::RunLock::acquire(&dir.path().join("target"), "emulator").unwrap();
+    let lock =
+        cio_sql::files::lock::RunLock::acquire(&dir.path().join("target"), "emulator").unwrap();
     let started = Instant::now();
     let run = cio(dir.path(), &["run"]);
     assert!(started.elapsed() < Duration::from_secs(10));

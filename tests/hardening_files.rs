@@ -372,7 +372,7 @@ fn item07_run_refused_by_the_lock_overwrites_stale_run_results() {
     let p = unreachable_project();
     std::fs::create_dir_all(p.path("target")).unwrap();
     std::fs::write(p.path("target/run_results.json"), STALE).unwrap();
-    let lock = cio_sql::run::RunLock::acquire(&p.path("target"), "dev").unwrap();
+    let lock = cio_sql::files::lock::RunLock::acquire(&p.path("target"), "dev").unwrap();
     let out = cio(&p, &["run"]);
     drop(lock);
     assert_eq!(out.code, 1, "{}", out.stderr);
@@ -627,7 +627,7 @@ fn item10_sigterm_during_compile_removes_temp_files_and_exits_143() {
 #[test]
 fn item11_second_compile_waits_for_the_first() {
     let p = project();
-    let lock = cio_sql::lock::CompileLock::acquire(&p.path("target")).unwrap();
+    let lock = cio_sql::files::lock::CompileLock::acquire(&p.path("target")).unwrap();
     let mut child = spawn(&p, &["compile", "--quiet"]);
     std::thread::sleep(Duration::from_millis(1500));
     assert!(
@@ -647,7 +647,7 @@ fn item11_second_compile_waits_for_the_first() {
 #[test]
 fn item11_second_compile_gives_up_after_the_wait() {
     let p = project();
-    let _lock = cio_sql::lock::CompileLock::acquire(&p.path("target")).unwrap();
+    let _lock = cio_sql::files::lock::CompileLock::acquire(&p.path("target")).unwrap();
     let started = Instant::now();
     let out = cio(&p, &["compile"]);
     let waited = started.elapsed();
@@ -662,7 +662,7 @@ fn item11_second_compile_gives_up_after_the_wait() {
         out.stderr
     );
     assert!(
-        waited >= cio_sql::lock::COMPILE_LOCK_WAIT && waited < Duration::from_secs(60),
+        waited >= cio_sql::files::lock::COMPILE_LOCK_WAIT && waited < Duration::from_secs(60),
         "{waited:?}"
     );
     assert!(!p.path("target/compiled").exists());
@@ -855,7 +855,7 @@ fn item14d_yaml_list_mentioning_sources_loads() {
 #[test]
 fn item14e_run_lock_held_exits_1() {
     let p = unreachable_project();
-    let lock = cio_sql::run::RunLock::acquire(&p.path("target"), "dev").unwrap();
+    let lock = cio_sql::files::lock::RunLock::acquire(&p.path("target"), "dev").unwrap();
     for command in ["run", "seed", "build"] {
         let out = cio(&p, &[command]);
         assert_eq!(out.code, 1, "{command}: {}", out.stderr);

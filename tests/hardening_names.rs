@@ -2,7 +2,7 @@
 //! deeply nested SQL (item 13). Each test is named after its item.
 //!
 //! Every relation name reaching a statement goes through
-//! `cio_sql::render::sql::relation_part`; names cio-sql cannot create are
+//! `cio_sql::sql::relation_part`; names cio-sql cannot create are
 //! compile errors (CIO014), two models building one relation too (CIO015).
 
 #[path = "common/fakesnow.rs"]
@@ -10,8 +10,9 @@ mod fakesnow;
 mod support;
 
 use assert_cmd::Command;
+use cio_sql::artifacts::run_results::NodeStatus;
 use cio_sql::compile::{Compilation, ModelStatus};
-use cio_sql::run::{NodeStatus, RunOptions, run_models};
+use cio_sql::execution::run::{RunOptions, run_models};
 use cio_sql::warehouse::{MockWarehouse, Warehouse};
 use proptest::prelude::*;
 use sqlparser::ast::{ObjectName, ObjectNamePart, Statement};
@@ -333,14 +334,18 @@ fn item03_seed_names_are_checked() {
     let p = TestProject::new();
     p.file("seeds/my seed.csv", "id\n1\n");
     let project = cio_sql::project::Project::load(&p.options().load).unwrap();
-    let catalog = cio_sql::compile::load_catalog(&project).unwrap();
-    let seeds: Vec<_> = cio_sql::seed::find_seeds(&project)
+    let catalog = cio_sql::catalog::load_catalog(&project).unwrap();
+    let seeds: Vec<_> = cio_sql::execution::seed::find_seeds(&project)
         .into_iter()
-        .map(|f| cio_sql::seed::read_seed(&f.unwrap()).unwrap())
+        .map(|f| cio_sql::execution::seed::read_seed(&f.unwrap()).unwrap())
         .collect();
-    let err =
-        cio_sql::seed::plan_seed(&seeds[0], &catalog, &project.target, project.config.quoting)
-            .unwrap_err();
+    let err = cio_sql::execution::seed::plan_seed(
+        &seeds[0],
+        &catalog,
+        &project.target,
+        project.config.quoting,
+    )
+    .unwrap_err();
     assert_eq!(err.code, "CIO014");
     assert!(
         err.help.as_deref().unwrap().contains("`my_seed.csv`"),
@@ -349,12 +354,13 @@ fn item03_seed_names_are_checked() {
     );
 
     // Quoted, every statement of the load names one relation.
-    let quoting = cio_sql::project::Quoting {
+    let quoting = cio_sql::sql::Quoting {
         database: true,
         schema: true,
         identifier: true,
     };
-    let plan = cio_sql::seed::plan_seed(&seeds[0], &catalog, &project.target, quoting).unwrap();
+    let plan =
+        cio_sql::execution::seed::plan_seed(&seeds[0], &catalog, &project.target, quoting).unwrap();
     for sql in &plan.statements {
         match parse_one(sql) {
             Statement::CreateSchema { schema_name, .. } => {
@@ -363,7 +369,8 @@ fn item03_seed_names_are_checked() {
             Statement::CreateTable(t) => {
                 let table = &resolved(&t.name)[2];
                 assert!(
-                    table == "my seed" || table.starts_with(cio_sql::seed::SCRATCH_PREFIX),
+                    table == "my seed"
+                        || table.starts_with(cio_sql::execution::seed::SCRATCH_PREFIX),
                     "{sql}"
                 )
             }
@@ -540,7 +547,7 @@ fn tables(dir: &Path, database: &str) -> Vec<String> {
         ..Default::default()
     })
     .unwrap();
-    let wh = cio_sql::connect::connect(&project.target).unwrap();
+    let wh = cio_sql::execution::connect::connect(&project.target).unwrap();
     let rows = wh
         .query(&format!(
             "SELECT TABLE_NAME FROM {database}.INFORMATION_SCHEMA.TABLES WHERE TABLE_SCHEMA = 'CUSTOMER_IO' ORDER BY 1"
@@ -661,7 +668,7 @@ proptest! {
         let name = file_stem(&stem);
         p.model(&name, &format!("{{{{ config({}) }}}}\nselect 1 as a {body}", args.join(", ")));
         p.model("down", &format!("select * from {{{{ ref({}) }}}}", jinja_string(&name)));
-        let c = cio_sql::compile::compile(&p.options());
+        let c = cio_sql::pipeline::compile(&p.options());
         // A file name that is not a usable model (`.sql`, say) fails the load cleanly.
         let Ok(c) = c else { return Ok(()); };
         for m in &c.models {

@@ -13,10 +13,12 @@ mod emulator_cli;
 mod fakesnow;
 mod support;
 
+use cio_sql::artifacts::run_results::NodeStatus;
 use cio_sql::catalog::{Catalog, OfflineCatalog};
-use cio_sql::project::{Quoting, Target};
-use cio_sql::run::{NodeStatus, RunOptions, run_models};
-use cio_sql::seed::{Cleanup, parse_seed, plan_seed};
+use cio_sql::execution::run::{RunOptions, run_models};
+use cio_sql::execution::seed::{Cleanup, parse_seed, plan_seed};
+use cio_sql::project::Target;
+use cio_sql::sql::Quoting;
 use cio_sql::warehouse::{MockReply, MockWarehouse, Warehouse, WarehouseError};
 use emulator_cli::{
     SECRET, cio, connect, query, records, result_of, run_results, small_project, wait_for_exit,
@@ -520,7 +522,7 @@ fn item14_emulator_killed_mid_seed_message_is_truthful() {
     let wh = connect(dir.path());
     let mut child = spawn(dir.path(), &["build"]);
     // The big seed's scratch table, not the small one's.
-    let family = cio_sql::seed::scratch_family(&cio_sql::catalog::RelationName::new(
+    let family = cio_sql::execution::seed::scratch_family(&cio_sql::sql::RelationName::new(
         "H_SEEDS_KILLED",
         "CUSTOMER_IO",
         "big",
@@ -657,7 +659,7 @@ fn item14_scratch_table_is_dropped_only_while_the_connection_works() {
     let load = |reply: MockReply| {
         let wh = MockWarehouse::new();
         wh.once("insert into", reply);
-        let loaded = cio_sql::execute::load_seeds(&c, &catalog, &wh, false, &|_, _, _| {});
+        let loaded = cio_sql::execution::seed::load_seeds(&c, &catalog, &wh, false, &|_, _, _| {});
         (loaded, wh.statements())
     };
     let (loaded, sent) = load(MockReply::sql_error(
@@ -786,12 +788,13 @@ fn item14_seed_relations_and_scratch_names_never_collide() {
     p.file("seeds/b/twice.csv", "x\n2\n");
     p.file("seeds/codes.csv", "code\na\n");
     p.file("seeds/fine.csv", "n\n1\n");
-    let scratch =
-        cio_sql::seed::scratch_relation(&cio_sql::catalog::RelationName::new("DB", "S", "codes"));
+    let scratch = cio_sql::execution::seed::scratch_relation(&cio_sql::sql::RelationName::new(
+        "DB", "S", "codes",
+    ));
     p.model(&scratch.identifier, "select 1 as v");
     let c = p.compile();
     let wh = MockWarehouse::new();
-    let loaded = cio_sql::execute::load_seeds(
+    let loaded = cio_sql::execution::seed::load_seeds(
         &c,
         &OfflineCatalog::empty("catalog.yml"),
         &wh,

@@ -379,7 +379,7 @@ fn warn_error_turns_warnings_into_failures() {
     );
     let mut opts = p.options();
     opts.warn_error = true;
-    let c = cio_sql::compile::compile(&opts).unwrap();
+    let c = cio_sql::pipeline::compile(&opts).unwrap();
     assert!(!c.succeeded());
 }
 

@@ -9,8 +9,9 @@ use support::copy_dir;
 
 use cio_sql::analysis::Transform;
 use cio_sql::compile::{CompileOptions, ModelStatus};
-use cio_sql::lineage::{SourceKind, compile_with_catalog, lineage, render_text};
 use cio_sql::project::LoadOptions;
+use cio_sql::reports::ReportError;
+use cio_sql::reports::lineage::{SourceKind, compile_with_catalog, lineage, render_text};
 use support::{TestProject, render_all, snapshots};
 
 fn repo() -> std::path::PathBuf {
@@ -150,7 +151,7 @@ fn unresolved_columns_say_why_and_fall_back_to_the_catalog() {
     );
 
     // --warn-error makes the warning fail the model.
-    let strict = cio_sql::compile::compile(&CompileOptions {
+    let strict = cio_sql::pipeline::compile(&CompileOptions {
         warn_error: true,
         ..p.options()
     })
@@ -165,7 +166,7 @@ fn the_manifest_holds_the_columns_of_every_example_model() {
         std::fs::copy(repo().join(entry), dir.path().join(entry)).unwrap();
     }
     copy_dir(&repo().join("models"), &dir.path().join("models"));
-    let c = cio_sql::compile::compile(&CompileOptions {
+    let c = cio_sql::pipeline::compile(&CompileOptions {
         load: LoadOptions {
             project_dir: dir.path().to_path_buf(),
             profiles_dir: Some(dir.path().to_path_buf()),
@@ -324,10 +325,10 @@ fn lineage_marks_what_it_cannot_follow_as_unknown() {
 fn lineage_of_an_unknown_model_suggests_names() {
     let (c, catalog) = compile_with_catalog(&example_options()).unwrap();
     let err = lineage(&c, catalog.as_ref(), "customer_io_person").unwrap_err();
-    assert_eq!(err.exit_code, 2);
-    assert_eq!(err.diagnostics[0].code, "CIO145");
+    assert!(matches!(err, ReportError::NoSuchModel(_)), "{err:?}");
+    assert_eq!(err.diagnostics()[0].code, "CIO145");
     assert!(
-        err.diagnostics[0]
+        err.diagnostics()[0]
             .help
             .as_deref()
             .unwrap()

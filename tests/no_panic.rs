@@ -3,7 +3,8 @@
 
 mod support;
 
-use cio_sql::compile::{CompileOptions, compile_project};
+use cio_sql::compile::CompileOptions;
+use cio_sql::pipeline::compile_project;
 use cio_sql::project::{LoadOptions, Project};
 use proptest::prelude::*;
 use std::sync::Arc;
@@ -79,7 +80,7 @@ proptest! {
         };
         let mut project = Project::load(&opts.load).unwrap();
         project.models[0].source = text;
-        let catalog = cio_sql::compile::load_catalog(&project).unwrap();
+        let catalog = cio_sql::catalog::load_catalog(&project).unwrap();
         let c = compile_project(project, Arc::new(catalog), &opts).unwrap();
         let m = c.model("fuzz").unwrap();
         // Either SQL that parsed, or at least one error diagnostic.

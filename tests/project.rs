@@ -3,7 +3,8 @@
 
 mod support;
 
-use cio_sql::compile::{CompileOptions, ModelStatus, compile};
+use cio_sql::compile::{CompileOptions, ModelStatus};
+use cio_sql::pipeline::compile;
 use support::{TestProject, render_all, snapshots};
 
 #[test]

@@ -2,10 +2,12 @@
 //! through the library: the example project (snapshotted) and small
 //! projects built in temporary folders for every rule and error.
 
-use cio_sql::compile::{Compilation, CompileOptions, CompiledModel, ModelStatus, compile};
+use cio_sql::compile::{Compilation, CompileOptions, CompiledModel, ModelStatus};
 use cio_sql::diagnostics::Severity;
+use cio_sql::pipeline::compile;
 use cio_sql::project::LoadOptions;
-use cio_sql::sync_query::{
+use cio_sql::reports::ReportError;
+use cio_sql::reports::sync_query::{
     LAST_SYNC_TIME, SyncType, render_plan, render_setup, sync_models, sync_query,
 };
 use std::path::{Path, PathBuf};
@@ -921,8 +923,8 @@ fn a_model_breaking_the_contract_fails_and_sync_query_shows_why() {
     );
     assert_eq!(model(&c, "m").status, ModelStatus::Error);
     let err = sync_query(&c, Some("m")).unwrap_err();
-    assert_eq!(err.exit_code, 1);
-    let d = &err.diagnostics[0];
+    assert!(matches!(err, ReportError::Unavailable(_)), "{err:?}");
+    let d = &err.diagnostics()[0];
     assert_eq!(d.code, "CIO202");
     assert_eq!((d.line, d.column), (Some(4), Some(19)));
     assert!(
@@ -968,10 +970,10 @@ fn a_missing_required_column_fails_compile() {
         "{{ config(cio_sync='relationship') }}\nSELECT\n    entity_id AS \"groupId\",\n    email AS \"userId\",\n    _updated_at AS \"timestamp\"\nFROM {{ ref('nexus_entities') }}",
     );
     let err = sync_query(&c, Some("m")).unwrap_err();
-    assert_eq!(err.exit_code, 1);
-    assert_eq!(err.diagnostics[0].code, "CIO201");
+    assert!(matches!(err, ReportError::Unavailable(_)), "{err:?}");
+    assert_eq!(err.diagnostics()[0].code, "CIO201");
     assert_eq!(
-        err.diagnostics[0].message,
+        err.diagnostics()[0].message,
         "relationship syncs need a `objectTypeId` column"
     );
 }
@@ -980,8 +982,8 @@ fn a_missing_required_column_fails_compile() {
 fn sync_query_unknown_model_exits_2_with_suggestions() {
     let c = example();
     let err = sync_query(&c, Some("customer_io_event")).unwrap_err();
-    assert_eq!(err.exit_code, 2);
-    let d = &err.diagnostics[0];
+    assert!(matches!(err, ReportError::NoSuchModel(_)), "{err:?}");
+    let d = &err.diagnostics()[0];
     assert_eq!(d.code, "CIO145");
     assert_eq!(
         d.message,
@@ -999,15 +1001,15 @@ fn sync_query_unknown_model_exits_2_with_suggestions() {
 fn sync_query_model_without_sync_type_exits_1() {
     let c = compile_one("SELECT 1 AS x");
     let err = sync_query(&c, Some("m")).unwrap_err();
-    assert_eq!(err.exit_code, 1);
-    assert_eq!(err.diagnostics[0].code, "CIO147");
+    assert!(matches!(err, ReportError::Unavailable(_)), "{err:?}");
+    assert_eq!(err.diagnostics()[0].code, "CIO147");
     assert!(
-        err.diagnostics[0]
+        err.diagnostics()[0]
             .message
             .contains("has no Customer.io sync type")
     );
     assert!(
-        err.diagnostics[0]
+        err.diagnostics()[0]
             .help
             .as_deref()
             .unwrap()
@@ -1019,8 +1021,8 @@ fn sync_query_model_without_sync_type_exits_1() {
 fn sync_query_rejects_an_unknown_sync_type() {
     let c = compile_one("{{ config(cio_sync='people') }}\nSELECT 1 AS x");
     let err = sync_query(&c, Some("m")).unwrap_err();
-    assert_eq!(err.exit_code, 1);
-    assert_eq!(err.diagnostics[0].code, "CIO146");
+    assert!(matches!(err, ReportError::Unavailable(_)), "{err:?}");
+    assert_eq!(err.diagnostics()[0].code, "CIO146");
     assert!(sync_models(&c).iter().all(|(m, _)| m.name != "m"));
 }
 
@@ -1028,8 +1030,8 @@ fn sync_query_rejects_an_unknown_sync_type() {
 fn sync_query_on_a_failed_model_exits_1_with_its_error() {
     let c = compile_one("{{ nexus.customer_io_objects() }}");
     let err = sync_query(&c, Some("m")).unwrap_err();
-    assert_eq!(err.exit_code, 1);
-    assert_eq!(err.diagnostics[0].code, "CIO140");
+    assert!(matches!(err, ReportError::Unavailable(_)), "{err:?}");
+    assert_eq!(err.diagnostics()[0].code, "CIO140");
 }
 
 // ---------------------------------------------------------------------------

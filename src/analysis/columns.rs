@@ -1424,7 +1424,7 @@ fn apply_alias_columns(mut derived: Derived, alias: &TableAlias) -> Result<Deriv
 fn base_column(relation: &str, c: &ColumnInfo, span: Option<(u64, u64)>) -> OutputColumn {
     OutputColumn {
         name: c.name.clone(),
-        quoted: crate::render::sql::stored_needs_quotes(&c.name),
+        quoted: crate::sql::stored_needs_quotes(&c.name),
         naming: Naming::Star,
         data_type: c.data_type.clone(),
         lineage: vec![SourceColumn {

@@ -7,7 +7,6 @@ pub mod columns;
 pub mod contract;
 mod lineage;
 pub mod model;
-pub mod packed;
 pub mod reads;
 pub mod validate;
 
@@ -16,4 +15,3 @@ pub use columns::{
     Transform, output_columns, statement_output_columns,
 };
 pub use contract::{Finding, Severity, SyncType, UnknownSyncType, check_contract};
-pub use packed::PackedColumns;

@@ -20,10 +20,10 @@ use super::columns::{
 };
 use super::contract::{Severity as FindingSeverity, SyncType, check_contract};
 use super::validate::{PARSER_RECURSION_LIMIT, Unparsed, parse_model_sql};
-use crate::catalog::{Column, RelationName, normalize_type};
 use crate::diagnostics::Diagnostic;
 use crate::project::{Model, ModelConfig, Target};
 use crate::render::Shared;
+use crate::sql::{Column, RelationName, normalize_type};
 
 /// The code of the warning given when a model's output columns cannot be
 /// worked out.
@@ -213,7 +213,7 @@ pub fn published_columns(columns: &[OutputColumn]) -> Vec<Column> {
                 .as_deref()
                 .map(normalize_type)
                 .unwrap_or_default(),
-            quoted: crate::render::sql::stored_needs_quotes(&c.name),
+            quoted: crate::sql::stored_needs_quotes(&c.name),
         })
         .collect()
 }
@@ -226,7 +226,7 @@ pub fn catalog_fallback(columns: &[Column], why: &str) -> Vec<OutputColumn> {
         .map(|c| {
             let name = c.stored_name();
             OutputColumn {
-                quoted: crate::render::sql::stored_needs_quotes(&name),
+                quoted: crate::sql::stored_needs_quotes(&name),
                 name,
                 naming: Naming::Star,
                 data_type: (!c.data_type.is_empty()).then(|| c.data_type.clone()),

@@ -9,8 +9,8 @@
 
 use super::model::qualify;
 use super::validate::parse_snowflake;
-use crate::catalog::RelationName;
 use crate::project::Target;
+use crate::sql::RelationName;
 use sqlparser::ast::{ObjectName, Query, Visit, Visitor};
 use std::collections::HashSet;
 use std::ops::ControlFlow;

@@ -150,7 +150,7 @@ fn check_names(rel: &CatalogFileRelation, path: &Path, text: &str) -> Result<(),
     .filter_map(|(key, name)| name.map(|n| (key, n)))
     .chain(rel.columns.iter().map(|c| ("column", &c.name)));
     for (key, name) in names {
-        if let Err(problem) = crate::render::sql::check_name(name, true) {
+        if let Err(problem) = crate::sql::check_name(name, true) {
             let d = Diagnostic::error(
                 "CIO003",
                 format!(

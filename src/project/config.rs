@@ -1,6 +1,7 @@
 //! `dbt_project.yml` and model configuration.
 
 use crate::diagnostics::Diagnostic;
+use crate::sql::Quoting;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use std::path::Path;
@@ -58,20 +59,6 @@ pub struct ProjectConfig {
     pub quoting: Quoting,
 }
 
-/// Which parts of a relation name are quoted when rendered.
-#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
-pub struct Quoting {
-    /// Quote the database.
-    #[serde(default)]
-    pub database: bool,
-    /// Quote the schema.
-    #[serde(default)]
-    pub schema: bool,
-    /// Quote the identifier.
-    #[serde(default)]
-    pub identifier: bool,
-}
-
 fn default_model_paths() -> Vec<String> {
     vec!["models".into()]
 }
@@ -95,6 +82,36 @@ fn default_target_path() -> String {
 }
 fn default_catalog_path() -> String {
     "catalog.yml".into()
+}
+
+/// How a model is built in the warehouse: its `materialized` config. Every
+/// variant has one strategy in `execution::materialize`, which turns the
+/// model into the statements that build it; a new materialization is a new
+/// variant and its strategy there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Materialization {
+    /// `CREATE OR REPLACE VIEW … AS <sql>` (dbt's default).
+    View,
+    /// `CREATE OR REPLACE TABLE … AS <sql>`.
+    Table,
+}
+
+impl Materialization {
+    /// Every materialization cio-sql builds.
+    pub const ALL: [Materialization; 2] = [Materialization::View, Materialization::Table];
+
+    /// The `materialized` value that selects it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Materialization::View => "view",
+            Materialization::Table => "table",
+        }
+    }
+
+    /// The materialization named `name` (as `materialized` spells it).
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|m| m.name() == name)
+    }
 }
 
 /// Config keys that are settings even when written without dbt's `+` prefix.
@@ -380,6 +397,12 @@ impl ModelConfig {
     /// `materialized`: `view` unless configured.
     pub fn materialized(&self) -> &str {
         self.str("materialized").unwrap_or("view")
+    }
+
+    /// `materialized` as one of the [`Materialization`]s cio-sql builds;
+    /// `None` for any other value (a compile error, CIO009).
+    pub fn materialization(&self) -> Option<Materialization> {
+        Materialization::from_name(self.materialized())
     }
 
     /// `tags`, in the order added.

@@ -8,10 +8,11 @@
 mod config;
 mod profiles;
 
-pub use config::{ModelConfig, ProjectConfig, Quoting, merge_config_value};
-pub use profiles::{Target, load_target};
+pub use config::{Materialization, ModelConfig, ProjectConfig, merge_config_value};
+pub use profiles::{Target, env_value, load_target};
 
 use crate::diagnostics::Diagnostic;
+use crate::sql::{self, Quoting, RelationName};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -103,7 +104,7 @@ impl Project {
             &config.profile_name(),
             opts.target.as_deref(),
         )?;
-        crate::names::check_target(&target, config.quoting)?;
+        check_target(&target, config.quoting)?;
         let mut vars = config.vars.clone();
         if let Some(cli_vars) = &opts.vars {
             let parsed: serde_json::Value = serde_yaml::from_str(cli_vars).map_err(|e| {
@@ -144,6 +145,36 @@ impl Project {
     }
 }
 
+/// Checks the database and schema of `target`, which every model and seed
+/// is built in unless configured otherwise: a configuration error, found
+/// when the project loads.
+fn check_target(target: &Target, quoting: Quoting) -> Result<(), Diagnostic> {
+    let relation = RelationName::new(&target.database, &target.schema, "");
+    for part in relation.parts(quoting).into_iter().take(2) {
+        let (name, key) = (part.name, part.config_key);
+        if let Err(problem) = sql::check_name(name, part.quoted) {
+            let file = target
+                .source
+                .as_ref()
+                .map_or_else(|| "profiles.yml".into(), |p| p.display().to_string());
+            return Err(Diagnostic::error(
+                "CIO014",
+                format!(
+                    "`{key}: {name}` of target `{}` cannot be used in Snowflake SQL: {problem}",
+                    target.name
+                ),
+            )
+            .at_file(&file)
+            .with_help(problem.help(
+                name,
+                &format!("use a plain {key} such as `{{plain}}` in {file}"),
+                part.quoting_key,
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// The target folder of the project in `project_dir`, for a command that
 /// must leave a record there even when the project does not load: the
 /// project file's `target-path` when the file can be read, else `target/`
@@ -171,7 +202,7 @@ pub struct SourceTable {
     /// The table name used in `source()`.
     pub table: String,
     /// Where it lives.
-    pub relation: crate::catalog::RelationName,
+    pub relation: RelationName,
 }
 
 #[derive(serde::Deserialize)]
@@ -233,7 +264,7 @@ fn load_sources(
             for source in parsed.sources {
                 for table in source.tables {
                     out.push(SourceTable {
-                        relation: crate::catalog::RelationName::new(
+                        relation: RelationName::new(
                             source
                                 .database
                                 .clone()

@@ -1,7 +1,7 @@
 //! `profiles.yml`: connection targets in dbt's format.
 
 use crate::diagnostics::Diagnostic;
-use crate::warehouse::{NUMERIC_SETTINGS, NumericSetting, RETRIES};
+use crate::settings::{NUMERIC_SETTINGS, NumericSetting, RETRIES};
 use serde_json::{Map, Value};
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -554,13 +554,30 @@ pub fn mask_secret_lines(text: &str) -> String {
     out
 }
 
+/// `env_var(name, default)` as dbt has it: the environment variable, else
+/// the default; `Err` with the message when there is neither. Profiles and
+/// models (see [`crate::render`]) read the environment through this.
+pub fn env_value(name: &str, default: Option<String>) -> Result<String, String> {
+    match std::env::var(name) {
+        Ok(value) => Ok(value),
+        Err(_) => default.ok_or_else(|| format!("environment variable {name} is not set")),
+    }
+}
+
 /// Renders `{{ env_var('X', 'default') }}` (and other Jinja) in one value.
 fn render_value(raw: &str, path: &Path, key: &str) -> Result<String, Diagnostic> {
     if !raw.contains("{{") && !raw.contains("{%") {
         return Ok(raw.to_string());
     }
     let mut env = minijinja::Environment::new();
-    env.add_function("env_var", crate::render::env_var);
+    env.add_function(
+        "env_var",
+        |name: String, default: Option<String>| -> Result<String, minijinja::Error> {
+            env_value(&name, default).map_err(|message| {
+                minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, message)
+            })
+        },
+    );
     env.render_str(raw, ()).map_err(|e| {
         let detail = e.detail().unwrap_or("cannot render the value").to_string();
         Diagnostic::error("CIO005", format!("{key} in {}: {detail}", path.display()))

@@ -6,8 +6,8 @@
 use super::HelperError;
 use super::objects::{ColumnList, ColumnValue, column_from_value};
 use super::state::{RenderState, Warning};
-use crate::catalog::{Column, is_text_type, is_timestamp_type};
-use crate::render::sql;
+use crate::sql;
+use crate::sql::{Column, is_text_type, is_timestamp_type};
 use crate::suggest;
 use minijinja::value::{Kwargs, Object, Value, ValueKind, from_args};
 use minijinja::{Error, ErrorKind, State};

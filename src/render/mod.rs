@@ -13,7 +13,6 @@
 
 mod helpers;
 mod objects;
-pub mod sql;
 mod state;
 mod sync_helpers;
 
@@ -21,9 +20,10 @@ pub use helpers::{find_column, select_expr};
 pub use objects::{ColumnList, ColumnValue, Relation};
 pub use state::{RenderState, Warning};
 
-use crate::catalog::{Catalog, Column, RelationName};
+use crate::catalog::Catalog;
 use crate::diagnostics::Diagnostic;
-use crate::project::{ModelConfig, Project, Quoting, Target};
+use crate::project::{ModelConfig, Project, Target};
+use crate::sql::{Column, Quoting, RelationName};
 use minijinja::value::{Kwargs, Rest, Value};
 use minijinja::{Environment, Error, ErrorKind, State, UndefinedBehavior};
 use objects::{Adapter, BoundMacros, ConfigObject, Exceptions, MacroProxy, Namespace};
@@ -188,7 +188,7 @@ pub struct Rendered {
     /// `log()` lines: (shown to the user, text).
     pub logs: Vec<String>,
     /// The render read an environment variable: compiling the same inputs
-    /// again may give another result (see [`crate::cache`]).
+    /// again may give another result (see [`crate::store`]).
     pub volatile: bool,
 }
 
@@ -813,17 +813,14 @@ pub fn env_var(state: &mut State, name: String, default: Option<String>) -> Resu
     state
         .get_or_insert_extension_with(RenderState::default)
         .volatile = true;
-    match std::env::var(&name) {
-        Ok(value) => Ok(value),
-        Err(_) => default.ok_or_else(|| {
-            HelperError::new(
-                "CIO108",
-                format!("environment variable {name} is not set"),
-                format!("export {name}=…, or give a default: env_var('{name}', 'default')"),
-            )
-            .into()
-        }),
-    }
+    crate::project::env_value(&name, default).map_err(|message| {
+        HelperError::new(
+            "CIO108",
+            message,
+            format!("export {name}=…, or give a default: env_var('{name}', 'default')"),
+        )
+        .into()
+    })
 }
 
 #[cfg(test)]

@@ -3,9 +3,9 @@
 
 use super::state::{RenderState, Warning};
 use super::{HelperError, Shared};
-use crate::catalog::{Column, RelationName, is_text_type, is_timestamp_type};
-use crate::project::Quoting;
-use crate::render::sql;
+use crate::sql;
+use crate::sql::Quoting;
+use crate::sql::{Column, RelationName, is_text_type, is_timestamp_type};
 use minijinja::value::{Enumerator, Kwargs, Object, ObjectRepr, Value, from_args};
 use minijinja::{Error, ErrorKind, State};
 use std::fmt;

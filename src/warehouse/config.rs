@@ -7,6 +7,10 @@ use std::path::PathBuf;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::error::WarehouseError;
+use crate::settings::{
+    CONNECT_TIMEOUT, DEFAULT_RETRIES, DEFAULT_STATEMENT_TIMEOUT_SECS, LOGIN_TIMEOUT,
+    NumericSetting, READ_TIMEOUT, RETRIES, STATEMENT_TIMEOUT,
+};
 
 /// What [`Secret`] prints instead of its value, everywhere.
 pub const REDACTED: &str = "***";
@@ -72,145 +76,6 @@ impl<'de> Deserialize<'de> for Secret {
         String::deserialize(deserializer).map(Secret)
     }
 }
-
-/// A numeric setting of a Snowflake output: its `profiles.yml` key, its
-/// `SNOWFLAKE_*` environment variable, the values it accepts and its default.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct NumericSetting {
-    /// Key in a `profiles.yml` output.
-    pub key: &'static str,
-    /// Environment variable read by [`SnowflakeConfig::from_env`].
-    pub env: &'static str,
-    /// Smallest accepted value.
-    pub min: u64,
-    /// Largest accepted value.
-    pub max: u64,
-    /// Value when unset.
-    pub default: u64,
-}
-
-impl NumericSetting {
-    /// The accepted values, for messages: `a whole number from 0 to 20`.
-    pub fn range(&self) -> String {
-        format!("a whole number from {} to {}", self.min, self.max)
-    }
-
-    /// Checks `n` against the range.
-    pub fn check(&self, n: u64) -> Result<u64, String> {
-        if (self.min..=self.max).contains(&n) {
-            Ok(n)
-        } else {
-            Err(format!("`{}` must be {}, got {n}", self.key, self.range()))
-        }
-    }
-
-    /// Reads the setting from a YAML/JSON value: an integer, or a string
-    /// holding one (as `env_var()` renders). Anything else, or a number out
-    /// of range, is an error that names the key and the range.
-    pub fn parse(&self, value: &serde_json::Value) -> Result<u64, String> {
-        use serde_json::Value;
-        let shown = match value {
-            Value::String(s) => format!("{s:?}"),
-            other => other.to_string(),
-        };
-        let bad = || format!("`{}` must be {}, got {shown}", self.key, self.range());
-        let n = match value {
-            Value::Number(n) => n.as_u64().ok_or_else(bad)?,
-            Value::String(s) => s.trim().parse::<u64>().map_err(|_| bad())?,
-            _ => return Err(bad()),
-        };
-        self.check(n).map_err(|_| bad())
-    }
-
-    /// Reads the setting from its environment variable through `lookup`.
-    fn read_env(&self, lookup: &dyn Fn(&str) -> Option<String>) -> Result<u64, WarehouseError> {
-        match lookup(self.env).filter(|v| !v.is_empty()) {
-            None => Ok(self.default),
-            Some(v) => v
-                .trim()
-                .parse::<u64>()
-                .ok()
-                .and_then(|n| self.check(n).ok())
-                .ok_or_else(|| {
-                    WarehouseError::Config(format!(
-                        "{} must be {}, got {v:?}",
-                        self.env,
-                        self.range()
-                    ))
-                }),
-        }
-    }
-}
-
-/// `retries`: how often a transient failure of one request (HTTP 5xx, 408,
-/// 429, a dropped connection, a reply cut short or stalled) is retried.
-pub const RETRIES: NumericSetting = NumericSetting {
-    key: "retries",
-    env: "SNOWFLAKE_RETRIES",
-    min: 0,
-    max: 20,
-    default: 3,
-};
-
-/// `statement_timeout_seconds`: Snowflake's `STATEMENT_TIMEOUT_IN_SECONDS`
-/// for the session, also enforced by the client (plus a grace). `0` means
-/// none. Snowflake accepts 0 to 604800 (7 days):
-/// <https://docs.snowflake.com/en/sql-reference/parameters#statement-timeout-in-seconds>.
-pub const STATEMENT_TIMEOUT: NumericSetting = NumericSetting {
-    key: "statement_timeout_seconds",
-    env: "SNOWFLAKE_STATEMENT_TIMEOUT_SECS",
-    min: 0,
-    max: 604_800,
-    default: 3600,
-};
-
-/// `connect_timeout_seconds`: the longest wait for a TCP (and TLS)
-/// connection.
-pub const CONNECT_TIMEOUT: NumericSetting = NumericSetting {
-    key: "connect_timeout_seconds",
-    env: "SNOWFLAKE_CONNECT_TIMEOUT_SECS",
-    min: 1,
-    max: 600,
-    default: 10,
-};
-
-/// `login_timeout_seconds`: the longest a login (or a session renewal) may
-/// take, retries included.
-pub const LOGIN_TIMEOUT: NumericSetting = NumericSetting {
-    key: "login_timeout_seconds",
-    env: "SNOWFLAKE_LOGIN_TIMEOUT_SECS",
-    min: 1,
-    max: 3600,
-    default: 60,
-};
-
-/// `read_timeout_seconds`: the longest wait for the next bytes of a reply
-/// (its headers, or more of its body). Snowflake holds a statement's
-/// request for up to 45 s before answering "still running", so the default
-/// leaves room for that.
-pub const READ_TIMEOUT: NumericSetting = NumericSetting {
-    key: "read_timeout_seconds",
-    env: "SNOWFLAKE_READ_TIMEOUT_SECS",
-    min: 1,
-    max: 3600,
-    default: 60,
-};
-
-/// Every numeric setting of a Snowflake output.
-pub const NUMERIC_SETTINGS: [NumericSetting; 5] = [
-    RETRIES,
-    STATEMENT_TIMEOUT,
-    CONNECT_TIMEOUT,
-    LOGIN_TIMEOUT,
-    READ_TIMEOUT,
-];
-
-/// Default number of retries for transient failures (HTTP 5xx/429, dropped
-/// connections).
-pub const DEFAULT_RETRIES: u32 = RETRIES.default as u32;
-
-/// Default statement timeout in seconds (one hour); `0` means no timeout.
-pub const DEFAULT_STATEMENT_TIMEOUT_SECS: u64 = STATEMENT_TIMEOUT.default;
 
 /// How to reach and log in to Snowflake.
 ///
@@ -348,7 +213,7 @@ impl SnowflakeConfig {
                 WarehouseError::Config(format!("environment variable SNOWFLAKE_{name} is not set"))
             })
         };
-        let number = |setting: &NumericSetting| setting.read_env(&lookup);
+        let number = |setting: &NumericSetting| read_env(setting, &lookup);
         let config = Self {
             account: required("ACCOUNT")?,
             user: required("USER")?,
@@ -468,6 +333,28 @@ fn without_userinfo(url: &str) -> String {
     match scheme {
         Some(s) => format!("{s}://{shown}"),
         None => shown,
+    }
+}
+
+/// Reads the setting from its environment variable through `lookup`.
+fn read_env(
+    setting: &NumericSetting,
+    lookup: &dyn Fn(&str) -> Option<String>,
+) -> Result<u64, WarehouseError> {
+    match lookup(setting.env).filter(|v| !v.is_empty()) {
+        None => Ok(setting.default),
+        Some(v) => v
+            .trim()
+            .parse::<u64>()
+            .ok()
+            .and_then(|n| setting.check(n).ok())
+            .ok_or_else(|| {
+                WarehouseError::Config(format!(
+                    "{} must be {}, got {v:?}",
+                    setting.env,
+                    setting.range()
+                ))
+            }),
     }
 }
 

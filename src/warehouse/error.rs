@@ -131,7 +131,7 @@ pub enum TimeLimit {
 impl TimeLimit {
     /// The `profiles.yml` key that sets this limit.
     pub fn setting(&self) -> &'static str {
-        use super::config;
+        use crate::settings as config;
         match self {
             TimeLimit::Connect => config::CONNECT_TIMEOUT.key,
             TimeLimit::Login => config::LOGIN_TIMEOUT.key,

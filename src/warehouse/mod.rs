@@ -24,7 +24,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::render::sql;
+use crate::sql;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -43,18 +43,14 @@ mod mock;
 mod snowflake;
 mod transport;
 
-pub use config::{
-    AuthMethod, CONNECT_TIMEOUT, DEFAULT_RETRIES, DEFAULT_STATEMENT_TIMEOUT_SECS, LOGIN_TIMEOUT,
-    NUMERIC_SETTINGS, NumericSetting, READ_TIMEOUT, REDACTED, RETRIES, STATEMENT_TIMEOUT, Secret,
-    SnowflakeConfig,
-};
+pub use config::{AuthMethod, REDACTED, Secret, SnowflakeConfig};
 pub use error::{Phase, TimeLimit, WarehouseError};
 pub use mock::{MockReply, MockWarehouse};
 pub use snowflake::SnowflakeWarehouse;
 
 /// Relation names are the catalog's: matched case-insensitively, as
 /// Snowflake matches unquoted names.
-pub use crate::catalog::RelationName;
+pub use crate::sql::RelationName;
 
 /// Outcome of [`Warehouse::execute`].
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -21,7 +21,7 @@ use super::transport::{
     Backoff, CAPTURE, Captured, Endpoint, RowTypeField, Transport, TransportError,
 };
 use super::{Executed, Rows, Warehouse};
-use crate::render::sql;
+use crate::sql;
 
 /// Extra time the client waits beyond the statement timeout before giving
 /// up itself, so that Snowflake's own timeout error (which carries the query

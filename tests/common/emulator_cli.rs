@@ -84,7 +84,7 @@ pub fn connect(dir: &Path) -> Box<dyn Warehouse> {
         ..Default::default()
     })
     .unwrap();
-    cio_sql::connect::connect(&project.target).unwrap()
+    cio_sql::execution::connect::connect(&project.target).unwrap()
 }
 
 /// Runs a query, failing the test with the SQL and the error.

@@ -1,8 +1,9 @@
 //! Builds throw-away projects for tests and compiles them through the library.
 #![allow(dead_code)]
 
-use cio_sql::compile::{Compilation, CompileOptions, compile};
+use cio_sql::compile::{Compilation, CompileOptions};
 use cio_sql::diagnostics::Diagnostic;
+use cio_sql::pipeline::compile;
 use cio_sql::project::LoadOptions;
 use std::path::{Path, PathBuf};
 

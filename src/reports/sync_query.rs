@@ -7,15 +7,15 @@
 //! `{{last_sync_time}}` that Customer.io substitutes), the backfill query, and
 //! the column mapping read from the compiled SQL; [`render_setup`] and
 //! [`render_plan`] turn that into text. Everything here is a pure function of
-//! a [`Compilation`]; [`sync_query_command`] prints and picks the exit code.
+//! a [`Compilation`]; the CLI prints it.
 
 pub use crate::analysis::SyncType;
 
+use super::ReportError;
 use crate::analysis::Naming;
-use crate::compile::{Compilation, CompileOptions, CompiledModel, ModelStatus, compile};
+use crate::compile::{Compilation, CompiledModel, ModelStatus};
 use crate::diagnostics::Diagnostic;
 use crate::render::Relation;
-use crate::report::{LogFormat, Output, print_out};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -152,7 +152,7 @@ impl OutputColumns {
 pub fn incremental_query(relation: &str, timestamp_column: &str) -> String {
     format!(
         "SELECT *\nFROM {relation}\nWHERE TO_TIMESTAMP_NTZ({}) > TO_TIMESTAMP_NTZ({LAST_SYNC_TIME})",
-        crate::render::sql::quote(timestamp_column)
+        crate::sql::quote(timestamp_column)
     )
 }
 
@@ -207,15 +207,6 @@ pub struct SyncSetup {
     pub after: Vec<String>,
     /// Problems that would make the sync fail or drop data.
     pub warnings: Vec<String>,
-}
-
-/// Why `sync-query` cannot answer, with the process exit code.
-#[derive(Debug, Clone)]
-pub struct SyncQueryError {
-    /// 2 for an unknown model, 1 otherwise.
-    pub exit_code: i32,
-    /// What went wrong.
-    pub diagnostics: Vec<Diagnostic>,
 }
 
 /// The sync type of a model: `Ok(None)` when it has none, `Err` when
@@ -518,17 +509,14 @@ pub fn render_plan(c: &Compilation) -> String {
 
 /// The answer to `sync-query [MODEL]` for a compiled project: the setups to
 /// print, or why there are none.
-pub fn sync_query(c: &Compilation, model: Option<&str>) -> Result<Vec<SyncSetup>, SyncQueryError> {
+pub fn sync_query(c: &Compilation, model: Option<&str>) -> Result<Vec<SyncSetup>, ReportError> {
     let Some(name) = model else {
         return Ok(sync_models(c)
             .into_iter()
             .map(|(m, t)| setup(c, m, t))
             .collect());
     };
-    let fail = |exit_code: i32, d: Diagnostic| SyncQueryError {
-        exit_code,
-        diagnostics: vec![d],
-    };
+    let fail = |d: Diagnostic| ReportError::Unavailable(vec![d]);
     let Some(m) = c.model(name) else {
         let names: Vec<&str> = c.models.iter().map(|m| m.name.as_str()).collect();
         let hint = crate::suggest::did_you_mean(name, names.iter().copied());
@@ -536,8 +524,7 @@ pub fn sync_query(c: &Compilation, model: Option<&str>) -> Result<Vec<SyncSetup>
             .into_iter()
             .map(|(m, _)| m.name.as_str())
             .collect();
-        return Err(fail(
-            2,
+        return Err(ReportError::NoSuchModel(
             Diagnostic::error("CIO145", format!("the project has no model named {name}"))
                 .with_help(if hint.is_empty() {
                     format!("the sync models are: {}", list_or_none(&sync))
@@ -548,19 +535,16 @@ pub fn sync_query(c: &Compilation, model: Option<&str>) -> Result<Vec<SyncSetup>
     };
     match m.status {
         ModelStatus::Error => {
-            return Err(SyncQueryError {
-                exit_code: 1,
-                diagnostics: m
-                    .diagnostics
+            return Err(ReportError::Unavailable(
+                m.diagnostics
                     .iter()
                     .filter(|d| d.is_error())
                     .cloned()
                     .collect(),
-            });
+            ));
         }
         ModelStatus::Disabled => {
             return Err(fail(
-                1,
                 Diagnostic::error("CIO147", format!("model {} is disabled", m.name))
                     .for_model(&m.name)
                     .at_file(&m.path)
@@ -572,7 +556,6 @@ pub fn sync_query(c: &Compilation, model: Option<&str>) -> Result<Vec<SyncSetup>
     match sync_type_of(m) {
         Ok(Some(t)) => Ok(vec![setup(c, m, t)]),
         Ok(None) => Err(fail(
-            1,
             Diagnostic::error("CIO147", format!("model {} has no Customer.io sync type", m.name))
                 .for_model(&m.name)
                 .at_file(&m.path)
@@ -581,7 +564,7 @@ pub fn sync_query(c: &Compilation, model: Option<&str>) -> Result<Vec<SyncSetup>
                     list_or_none(&sync_models(c).into_iter().map(|(m, _)| m.name.as_str()).collect::<Vec<_>>())
                 )),
         )),
-        Err(d) => Err(fail(1, d)),
+        Err(d) => Err(fail(d)),
     }
 }
 
@@ -590,71 +573,5 @@ fn list_or_none(names: &[&str]) -> String {
         "none yet".to_string()
     } else {
         names.join(", ")
-    }
-}
-
-/// `cio-sql sync-query [MODEL]`: compiles the project (without writing) and
-/// prints the setup of `model`, or of every sync model in the initial sync
-/// order. Exit code 0; 2 when the project does not load or `model` does not
-/// exist; 1 when it has no sync type or a model failed to compile.
-pub fn sync_query_command(opts: &CompileOptions, model: Option<&str>, out: &Output) -> i32 {
-    let compilation = match compile(&CompileOptions {
-        write: false,
-        select: Vec::new(),
-        exclude: Vec::new(),
-        ..opts.clone()
-    }) {
-        Ok(c) => c,
-        Err(d) => return out.fatal(&d),
-    };
-    for d in &compilation.diagnostics {
-        out.diagnostic(d);
-    }
-    match sync_query(&compilation, model) {
-        Ok(setups) => {
-            match out.format {
-                LogFormat::Text => match model {
-                    Some(_) => setups.iter().for_each(|s| print_out(&render_setup(s))),
-                    None => print_out(&render_plan(&compilation)),
-                },
-                LogFormat::Json => {
-                    for (i, s) in setups.iter().enumerate() {
-                        let mut value = serde_json::to_value(s).unwrap_or_default();
-                        value["event"] = serde_json::json!("sync_query");
-                        if model.is_none() {
-                            value["order"] = serde_json::json!(i + 1);
-                        }
-                        value["notes"] = serde_json::json!(
-                            std::iter::once(edit_warning(s.sync_type))
-                                .chain(notes(s.sync_type))
-                                .collect::<Vec<_>>()
-                        );
-                        print_out(&format!("{value}\n"));
-                    }
-                }
-            }
-            if model.is_none() {
-                let failed: Vec<&CompiledModel> = compilation
-                    .models
-                    .iter()
-                    .filter(|m| m.status == ModelStatus::Error)
-                    .collect();
-                for m in &failed {
-                    for d in &m.diagnostics {
-                        out.diagnostic(d);
-                    }
-                }
-                if !failed.is_empty() || !compilation.succeeded() {
-                    return 1;
-                }
-            }
-            0
-        }
-        Err(e) => {
-            for d in &e.diagnostics {
-                out.diagnostic(d);
-            }
-            e.exit_code
-        }
     }
 }

@@ -1,13 +1,24 @@
 //! From a `profiles.yml` target to a live warehouse connection.
 
 use crate::diagnostics::Diagnostic;
-use crate::project::Target;
-use crate::warehouse::{
+use crate::project::{Project, Target};
+use crate::settings::{
     CONNECT_TIMEOUT, LOGIN_TIMEOUT, NumericSetting, READ_TIMEOUT, RETRIES, STATEMENT_TIMEOUT,
+};
+use crate::warehouse::{
     Secret, SnowflakeConfig, SnowflakeWarehouse, TimeLimit, Warehouse, WarehouseError,
 };
 use serde_json::Value;
 use std::path::PathBuf;
+
+/// Opens a warehouse session for a loaded project: [`connect`] for
+/// Snowflake; tests pass one that returns a mock.
+pub type Connector = dyn Fn(&Project) -> Result<Box<dyn Warehouse>, Diagnostic>;
+
+/// The [`Connector`] of Snowflake: a session for the project's target.
+pub fn connect_project(project: &Project) -> Result<Box<dyn Warehouse>, Diagnostic> {
+    connect(&project.target)
+}
 
 /// The Snowflake settings of `target` (a `type: snowflake` output).
 pub fn snowflake_config(target: &Target) -> Result<SnowflakeConfig, Diagnostic> {
@@ -158,4 +169,19 @@ pub fn warehouse_diagnostic(err: &WarehouseError, target: &str) -> Diagnostic {
         WarehouseError::Config(_) => ("CIO300", "fix the output in profiles.yml"),
     };
     Diagnostic::error(code, format!("{err} (target {target})")).with_help(help)
+}
+
+/// Whether a statement that failed with `e` may still have run: it was
+/// sent, but no answer came (lost connection, timeout, garbled reply).
+/// A statement Snowflake rejected, or one never sent, did not.
+pub fn outcome_unknown(e: &WarehouseError) -> bool {
+    !matches!(e, WarehouseError::Sql { .. } | WarehouseError::Config(_))
+}
+
+/// Whether the session can still run statements after `e` (to clean up).
+pub fn connection_usable(e: &WarehouseError) -> bool {
+    matches!(
+        e,
+        WarehouseError::Sql { .. } | WarehouseError::Timeout { .. }
+    )
 }

@@ -12,12 +12,13 @@
 //! with a tree under each column read from another model; the structure
 //! serialises to JSON for tools.
 
+use super::ReportError;
 use crate::analysis::model::{qualify, sync_type};
 use crate::analysis::{SourceColumn, SyncType, Transform};
 use crate::catalog::{Catalog, OfflineCatalog};
-use crate::compile::{Compilation, CompileOptions, CompiledModel, ModelStatus, compile_project};
+use crate::compile::{Compilation, CompileOptions, CompiledModel, ModelStatus};
 use crate::diagnostics::Diagnostic;
-use crate::report::Output;
+use crate::pipeline::compile_project;
 use serde::Serialize;
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -105,51 +106,37 @@ pub struct Source {
     shown: String,
 }
 
-/// Why `lineage` cannot answer, with the process exit code.
-#[derive(Debug, Clone)]
-pub struct LineageError {
-    /// 2 for an unknown model, 1 when it does not compile.
-    pub exit_code: i32,
-    /// What went wrong.
-    pub diagnostics: Vec<Diagnostic>,
-}
-
 /// The lineage of `model` in a compiled project over `catalog`.
 ///
 /// # Errors
-/// Exit code 2 and CIO145 (with "did you mean") when there is no such
-/// model; exit code 1 with the model's errors when it does not compile far
-/// enough to have columns.
+/// [`ReportError::NoSuchModel`] (CIO145, with "did you mean") when there is
+/// no such model; [`ReportError::Unavailable`] with the model's errors when
+/// it does not compile far enough to have columns.
 pub fn lineage(
     c: &Compilation,
     catalog: &dyn Catalog,
     model: &str,
-) -> Result<ModelLineage, LineageError> {
+) -> Result<ModelLineage, ReportError> {
     let Some(m) = c.model(model) else {
         let names: Vec<&str> = c.models.iter().map(|m| m.name.as_str()).collect();
         let hint = crate::suggest::did_you_mean(model, names.iter().copied());
-        return Err(LineageError {
-            exit_code: 2,
-            diagnostics: vec![
-                Diagnostic::error("CIO145", format!("the project has no model named {model}"))
-                    .with_help(if hint.is_empty() {
-                        format!("the models are: {}", names.join(", "))
-                    } else {
-                        hint
-                    }),
-            ],
-        });
+        return Err(ReportError::NoSuchModel(
+            Diagnostic::error("CIO145", format!("the project has no model named {model}"))
+                .with_help(if hint.is_empty() {
+                    format!("the models are: {}", names.join(", "))
+                } else {
+                    hint
+                }),
+        ));
     };
     if m.columns().is_empty() && m.columns_unresolved.is_some() && m.status == ModelStatus::Error {
-        return Err(LineageError {
-            exit_code: 1,
-            diagnostics: m
-                .diagnostics
+        return Err(ReportError::Unavailable(
+            m.diagnostics
                 .iter()
                 .filter(|d| d.is_error())
                 .cloned()
                 .collect(),
-        });
+        ));
     }
     let walker = Walker::new(c, catalog);
     let columns = m
@@ -264,8 +251,8 @@ impl<'a> Walker<'a> {
 /// A stored column name as SQL writes it: bare when it is an upper-case
 /// identifier, else quoted.
 fn shown_stored(name: &str) -> String {
-    if crate::render::sql::stored_needs_quotes(name) {
-        crate::render::sql::quote(name)
+    if crate::sql::stored_needs_quotes(name) {
+        crate::sql::quote(name)
     } else {
         name.to_string()
     }
@@ -365,7 +352,7 @@ pub fn render_text(l: &ModelLineage) -> String {
         .iter()
         .map(|c| {
             if c.quoted {
-                crate::render::sql::quote(&c.name)
+                crate::sql::quote(&c.name)
             } else {
                 c.name.clone()
             }
@@ -435,7 +422,7 @@ pub fn compile_with_catalog(
     opts: &CompileOptions,
 ) -> Result<(Compilation, Arc<OfflineCatalog>), Diagnostic> {
     let project = crate::project::Project::load(&opts.load)?;
-    let catalog = Arc::new(crate::compile::load_catalog(&project)?);
+    let catalog = Arc::new(crate::catalog::load_catalog(&project)?);
     let options = CompileOptions {
         write: false,
         select: Vec::new(),
@@ -444,47 +431,6 @@ pub fn compile_with_catalog(
     };
     let compilation = compile_project(project, catalog.clone(), &options)?;
     Ok((compilation, catalog))
-}
-
-/// `cio-sql lineage MODEL`: compiles the project (writing nothing) and
-/// prints the lineage of `model` as text, or as one JSON document with
-/// `json`. Exit code 0; 2 when the project does not load or there is no
-/// such model; 1 when the model does not compile or its columns cannot be
-/// worked out (what is known is still printed).
-pub fn lineage_command(opts: &CompileOptions, model: &str, json: bool, out: &Output) -> i32 {
-    let (compilation, catalog) = match compile_with_catalog(opts) {
-        Ok(c) => c,
-        Err(d) => return out.fatal(&d),
-    };
-    for d in &compilation.diagnostics {
-        out.diagnostic(d);
-    }
-    match lineage(&compilation, catalog.as_ref(), model) {
-        Ok(l) => {
-            let text = if json {
-                serde_json::to_string_pretty(&l).unwrap_or_default() + "\n"
-            } else {
-                render_text(&l)
-            };
-            crate::report::print_out(&text);
-            if let Some(m) = compilation.model(model) {
-                for d in &m.diagnostics {
-                    out.diagnostic(d);
-                }
-            }
-            if l.status == ModelStatus::Error || l.columns_unresolved.is_some() {
-                1
-            } else {
-                0
-            }
-        }
-        Err(e) => {
-            for d in &e.diagnostics {
-                out.diagnostic(d);
-            }
-            e.exit_code
-        }
-    }
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! `tag:x`, `path:models/x`, globs (`identify_*`), unions (several specs) and
 //! intersections (`tag:a,tag:b`).
 
-use crate::dag::Dag;
+use crate::compile::dag::Dag;
 use crate::diagnostics::Diagnostic;
 use std::collections::BTreeSet;
 

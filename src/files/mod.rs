@@ -22,6 +22,13 @@
 //! Removing, renaming and creating temporary files is allowed only here and
 //! in the review index (`clippy::disallowed_methods`, see `clippy.toml`).
 
+pub mod atomic;
+pub mod lock;
+
+pub use atomic::{
+    write_atomic, write_atomic_in, write_atomic_stream, write_if_changed, write_json,
+};
+
 use crate::diagnostics::Diagnostic;
 use std::collections::BTreeMap;
 use std::fs::File;

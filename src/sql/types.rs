@@ -6,7 +6,7 @@
 /// folded into one name, so macros can compare types with a plain equality:
 ///
 /// ```
-/// use cio_sql::catalog::normalize_type;
+/// use cio_sql::sql::normalize_type;
 /// assert_eq!(normalize_type("VARCHAR(16777216)"), "VARCHAR");
 /// assert_eq!(normalize_type("timestamp without time zone"), "TIMESTAMP_NTZ");
 /// assert_eq!(normalize_type("NUMBER(38,0)"), "NUMBER");

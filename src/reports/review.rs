@@ -129,7 +129,7 @@ pub fn review(c: &Compilation, dir: &Path, accept: bool) -> Result<Review, Diagn
                 (&status, &compiled)
         {
             guard.check_file(&file, &shown)?;
-            crate::output::write_atomic_in(&file, sql.as_bytes(), Some(base))?;
+            crate::files::write_atomic_in(&file, sql.as_bytes(), Some(base))?;
         }
         if file.is_file() {
             tracked.insert(rel.clone());
@@ -209,7 +209,7 @@ pub fn review(c: &Compilation, dir: &Path, accept: bool) -> Result<Review, Diagn
                 files: tracked,
             };
             let text = serde_json::to_string_pretty(&index).unwrap_or_default() + "\n";
-            crate::output::write_atomic_in(&index_path, text.as_bytes(), Some(base))?;
+            crate::files::write_atomic_in(&index_path, text.as_bytes(), Some(base))?;
         }
     }
     Ok(review)

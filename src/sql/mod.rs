@@ -1,10 +1,22 @@
-//! SQL names and literals: the one place that decides how a name is
-//! written in the SQL cio-sql generates (the macros' column lists, `ref()`,
-//! `this` and `source()`, the `CREATE` statements of `run` and `seed`, the
-//! introspection queries), and which names cio-sql refuses to create.
+//! The vocabulary of Snowflake SQL that every stage shares: names and
+//! literals, the one place that decides how a name is written in the SQL
+//! cio-sql generates (the macros' column lists, `ref()`, `this` and
+//! `source()`, the `CREATE` statements of `run` and `seed`, the
+//! introspection queries) and which names cio-sql refuses to create;
+//! relation names ([`RelationName`], [`Quoting`]), columns ([`Column`]) and
+//! data types ([`normalize_type`]).
+//!
 //! Every rule follows Snowflake's "Identifier requirements"
 //! (<https://docs.snowflake.com/en/sql-reference/identifiers-syntax>); see
-//! [`is_plain_identifier`]. A leaf module: it depends on nothing else.
+//! [`is_plain_identifier`]. A leaf module: it depends on no stage.
+
+mod column;
+mod relation;
+mod types;
+
+pub use column::Column;
+pub use relation::{NamePart, Quoting, RelationName};
+pub use types::{is_text_type, is_timestamp_type, normalize_type};
 
 /// Snowflake's reserved keywords: a column with one of these names must be
 /// quoted even when it is a plain identifier.
@@ -118,6 +130,19 @@ pub const MAX_NAME_CHARS: usize = 255;
 /// <https://docs.snowflake.com/en/sql-reference/identifiers-syntax>.
 pub fn is_plain_identifier(name: &str) -> bool {
     letter_cases(name).is_some()
+}
+
+/// True for a character that may start an unquoted Snowflake identifier:
+/// an ASCII letter or `_` (see [`is_plain_identifier`]).
+pub fn is_identifier_start(c: char) -> bool {
+    c.is_ascii_alphabetic() || c == '_'
+}
+
+/// True for a character an unquoted Snowflake identifier may hold after its
+/// first: an ASCII letter, a decimal digit, `_` or `$` (see
+/// [`is_plain_identifier`]).
+pub fn is_identifier_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '_' || c == '$'
 }
 
 /// For a plain identifier, whether it holds lower-case and upper-case
@@ -270,6 +295,39 @@ impl std::fmt::Display for NameProblem {
     }
 }
 
+impl NameProblem {
+    /// The help for this problem with the name `name`. `how_plain` says how
+    /// to give the part a plain name (`{plain}` stands for a plain name close
+    /// to `name`, see [`plain_suggestion`]); `quoting_key` is the part's key
+    /// under dbt's `quoting:`.
+    pub fn help(&self, name: &str, how_plain: &str, quoting_key: &str) -> String {
+        let how_plain = how_plain.replace("{plain}", &plain_suggestion(name));
+        match self {
+            NameProblem::NeedsQuotes => format!(
+                "{how_plain}; or set `quoting: {{{quoting_key}: true}}` in dbt_project.yml to create it double-quoted, exactly as spelled (it is then case-sensitive)"
+            ),
+            _ => format!(
+                "{how_plain}: Snowflake names are 1 to {MAX_NAME_CHARS} characters, and cio-sql refuses control characters in them"
+            ),
+        }
+    }
+}
+
+/// A plain identifier close to `name`, for help texts: every character a
+/// plain name cannot hold becomes `_`, and a leading `_` is added when the
+/// name does not start with a letter or `_`.
+pub fn plain_suggestion(name: &str) -> String {
+    let mut out: String = name
+        .chars()
+        .map(|c| if is_identifier_char(c) { c } else { '_' })
+        .take(MAX_NAME_CHARS - 1)
+        .collect();
+    if !out.starts_with(is_identifier_start) {
+        out.insert(0, '_');
+    }
+    out
+}
+
 /// Checks a name cio-sql writes into a statement: Snowflake must be able
 /// to hold it (not empty, at most [`MAX_NAME_CHARS`] characters; cio-sql
 /// also refuses control characters). For an object cio-sql creates (a
@@ -414,6 +472,19 @@ mod tests {
         assert_eq!(quoted_resolved("select"), "\"SELECT\"");
         assert_eq!(quoted_resolved("my-db"), "\"my-db\"");
         assert_eq!(quoted_resolved("a\"b"), "\"a\"\"b\"");
+    }
+
+    #[test]
+    fn suggestions_are_plain() {
+        assert_eq!(plain_suggestion("my model"), "my_model");
+        assert_eq!(plain_suggestion("a.b.c"), "a_b_c");
+        assert_eq!(plain_suggestion("semi;drop table x"), "semi_drop_table_x");
+        assert_eq!(plain_suggestion("1st"), "_1st");
+        assert_eq!(plain_suggestion("é"), "_");
+        assert_eq!(plain_suggestion(""), "_");
+        for name in ["my model", "1st", "é", "", &"x y".repeat(200)] {
+            assert_eq!(check_name(&plain_suggestion(name), false), Ok(()), "{name}");
+        }
     }
 
     #[test]

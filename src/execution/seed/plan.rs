@@ -1,62 +1,17 @@
-//! Seeds: CSV files under the seed paths, planned as SQL statements.
-//!
-//! A seed named like a catalog relation is loaded into that relation, typed
-//! from the catalog (columns in catalog order; catalog columns the CSV lacks
-//! are NULL). Any other seed goes to the target schema with types inferred
-//! from its values. Loading is atomic: rows go into a scratch table first and
-//! replace the real table in one `CREATE OR REPLACE TABLE … AS SELECT`.
-//!
-//! Every seed is read and planned on its own: a file that cannot be read, is
-//! not valid CSV or holds a value its column type cannot take gives a
-//! [`Diagnostic`] with the file and line, and the other seeds go on
-//! ([`crate::execute::load_seeds`] makes it a failed node). Nothing here
-//! indexes or slices user text in a way that can panic; a property test
-//! (`tests/hardening_seeds.rs`) feeds the reader and planner arbitrary CSV.
+//! Planning a seed: the statements that load one CSV file into its
+//! relation (scratch table, batched `INSERT`s, one atomic
+//! `CREATE OR REPLACE TABLE … AS SELECT`), typed from the catalog or
+//! inferred from the values, and the names they use checked.
 
-use crate::catalog::{Catalog, Column, RelationName};
+use super::values::{ddl_type, infer_type, literal};
+use super::{INSERT_BATCH, INSERT_BYTES, SCRATCH_PREFIX, Seed, at};
+use crate::catalog::Catalog;
 use crate::diagnostics::Diagnostic;
-use crate::project::{Project, Quoting, Target};
-use crate::render::{Relation, sql};
+use crate::project::Target;
+use crate::render::Relation;
+use crate::sql;
+use crate::sql::{Column, Quoting, RelationName};
 use sha2::{Digest, Sha256};
-use std::path::{Path, PathBuf};
-
-/// Rows per `INSERT` statement at most.
-pub const INSERT_BATCH: usize = 500;
-
-/// Bytes of row values per `INSERT` statement at most (a statement holds at
-/// least one row). Snowflake asks for statements under 1 MB ("Limits on
-/// Query Text Size", <https://docs.snowflake.com/en/user-guide/query-size-limits>).
-pub const INSERT_BYTES: usize = 512 * 1024;
-
-/// How every scratch table's name starts; then come a hash of the seed's
-/// relation and a number of the load (see [`scratch_family`]).
-pub const SCRATCH_PREFIX: &str = "CIO_SQL_SEED_LOAD_";
-
-/// A `.csv` file found under a seed path.
-#[derive(Debug, Clone)]
-pub struct SeedFile {
-    /// Table name: the file stem.
-    pub name: String,
-    /// Path relative to the project root.
-    pub path: String,
-    /// Where to read it.
-    pub file: PathBuf,
-}
-
-/// A CSV file read from disk.
-#[derive(Debug, Clone)]
-pub struct Seed {
-    /// Table name: the file stem.
-    pub name: String,
-    /// Path relative to the project root.
-    pub path: String,
-    /// Header names.
-    pub header: Vec<String>,
-    /// Rows; an empty cell is `None` (NULL).
-    pub rows: Vec<Vec<Option<String>>>,
-    /// The 1-based line of the file each row starts on.
-    pub lines: Vec<usize>,
-}
 
 /// What one statement of a [`SeedPlan`] does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -117,260 +72,6 @@ pub enum Cleanup {
     DropFailed(String),
     /// The connection was lost, so no drop was tried.
     NotTried,
-}
-
-/// Every `.csv` under the project's seed paths, sorted by path. A folder or
-/// link that cannot be read is an error entry; the others are still found.
-pub fn find_seeds(project: &Project) -> Vec<Result<SeedFile, Diagnostic>> {
-    let relative = |path: &Path| {
-        path.strip_prefix(&project.root)
-            .unwrap_or(path)
-            .display()
-            .to_string()
-    };
-    let mut found = Vec::new();
-    for dir in &project.config.seed_paths {
-        let base = project.root.join(dir);
-        if !base.is_dir() {
-            continue;
-        }
-        for entry in walkdir::WalkDir::new(&base).sort_by_file_name() {
-            let entry = match entry {
-                Ok(entry) => entry,
-                Err(e) => {
-                    let rel = relative(e.path().unwrap_or(&base));
-                    let why = e
-                        .io_error()
-                        .map_or_else(|| "a link loop".to_string(), ToString::to_string);
-                    found.push(Err(Diagnostic::error(
-                        "CIO030",
-                        format!("cannot read {rel} in the seed folder {dir}: {why}"),
-                    )
-                    .at_file(&rel)
-                    .with_help("make it readable, or move it out of the seed folder")));
-                    continue;
-                }
-            };
-            let path = entry.path();
-            if path.extension().and_then(|e| e.to_str()) != Some("csv") {
-                continue;
-            }
-            let rel = relative(path);
-            let is_file = if entry.path_is_symlink() {
-                match std::fs::metadata(path) {
-                    Ok(meta) => meta.is_file(),
-                    Err(e) => {
-                        found.push(Err(Diagnostic::error(
-                            "CIO030",
-                            format!("{rel} is a link to a file that cannot be read: {e}"),
-                        )
-                        .at_file(&rel)
-                        .with_help("fix or remove the link")));
-                        continue;
-                    }
-                }
-            } else {
-                entry.file_type().is_file()
-            };
-            if !is_file {
-                continue;
-            }
-            let name = path
-                .file_stem()
-                .map(|s| s.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            found.push(Ok(SeedFile {
-                name,
-                path: rel,
-                file: path.to_path_buf(),
-            }));
-        }
-    }
-    found
-}
-
-/// Reads and parses one seed file.
-pub fn read_seed(file: &SeedFile) -> Result<Seed, Diagnostic> {
-    let bytes = std::fs::read(&file.file).map_err(|e| {
-        Diagnostic::error("CIO030", format!("cannot read {}: {e}", file.path))
-            .at_file(&file.path)
-            .with_help("check that the file exists and is readable")
-    })?;
-    parse_seed(&file.name, &file.path, &bytes)
-}
-
-/// Sets `d`'s file and 1-based line (no snippet).
-fn at(mut d: Diagnostic, path: &str, line: usize) -> Diagnostic {
-    d = d.at_file(path);
-    d.line = Some(line);
-    d
-}
-
-/// Points `d` at `line` of `text`, with the line as its snippet when the
-/// diagnostic can find it (a file whose lines end in a lone `\r` gets the
-/// line number alone).
-fn at_text_line(d: Diagnostic, path: &str, text: &str, line: usize) -> Diagnostic {
-    let d = d.at_line(path, text, line, None);
-    if d.line == Some(line) {
-        d
-    } else {
-        Diagnostic {
-            source_line: None,
-            span: None,
-            column: None,
-            ..at(d, path, line)
-        }
-    }
-}
-
-/// Parses the bytes of the seed `name` at `path` (relative to the project).
-/// A UTF-8 byte order mark is dropped; lines may end in `\n` or `\r\n`.
-pub fn parse_seed(name: &str, path: &str, bytes: &[u8]) -> Result<Seed, Diagnostic> {
-    let text = match std::str::from_utf8(bytes) {
-        Ok(text) => text,
-        Err(e) => {
-            let valid = e.valid_up_to();
-            let before = bytes.get(..valid).unwrap_or_default();
-            let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
-            let lossy = String::from_utf8_lossy(bytes);
-            let line_start = before
-                .iter()
-                .rposition(|&b| b == b'\n')
-                .map_or(0, |i| i + 1);
-            let column = String::from_utf8_lossy(before.get(line_start..).unwrap_or_default())
-                .chars()
-                .count()
-                + 1;
-            return Err(Diagnostic::error(
-                "CIO030",
-                format!(
-                    "the file is not valid UTF-8 (line {line}, byte {} of the file)",
-                    valid + 1
-                ),
-            )
-            .at_line(path, &lossy, line, Some(column))
-            .with_help(
-                "save the file as UTF-8 (a spreadsheet's \"CSV UTF-8\"; iconv -f LATIN1 -t UTF-8)",
-            ));
-        }
-    };
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .flexible(true)
-        .from_reader(text.as_bytes());
-    // Where a record starts. csv counts lines wrong after a `\r\n` (it
-    // puts the next record at the `\n`), so lines are counted here from
-    // the byte offsets, past the line breaks a position may point at.
-    let bytes = text.as_bytes();
-    let start_of = |p: &csv::Position| {
-        let mut at = usize::try_from(p.byte())
-            .unwrap_or(usize::MAX)
-            .min(bytes.len());
-        while bytes.get(at).is_some_and(|b| matches!(b, b'\r' | b'\n')) {
-            at += 1;
-        }
-        at
-    };
-    let line_at = |at: usize| line_breaks(&bytes[..at]) + 1;
-    let bad = |e: csv::Error| {
-        let line = e.position().map(|p| line_at(start_of(p)));
-        let d = Diagnostic::error("CIO030", format!("invalid CSV: {e}"))
-            .with_help("quote fields that contain commas, quotes or line breaks (\"a, b\"; a quote inside is written twice)");
-        match line {
-            Some(l) => at_text_line(d, path, text, l),
-            None => d.at_file(path),
-        }
-    };
-    let header: Vec<String> = reader
-        .headers()
-        .map_err(bad)?
-        .iter()
-        .map(|h| h.trim().to_string())
-        .collect();
-    if header.is_empty() || (header.len() == 1 && header[0].is_empty() && text.trim().is_empty()) {
-        return Err(
-            at(Diagnostic::error("CIO030", "the file is empty"), path, 1).with_help(
-                "the first line names the columns (id,name,…), one row per line after it",
-            ),
-        );
-    }
-    if let Some(i) = header.iter().position(String::is_empty) {
-        return Err(Diagnostic::error(
-            "CIO030",
-            format!("column {} of the header has no name", i + 1),
-        )
-        .at_line(path, text, 1, None)
-        .with_help(
-            "name every column on the first line (a trailing comma makes a column without a name)",
-        ));
-    }
-    for (j, h) in header.iter().enumerate() {
-        if let Some(i) = header[..j].iter().position(|o| o.eq_ignore_ascii_case(h)) {
-            return Err(Diagnostic::error(
-                "CIO030",
-                format!(
-                    "column `{h}` is named twice in the header (columns {} and {})",
-                    i + 1,
-                    j + 1
-                ),
-            )
-            .at_line(path, text, 1, None)
-            .with_help("give every column its own name (names are compared ignoring case)"));
-        }
-    }
-    let mut rows = Vec::new();
-    let mut lines = Vec::new();
-    // Counted on from the previous record, so reading stays linear.
-    let (mut counted_to, mut line) = (0usize, 1usize);
-    for record in reader.records() {
-        let record = record.map_err(bad)?;
-        let start = record.position().map_or(counted_to, start_of);
-        if start > counted_to {
-            line += line_breaks(&bytes[counted_to..start]);
-            counted_to = start;
-        }
-        if record.len() != header.len() {
-            let d = Diagnostic::error(
-                "CIO030",
-                format!(
-                    "line {line} has {} field{}, but the header names {} column{}",
-                    record.len(),
-                    if record.len() == 1 { "" } else { "s" },
-                    header.len(),
-                    if header.len() == 1 { "" } else { "s" },
-                ),
-            );
-            return Err(at_text_line(d, path, text, line).with_help(if record.iter().any(|f| f.contains('\n')) {
-                "a field of this row runs over several lines: check for a quote (\") that is never closed"
-            } else {
-                "give every row as many fields as the header has columns; quote a field that contains a comma (\"a, b\")"
-            }));
-        }
-        rows.push(
-            record
-                .iter()
-                .map(|v| (!v.is_empty()).then(|| v.to_string()))
-                .collect(),
-        );
-        lines.push(line);
-    }
-    Ok(Seed {
-        name: name.to_string(),
-        path: path.to_string(),
-        header,
-        rows,
-        lines,
-    })
-}
-
-/// Line breaks in `bytes`: `\n`, `\r\n`, or a `\r` alone (as csv reads them).
-fn line_breaks(bytes: &[u8]) -> usize {
-    bytes
-        .iter()
-        .enumerate()
-        .filter(|&(i, &b)| b == b'\n' || (b == b'\r' && bytes.get(i + 1) != Some(&b'\n')))
-        .count()
 }
 
 /// Where the seed `name` is loaded: its catalog relation, else a table of
@@ -496,7 +197,7 @@ pub fn plan_seed(
     .render_sql();
     let scratch_name = scratch_relation(&relation);
     let column_names: Vec<String> = columns.iter().map(|(n, _)| n.clone()).collect();
-    crate::names::check_seed(
+    check_seed(
         &seed.path,
         &relation,
         &scratch_name.identifier,
@@ -736,7 +437,7 @@ impl SeedPlan {
 }
 
 /// The types a seed creates its columns with: the normalised catalog types
-/// (see [`crate::catalog::normalize_type`]). Any other catalog type is
+/// (see [`crate::sql::normalize_type`]). Any other catalog type is
 /// refused rather than written into DDL.
 const DDL_TYPES: &[&str] = &[
     "VARCHAR",
@@ -783,171 +484,70 @@ fn column_values<'a>(seed: &'a Seed, name: &str) -> Vec<&'a str> {
     }
 }
 
-fn is_int(v: &str) -> bool {
-    let v = v.trim();
-    let digits = v.strip_prefix('-').unwrap_or(v);
-    !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit())
-}
-
-fn is_number(v: &str) -> bool {
-    v.trim().parse::<f64>().is_ok_and(f64::is_finite) && !v.trim().is_empty()
-}
-
-fn bool_value(v: &str) -> Option<bool> {
-    match v.trim().to_ascii_lowercase().as_str() {
-        "true" | "t" | "yes" | "y" | "1" => Some(true),
-        "false" | "f" | "no" | "n" | "0" => Some(false),
-        _ => None,
-    }
-}
-
-/// `YYYY-MM-DD`, on bytes so that no slice of user text can fall inside a
-/// multi-byte character.
-fn is_date_bytes(b: &[u8]) -> bool {
-    b.len() == 10
-        && b.iter().enumerate().all(|(i, c)| {
-            if i == 4 || i == 7 {
-                *c == b'-'
-            } else {
-                c.is_ascii_digit()
-            }
-        })
-}
-
-fn is_date(v: &str) -> bool {
-    is_date_bytes(v.trim().as_bytes())
-}
-
-/// `YYYY-MM-DD HH:MM:SS` (or `T` between), then optional fractions of a
-/// second and a `Z`: what an undeclared seed column must hold to be inferred a
-/// timestamp.
-fn is_timestamp(v: &str) -> bool {
-    let b = v.trim().as_bytes();
-    let time = |t: &[u8]| {
-        t.len() == 8
-            && t.iter().enumerate().all(|(i, c)| {
-                if i == 2 || i == 5 {
-                    *c == b':'
-                } else {
-                    c.is_ascii_digit()
-                }
-            })
-    };
-    let fraction = |f: &[u8]| {
-        let f = f.strip_suffix(b"Z").unwrap_or(f);
-        f.is_empty() || (f.len() >= 2 && f[0] == b'.' && f[1..].iter().all(u8::is_ascii_digit))
-    };
-    b.len() >= 19
-        && is_date_bytes(&b[..10])
-        && matches!(b[10], b' ' | b'T')
-        && time(&b[11..19])
-        && fraction(&b[19..])
-}
-
-/// A type for an undeclared seed column, from its values.
-fn infer_type(values: &[&str]) -> String {
-    let t = if values.is_empty() {
-        "VARCHAR"
-    } else if values.iter().all(|v| is_int(v)) || values.iter().all(|v| is_number(v)) {
-        "NUMBER"
-    } else if values
-        .iter()
-        .all(|v| matches!(v.trim().to_ascii_lowercase().as_str(), "true" | "false"))
-    {
-        "BOOLEAN"
-    } else if values.iter().all(|v| is_timestamp(v)) {
-        "TIMESTAMP_NTZ"
-    } else if values.iter().all(|v| is_date(v)) {
-        "DATE"
+/// Checks the names a seed loads into: the table `relation` (a catalog
+/// relation when `declared`, which exists and only needs to be a name
+/// Snowflake holds; else a new table named after the file), its scratch
+/// table `scratch`, and its `columns` (always written by
+/// [`sql::identifier`], so any name Snowflake holds will do).
+fn check_seed(
+    path: &str,
+    relation: &RelationName,
+    scratch: &str,
+    declared: bool,
+    columns: &[String],
+    quoting: Quoting,
+) -> Result<(), Diagnostic> {
+    let quoted = declared || quoting.identifier;
+    let table = &relation.identifier;
+    let what = if declared {
+        "the catalog relation"
     } else {
-        "VARCHAR"
+        "the table name (its file name)"
     };
-    t.to_string()
-}
-
-/// The DDL type for a normalised type. NUMBER gets the scale its values
-/// need (at most 12) within Snowflake's 38 digits. An `inferred` column
-/// whose values have an exponent, or more than 38 digits before the point,
-/// is FLOAT instead.
-fn ddl_type(normalised: &str, values: &[&str], inferred: bool) -> String {
-    match normalised {
-        "NUMBER" => {
-            let mut scale = 0;
-            let mut whole = 0;
-            let mut exponent = false;
-            for v in values.iter().filter(|v| is_number(v)) {
-                let v = v.trim().trim_start_matches(['-', '+']);
-                exponent |= v.contains(['e', 'E']);
-                let (int, frac) = v.split_once('.').unwrap_or((v, ""));
-                scale = scale.max(frac.len());
-                whole = whole.max(int.trim_start_matches('0').len());
-            }
-            if inferred && (exponent || whole > 38) {
-                return "FLOAT".to_string();
-            }
-            format!(
-                "NUMBER(38, {})",
-                scale.min(12).min(38usize.saturating_sub(whole))
+    let bad_table = match sql::check_name(table, quoted) {
+        Err(problem) => Some((problem, String::new())),
+        Ok(()) => sql::check_name(scratch, quoted)
+            .err()
+            .map(|p| (p, format!(" as the scratch table `{scratch}`"))),
+    };
+    if let Some((problem, as_scratch)) = bad_table {
+        return Err(Diagnostic::error(
+            "CIO014",
+            format!("seed {path}: {what} `{table}` cannot be used in Snowflake SQL{as_scratch}: {problem}"),
+        )
+        .at_file(path)
+        .with_help(problem.help(
+            table,
+            "rename the CSV file to a plain name, such as `{plain}.csv`",
+            "identifier",
+        )));
+    }
+    for column in columns {
+        if let Err(problem) = sql::check_name(column, true) {
+            let mut d = Diagnostic::error(
+                "CIO014",
+                format!("seed {path}: the column name `{column}` in the header cannot be used in Snowflake SQL: {problem}"),
             )
+            .at_file(path)
+            .with_help(problem.help(
+                column,
+                "rename the column in the header (line 1)",
+                "identifier",
+            ));
+            d.line = Some(1);
+            return Err(d);
         }
-        other => other.to_string(),
     }
-}
-
-/// Digits before the decimal point of a number written without exponent.
-fn whole_digits(v: &str) -> usize {
-    let v = v.trim().trim_start_matches(['-', '+']);
-    if v.contains(['e', 'E']) {
-        return 0;
-    }
-    v.split('.')
-        .next()
-        .unwrap_or("")
-        .trim_start_matches('0')
-        .len()
-}
-
-/// A SQL literal for a CSV cell of type `ty`.
-fn literal(raw: Option<&str>, ty: &str) -> Result<String, String> {
-    let Some(value) = raw else {
-        return Ok("NULL".into());
-    };
-    let base = ty.split('(').next().unwrap_or(ty);
-    match base {
-        "NUMBER" | "FLOAT" => {
-            if base == "NUMBER" && whole_digits(value) > 38 {
-                Err(format!(
-                    "`{value}` has more than 38 digits before the decimal point, more than a NUMBER holds"
-                ))
-            } else if is_number(value) {
-                Ok(value.trim().to_string())
-            } else {
-                Err(format!("`{value}` is not a number"))
-            }
-        }
-        "BOOLEAN" => bool_value(value)
-            .map(|b| {
-                if b {
-                    "TRUE".to_string()
-                } else {
-                    "FALSE".to_string()
-                }
-            })
-            .ok_or_else(|| format!("`{value}` is not a boolean (true/false)")),
-        "TIMESTAMP_NTZ" | "TIMESTAMP_LTZ" | "TIMESTAMP_TZ" | "TIMESTAMP" | "DATE" | "TIME" => Ok(
-            format!("CAST({} AS {base})", sql::string_literal(value.trim())),
-        ),
-        "VARIANT" | "OBJECT" | "ARRAY" | "GEOGRAPHY" | "GEOMETRY" | "BINARY" => {
-            Err(format!("seeds cannot load {base} columns yet"))
-        }
-        _ => Ok(sql::string_literal(value)),
-    }
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
+    use super::super::parse_seed;
+    use super::super::values::{is_date, is_timestamp};
     use super::*;
     use crate::catalog::OfflineCatalog;
+    use std::path::Path;
 
     fn seed(name: &str, csv_text: &str) -> Seed {
         parse_seed(name, &format!("seeds/{name}.csv"), csv_text.as_bytes()).unwrap()
@@ -1276,5 +876,38 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("dropping it failed: boom"), "{text}");
+    }
+
+    #[test]
+    fn seed_names() {
+        let off = Quoting::default();
+        let rel = |name: &str| RelationName::new("DB", "S", name);
+        let scratch = |name: &str| format!("{name}__cio_seed_load");
+        let check = |name: &str, declared: bool, columns: &[&str]| {
+            let columns: Vec<String> = columns.iter().map(|c| c.to_string()).collect();
+            check_seed(
+                "seeds/x.csv",
+                &rel(name),
+                &scratch(name),
+                declared,
+                &columns,
+                off,
+            )
+        };
+        assert!(check("people", false, &["id", "First Name"]).is_ok());
+        // A catalog relation exists under its name: quoted, it is fine.
+        assert!(check("my table", true, &["id"]).is_ok());
+        let err = check("my table", false, &["id"]).unwrap_err();
+        assert!(err.message.contains("(its file name)"), "{}", err.message);
+        let long = "x".repeat(250);
+        let err = check(&long, false, &["id"]).unwrap_err();
+        assert!(
+            err.message.contains("as the scratch table"),
+            "{}",
+            err.message
+        );
+        let err = check("people", false, &["id", "a\nb"]).unwrap_err();
+        assert_eq!((err.code, err.line), ("CIO014", Some(1)));
+        assert!(err.message.contains("control character"), "{}", err.message);
     }
 }

@@ -11,7 +11,7 @@
 //! inputs: its own source, folder configuration and path; the project's
 //! macros, the built-in templates, variables, project file and target; the
 //! catalog; and what it can see of the models it `ref()`s.
-//! [`project_fingerprint`] and [`model_key`] hash those (SHA-256) into one
+//! [`crate::compile::keys`] hashes those (SHA-256) into one
 //! key per model, the keys of its static `ref()`s included, so a change
 //! upstream reaches every model downstream. Each record of the store is
 //! written under its model's key; when a compile that writes `target/`
@@ -35,24 +35,29 @@
 //! version or project state, or one that does not decode, is ignored,
 //! never an error: the cache can only make a compile faster.
 
-use crate::analysis::{OutputColumn, PackedColumns};
-use crate::catalog::{Catalog, RelationName};
-use crate::compact::CompactText;
+pub mod compact;
+pub mod packed;
+
+pub use packed::PackedColumns;
+
+use crate::analysis::OutputColumn;
+use crate::diagnostics::Diagnostic;
 use crate::project::{ModelConfig, Project};
+use crate::sql::RelationName;
+use crate::store::compact::CompactText;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 
 /// The cache file, under the project's target folder.
 pub const CACHE_FILE: &str = "compile_cache.bin";
 
 /// Bumped whenever what is stored, or how, changes.
-const FORMAT: u32 = 4;
+pub const FORMAT: u32 = 4;
 const MAGIC: &[u8; 8] = b"cio-sqlC";
 const HEADER_LEN: u64 = 8 + 4 + 32;
 /// Before each record: its key, length and CRC-32.
@@ -60,98 +65,9 @@ const RECORD_HEAD: u64 = 32 + 4 + 4;
 /// The key of records that must never be reused.
 const NO_KEY: Key = [0; 32];
 
-/// A SHA-256 digest.
+/// A SHA-256 digest: the key a record is stored under (see
+/// [`crate::compile::keys`]).
 pub type Key = [u8; 32];
-
-/// The project-wide part of every model's key: everything a render can see
-/// besides the model's own file and its upstream models.
-pub fn project_fingerprint(project: &Project, catalog: &dyn Catalog, warn_error: bool) -> Key {
-    let mut h = Sha256::new();
-    let mut field = |bytes: &[u8]| {
-        h.update((bytes.len() as u64).to_le_bytes());
-        h.update(bytes);
-    };
-    field(env!("CARGO_PKG_VERSION").as_bytes());
-    field(&FORMAT.to_le_bytes());
-    // The build of cio-sql itself: a rebuilt binary (a new release, or a
-    // development build whose helpers changed) does not trust results of
-    // the old one.
-    if let Ok(meta) = std::env::current_exe().and_then(std::fs::metadata) {
-        field(&meta.len().to_le_bytes());
-        let modified = meta
-            .modified()
-            .ok()
-            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-            .map_or(0, |d| d.as_nanos());
-        field(&modified.to_le_bytes());
-    }
-    field(&[u8::from(warn_error)]);
-    field(format!("{:?}", project.config).as_bytes());
-    field(
-        serde_json::to_string(&project.vars)
-            .unwrap_or_default()
-            .as_bytes(),
-    );
-    let target = &project.target;
-    field(target.name.as_bytes());
-    field(target.kind.as_bytes());
-    field(target.database.as_bytes());
-    field(target.schema.as_bytes());
-    // What templates see of the target (`target.*`): no secret.
-    field(
-        serde_json::to_string(&target.public_fields())
-            .unwrap_or_default()
-            .as_bytes(),
-    );
-    field(format!("{:?}", project.sources).as_bytes());
-    for m in &project.macro_files {
-        field(m.path.as_bytes());
-        field(m.source.as_bytes());
-    }
-    for (path, source) in crate::render::BUILTIN_TEMPLATES {
-        field(path.as_bytes());
-        field(source.as_bytes());
-    }
-    let mut relations: Vec<&RelationName> = catalog.relations();
-    relations.sort_by_key(|r| r.key());
-    for r in relations {
-        field(r.to_string().as_bytes());
-        for c in catalog.columns(r).unwrap_or_default() {
-            field(c.name.as_bytes());
-            field(c.data_type.as_bytes());
-            field(&[u8::from(c.quoted)]);
-        }
-    }
-    h.finalize().into()
-}
-
-/// The key of one model: the project fingerprint, its own file and
-/// configuration, and the keys of the models its source `ref()`s (`None`
-/// for a ref that is not a model of the project).
-pub fn model_key(project: &Key, model: &crate::project::Model, upstream: &[Option<&Key>]) -> Key {
-    let mut h = Sha256::new();
-    h.update(project);
-    let folder = serde_json::to_string(&model.folder_config.values).unwrap_or_default();
-    for part in [
-        model.name.as_bytes(),
-        model.path.as_bytes(),
-        model.source.as_bytes(),
-        folder.as_bytes(),
-    ] {
-        h.update((part.len() as u64).to_le_bytes());
-        h.update(part);
-    }
-    for key in upstream {
-        match key {
-            Some(k) => {
-                h.update([1]);
-                h.update(k);
-            }
-            None => h.update([0]),
-        }
-    }
-    h.finalize().into()
-}
 
 /// What a record holds besides the SQL and the columns.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -503,6 +419,71 @@ fn read_at(file: &File, mut buf: &mut [u8], mut at: u64) -> std::io::Result<()> 
         at += n as u64;
     }
     Ok(())
+}
+
+/// The store of the models compiled anew, created on first use: a compile
+/// that reuses every model writes no store and keeps the cache file as it is.
+pub struct LazyStore {
+    /// The target folder, when the store is to become the cache file.
+    dir: Option<PathBuf>,
+    fingerprint: Key,
+    cell: OnceLock<Result<Arc<Store>, String>>,
+}
+
+impl LazyStore {
+    /// A store to be created in `dir` (the target folder, when it is to
+    /// become the cache file; else a temporary file) under `fingerprint`.
+    pub fn new(dir: Option<PathBuf>, fingerprint: Key) -> Self {
+        LazyStore {
+            dir,
+            fingerprint,
+            cell: OnceLock::new(),
+        }
+    }
+
+    /// The store, created on the first call.
+    pub fn get(&self) -> Result<&Arc<Store>, Diagnostic> {
+        self.cell
+            .get_or_init(|| {
+                Store::create(self.dir.as_deref(), &self.fingerprint)
+                    .map(Arc::new)
+                    .map_err(|e| e.to_string())
+            })
+            .as_ref()
+            .map_err(|e| {
+                Diagnostic::error("CIO020", format!("cannot create the model store: {e}"))
+                    .with_help("check that the target folder (or the temporary folder) is writable and the disk is not full")
+            })
+    }
+
+    /// The store, if a model was compiled anew.
+    pub fn created(&self) -> Option<&Arc<Store>> {
+        self.cell.get().and_then(|r| r.as_ref().ok())
+    }
+}
+
+pub fn store_error(e: &std::io::Error) -> Diagnostic {
+    Diagnostic::error("CIO020", format!("cannot write the model store: {e}"))
+        .with_help("check that the target folder is writable and the disk is not full")
+}
+
+/// Turns the store of this compile into the cache file `path`: the records
+/// of the reused models (each `(key, stored)` of `reusable` the store does
+/// not hold yet) are copied in first.
+pub fn persist_cache<'a>(
+    store: &Arc<Store>,
+    reusable: impl IntoIterator<Item = (&'a Key, &'a Stored)>,
+    path: &Path,
+) -> Result<(), Diagnostic> {
+    for (key, stored) in reusable {
+        if !store.holds(stored) {
+            store.copy(key, stored).map_err(|e| store_error(&e))?;
+        }
+    }
+    store.persist(path).map_err(|e| {
+        Diagnostic::error("CIO020", format!("cannot write {}: {e}", path.display()))
+            .with_help("check that the target folder is writable and the disk is not full")
+    })
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@
 //! and the columns, whose lineage refers to that table by index: every
 //! column of an identify model comes from the same `nexus_entities`.
 
-use super::columns::{Naming, OutputColumn, SourceColumn, Transform};
+use crate::analysis::columns::{Naming, OutputColumn, SourceColumn, Transform};
 use serde::{Deserialize, Serialize};
 
 /// A model's output columns, packed. Cheap to hold, unpacked on demand.
@@ -54,7 +54,7 @@ struct PackedColumn<'a> {
     span: Option<(u64, u64)>,
 }
 
-/// A model's output columns in the manifest's form (`compile::ManifestColumn`),
+/// A model's output columns in the manifest's form (`artifacts::manifest`),
 /// serialised straight from the packed bytes, without building the columns.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ManifestColumns(pub PackedColumns);
@@ -279,18 +279,6 @@ impl PackedColumns {
             .collect()
     }
 
-    /// The columns as the manifest writes them: a JSON array of
-    /// `{"name", "data_type", "quoted", "transform", "lineage"}` objects
-    /// (`compile::ManifestColumn`).
-    pub fn manifest_json(&self) -> serde_json::Result<String> {
-        serde_json::to_string(&ManifestColumns(self.clone()))
-    }
-
-    /// True when the bytes decode (a check on bytes read from disk).
-    pub fn is_valid(&self) -> bool {
-        self.bytes.is_empty() || postcard::from_bytes::<Packed>(&self.bytes).is_ok()
-    }
-
     /// The number of columns.
     pub fn len(&self) -> usize {
         self.len as usize
@@ -305,6 +293,40 @@ impl PackedColumns {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// One output column as the manifest writes it, from the unpacked
+    /// column: what the bytes written straight from the packed form must
+    /// equal.
+    #[derive(Serialize)]
+    struct ManifestColumn {
+        name: String,
+        data_type: Option<String>,
+        quoted: bool,
+        transform: Transform,
+        lineage: Vec<SourceColumn>,
+    }
+
+    impl From<OutputColumn> for ManifestColumn {
+        fn from(c: OutputColumn) -> Self {
+            ManifestColumn {
+                name: c.name,
+                data_type: c.data_type,
+                quoted: c.quoted,
+                transform: c.transform,
+                lineage: c.lineage,
+            }
+        }
+    }
+
+    /// The columns as the manifest writes them.
+    fn manifest_json(packed: &PackedColumns) -> String {
+        serde_json::to_string(&ManifestColumns(packed.clone())).unwrap()
+    }
+
+    /// True when the bytes decode.
+    fn is_valid(packed: &PackedColumns) -> bool {
+        packed.bytes.is_empty() || postcard::from_bytes::<Packed>(&packed.bytes).is_ok()
+    }
 
     fn col(name: &str, transform: Transform, lineage: &[(&str, &str)]) -> OutputColumn {
         OutputColumn {
@@ -375,17 +397,16 @@ mod tests {
         ];
         let packed = PackedColumns::pack(&columns);
         assert_eq!(packed.len(), columns.len());
-        assert!(packed.is_valid());
+        assert!(is_valid(&packed));
         assert_eq!(packed.unpack(), columns);
         // The manifest JSON written from the packed bytes is that of the
         // manifest's own column type.
-        let owned: Vec<crate::compile::ManifestColumn> =
-            columns.into_iter().map(Into::into).collect();
+        let owned: Vec<ManifestColumn> = columns.into_iter().map(Into::into).collect();
         assert_eq!(
-            packed.manifest_json().unwrap(),
+            manifest_json(&packed),
             serde_json::to_string(&owned).unwrap()
         );
-        assert_eq!(PackedColumns::default().manifest_json().unwrap(), "[]");
+        assert_eq!(manifest_json(&PackedColumns::default()), "[]");
     }
 
     #[test]
@@ -401,6 +422,6 @@ mod tests {
             len: 1,
             bytes: vec![0xff, 0xff, 0xff].into_boxed_slice(),
         };
-        assert!(!packed.is_valid());
+        assert!(!is_valid(&packed));
     }
 }

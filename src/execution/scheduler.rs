@@ -1,0 +1,223 @@
+//! The run scheduler: runs the nodes of a run (seeds, models; later data
+//! tests) in dependency order, up to `threads` at once.
+//!
+//! A run is a list of [`Node`]s, each with its id, kind and the nodes it
+//! depends on; a [`NodeRunner`] knows how to run one. A node starts when
+//! every node it depends on is done; it is skipped, with the reason, when
+//! one of them did not succeed, when it is blocked from the start (a seed
+//! it reads did not load), or when `fail_fast` stopped the run after a
+//! failure. Each node's result is reported as it finishes.
+//!
+//! Nothing here panics on odd input: no threads asked for, no node, nodes
+//! on a cycle (skipped); a lock poisoned by a panicking worker is taken
+//! over, and a panic while running one node becomes that node's error.
+
+use crate::artifacts::run_results::{NodeResult, NodeStatus};
+use std::collections::HashMap;
+use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
+use std::time::Instant;
+
+/// What a node is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NodeKind {
+    /// A CSV file loaded into a table.
+    Seed,
+    /// A model built as a view or a table.
+    Model,
+}
+
+impl NodeKind {
+    /// The word for it in messages (`model`, `seed`).
+    pub fn word(self) -> &'static str {
+        match self {
+            NodeKind::Seed => "seed",
+            NodeKind::Model => "model",
+        }
+    }
+}
+
+/// One node of a run, as the scheduler sees it.
+#[derive(Debug, Clone)]
+pub struct Node {
+    /// Its unique id (`model.<project>.<name>`, `seed.<project>.<name>`).
+    pub id: String,
+    /// Its name, in messages.
+    pub name: String,
+    /// What it is.
+    pub kind: NodeKind,
+    /// The nodes (indices into the run's list) that must finish first.
+    pub deps: Vec<usize>,
+}
+
+/// How the nodes of a run are scheduled.
+#[derive(Debug, Clone, Default)]
+pub struct ScheduleOptions {
+    /// Nodes run at once (at least 1).
+    pub threads: usize,
+    /// Stop scheduling after the first failure: the nodes not started are
+    /// skipped.
+    pub fail_fast: bool,
+    /// The run starts stopped (fail-fast after a failure before it): every
+    /// node is skipped.
+    pub stopped: bool,
+    /// Nodes skipped from the start, with why (index → reason).
+    pub blocked: HashMap<usize, String>,
+}
+
+/// Runs one node of a run.
+pub trait NodeRunner: Sync {
+    /// The result of node `i` before it runs: its id, name, relation and
+    /// kind, status [`NodeStatus::Success`].
+    fn start(&self, i: usize) -> NodeResult;
+    /// Runs node `i`, recording its outcome in `result`.
+    fn run(&self, i: usize, result: &mut NodeResult);
+}
+
+/// Locks `m`, taking the data over if a worker panicked while holding it:
+/// the scheduler's state is changed in single steps, so it stays whole.
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+struct State {
+    /// Nodes not started yet, in list order.
+    pending: Vec<usize>,
+    running: usize,
+    done: HashMap<usize, NodeStatus>,
+    stop: bool,
+}
+
+/// Why node `i` must be skipped now that its dependencies are done, if it
+/// must.
+fn skip_reason(
+    nodes: &[Node],
+    i: usize,
+    s: &State,
+    blocked: &HashMap<usize, String>,
+) -> Option<String> {
+    if s.stop {
+        return Some("skipped: --fail-fast stopped the run after a failure".to_string());
+    }
+    if let Some(why) = blocked.get(&i) {
+        return Some(why.clone());
+    }
+    let failed: Vec<&Node> = nodes[i]
+        .deps
+        .iter()
+        .filter(|d| s.done.get(d) != Some(&NodeStatus::Success))
+        .map(|&d| &nodes[d])
+        .collect();
+    let first = failed.first()?;
+    let names: Vec<&str> = failed.iter().map(|n| n.name.as_str()).collect();
+    Some(format!(
+        "skipped: upstream {} {} did not build",
+        first.kind.word(),
+        names.join(", ")
+    ))
+}
+
+/// Runs `nodes` with `runner`. `report` is called as each node finishes
+/// (from worker threads, one at a time) with its result, how many nodes
+/// finished and how many there are; the results, in the order they
+/// finished, are returned too.
+pub fn run_nodes(
+    nodes: &[Node],
+    opts: &ScheduleOptions,
+    runner: &dyn NodeRunner,
+    report: &(dyn Fn(&NodeResult, usize, usize) + Sync),
+) -> Vec<NodeResult> {
+    let total = nodes.len();
+    let state = Mutex::new(State {
+        pending: (0..total).collect(),
+        running: 0,
+        done: HashMap::new(),
+        stop: opts.stopped,
+    });
+    let wake = Condvar::new();
+    let finished: Mutex<Vec<NodeResult>> = Mutex::new(Vec::new());
+
+    let worker = || loop {
+        // Pick a node whose dependencies are all done, or skip it.
+        let next: Option<(usize, Option<String>)> = {
+            let mut s = lock(&state);
+            loop {
+                if s.pending.is_empty() {
+                    break None;
+                }
+                let ready = s
+                    .pending
+                    .iter()
+                    .position(|&i| nodes[i].deps.iter().all(|d| s.done.contains_key(d)));
+                // Nothing ready and nothing running: only nodes on a cycle
+                // are left (models on one failed to compile).
+                let (at, skip) = match ready {
+                    Some(at) => (at, skip_reason(nodes, s.pending[at], &s, &opts.blocked)),
+                    None if s.running == 0 => (0, Some("skipped: part of a ref() cycle".into())),
+                    None => {
+                        s = wake.wait(s).unwrap_or_else(PoisonError::into_inner);
+                        continue;
+                    }
+                };
+                let i = s.pending.remove(at);
+                s.running += 1;
+                break Some((i, skip));
+            }
+        };
+        let Some((i, skip)) = next else {
+            wake.notify_all();
+            return;
+        };
+        let started = Instant::now();
+        let mut result = runner.start(i);
+        if let Some(reason) = skip {
+            result.status = NodeStatus::Skipped;
+            result.message = Some(reason);
+        } else {
+            let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                let mut r = result.clone();
+                runner.run(i, &mut r);
+                r
+            }));
+            match ran {
+                Ok(r) => result = r,
+                Err(panic) => {
+                    let what = panic
+                        .downcast_ref::<&str>()
+                        .map(|s| s.to_string())
+                        .or_else(|| panic.downcast_ref::<String>().cloned())
+                        .unwrap_or_default();
+                    result.status = NodeStatus::Error;
+                    result.message = Some(format!(
+                        "internal error while building the {} (a bug in cio-sql; please report it): {what}",
+                        nodes[i].kind.word()
+                    ));
+                }
+            }
+        }
+        result.execution_time = started.elapsed().as_secs_f64();
+        {
+            let mut s = lock(&state);
+            s.running = s.running.saturating_sub(1);
+            if result.status == NodeStatus::Error && opts.fail_fast {
+                s.stop = true;
+            }
+            s.done.insert(i, result.status);
+            let mut f = lock(&finished);
+            f.push(result.clone());
+            // A failing progress printer must not take the run down.
+            let done = f.len();
+            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                report(&result, done, total)
+            }));
+        }
+        wake.notify_all();
+    };
+    std::thread::scope(|scope| {
+        for _ in 0..opts.threads.clamp(1, total.max(1)) {
+            scope.spawn(worker);
+        }
+    });
+    finished
+        .into_inner()
+        .unwrap_or_else(PoisonError::into_inner)
+}

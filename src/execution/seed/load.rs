@@ -1,0 +1,300 @@
+//! Loading the seeds: each read, planned and loaded on its own, one at a
+//! time, each a node of the run (`seed.<project>.<name>`) with its result.
+
+use super::{SeedFile, SeedPlan};
+use crate::artifacts::run_results::{NodeResult, NodeStatus};
+use crate::catalog::Catalog;
+use crate::compile::Compilation;
+use crate::diagnostics::Diagnostic;
+use crate::execution::connect::{connection_usable, outcome_unknown, warehouse_diagnostic};
+use crate::execution::run::FailedSeed;
+use crate::execution::scheduler::{Node, NodeKind, NodeRunner, ScheduleOptions, lock, run_nodes};
+use crate::sql::RelationName;
+use crate::warehouse::{self, Warehouse};
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+/// What loading the seeds gave.
+#[derive(Debug, Default)]
+pub struct SeedsLoaded {
+    /// One result per seed file (and per seed folder that could not be read).
+    pub results: Vec<NodeResult>,
+    /// The diagnostics of the seeds that could not be read or planned, to
+    /// print with their snippet.
+    pub diagnostics: Vec<Diagnostic>,
+    /// The seeds that did not load, for [`RunOptions::failed_seeds`].
+    pub failed: Vec<FailedSeed>,
+}
+
+/// A diagnostic in one line for a node's message: `file:line: what; fix: how`.
+fn located(d: &Diagnostic) -> String {
+    let place = match (&d.file, d.line) {
+        (Some(file), Some(line)) => format!("{}:{line}: ", file.display()),
+        (Some(file), None) => format!("{}: ", file.display()),
+        _ => String::new(),
+    };
+    match &d.help {
+        Some(help) => format!("{place}{}; fix: {help}", d.message),
+        None => format!("{place}{}", d.message),
+    }
+}
+
+/// Reads, plans and loads every seed, one at a time, in path order, each a
+/// node of the [`scheduler`]. A seed that cannot be read, planned or loaded
+/// is a failed node and the others go on; with `fail_fast`, the seeds after
+/// a failure are skipped.
+pub fn load_seeds(
+    c: &Compilation,
+    catalog: &dyn Catalog,
+    wh: &dyn Warehouse,
+    fail_fast: bool,
+    report: &(dyn Fn(&NodeResult, usize, usize) + Sync),
+) -> SeedsLoaded {
+    let project = &c.project;
+    // The names the project's relations take: a scratch table never gets one.
+    let mut taken: BTreeMap<String, String> = BTreeMap::new();
+    for m in &c.models {
+        taken.insert(m.relation.key(), format!("model {}", m.name));
+    }
+    for r in catalog.relations() {
+        taken.insert(r.key(), format!("catalog relation {r}"));
+    }
+    let files = super::find_seeds(project);
+    let nodes: Vec<Node> = files
+        .iter()
+        .map(|file| {
+            let name = node_name(file);
+            Node {
+                id: format!("seed.{}.{name}", project.config.name),
+                name,
+                kind: NodeKind::Seed,
+                deps: Vec::new(),
+            }
+        })
+        .collect();
+    let runner = SeedRunner {
+        c,
+        catalog,
+        wh,
+        taken,
+        files: files.into_iter().map(|f| Mutex::new(Some(f))).collect(),
+        nodes: &nodes,
+        loaded_into: Mutex::new(BTreeMap::new()),
+        diagnostics: Mutex::new(Vec::new()),
+        failed: Mutex::new(Vec::new()),
+    };
+    // One at a time, in path order: a later seed's checks see the earlier
+    // ones (two files loading one relation).
+    let opts = ScheduleOptions {
+        threads: 1,
+        fail_fast,
+        ..ScheduleOptions::default()
+    };
+    let results = run_nodes(&nodes, &opts, &runner, report);
+    SeedsLoaded {
+        results,
+        diagnostics: runner
+            .diagnostics
+            .into_inner()
+            .unwrap_or_else(|e| e.into_inner()),
+        failed: runner
+            .failed
+            .into_inner()
+            .unwrap_or_else(|e| e.into_inner()),
+    }
+}
+
+/// The node name of a seed file: its name; a folder that cannot be listed
+/// is a node named after its path.
+fn node_name(file: &Result<SeedFile, Diagnostic>) -> String {
+    match file {
+        Ok(f) => f.name.clone(),
+        Err(d) => d
+            .file
+            .as_ref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default(),
+    }
+}
+
+/// Loads the seeds of a run, one node each.
+struct SeedRunner<'a> {
+    c: &'a Compilation,
+    catalog: &'a dyn Catalog,
+    wh: &'a dyn Warehouse,
+    /// Relation key → the project relation that has that name.
+    taken: BTreeMap<String, String>,
+    /// Each file, taken when its node runs.
+    files: Vec<Mutex<Option<Result<SeedFile, Diagnostic>>>>,
+    nodes: &'a [Node],
+    /// Relation key → the seed file that loads it.
+    loaded_into: Mutex<BTreeMap<String, String>>,
+    diagnostics: Mutex<Vec<Diagnostic>>,
+    failed: Mutex<Vec<FailedSeed>>,
+}
+
+impl SeedRunner<'_> {
+    /// The relation seed `name` loads, when it is a file.
+    fn relation(&self, i: usize) -> Option<RelationName> {
+        let file = lock(&self.files[i]);
+        match file.as_ref() {
+            Some(Ok(f)) => Some(super::seed_relation(
+                &f.name,
+                self.catalog,
+                &self.c.project.target,
+            )),
+            _ => None,
+        }
+    }
+
+    /// Reads and plans seed file `f`, checking it against the seeds loaded
+    /// before it and the project's relations.
+    fn plan(&self, f: SeedFile) -> Result<SeedPlan, Diagnostic> {
+        let project = &self.c.project;
+        let seed = super::read_seed(&f)?;
+        let plan = super::plan_seed(&seed, self.catalog, &project.target, project.config.quoting)?;
+        let mut loaded_into = lock(&self.loaded_into);
+        if let Some(other) = loaded_into.get(&plan.relation.key()) {
+            return Err(Diagnostic::error(
+                "CIO034",
+                format!("{} and {other} both load {}", f.path, plan.relation),
+            )
+            .at_file(&f.path)
+            .with_help("rename one of the files: a seed's file name is its table name"));
+        }
+        let family = format!(
+            "{}.{}.{}",
+            plan.relation.database.to_uppercase(),
+            plan.relation.schema.to_uppercase(),
+            plan.scratch_family
+        );
+        if let Some((key, owner)) = self.taken.iter().find(|(k, _)| k.starts_with(&family)) {
+            return Err(Diagnostic::error(
+                "CIO035",
+                format!(
+                    "the {owner} is named like the scratch tables of this seed ({key}); loading it would drop the {owner}"
+                ),
+            )
+            .at_file(&f.path)
+            .with_help(format!(
+                "rename the {owner}: names starting with {} are kept for seed loading",
+                super::SCRATCH_PREFIX
+            )));
+        }
+        loaded_into.insert(plan.relation.key(), f.path.clone());
+        Ok(plan)
+    }
+}
+
+impl NodeRunner for SeedRunner<'_> {
+    fn start(&self, i: usize) -> NodeResult {
+        let node = &self.nodes[i];
+        NodeResult {
+            unique_id: node.id.clone(),
+            name: node.name.clone(),
+            relation: self
+                .relation(i)
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_default(),
+            materialized: "seed".into(),
+            status: NodeStatus::Success,
+            execution_time: 0.0,
+            rows: None,
+            query_id: None,
+            message: None,
+            code: None,
+        }
+    }
+
+    fn run(&self, i: usize, r: &mut NodeResult) {
+        let relation = self.relation(i);
+        let file = lock(&self.files[i]).take();
+        let planned = match file {
+            Some(file) => file.and_then(|f| self.plan(f)),
+            None => return,
+        };
+        match planned {
+            Ok(plan) => run_seed(&plan, self.wh, &self.c.project.target.name, r),
+            Err(d) => {
+                r.status = NodeStatus::Error;
+                r.message = Some(located(&d));
+                r.code = Some(d.code.to_string());
+                lock(&self.diagnostics).push(d);
+            }
+        }
+        if r.status == NodeStatus::Error {
+            lock(&self.failed).push(FailedSeed {
+                name: self.nodes[i].name.clone(),
+                relation,
+            });
+        }
+    }
+}
+
+/// Runs the statements of one seed's plan, recording the outcome in `r`.
+/// On a failure the message says which statements had run and what may
+/// have changed, and the scratch table is dropped if the session still
+/// works.
+fn run_seed(plan: &super::SeedPlan, wh: &dyn Warehouse, target: &str, r: &mut NodeResult) {
+    use super::SeedStep;
+    let created = plan
+        .steps
+        .iter()
+        .position(|s| *s == SeedStep::CreateScratch)
+        .unwrap_or(0);
+    for (i, stmt) in plan.statements.iter().enumerate() {
+        let done = if plan.steps.get(i) == Some(&SeedStep::DropLeftover) {
+            // List what earlier loads left, and drop it.
+            wh.query(stmt).and_then(|rows| {
+                let names: Vec<String> = match rows.column_index("name") {
+                    Some(c) => rows
+                        .rows
+                        .iter()
+                        .filter_map(|row| row.get(c).and_then(|v| v.as_str()).map(str::to_string))
+                        .collect(),
+                    None => Vec::new(),
+                };
+                for drop in plan.leftover_drops(names.iter().map(String::as_str)) {
+                    wh.execute(&drop)?;
+                }
+                Ok(warehouse::Executed::default())
+            })
+        } else {
+            wh.execute(stmt)
+        };
+        let e = match done {
+            Ok(done) => {
+                r.query_id = done.query_id.or(r.query_id.take());
+                continue;
+            }
+            Err(e) => e,
+        };
+        let d = warehouse_diagnostic(&e, target);
+        let last = i + 1 == plan.statements.len();
+        let cleanup = if last {
+            super::Cleanup::DropFailed(e.to_string())
+        } else if i < created || !connection_usable(&e) {
+            super::Cleanup::NotTried
+        } else {
+            match plan.statements.last().map(|drop| wh.execute(drop)) {
+                Some(Ok(_)) | None => super::Cleanup::Dropped,
+                Some(Err(e)) => super::Cleanup::DropFailed(e.to_string()),
+            }
+        };
+        let report = plan.failure_report(i, outcome_unknown(&e), &cleanup);
+        if last {
+            // Loaded: only the scratch table is left over.
+            r.message = Some(format!("{report} ({})", d.message));
+        } else {
+            r.status = NodeStatus::Error;
+            r.message = Some(format!("seed {}: {} {report}", plan.path, d.message));
+            r.code = Some(d.code.to_string());
+            r.query_id = e.query_id().map(str::to_string).or(r.query_id.take());
+        }
+        break;
+    }
+    if r.status == NodeStatus::Success {
+        r.rows = Some(plan.rows as u64);
+    }
+}
