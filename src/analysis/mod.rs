@@ -1,12 +1,14 @@
 //! Analysis: the compiled SQL parsed with sqlparser's Snowflake dialect.
 //! Output columns with lineage ([`columns`]), Customer.io reverse-ETL
-//! contract checks ([`contract`]), parse validation ([`validate`]), and the
-//! analysis of each model during compile ([`model`]).
+//! contract checks ([`contract`]), parse validation ([`validate`]), the
+//! analysis of each model during compile ([`project`]), where in a model's
+//! source a finding is ([`locate`]), and the relations a model's SQL names
+//! ([`reads`]).
 
 pub mod columns;
 pub mod contract;
-mod lineage;
-pub mod model;
+pub mod locate;
+pub mod project;
 pub mod reads;
 pub mod validate;
 

@@ -7,7 +7,7 @@
 //! statement with sqlparser's visitor. It runs only then, never on the
 //! compile path.
 
-use super::model::qualify;
+use super::project::qualify;
 use super::validate::parse_snowflake;
 use crate::project::Target;
 use crate::sql::RelationName;

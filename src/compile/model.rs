@@ -6,8 +6,9 @@
 //! anything renders.
 
 use crate::analysis::OutputColumn;
-use crate::analysis::model::{
-    Analyser, ModelAnalysis, catalog_fallback, contract_diagnostics, published_columns, sync_type,
+use crate::analysis::locate::contract_diagnostics;
+use crate::analysis::project::{
+    ModelAnalysis, ProjectAnalyzer, catalog_fallback, published_columns, sync_type,
     unresolved_diagnostic,
 };
 use crate::compile::{CompiledModel, ModelStatus};
@@ -22,7 +23,7 @@ use crate::store::{Key, LazyStore, PackedColumns, Record, Stored, Summary};
 pub(super) struct ModelWork<'a> {
     pub project: &'a Project,
     pub renderer: &'a Renderer,
-    pub analyser: &'a Analyser<'a>,
+    pub analyzer: &'a ProjectAnalyzer<'a>,
     pub store: &'a LazyStore,
     pub catalog_origin: &'a str,
     pub warn_error: bool,
@@ -44,10 +45,10 @@ impl ModelWork<'_> {
         dynamic_key: &(dyn Fn(&str) -> Option<Key> + Sync),
         publish: bool,
     ) -> Result<(CompiledModel, Option<Vec<Column>>, bool), Diagnostic> {
-        let (project, renderer, analyser) = (self.project, self.renderer, self.analyser);
+        let (project, renderer, analyzer) = (self.project, self.renderer, self.analyzer);
         let result = renderer.render(model);
         let analysis = match &result {
-            Ok(r) if r.config.enabled() => Some(analyser.analyse(model, &r.sql)),
+            Ok(r) if r.config.enabled() => Some(analyzer.analyse(model, &r.sql)),
             _ => None,
         };
         let relation = renderer
@@ -111,7 +112,7 @@ impl ModelWork<'_> {
             }
             Some(ModelAnalysis::Unresolved { error, upstream }) => {
                 let why = error.to_string();
-                if let Some(catalog) = analyser.catalog_columns(&cm.name) {
+                if let Some(catalog) = analyzer.catalog_columns(&cm.name) {
                     columns = catalog_fallback(&catalog, &why);
                 }
                 cm.columns_unresolved = Some(why);

@@ -7,7 +7,7 @@
 
 use super::keys;
 use super::model::{ModelWork, reused_model, static_refs};
-use crate::analysis::model::{Analyser, published_columns};
+use crate::analysis::project::{ProjectAnalyzer, published_columns};
 use crate::compile::CompiledModel;
 use crate::compile::dag::Dag;
 use crate::diagnostics::Diagnostic;
@@ -68,8 +68,8 @@ pub(super) fn compile_in_levels(
     // models others ref() are published before the next level renders, so
     // `adapter.get_columns_in_relation(ref('upstream'))` and the analysis
     // of downstream models see them.
-    let analyser = Analyser::new(renderer.shared());
-    let catalog_origin = analyser.catalog_origin();
+    let analyzer = ProjectAnalyzer::new(renderer.shared());
+    let catalog_origin = analyzer.catalog_origin();
     let mut slots: Vec<Option<CompiledModel>> = vec![None; project.models.len()];
     // The cache key of every model, from its inputs and the keys of the
     // models its source ref()s (see `cache`): known before anything renders.
@@ -121,7 +121,7 @@ pub(super) fn compile_in_levels(
                 let work = ModelWork {
                     project,
                     renderer,
-                    analyser: &analyser,
+                    analyzer: &analyzer,
                     store,
                     catalog_origin: &catalog_origin,
                     warn_error,
@@ -132,7 +132,7 @@ pub(super) fn compile_in_levels(
             })
             .collect();
         let done: Vec<Done> = done.into_iter().collect::<Result<_, _>>()?;
-        analyser.publish_columns(done.iter().filter_map(|(idx, _, published, ..)| {
+        analyzer.publish_columns(done.iter().filter_map(|(idx, _, published, ..)| {
             published
                 .as_ref()
                 .map(|cols| (project.models[*idx].name.as_str(), cols.clone()))

@@ -4,6 +4,7 @@
 //! stays a readable SQL template.
 
 use super::HelperError;
+use super::args::{describe, name_map, string_list};
 use super::objects::{ColumnList, ColumnValue, column_from_value};
 use super::state::{RenderState, Warning};
 use crate::sql;
@@ -137,16 +138,6 @@ fn expect_string(value: &Value, argument: &str) -> Result<String, Error> {
     }
 }
 
-/// How a wrongly typed argument value reads in an error message.
-pub(super) fn describe(value: &Value) -> String {
-    match value.kind() {
-        ValueKind::String if value.as_str() == Some("") => "an empty string".into(),
-        ValueKind::String => format!("the string {value:?}"),
-        ValueKind::None | ValueKind::Undefined => "none".into(),
-        kind => format!("{kind} {value}"),
-    }
-}
-
 fn relation_label(relation: Option<&Value>) -> String {
     relation
         .map(|r| r.to_string())
@@ -234,80 +225,6 @@ struct TraitOut {
     alias: String,
     /// Whether the name comes from a rename.
     renamed: bool,
-}
-/// Reads a list-of-strings argument (`None` or missing: empty). `shown`
-/// names it in errors, `what` says what it lists, `example` is a valid value.
-fn string_list(kwargs: &Kwargs, key: &str, shown: &str) -> Result<Vec<String>, Error> {
-    let value: Option<Value> = kwargs.get(key)?;
-    match value.filter(|v| !v.is_none() && !v.is_undefined()) {
-        Some(value) => strings(&value, shown, "column names", "['phone_number']"),
-        None => Ok(Vec::new()),
-    }
-}
-
-/// The strings of a list value, or a CIO104 error naming the argument.
-pub(super) fn strings(
-    value: &Value,
-    shown: &str,
-    what: &str,
-    example: &str,
-) -> Result<Vec<String>, Error> {
-    let bad = || -> Error {
-        HelperError::new(
-            "CIO104",
-            format!(
-                "`{shown}` must be a list of {what}, got {}",
-                describe(value)
-            ),
-            format!("write it as a list, e.g. {shown}={example}"),
-        )
-        .into()
-    };
-    if !matches!(value.kind(), ValueKind::Seq | ValueKind::Iterable) {
-        return Err(bad());
-    }
-    value
-        .try_iter()?
-        .map(|v| v.as_str().map(str::to_string).ok_or_else(bad))
-        .collect()
-}
-
-/// Reads a mapping argument of names to text (renames, attribute SQL), in
-/// the order written. `shown` names the argument in errors, `what` says what
-/// it maps (`column names to new names`), `example` is a valid value.
-pub(super) fn name_map(
-    kwargs: &Kwargs,
-    key: &str,
-    shown: &str,
-    what: &str,
-    example: &str,
-) -> Result<Vec<(String, String)>, Error> {
-    let value: Option<Value> = kwargs.get(key)?;
-    let Some(value) = value.filter(|v| !v.is_none() && !v.is_undefined()) else {
-        return Ok(Vec::new());
-    };
-    let bad = || -> Error {
-        HelperError::new(
-            "CIO104",
-            format!("`{shown}` must map {what}, got {}", describe(&value)),
-            format!("write it as a mapping, e.g. {shown}={example}"),
-        )
-        .into()
-    };
-    if value.kind() != ValueKind::Map {
-        return Err(bad());
-    }
-    let mut out = Vec::new();
-    for k in value.try_iter()? {
-        let v = value.get_item(&k)?;
-        match (k.as_str(), v.as_str()) {
-            (Some(k), Some(v)) if !k.trim().is_empty() && !v.trim().is_empty() => {
-                out.push((k.to_string(), v.to_string()))
-            }
-            _ => return Err(bad()),
-        }
-    }
-    Ok(out)
 }
 
 /// `cio.traits(columns, exclude=[], ignore=[], rename={}, default_rename={},

@@ -4,7 +4,7 @@
 //! the `cio` object for every method it does not handle itself.
 
 use super::HelperError;
-use super::helpers::{describe, name_map, strings};
+use super::args::{describe, name_map, strings};
 use super::objects::{Adapter, ColumnValue, column_from_value};
 use super::state::{RenderState, Warning};
 use crate::sql;

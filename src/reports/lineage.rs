@@ -1,7 +1,7 @@
 //! `cio-sql lineage MODEL`: where every output column of a model comes from.
 //!
 //! [`lineage`] takes a [`Compilation`] (every model analysed, see
-//! [`crate::analysis::model`]) and, for each output column of one model,
+//! [`crate::analysis::project`]) and, for each output column of one model,
 //! follows its lineage through the model's CTEs and subqueries (the analysis
 //! already did) and through `ref()`s: a source column of an upstream *model*
 //! is followed into that model's own lineage, until columns of catalog
@@ -13,7 +13,7 @@
 //! serialises to JSON for tools.
 
 use super::ReportError;
-use crate::analysis::model::{qualify, sync_type};
+use crate::analysis::project::{qualify, sync_type};
 use crate::analysis::{SourceColumn, SyncType, Transform};
 use crate::catalog::{Catalog, OfflineCatalog};
 use crate::compile::{Compilation, CompileOptions, CompiledModel, ModelStatus};

@@ -212,7 +212,7 @@ pub struct SyncSetup {
 /// The sync type of a model: `Ok(None)` when it has none, `Err` when
 /// `cio_sync` holds something else than a sync type.
 pub fn sync_type_of(m: &CompiledModel) -> Result<Option<SyncType>, Diagnostic> {
-    crate::analysis::model::sync_type(&m.name, &m.path, None, &m.config)
+    crate::analysis::project::sync_type(&m.name, &m.path, None, &m.config)
 }
 
 fn config_str<'a>(m: &'a CompiledModel, key: &str) -> Option<&'a str> {

@@ -15,6 +15,8 @@
 
 pub mod load;
 pub mod plan;
+#[cfg(test)]
+mod tests;
 mod values;
 
 pub use load::{SeedsLoaded, load_seeds};

@@ -1,0 +1,301 @@
+//! How a failed render becomes a diagnostic: a helper's coded error
+//! ([`HelperError`]) survives the trip through minijinja, the error points
+//! at the outermost model line (the line of a multi-line macro call) and
+//! notes the macro file line it was raised at; warnings point at the call
+//! that raised them.
+
+use super::state::Warning;
+use super::{MACRO_MODULE, PRELUDE};
+use crate::diagnostics::Diagnostic;
+use crate::project::{Model, Project};
+use minijinja::{Environment, Error, ErrorKind};
+use std::collections::HashMap;
+
+/// An error raised by a helper or context function, with a code and a fix.
+///
+/// Attached as the source of a minijinja error, so it survives the trip
+/// through the template engine and becomes the diagnostic's code and help.
+#[derive(Debug, Clone)]
+pub struct HelperError {
+    /// Stable code.
+    pub code: &'static str,
+    /// What is wrong.
+    pub message: String,
+    /// How to fix it.
+    pub help: String,
+}
+
+impl HelperError {
+    /// A new helper error.
+    pub fn new(code: &'static str, message: impl Into<String>, help: impl Into<String>) -> Self {
+        HelperError {
+            code,
+            message: message.into(),
+            help: help.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for HelperError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for HelperError {}
+
+impl From<HelperError> for Error {
+    fn from(err: HelperError) -> Error {
+        Error::new(ErrorKind::InvalidOperation, err.message.clone()).with_source(err)
+    }
+}
+
+/// The source text and shown path of every macro template, for pointing
+/// at macro lines in diagnostics.
+#[derive(Debug, Default)]
+pub(super) struct MacroSources {
+    /// Template name → source text.
+    pub sources: HashMap<String, String>,
+    /// Template name → the path shown (`templates/x.sql (built-in)`).
+    pub paths: HashMap<String, String>,
+}
+
+impl MacroSources {
+    pub(super) fn locate_warning(&self, w: &Warning, model: &Model) -> Diagnostic {
+        let mut d = Diagnostic::warning(w.code, w.message.clone()).for_model(&model.name);
+        if let Some(help) = &w.help {
+            d = d.with_help(help.clone());
+        }
+        match &w.call {
+            Some((name, nth)) => match nth_call_site(&model.source, name, *nth) {
+                Some(range) => d.at_span(&model.path, &model.source, range),
+                None => d.at_file(&model.path),
+            },
+            None => d.at_file(&model.path),
+        }
+    }
+
+    /// Turns a render error into a diagnostic pointing at the model line
+    /// (and noting the macro file line when the error came from a macro).
+    pub(super) fn diagnose(&self, err: &Error, model: &Model) -> Diagnostic {
+        let mut chain: Vec<&Error> = vec![err];
+        let mut helper: Option<&HelperError> = None;
+        let mut cur: &dyn std::error::Error = err;
+        while let Some(next) = cur.source() {
+            if let Some(e) = next.downcast_ref::<Error>() {
+                chain.push(e);
+            }
+            if let Some(h) = next.downcast_ref::<HelperError>() {
+                helper = Some(h);
+            }
+            cur = next;
+        }
+        let innermost = chain
+            .iter()
+            .rev()
+            .find(|e| e.detail().is_some())
+            .copied()
+            .unwrap_or(err);
+        let (code, message, help) = match helper {
+            Some(h) => (h.code, h.message.clone(), Some(h.help.clone())),
+            None => {
+                let (code, help) = code_for(innermost.kind());
+                (code, describe_error(innermost), help.map(str::to_string))
+            }
+        };
+        let mut d = Diagnostic::error(code, message).for_model(&model.name);
+        if let Some(help) = help {
+            d = d.with_help(help);
+        }
+        // Primary location: the outermost point in the model itself.
+        let in_model = chain.iter().find(|e| e.name() == Some(model.path.as_str()));
+        match in_model.and_then(|e| e.range().map(|r| (e, r))) {
+            Some((e, range)) => {
+                let shift = PRELUDE.len();
+                let mut range = range.start.saturating_sub(shift)..range.end.saturating_sub(shift);
+                // A multi-line macro call: point at the macro's name.
+                let called = e.detail().and_then(|d| d.strip_prefix("error in "));
+                if let Some(name) = called.map(|n| n.split(':').next().unwrap_or(n)) {
+                    let head = &model.source[..range.end.min(model.source.len())];
+                    if let Some(at) = head.rfind(&format!("{name}(")) {
+                        let end = model.source[at..]
+                            .find('\n')
+                            .map_or(model.source.len(), |i| at + i);
+                        range = at..end;
+                    }
+                }
+                d = d.at_span(&model.path, &model.source, range);
+            }
+            None => match in_model.and_then(|e| e.line()) {
+                Some(line) => d = d.at_line(&model.path, &model.source, line, None),
+                None => d = d.at_file(&model.path),
+            },
+        }
+        // Notes: where inside macros it happened.
+        for e in chain.iter().rev() {
+            if let (Some(name), Some(line)) = (e.name(), e.line()) {
+                if name == model.path || name == MACRO_MODULE {
+                    continue;
+                }
+                let shown = self
+                    .paths
+                    .get(name)
+                    .cloned()
+                    .unwrap_or_else(|| name.to_string());
+                // minijinja reports the last line of a multi-line call: walk
+                // back to the line that opens the tag.
+                let lines: Vec<&str> = self
+                    .sources
+                    .get(name)
+                    .map(|s| s.lines().collect())
+                    .unwrap_or_default();
+                let mut at = line.min(lines.len());
+                while at > 1 && !lines[at - 1].contains("{%") && !lines[at - 1].contains("{{") {
+                    at -= 1;
+                }
+                let text = lines
+                    .get(at.wrapping_sub(1))
+                    .map(|l| format!(": {}", l.trim()))
+                    .unwrap_or_default();
+                d = d.with_note(format!("raised in {shown}:{at}{text}"));
+                break;
+            }
+        }
+        // A macro file that fails to parse surfaces through the import.
+        if d.line.is_none()
+            && in_model.is_none()
+            && let Some(e) = chain.iter().find(|e| e.name().is_some())
+            && let (Some(name), Some(src)) = (e.name(), e.name().and_then(|n| self.sources.get(n)))
+            && let Some(range) = e.range()
+        {
+            let path = self
+                .paths
+                .get(name)
+                .cloned()
+                .unwrap_or_else(|| name.to_string());
+            d = d.at_span(path, src, range);
+        }
+        d
+    }
+}
+
+/// `CIO007`: a project macro named like a built-in name of the context,
+/// pointing at its `{% macro %}` line.
+pub(super) fn reserved_macro(project: &Project, name: &str, path: &str) -> Diagnostic {
+    let d = Diagnostic::error(
+        "CIO007",
+        format!("the macro `{name}` has the name of cio-sql's built-in `{name}`, so it could never be called"),
+    )
+    .with_help(format!(
+        "rename the macro (e.g. `my_{name}`) and its calls; built-in names such as ref, source, var, config, env_var, this, target and adapter are reserved"
+    ));
+    let Some(file) = project.macro_files.iter().find(|f| f.path == path) else {
+        return d.at_file(path);
+    };
+    let mut offset = 0;
+    while let Some(i) = file.source[offset..].find("macro") {
+        let at = offset + i;
+        let after = file.source[at + "macro".len()..].trim_start();
+        let boundary = file.source[..at].trim_end().ends_with(['%', '-', '+']);
+        if boundary
+            && after.starts_with(name)
+            && !after[name.len()..].starts_with(|c: char| c.is_alphanumeric() || c == '_')
+        {
+            let start =
+                at + "macro".len() + (file.source[at + "macro".len()..].len() - after.len());
+            return d.at_span(path, &file.source, start..start + name.len());
+        }
+        offset = at + "macro".len();
+    }
+    d.at_file(path)
+}
+
+pub(super) fn add_macro_template(
+    env: &mut Environment<'static>,
+    path: &str,
+    source: &str,
+) -> Result<(), Diagnostic> {
+    env.add_template_owned(path.to_string(), source.to_string())
+        .map_err(|e| {
+            let d = Diagnostic::error(
+                "CIO100",
+                format!(
+                    "Jinja syntax error in macro file {path}: {}",
+                    describe_error(&e)
+                ),
+            )
+            .with_help("fix the macro file; every model imports it");
+            match e.range() {
+                Some(range) => d.at_span(path, source, range),
+                None => d.at_file(path),
+            }
+        })
+}
+
+/// The code and default help for a minijinja error kind.
+pub(super) fn code_for(kind: ErrorKind) -> (&'static str, Option<&'static str>) {
+    match kind {
+        ErrorKind::SyntaxError => (
+            "CIO100",
+            Some(
+                "check the Jinja tags: every {{ has its }}, every {% if %} its {% endif %}, every string its closing quote",
+            ),
+        ),
+        ErrorKind::UndefinedError => (
+            "CIO102",
+            Some(
+                "check the spelling; variables come from var(), the model context (this, model, target) or a macro's arguments",
+            ),
+        ),
+        ErrorKind::UnknownFunction
+        | ErrorKind::UnknownMethod
+        | ErrorKind::UnknownFilter
+        | ErrorKind::UnknownTest => (
+            "CIO103",
+            Some(
+                "check the spelling; project macros live in the macro-paths folders, built-in ones are called as nexus.<name>(...)",
+            ),
+        ),
+        ErrorKind::TooManyArguments | ErrorKind::MissingArgument => {
+            ("CIO104", Some("check the macro's arguments in README.md"))
+        }
+        ErrorKind::BadInclude | ErrorKind::TemplateNotFound => ("CIO103", None),
+        _ => ("CIO101", None),
+    }
+}
+
+pub(super) fn describe_error(e: &Error) -> String {
+    let kind = e.kind().to_string();
+    match e.detail() {
+        Some(detail) => format!("{kind}: {detail}"),
+        None => kind,
+    }
+}
+
+/// Byte range of the `nth` (1-based) call `name(` in `source`.
+pub(super) fn nth_call_site(
+    source: &str,
+    name: &str,
+    nth: usize,
+) -> Option<std::ops::Range<usize>> {
+    let pattern = format!("{name}(");
+    let hits: Vec<usize> = source.match_indices(&pattern).map(|(i, _)| i).collect();
+    let start = *hits.get(nth.saturating_sub(1)).or(hits.first())?;
+    let end = source[start..]
+        .find('\n')
+        .map_or(source.len(), |i| start + i)
+        .min(start + pattern.len() + 60);
+    Some(start..end)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nth_call_site_finds_the_right_call() {
+        let src = "a {{ nexus.m(1) }}\nb {{ nexus.m(2) }}";
+        let r = nth_call_site(src, "nexus.m", 2).unwrap();
+        assert!(src[r].starts_with("nexus.m(2)"));
+    }
+}

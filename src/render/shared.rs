@@ -1,0 +1,136 @@
+//! What every render of a project shares: the target, variables, the
+//! models (where each is built, for `ref()`), the catalog, declared sources,
+//! and the columns of the models compiled so far.
+
+use crate::catalog::Catalog;
+use crate::project::{Model, ModelConfig, Project, Target};
+use crate::sql::{Column, Quoting, RelationName};
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+/// A model as other models see it through `ref()`.
+#[derive(Debug, Clone)]
+pub struct ModelRef {
+    /// The model name.
+    pub name: String,
+    /// Where it is built.
+    pub relation: RelationName,
+}
+
+/// Data shared by every render: read-only except for the columns of
+/// upstream models, which analysis fills in as models are compiled.
+pub struct Shared {
+    /// The project name.
+    pub project_name: String,
+    /// The selected target.
+    pub target: Target,
+    /// Project variables.
+    pub vars: serde_json::Map<String, serde_json::Value>,
+    /// Models by lower-case name.
+    pub models: HashMap<String, ModelRef>,
+    /// The catalog.
+    pub catalog: Arc<dyn Catalog>,
+    /// Relation quoting.
+    pub quoting: Quoting,
+    /// Declared sources: (source, table) lower-case → relation.
+    pub sources: HashMap<(String, String), RelationName>,
+    /// Output columns of compiled models, by relation key.
+    pub model_columns: RwLock<HashMap<String, Vec<Column>>>,
+    /// Catalog columns already handed to a render, by relation key: every
+    /// model that introspects a relation shares one list.
+    catalog_columns: RwLock<HashMap<String, Arc<[Column]>>>,
+}
+
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shared")
+            .field("project_name", &self.project_name)
+            .field("target", &self.target)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Shared {
+    /// Columns of a relation: a compiled model's output columns, else the catalog's.
+    pub fn columns_of(&self, name: &RelationName) -> Option<Vec<Column>> {
+        if let Ok(map) = self.model_columns.read()
+            && let Some(cols) = map.get(&name.key())
+        {
+            return Some(cols.clone());
+        }
+        self.catalog.columns(name).map(<[Column]>::to_vec)
+    }
+
+    /// Like [`Shared::columns_of`], but catalog columns come as one shared
+    /// list, copied out of the catalog once per relation per process.
+    pub fn shared_columns_of(&self, name: &RelationName) -> Option<Arc<[Column]>> {
+        let key = name.key();
+        if let Ok(map) = self.model_columns.read()
+            && let Some(cols) = map.get(&key)
+        {
+            return Some(cols.as_slice().into());
+        }
+        if let Ok(cache) = self.catalog_columns.read()
+            && let Some(cols) = cache.get(&key)
+        {
+            return Some(cols.clone());
+        }
+        let cols: Arc<[Column]> = self.catalog.columns(name)?.into();
+        if let Ok(mut cache) = self.catalog_columns.write() {
+            cache.insert(key, cols.clone());
+        }
+        Some(cols)
+    }
+}
+
+pub(super) fn shared_for(project: &Project, catalog: Arc<dyn Catalog>) -> Shared {
+    let mut models = HashMap::new();
+    for model in &project.models {
+        models.insert(
+            model.name.to_lowercase(),
+            ModelRef {
+                name: model.name.clone(),
+                relation: model_relation(project, model),
+            },
+        );
+    }
+    let sources = project
+        .sources
+        .iter()
+        .map(|s| {
+            (
+                (s.source.to_lowercase(), s.table.to_lowercase()),
+                s.relation.clone(),
+            )
+        })
+        .collect();
+    Shared {
+        project_name: project.config.name.clone(),
+        target: project.target.clone(),
+        vars: project.vars.clone(),
+        models,
+        catalog,
+        quoting: project.config.quoting,
+        sources,
+        model_columns: RwLock::new(HashMap::new()),
+        catalog_columns: RwLock::new(HashMap::new()),
+    }
+}
+
+/// Where a model is built: dbt's default naming. A custom schema is appended
+/// to the target schema (`CIO` + `crm` → `CIO_crm`).
+pub fn model_relation(project: &Project, model: &Model) -> RelationName {
+    let mut config = model.folder_config.clone();
+    config.merge(&crate::project::static_config(&model.source));
+    relation_for(&project.target, &model.name, &config)
+}
+
+/// The relation of model `name` with `config`, on `target`.
+pub fn relation_for(target: &Target, name: &str, config: &ModelConfig) -> RelationName {
+    let database = config.database().unwrap_or(&target.database).to_string();
+    let schema = match config.schema() {
+        Some(custom) => format!("{}_{}", target.schema, custom),
+        None => target.schema.clone(),
+    };
+    RelationName::new(database, schema, config.alias().unwrap_or(name))
+}
