@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the whole test suite from a fresh clone: formatting check, then every
 # unit, snapshot, CLI and emulator test. Tests that need the Snowflake
-# emulator install and start it themselves (see tests/support/).
+# emulator install and start it themselves (see tests/it/support/).
 #
 # Cargo's build folder lives outside the clone so repeated runs reuse it.
 set -euo pipefail

@@ -375,3 +375,276 @@ impl ModelRunner<'_> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::artifacts::run_results::RunRecorder;
+    use crate::project::LoadOptions;
+    use crate::warehouse::{MockReply, MockWarehouse};
+    use std::time::Duration;
+
+    /// A project on disk with `models` (name, SQL) and, optionally, seeds.
+    fn project(models: &[(&str, &str)], seeds: &[(&str, &str)]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("dbt_project.yml"), "name: p\n").unwrap();
+        std::fs::write(
+            dir.path().join("profiles.yml"),
+            "p:\n  outputs:\n    dev:\n      type: snowflake\n      database: ANALYTICS\n      schema: PUBLIC\n  target: dev\n",
+        )
+        .unwrap();
+        std::fs::create_dir_all(dir.path().join("models")).unwrap();
+        for (name, sql) in models {
+            std::fs::write(dir.path().join(format!("models/{name}.sql")), sql).unwrap();
+        }
+        std::fs::create_dir_all(dir.path().join("seeds")).unwrap();
+        let mut catalog = String::from("relations:\n");
+        for (name, csv) in seeds {
+            std::fs::write(dir.path().join(format!("seeds/{name}.csv")), csv).unwrap();
+            // The seed loads into a relation of the catalog, which models ref.
+            catalog.push_str(&format!(
+                "  - {{name: {name}, schema: PUBLIC, columns: [{{name: id, data_type: NUMBER}}]}}\n"
+            ));
+        }
+        std::fs::write(dir.path().join("catalog.yml"), catalog).unwrap();
+        dir
+    }
+
+    fn options(dir: &tempfile::TempDir) -> CompileOptions {
+        CompileOptions {
+            load: LoadOptions {
+                project_dir: dir.path().to_path_buf(),
+                profiles_dir: Some(dir.path().to_path_buf()),
+                ..LoadOptions::default()
+            },
+            ..CompileOptions::default()
+        }
+    }
+
+    fn compiled(dir: &tempfile::TempDir) -> Compilation {
+        crate::pipeline::compile(&options(dir)).unwrap()
+    }
+
+    /// Runs the selected models of `c` on `wh` and returns the results by
+    /// model name.
+    fn run(c: &Compilation, wh: &MockWarehouse, opts: RunOptions) -> HashMap<String, NodeResult> {
+        run_models(c, wh, opts, &|_, _, _| {})
+            .into_iter()
+            .map(|r| (r.name.clone(), r))
+            .collect()
+    }
+
+    fn threads(n: usize) -> RunOptions {
+        RunOptions {
+            threads: n,
+            ..RunOptions::default()
+        }
+    }
+
+    /// `a <- b <- c`, and `d` alone (a table).
+    const CHAIN: &[(&str, &str)] = &[
+        ("a", "select 1 as id"),
+        ("b", "select id from {{ ref('a') }}"),
+        ("c", "select id from {{ ref('b') }}"),
+        ("d", "{{ config(materialized='table') }} select 2 as id"),
+    ];
+
+    #[test]
+    fn models_are_built_in_dependency_order() {
+        let dir = project(CHAIN, &[]);
+        let c = compiled(&dir);
+        let wh = MockWarehouse::new();
+        wh.on("count(*)", MockReply::rows(["N"], vec![vec![5.into()]]));
+        let r = run(&c, &wh, threads(4));
+        assert!(r.values().all(|r| r.status == NodeStatus::Success), "{r:?}");
+        let statements = wh.statements();
+        let at = |name: &str| {
+            statements
+                .iter()
+                .position(|s| {
+                    s.starts_with(&format!(
+                        "CREATE OR REPLACE VIEW ANALYTICS.PUBLIC.{name} AS"
+                    ))
+                })
+                .unwrap_or_else(|| panic!("{name} built: {statements:?}"))
+        };
+        assert!(at("a") < at("b") && at("b") < at("c"), "{statements:?}");
+        // The schema is made once, first; a table's rows are counted.
+        assert_eq!(wh.count_containing("CREATE SCHEMA IF NOT EXISTS"), 1);
+        assert!(statements[0].starts_with("CREATE SCHEMA IF NOT EXISTS ANALYTICS.PUBLIC"));
+        assert!(wh.count_containing("CREATE OR REPLACE TABLE ANALYTICS.PUBLIC.d AS") == 1);
+        assert_eq!(r["d"].rows, Some(5));
+        assert_eq!(r["a"].rows, None);
+        assert_eq!(r["a"].unique_id, "model.p.a");
+    }
+
+    #[test]
+    fn a_failed_model_skips_its_downstream_and_fail_fast_stops_the_run() {
+        let dir = project(CHAIN, &[]);
+        let c = compiled(&dir);
+        let failing = || {
+            let wh = MockWarehouse::new();
+            wh.on(
+                "VIEW ANALYTICS.PUBLIC.b AS",
+                MockReply::sql_error("002003", "Object does not exist"),
+            );
+            wh
+        };
+        let wh = failing();
+        let r = run(&c, &wh, threads(1));
+        assert_eq!(r["a"].status, NodeStatus::Success);
+        assert_eq!(r["b"].status, NodeStatus::Error);
+        assert_eq!(r["b"].code.as_deref(), Some("CIO303"));
+        assert!(
+            r["b"]
+                .message
+                .as_deref()
+                .unwrap()
+                .contains("Object does not exist")
+        );
+        assert_eq!(
+            r["c"].message.as_deref(),
+            Some("skipped: upstream model b did not build")
+        );
+        assert_eq!(r["d"].status, NodeStatus::Success, "d does not read b");
+        // --fail-fast: nothing starts after the failure.
+        let wh = failing();
+        let opts = RunOptions {
+            fail_fast: true,
+            ..threads(1)
+        };
+        let finished = run_models(&c, &wh, opts, &|_, _, _| {});
+        let b = finished.iter().position(|r| r.name == "b").unwrap();
+        assert_eq!(finished[b].status, NodeStatus::Error);
+        assert!(b + 1 < finished.len(), "c comes after b");
+        for r in &finished[b + 1..] {
+            assert_eq!(
+                r.message.as_deref(),
+                Some("skipped: --fail-fast stopped the run after a failure"),
+                "{}",
+                r.name
+            );
+        }
+        let after: Vec<&str> = finished[b + 1..].iter().map(|r| r.name.as_str()).collect();
+        for name in after {
+            assert_eq!(
+                wh.count_containing(&format!("ANALYTICS.PUBLIC.{name} AS")),
+                0,
+                "{name} was not built"
+            );
+        }
+    }
+
+    #[test]
+    fn a_seed_that_did_not_load_skips_the_models_that_read_it() {
+        let dir = project(
+            &[
+                ("reads", "select id from {{ ref('people') }}"),
+                ("downstream", "select id from {{ ref('reads') }}"),
+                ("alone", "select 1 as id"),
+            ],
+            &[("people", "id\n1\n")],
+        );
+        let c = compiled(&dir);
+        let failed = vec![FailedSeed {
+            name: "people".into(),
+            relation: Some(RelationName::new("ANALYTICS", "PUBLIC", "people")),
+        }];
+        let wh = MockWarehouse::new();
+        let r = run(
+            &c,
+            &wh,
+            RunOptions {
+                failed_seeds: failed.clone(),
+                ..threads(2)
+            },
+        );
+        assert_eq!(
+            r["reads"].message.as_deref(),
+            Some("skipped: it reads seed `people` (ANALYTICS.PUBLIC.people), which did not load")
+        );
+        assert_eq!(
+            r["downstream"].message.as_deref(),
+            Some(
+                "skipped: upstream model reads reads seed `people` (ANALYTICS.PUBLIC.people), which did not load"
+            )
+        );
+        assert_eq!(r["alone"].status, NodeStatus::Success);
+        // With --fail-fast, a failed seed stops every model.
+        let r = run(
+            &c,
+            &MockWarehouse::new(),
+            RunOptions {
+                failed_seeds: failed,
+                fail_fast: true,
+                ..threads(2)
+            },
+        );
+        assert!(r.values().all(|r| r.status == NodeStatus::Skipped), "{r:?}");
+    }
+
+    #[test]
+    fn threads_build_independent_models_at_once() {
+        let models: Vec<(String, String)> = (0..6)
+            .map(|i| (format!("m{i}"), format!("select {i} as id")))
+            .collect();
+        let models: Vec<(&str, &str)> = models
+            .iter()
+            .map(|(n, s)| (n.as_str(), s.as_str()))
+            .collect();
+        let dir = project(&models, &[]);
+        let c = compiled(&dir);
+        let wh = MockWarehouse::new();
+        wh.slow(Duration::from_millis(30));
+        let r = run(&c, &wh, threads(4));
+        assert_eq!(r.len(), 6);
+        assert!(wh.most_at_once() >= 2, "models were built one at a time");
+        let wh = MockWarehouse::new();
+        wh.slow(Duration::from_millis(5));
+        run(&c, &wh, threads(1));
+        assert_eq!(wh.most_at_once(), 1);
+    }
+
+    #[test]
+    fn build_loads_the_seeds_then_the_models_through_the_connector() {
+        let dir = project(
+            &[("reads", "select id from {{ ref('people') }}")],
+            &[("people", "id\n1\n2\n")],
+        );
+        let opts = CompileOptions {
+            write: true,
+            ..options(&dir)
+        };
+        let wh = Arc::new(MockWarehouse::new());
+        let connected = wh.clone();
+        let connect = move |_: &Project| -> Result<Box<dyn Warehouse>, Diagnostic> {
+            Ok(Box::new(connected.clone()))
+        };
+        let recorder = RunRecorder::start("build", dir.path());
+        let out = Output {
+            quiet: true,
+            ..Output::default()
+        };
+        run_steps(RunKind::Build, &opts, threads(2), &out, &connect, &recorder).unwrap();
+        let results = recorder.finish().unwrap();
+        let names: Vec<&str> = results
+            .results
+            .iter()
+            .map(|r| r.unique_id.as_str())
+            .collect();
+        assert_eq!(names, ["seed.p.people", "model.p.reads"]);
+        assert!(results.success);
+        let statements = wh.statements();
+        let seed_done = statements
+            .iter()
+            .position(|s| s.starts_with("CREATE OR REPLACE TABLE ANALYTICS.PUBLIC.people AS"))
+            .unwrap();
+        let model = statements
+            .iter()
+            .position(|s| s.starts_with("CREATE OR REPLACE VIEW ANALYTICS.PUBLIC.reads"))
+            .unwrap();
+        assert!(seed_done < model, "{statements:?}");
+        let written = std::fs::read_to_string(dir.path().join("target/run_results.json")).unwrap();
+        assert!(written.contains("\"model.p.reads\""), "{written}");
+    }
+}

@@ -221,3 +221,239 @@ pub fn run_nodes(
         .into_inner()
         .unwrap_or_else(PoisonError::into_inner)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
+
+    /// A runner that records the order nodes ran in, fails the nodes it is
+    /// told to, and can take a while per node.
+    #[derive(Default)]
+    struct Fake {
+        fail: HashSet<usize>,
+        panic_on: Option<usize>,
+        delay: Option<Duration>,
+        order: Mutex<Vec<usize>>,
+        running: AtomicUsize,
+        most: AtomicUsize,
+    }
+
+    impl NodeRunner for Fake {
+        fn start(&self, i: usize) -> NodeResult {
+            NodeResult {
+                unique_id: format!("model.p.n{i}"),
+                name: format!("n{i}"),
+                relation: String::new(),
+                materialized: "view".into(),
+                status: NodeStatus::Success,
+                execution_time: 0.0,
+                rows: None,
+                query_id: None,
+                message: None,
+                code: None,
+            }
+        }
+
+        fn run(&self, i: usize, result: &mut NodeResult) {
+            let now = self.running.fetch_add(1, Ordering::SeqCst) + 1;
+            self.most.fetch_max(now, Ordering::SeqCst);
+            if let Some(d) = self.delay {
+                std::thread::sleep(d);
+            }
+            lock(&self.order).push(i);
+            self.running.fetch_sub(1, Ordering::SeqCst);
+            if self.panic_on == Some(i) {
+                panic!("boom in n{i}");
+            }
+            if self.fail.contains(&i) {
+                result.status = NodeStatus::Error;
+                result.message = Some("failed".into());
+            }
+        }
+    }
+
+    fn nodes(deps: &[&[usize]]) -> Vec<Node> {
+        deps.iter()
+            .enumerate()
+            .map(|(i, d)| Node {
+                id: format!("model.p.n{i}"),
+                name: format!("n{i}"),
+                kind: NodeKind::Model,
+                deps: d.to_vec(),
+            })
+            .collect()
+    }
+
+    fn run(nodes: &[Node], opts: &ScheduleOptions, fake: &Fake) -> HashMap<String, NodeResult> {
+        let reported = Mutex::new(Vec::new());
+        let results = run_nodes(nodes, opts, fake, &|r, done, total| {
+            assert_eq!(total, nodes.len());
+            lock(&reported).push((r.name.clone(), done));
+        });
+        let reported = reported.into_inner().unwrap();
+        assert_eq!(reported.len(), nodes.len(), "every node is reported once");
+        assert!(
+            reported
+                .iter()
+                .enumerate()
+                .all(|(i, (_, done))| *done == i + 1)
+        );
+        results.into_iter().map(|r| (r.name.clone(), r)).collect()
+    }
+
+    fn threads(n: usize) -> ScheduleOptions {
+        ScheduleOptions {
+            threads: n,
+            ..ScheduleOptions::default()
+        }
+    }
+
+    #[test]
+    fn dependencies_run_first() {
+        // n0 <- n1 <- n2, n0 <- n3, n4 alone.
+        let nodes = nodes(&[&[], &[0], &[1], &[0], &[]]);
+        for t in [1, 2, 4] {
+            let fake = Fake::default();
+            let results = run(&nodes, &threads(t), &fake);
+            assert!(results.values().all(|r| r.status == NodeStatus::Success));
+            let order = fake.order.into_inner().unwrap();
+            let at = |i: usize| order.iter().position(|&n| n == i).unwrap();
+            assert!(at(0) < at(1) && at(1) < at(2) && at(0) < at(3), "{order:?}");
+        }
+    }
+
+    #[test]
+    fn a_failure_skips_its_dependents_and_the_rest_go_on() {
+        let nodes = nodes(&[&[], &[0], &[1], &[]]);
+        let fake = Fake {
+            fail: HashSet::from([0]),
+            ..Fake::default()
+        };
+        let r = run(&nodes, &threads(2), &fake);
+        assert_eq!(r["n0"].status, NodeStatus::Error);
+        assert_eq!(r["n1"].status, NodeStatus::Skipped);
+        assert_eq!(
+            r["n1"].message.as_deref(),
+            Some("skipped: upstream model n0 did not build")
+        );
+        assert_eq!(
+            r["n2"].message.as_deref(),
+            Some("skipped: upstream model n1 did not build")
+        );
+        assert_eq!(r["n3"].status, NodeStatus::Success);
+        assert_eq!(
+            fake.order.into_inner().unwrap().len(),
+            2,
+            "n1, n2 never ran"
+        );
+    }
+
+    #[test]
+    fn fail_fast_skips_every_node_not_started() {
+        let nodes = nodes(&[&[], &[], &[], &[]]);
+        let fake = Fake {
+            fail: HashSet::from([0]),
+            ..Fake::default()
+        };
+        let opts = ScheduleOptions {
+            threads: 1,
+            fail_fast: true,
+            ..ScheduleOptions::default()
+        };
+        let r = run(&nodes, &opts, &fake);
+        assert_eq!(r["n0"].status, NodeStatus::Error);
+        for n in ["n1", "n2", "n3"] {
+            assert_eq!(r[n].status, NodeStatus::Skipped, "{n}");
+            assert_eq!(
+                r[n].message.as_deref(),
+                Some("skipped: --fail-fast stopped the run after a failure")
+            );
+        }
+        // Without it, the others run.
+        let fake = Fake {
+            fail: HashSet::from([0]),
+            ..Fake::default()
+        };
+        let r = run(&nodes, &threads(1), &fake);
+        assert_eq!(r["n3"].status, NodeStatus::Success);
+    }
+
+    #[test]
+    fn blocked_and_stopped_runs_skip_with_the_reason() {
+        let nodes = nodes(&[&[], &[0], &[]]);
+        let opts = ScheduleOptions {
+            threads: 2,
+            blocked: HashMap::from([(0, "skipped: it reads seed `s`".to_string())]),
+            ..ScheduleOptions::default()
+        };
+        let fake = Fake::default();
+        let r = run(&nodes, &opts, &fake);
+        assert_eq!(
+            r["n0"].message.as_deref(),
+            Some("skipped: it reads seed `s`")
+        );
+        assert_eq!(
+            r["n1"].message.as_deref(),
+            Some("skipped: upstream model n0 did not build")
+        );
+        assert_eq!(r["n2"].status, NodeStatus::Success);
+        let stopped = ScheduleOptions {
+            stopped: true,
+            ..threads(2)
+        };
+        let fake = Fake::default();
+        let r = run(&nodes, &stopped, &fake);
+        assert!(r.values().all(|r| r.status == NodeStatus::Skipped));
+        assert!(fake.order.into_inner().unwrap().is_empty());
+    }
+
+    #[test]
+    fn threads_run_nodes_at_once_up_to_the_limit() {
+        let nodes = nodes(&[&[], &[], &[], &[]]);
+        let slow = || Fake {
+            delay: Some(Duration::from_millis(40)),
+            ..Fake::default()
+        };
+        let fake = slow();
+        run(&nodes, &threads(4), &fake);
+        assert!(
+            fake.most.load(Ordering::SeqCst) >= 2,
+            "nodes ran one at a time"
+        );
+        let fake = slow();
+        run(&nodes, &threads(1), &fake);
+        assert_eq!(fake.most.load(Ordering::SeqCst), 1);
+        // No threads asked for: one; no node: nothing to do.
+        let fake = Fake::default();
+        run(&nodes, &threads(0), &fake);
+        assert_eq!(fake.most.load(Ordering::SeqCst), 1);
+        assert!(run_nodes(&[], &threads(4), &Fake::default(), &|_, _, _| {}).is_empty());
+    }
+
+    #[test]
+    fn cycles_are_skipped_and_panics_are_errors() {
+        let cycle = nodes(&[&[1], &[0], &[]]);
+        let r = run(&cycle, &threads(2), &Fake::default());
+        assert_eq!(
+            r["n0"].message.as_deref(),
+            Some("skipped: part of a ref() cycle")
+        );
+        assert_eq!(r["n1"].status, NodeStatus::Skipped);
+        assert_eq!(r["n2"].status, NodeStatus::Success);
+        let fake = Fake {
+            panic_on: Some(0),
+            ..Fake::default()
+        };
+        let r = run(&nodes(&[&[], &[0]]), &threads(1), &fake);
+        assert_eq!(r["n0"].status, NodeStatus::Error);
+        assert!(
+            r["n0"].message.as_deref().unwrap().contains("boom in n0"),
+            "{:?}",
+            r["n0"].message
+        );
+        assert_eq!(r["n1"].status, NodeStatus::Skipped);
+    }
+}

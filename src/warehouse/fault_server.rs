@@ -15,7 +15,7 @@
 //! test misbehaves.
 //!
 //! Used by the unit tests in `http_tests.rs` and, through `#[path]`, by the
-//! CLI tests in `tests/hardening_secrets.rs`; each uses part of it.
+//! CLI tests in `tests/it/hardening_secrets.rs`; each uses part of it.
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader, Read, Write};

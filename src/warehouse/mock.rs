@@ -1,7 +1,15 @@
 //! [`MockWarehouse`]: an in-memory [`Warehouse`] for tests that records
 //! every statement and answers from a script.
+//!
+//! Test-only: compiled into the library's unit tests (`cfg(test)`) and,
+//! through `#[path]`, into the integration tests (`tests/it/support`),
+//! never into a build. It uses only `super::{Executed, Rows, Warehouse,
+//! WarehouseError}`, which both places provide.
+#![allow(dead_code)]
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
 
 use serde_json::Value;
 
@@ -80,6 +88,11 @@ struct State {
 #[derive(Debug, Default)]
 pub struct MockWarehouse {
     state: Mutex<State>,
+    /// How long each statement takes (see [`MockWarehouse::slow`]).
+    delay: Mutex<Option<Duration>>,
+    /// Statements running now, and the most that ran at once.
+    in_flight: AtomicUsize,
+    most_in_flight: AtomicUsize,
 }
 
 impl MockWarehouse {
@@ -112,6 +125,18 @@ impl MockWarehouse {
         self.add(fragment, reply, Some(1))
     }
 
+    /// Makes every statement take `delay`, so that statements sent from
+    /// several threads overlap (see [`MockWarehouse::most_at_once`]).
+    pub fn slow(&self, delay: Duration) -> &Self {
+        *self.delay.lock().unwrap_or_else(|e| e.into_inner()) = Some(delay);
+        self
+    }
+
+    /// The most statements that were running at the same time.
+    pub fn most_at_once(&self) -> usize {
+        self.most_in_flight.load(Ordering::SeqCst)
+    }
+
     /// Every statement received so far, in order.
     pub fn statements(&self) -> Vec<String> {
         self.lock().statements.clone()
@@ -138,6 +163,13 @@ impl MockWarehouse {
     }
 
     fn answer(&self, sql: &str) -> Option<MockReply> {
+        let delay = *self.delay.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(delay) = delay {
+            let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+            self.most_in_flight.fetch_max(now, Ordering::SeqCst);
+            std::thread::sleep(delay);
+            self.in_flight.fetch_sub(1, Ordering::SeqCst);
+        }
         let mut state = self.lock();
         state.statements.push(sql.to_owned());
         let lower = sql.to_lowercase();

@@ -7,8 +7,8 @@
 //!   keeping one Snowflake session (role, warehouse, database, schema,
 //!   query tag and statement timeout set once) and a private tokio runtime,
 //!   so it can be called from several threads at once.
-//! * [`MockWarehouse`] implements it in memory for tests, recording every
-//!   statement and answering from a script.
+//! * `MockWarehouse` (tests only, `mock.rs`) implements it in memory,
+//!   recording every statement and answering from a script.
 //! * [`introspect_columns`] reads the columns of many relations with one
 //!   `INFORMATION_SCHEMA.COLUMNS` query per database.
 //!
@@ -39,13 +39,15 @@ pub(crate) mod fault_server;
 mod http_tests;
 mod ipc;
 mod keypair;
-mod mock;
+#[cfg(test)]
+pub(crate) mod mock;
 mod snowflake;
 mod transport;
 
 pub use config::{AuthMethod, REDACTED, Secret, SnowflakeConfig};
 pub use error::{Phase, TimeLimit, WarehouseError};
-pub use mock::{MockReply, MockWarehouse};
+#[cfg(test)]
+pub(crate) use mock::{MockReply, MockWarehouse};
 pub use snowflake::SnowflakeWarehouse;
 
 /// Relation names are the catalog's: matched case-insensitively, as

@@ -5,12 +5,10 @@
 //! a panic, and the errors around all of this name the file and the fix.
 //! Each test is named after its item of the issue.
 
-mod support;
-
+use crate::support::TestProject;
 use assert_cmd::Command;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
-use support::TestProject;
 
 struct Out {
     code: i32,

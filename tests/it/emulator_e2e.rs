@@ -5,13 +5,10 @@
 //! The emulator is installed into a cached virtualenv on first use; if it
 //! cannot be installed or started the tests fail with the reason.
 
-#[path = "common/emulator_cli.rs"]
-mod emulator_cli;
-#[path = "common/fakesnow.rs"]
-mod fakesnow;
-mod support;
+use crate::support::emulator_cli;
+use crate::support::fakesnow;
 
-use support::copy_dir;
+use crate::support::copy_dir;
 
 use cio_sql::warehouse::{Rows, Warehouse};
 use emulator_cli::{

@@ -7,19 +7,17 @@
 //! each uses its own database on the shared server, or its own server when
 //! it kills it.
 
-#[path = "common/emulator_cli.rs"]
-mod emulator_cli;
-#[path = "common/fakesnow.rs"]
-mod fakesnow;
-mod support;
+use crate::support::emulator_cli;
+use crate::support::fakesnow;
 
+use crate::support::mock::{MockReply, MockWarehouse};
 use cio_sql::artifacts::run_results::NodeStatus;
 use cio_sql::catalog::{Catalog, OfflineCatalog};
 use cio_sql::execution::run::{RunOptions, run_models};
 use cio_sql::execution::seed::{Cleanup, parse_seed, plan_seed};
 use cio_sql::project::Target;
 use cio_sql::sql::Quoting;
-use cio_sql::warehouse::{MockReply, MockWarehouse, Warehouse, WarehouseError};
+use cio_sql::warehouse::{Warehouse, WarehouseError};
 use emulator_cli::{
     SECRET, cio, connect, query, records, result_of, run_results, small_project, wait_for_exit,
 };
@@ -648,7 +646,7 @@ fn item14_scratch_table_cannot_clash_with_a_user_table() {
 /// message says the scratch table may be left.
 #[test]
 fn item14_scratch_table_is_dropped_only_while_the_connection_works() {
-    let p = support::TestProject::new();
+    let p = crate::support::TestProject::new();
     p.file("seeds/codes.csv", "code\na\n");
     p.file(
         "profiles.yml",
@@ -700,8 +698,8 @@ fn item14_scratch_table_is_dropped_only_while_the_connection_works() {
 }
 
 /// A project whose target is `DB.S`, for runs on a mock warehouse.
-fn mock_target_project() -> support::TestProject {
-    let p = support::TestProject::new();
+fn mock_target_project() -> crate::support::TestProject {
+    let p = crate::support::TestProject::new();
     p.file(
         "profiles.yml",
         "test_project:\n  target: dev\n  outputs:\n    dev:\n      type: snowflake\n      account: a\n      user: u\n      password: p\n      database: DB\n      schema: S\n",
@@ -725,7 +723,7 @@ impl Warehouse for Panicking {
 
 #[test]
 fn run_scheduler_survives_odd_input() {
-    let p = support::TestProject::new();
+    let p = crate::support::TestProject::new();
     p.model("a", "select 1 as v");
     p.model("broken", "select {{ nope( }}");
     p.model("child", "select * from {{ ref('broken') }}");

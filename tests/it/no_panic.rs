@@ -1,8 +1,6 @@
 //! Property test: whatever text a model holds, render → parse → analyse
 //! returns a result (success or diagnostics) and never panics.
 
-mod support;
-
 use cio_sql::compile::CompileOptions;
 use cio_sql::pipeline::compile_project;
 use cio_sql::project::{LoadOptions, Project};
@@ -71,7 +69,7 @@ proptest! {
 
     #[test]
     fn compile_never_panics(text in model_text()) {
-        let p = support::TestProject::new();
+        let p = crate::support::TestProject::new();
         p.model("fuzz", "select 1 as a");
         let opts = CompileOptions {
             load: LoadOptions { project_dir: p.root().to_path_buf(), ..Default::default() },

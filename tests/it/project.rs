@@ -1,11 +1,9 @@
 //! Project loading, the dbt context, macros, the DAG, selection, validation
 //! and the manifest.
 
-mod support;
-
+use crate::support::{TestProject, render_all, snapshots};
 use cio_sql::compile::{CompileOptions, ModelStatus};
 use cio_sql::pipeline::compile;
-use support::{TestProject, render_all, snapshots};
 
 #[test]
 fn two_models_with_one_name_name_both_files() {

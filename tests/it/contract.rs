@@ -3,12 +3,10 @@
 //! every sync type that trigger none, CIO146, `--warn-error`, and where the
 //! diagnostics point.
 
-mod support;
-
+use crate::support::{TestProject, render_all, snapshots};
 use cio_sql::compile::{CompileOptions, ModelStatus};
 use cio_sql::diagnostics::{Diagnostic, Severity};
 use cio_sql::pipeline::compile;
-use support::{TestProject, render_all, snapshots};
 
 const EVENTS: &str = "  - name: nexus_events\n    schema: NEXUS\n    columns:\n      - {name: event_id, data_type: VARCHAR}\n      - {name: occurred_at, data_type: TIMESTAMP_NTZ}\n      - {name: event_name, data_type: VARCHAR}\n";
 
@@ -16,7 +14,10 @@ const EVENTS: &str = "  - name: nexus_events\n    schema: NEXUS\n    columns:\n 
 /// status and diagnostics.
 fn check(sync: &str, body: &str) -> (ModelStatus, Vec<Diagnostic>) {
     let p = TestProject::new();
-    p.file("catalog.yml", &format!("{}{EVENTS}", support::ENTITIES));
+    p.file(
+        "catalog.yml",
+        &format!("{}{EVENTS}", crate::support::ENTITIES),
+    );
     p.model("m", &format!("{{{{ config(cio_sync='{sync}') }}}}\n{body}"));
     let c = p.compile();
     let m = c.model("m").unwrap();

@@ -2,10 +2,8 @@
 //! (and line where there is one), exits non-zero, never panics, and leaves
 //! earlier compiled output intact.
 
-mod support;
-
+use crate::support::TestProject;
 use assert_cmd::Command;
-use support::TestProject;
 
 struct Case {
     name: &'static str,

@@ -9,8 +9,7 @@
 //! elapsed times are asserted with generous margins (the test machine may be
 //! loaded).
 
-#[path = "../src/warehouse/fault_server.rs"]
-mod fault_server;
+use crate::support::fault_server;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};

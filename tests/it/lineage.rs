@@ -3,16 +3,14 @@
 //! unresolved-columns warning, and `cio-sql lineage` (snapshots of every
 //! example sync model, text and JSON).
 
-mod support;
+use crate::support::copy_dir;
 
-use support::copy_dir;
-
+use crate::support::{TestProject, render_all, snapshots};
 use cio_sql::analysis::Transform;
 use cio_sql::compile::{CompileOptions, ModelStatus};
 use cio_sql::project::LoadOptions;
 use cio_sql::reports::ReportError;
 use cio_sql::reports::lineage::{SourceKind, compile_with_catalog, lineage, render_text};
-use support::{TestProject, render_all, snapshots};
 
 fn repo() -> std::path::PathBuf {
     std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -101,7 +99,7 @@ fn unresolved_columns_say_why_and_fall_back_to_the_catalog() {
         "catalog.yml",
         &format!(
             "{}  - name: built\n    schema: PUBLIC\n    columns:\n      - {{name: id, data_type: NUMBER}}\n",
-            support::ENTITIES
+            crate::support::ENTITIES
         ),
     );
     p.model("built", "SELECT * FROM RAW.STRIPE.CHARGES");

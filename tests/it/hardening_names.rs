@@ -5,21 +5,20 @@
 //! `cio_sql::sql::relation_part`; names cio-sql cannot create are
 //! compile errors (CIO014), two models building one relation too (CIO015).
 
-#[path = "common/fakesnow.rs"]
-mod fakesnow;
-mod support;
+use crate::support::fakesnow;
 
+use crate::support::TestProject;
+use crate::support::mock::MockWarehouse;
 use assert_cmd::Command;
 use cio_sql::artifacts::run_results::NodeStatus;
 use cio_sql::compile::{Compilation, ModelStatus};
 use cio_sql::execution::run::{RunOptions, run_models};
-use cio_sql::warehouse::{MockWarehouse, Warehouse};
+use cio_sql::warehouse::Warehouse;
 use proptest::prelude::*;
 use sqlparser::ast::{ObjectName, ObjectNamePart, Statement};
 use sqlparser::dialect::SnowflakeDialect;
 use sqlparser::parser::Parser;
 use std::path::Path;
-use support::TestProject;
 
 struct Run {
     code: i32,
@@ -508,7 +507,7 @@ fn item14a_alias_with_a_comma_is_not_dynamic() {
     assert!(
         c.succeeded(),
         "{}",
-        support::render_all(&c.model("sales").unwrap().diagnostics)
+        crate::support::render_all(&c.model("sales").unwrap().diagnostics)
     );
     assert_eq!(
         c.model("down").unwrap().sql().unwrap(),

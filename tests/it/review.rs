@@ -1,9 +1,7 @@
 //! `cio-sql review`: reviewed SQL kept in the project, diffs fail the run.
 
-mod support;
-
+use crate::support::TestProject;
 use assert_cmd::Command;
-use support::TestProject;
 
 fn review(p: &TestProject, extra: &[&str]) -> (i32, String) {
     let out = Command::cargo_bin("cio-sql")

@@ -2,11 +2,9 @@
 //! when nothing it depends on changed, and a reused compile writes exactly
 //! what a fresh one does.
 
-mod support;
-
+use crate::support::{ENTITIES, TestProject};
 use cio_sql::compile::{Compilation, CompileOptions, ModelStatus};
 use cio_sql::pipeline::compile;
-use support::{ENTITIES, TestProject};
 
 const PEOPLE: &str = "{{ config(materialized='table') }}\n{{ nexus.customer_io_identify(anonymous_id_column='segment_anonymous_id') }}";
 

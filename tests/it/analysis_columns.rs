@@ -123,7 +123,7 @@ fn analyze(sql: &str) -> Vec<OutputColumn> {
 
 macro_rules! snap {
     ($name:expr, $value:expr) => {
-        insta::with_settings!({snapshot_path => "../snapshots", prepend_module_to_snapshot => false}, {
+        insta::with_settings!({snapshot_path => "../../snapshots", prepend_module_to_snapshot => false}, {
             insta::assert_snapshot!($name, $value);
         })
     };
@@ -195,7 +195,7 @@ fn persons_model_with_cte_star_and_join() {
             "STATE_VALUE"
         )]
     );
-    insta::with_settings!({snapshot_path => "../snapshots", prepend_module_to_snapshot => false}, {
+    insta::with_settings!({snapshot_path => "../../snapshots", prepend_module_to_snapshot => false}, {
         insta::assert_yaml_snapshot!("analysis_persons_model", cols);
     });
     assert!(check_contract(SyncType::Identify, &cols).is_empty());

@@ -2,8 +2,7 @@
 //! `common/fakesnow.rs`). Each test uses its own database, since all tests
 //! of this process share one fakesnow server.
 
-#[path = "common/fakesnow.rs"]
-mod fakesnow;
+use crate::support::fakesnow;
 
 use std::sync::Mutex;
 use std::time::{Duration, Instant};

@@ -1,5 +1,15 @@
-//! Builds throw-away projects for tests and compiles them through the library.
+//! What the integration tests share: throw-away projects compiled through
+//! the library (this file), the binary and the emulator
+//! ([`emulator_cli`], [`fakesnow`]), and the library's own test doubles
+//! ([`mock`], [`fault_server`]), included from `src/` rather than compiled
+//! into every build.
 #![allow(dead_code)]
+
+pub mod emulator_cli;
+pub mod fakesnow;
+#[path = "../../../src/warehouse/fault_server.rs"]
+pub mod fault_server;
+pub mod mock;
 
 use cio_sql::compile::{Compilation, CompileOptions};
 use cio_sql::diagnostics::Diagnostic;

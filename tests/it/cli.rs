@@ -1,11 +1,9 @@
 //! End to end through the `cio-sql` binary.
 
-mod support;
+use crate::support::copy_dir;
 
-use support::copy_dir;
-
+use crate::support::TestProject;
 use assert_cmd::Command;
-use support::TestProject;
 
 fn cio() -> Command {
     Command::cargo_bin("cio-sql").unwrap()

@@ -1,8 +1,6 @@
 //! nexus.customer_io_identify: every rule, error and warning of its contract.
 
-mod support;
-
-use support::{TestProject, aliases, render_all, snapshots};
+use crate::support::{TestProject, aliases, render_all, snapshots};
 
 fn identify(args: &str) -> String {
     let p = TestProject::new();

@@ -1,0 +1,27 @@
+//! The integration tests, in one binary so the suite links once: a module
+//! per area, and one helper mechanism ([`support`]: throw-away projects,
+//! the emulator, the binary, the test doubles of the library).
+//!
+//! Snapshots live in the top-level `snapshots/` folder, named explicitly,
+//! so their names do not depend on the module they are asserted in.
+
+mod support;
+
+mod analysis_columns;
+mod bad_input;
+mod cache;
+mod cli;
+mod contract;
+mod emulator_e2e;
+mod hardening_files;
+mod hardening_names;
+mod hardening_secrets;
+mod hardening_seeds;
+mod identify;
+mod layering;
+mod lineage;
+mod no_panic;
+mod project;
+mod review;
+mod sync_types;
+mod warehouse_emulator;
