@@ -53,7 +53,8 @@ pub fn finish_streams(code: i32) -> i32 {
         Some(e) if e.kind() == std::io::ErrorKind::BrokenPipe => code,
         Some(e) => {
             print_err(&format!(
-                "error[CIO023]: cannot write to stdout: {e}; the output is incomplete\n"
+                "error[{}]: cannot write to stdout: {e}; the output is incomplete\n",
+                crate::diagnostics::codes::STDOUT_FAILED
             ));
             code.max(1)
         }
@@ -108,14 +109,6 @@ impl Output {
                 print_out(&format!("{value}\n"));
             }
         }
-    }
-
-    /// Prints a failure that stops the command and returns its exit code:
-    /// 1 for a runtime reason, 2 for a usage or configuration error (see
-    /// [`Diagnostic::exit_code`]).
-    pub fn fatal(&self, d: &Diagnostic) -> i32 {
-        self.diagnostic(d);
-        d.exit_code()
     }
 
     /// An informational line (suppressed by `--quiet`; stderr when stdout carries data).

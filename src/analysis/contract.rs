@@ -37,6 +37,7 @@
 //! columns that match a special name ignoring case (CIO202/CIO211 cover
 //! those). CIO206 and CIO207 do not apply to generated names (CIO210).
 
+use crate::diagnostics::{Code, codes};
 use std::fmt;
 use std::str::FromStr;
 
@@ -190,7 +191,7 @@ pub enum Severity {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Finding {
     /// Stable rule code, `CIO2xx` (see the module docs).
-    pub code: &'static str,
+    pub code: Code,
     /// Error or warning.
     pub severity: Severity,
     /// What is wrong.
@@ -202,7 +203,7 @@ pub struct Finding {
 }
 
 fn finding(
-    code: &'static str,
+    code: Code,
     severity: Severity,
     message: String,
     help: String,
@@ -227,7 +228,7 @@ pub fn check_contract(sync: SyncType, cols: &[OutputColumn]) -> Vec<Finding> {
     for c in cols {
         if c.name.len() > MAX_ATTRIBUTE_NAME_BYTES {
             out.push(finding(
-                "CIO204",
+                codes::NAME_TOO_LONG,
                 Severity::Error,
                 format!(
                     "column name is {} bytes long; Customer.io accepts at most {MAX_ATTRIBUTE_NAME_BYTES}",
@@ -244,7 +245,7 @@ pub fn check_contract(sync: SyncType, cols: &[OutputColumn]) -> Vec<Finding> {
         .collect();
     if attributes.len() > MAX_ATTRIBUTES {
         out.push(finding(
-            "CIO205",
+            codes::TOO_MANY_ATTRIBUTES,
             Severity::Error,
             format!(
                 "{} attribute columns; Customer.io accepts at most {MAX_ATTRIBUTES} per {sync} call",
@@ -266,7 +267,7 @@ pub fn check_contract(sync: SyncType, cols: &[OutputColumn]) -> Vec<Finding> {
                 format!("write AS \"{suggestion}\" (with the double quotes)")
             };
             out.push(finding(
-                "CIO206",
+                codes::UNQUOTED_ATTRIBUTE,
                 Severity::Warning,
                 format!(
                     "attribute `{}` is not quoted, so Customer.io receives it upper-cased",
@@ -285,7 +286,7 @@ pub fn check_contract(sync: SyncType, cols: &[OutputColumn]) -> Vec<Finding> {
                 .any(|ch| ch.to_lowercase().ne(std::iter::once(ch)))
         {
             out.push(finding(
-                "CIO207",
+                codes::NOT_LOWER_CASE,
                 Severity::Warning,
                 format!("attribute `{}` is not lower case", c.name),
                 format!(
@@ -306,7 +307,7 @@ pub fn check_contract(sync: SyncType, cols: &[OutputColumn]) -> Vec<Finding> {
                 _ => "Customer.io sets `_created_in_customerio_at` itself; rename this attribute",
             };
             out.push(finding(
-                "CIO208",
+                codes::RESERVED_ATTRIBUTE,
                 Severity::Warning,
                 format!("attribute `{}` uses a name Customer.io reserves", c.name),
                 help.to_string(),
@@ -320,7 +321,7 @@ pub fn check_contract(sync: SyncType, cols: &[OutputColumn]) -> Vec<Finding> {
             && !is_time_or_number(ty)
         {
             out.push(finding(
-                "CIO209",
+                codes::CREATED_AT_TYPE,
                 Severity::Warning,
                 format!(
                     "`{}` has type {ty}; Customer.io expects a timestamp (Unix seconds)",
@@ -334,7 +335,7 @@ pub fn check_contract(sync: SyncType, cols: &[OutputColumn]) -> Vec<Finding> {
     for c in cols {
         if c.naming == Naming::Generated {
             out.push(finding(
-                "CIO210",
+                codes::UNALIASED,
                 Severity::Warning,
                 format!(
                     "expression `{}` has no alias, so Snowflake generates its column name",
@@ -354,7 +355,7 @@ pub fn check_contract(sync: SyncType, cols: &[OutputColumn]) -> Vec<Finding> {
                 continue; // reported as CIO202
             }
             out.push(finding(
-                "CIO211",
+                codes::OPTIONAL_CASE,
                 Severity::Warning,
                 format!(
                     "column `{}` is meant to be `{special}`, but the case differs, so it is sent as an attribute",
@@ -405,7 +406,13 @@ fn required_columns(sync: SyncType, cols: &[OutputColumn], out: &mut Vec<Finding
                     format!("add a column: <expression> AS {}", names.join(" or AS ")),
                 )
             };
-            out.push(finding("CIO201", Severity::Error, message, help, None));
+            out.push(finding(
+                codes::MISSING_REQUIRED,
+                Severity::Error,
+                message,
+                help,
+                None,
+            ));
             continue;
         }
         for (name, col) in near {
@@ -415,7 +422,7 @@ fn required_columns(sync: SyncType, cols: &[OutputColumn], out: &mut Vec<Finding
                 "was written without double quotes, so Snowflake upper-cased it"
             };
             out.push(finding(
-                "CIO202",
+                codes::REQUIRED_CASE,
                 Severity::Error,
                 format!("column `{}` is meant to be `{name}` but {how}", col.name),
                 format!("write AS \"{name}\" (with the double quotes); Customer.io names are case-sensitive"),
@@ -438,7 +445,7 @@ fn duplicates(cols: &[OutputColumn], out: &mut Vec<Finding>) {
             let same: Vec<&str> = same.iter().map(|o| o.name.as_str()).collect();
             let listed: Vec<String> = same.iter().map(|n| format!("`{n}`")).collect();
             out.push(finding(
-                "CIO203",
+                codes::DUPLICATE_COLUMN,
                 Severity::Error,
                 format!(
                     "{} output columns share the name {} ignoring case",
@@ -513,7 +520,7 @@ mod tests {
     }
 
     fn codes(findings: &[Finding]) -> Vec<&'static str> {
-        findings.iter().map(|f| f.code).collect()
+        findings.iter().map(|f| f.code.id()).collect()
     }
 
     fn has(findings: &[Finding], code: &str) -> bool {

@@ -6,6 +6,7 @@
 use super::columns::{Naming, OutputColumn};
 use super::contract::{Severity as FindingSeverity, SyncType, check_contract};
 use crate::diagnostics::Diagnostic;
+use crate::diagnostics::codes;
 use crate::project::Model;
 
 /// The Customer.io contract checks of a model of sync type `sync` whose
@@ -29,7 +30,7 @@ pub fn contract_diagnostics(
             .for_model(&model.name)
             .with_help(f.help);
             let column = f.column.as_deref().and_then(|name| {
-                if f.code == "CIO203" {
+                if f.code == codes::DUPLICATE_COLUMN {
                     // Point at the second of the clashing columns.
                     columns
                         .iter()

@@ -21,17 +21,10 @@ use super::columns::{
 use super::contract::SyncType;
 use super::validate::{PARSER_RECURSION_LIMIT, Unparsed, parse_model_sql};
 use crate::diagnostics::Diagnostic;
+use crate::diagnostics::codes;
 use crate::project::{Model, ModelConfig, Target};
 use crate::render::Shared;
 use crate::sql::{Column, RelationName, normalize_type};
-
-/// The code of the warning given when a model's output columns cannot be
-/// worked out.
-pub const UNRESOLVED_COLUMNS: &str = "CIO160";
-
-/// The code of the warning given when a model's SQL nests deeper than the
-/// parser goes: it is written unchecked.
-pub const TOO_DEEP: &str = "CIO161";
 
 /// The fully qualified relation a dotted name written in SQL refers to:
 /// one part is in the target's database and schema, two parts in the
@@ -257,8 +250,8 @@ pub fn unresolved_diagnostic(
         ));
     }
     let code = match error {
-        AnalysisError::TooDeep { .. } => TOO_DEEP,
-        _ => UNRESOLVED_COLUMNS,
+        AnalysisError::TooDeep { .. } => codes::TOO_DEEP,
+        _ => codes::COLUMNS_UNRESOLVED,
     };
     Diagnostic::warning(code, message)
         .for_model(&model.name)
@@ -282,7 +275,7 @@ pub fn sync_type(
     let text = value.as_str().unwrap_or_default();
     text.parse::<SyncType>().map(Some).map_err(|_| {
         let d = Diagnostic::error(
-            "CIO146",
+            codes::BAD_SYNC_TYPE,
             format!("{name}: cio_sync is {value}, which is not a Customer.io sync type"),
         )
         .for_model(name)

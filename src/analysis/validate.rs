@@ -1,6 +1,7 @@
 //! Every compiled model must parse as one Snowflake query.
 
 use crate::diagnostics::Diagnostic;
+use crate::diagnostics::codes;
 use sqlparser::ast::Statement;
 use sqlparser::dialect::SnowflakeDialect;
 use sqlparser::parser::{Parser, ParserError};
@@ -41,7 +42,7 @@ pub fn parse_model_sql(
 ) -> Result<Statement, Unparsed> {
     if sql.trim().is_empty() {
         return Err(Unparsed::Invalid(
-            Diagnostic::error("CIO151", "the model renders to no SQL")
+            Diagnostic::error(codes::NO_SQL, "the model renders to no SQL")
                 .for_model(model_name)
                 .at_file(model_path)
                 .with_help("a model is one SELECT statement; write it, or delete the empty file"),
@@ -79,7 +80,7 @@ fn parse_error(
         Some(idx) => message[..idx].to_string(),
         None => message,
     };
-    let mut d = Diagnostic::error("CIO150", format!("the compiled SQL does not parse: {message}"))
+    let mut d = Diagnostic::error(codes::SQL_PARSE, format!("the compiled SQL does not parse: {message}"))
         .for_model(model_name)
         .with_help("fix the SQL in the model (or the macro arguments that produced it); `cio-sql compile --select MODEL --show` prints the compiled SQL");
     let compiled_line = line.and_then(|l| sql.lines().nth(l.saturating_sub(1)));
@@ -123,18 +124,18 @@ fn one_query(
     let mut iter = statements.into_iter();
     match (iter.next(), iter.next()) {
         (Some(stmt @ Statement::Query(_)), None) => Ok(stmt),
-        (Some(_), Some(_)) => Err(Diagnostic::error("CIO152", "the model holds more than one SQL statement")
+        (Some(_), Some(_)) => Err(Diagnostic::error(codes::NOT_ONE_SELECT, "the model holds more than one SQL statement")
             .for_model(model_name)
             .at_file(model_path)
             .with_help("a model is one SELECT; move other statements into their own models, and drop semicolons between them")),
         (Some(other), None) => {
             let kind = other.to_string().split_whitespace().take(2).collect::<Vec<_>>().join(" ");
-            Err(Diagnostic::error("CIO152", format!("the model is a `{kind} …` statement, not a SELECT"))
+            Err(Diagnostic::error(codes::NOT_ONE_SELECT, format!("the model is a `{kind} …` statement, not a SELECT"))
                 .for_model(model_name)
                 .at_file(model_path)
                 .with_help("a model is one SELECT (or WITH … SELECT); cio-sql writes the CREATE statement itself"))
         }
-        (None, _) => Err(Diagnostic::error("CIO151", "the model renders to no SQL statement")
+        (None, _) => Err(Diagnostic::error(codes::NO_SQL, "the model renders to no SQL statement")
             .for_model(model_name)
             .at_file(model_path)
             .with_help("a model is one SELECT statement")),
@@ -220,7 +221,7 @@ mod tests {
 
     fn invalid(sql: &str) -> &'static str {
         match parse_model_sql(sql, "m", "m.sql", "") {
-            Err(Unparsed::Invalid(d)) => d.code,
+            Err(Unparsed::Invalid(d)) => d.code.id(),
             other => panic!("{sql}: {other:?}"),
         }
     }

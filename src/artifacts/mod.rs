@@ -9,6 +9,7 @@ pub mod run_results;
 
 use crate::compile::{Compilation, ModelStatus};
 use crate::diagnostics::Diagnostic;
+use crate::diagnostics::codes;
 use crate::timings::PhaseTimer;
 use rayon::prelude::*;
 use std::path::PathBuf;
@@ -29,7 +30,7 @@ pub fn write_outputs(c: &Compilation, timer: &mut PhaseTimer) -> Result<(), Diag
                 let sql =
                     m.sql().ok_or_else(|| {
                         Diagnostic::error(
-                    "CIO020",
+                    codes::WRITE_FAILED,
                     format!("cannot read back the compiled SQL of {} from the model store", m.name),
                 )
                 .with_help("the disk or the target folder failed during the compile: compile again")

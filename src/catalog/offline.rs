@@ -2,6 +2,7 @@
 
 use super::{Catalog, Column, RelationName};
 use crate::diagnostics::Diagnostic;
+use crate::diagnostics::codes;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -83,7 +84,7 @@ impl OfflineCatalog {
             CatalogFile::default()
         } else {
             serde_yaml::from_str(text).map_err(|e| {
-                Diagnostic::yaml_error("CIO003", path, text, &e)
+                Diagnostic::yaml_error(codes::CATALOG_FILE, path, text, &e)
                     .with_help("see the catalog format in README.md (relations: - name: … columns: - {name, data_type})")
             })?
         };
@@ -104,7 +105,7 @@ impl OfflineCatalog {
                 .collect();
             if catalog.index.contains_key(&name.key()) {
                 return Err(Diagnostic::error(
-                    "CIO003",
+                    codes::CATALOG_FILE,
                     format!("relation {name} is listed twice in the catalog"),
                 )
                 .at_file(PathBuf::from(path))
@@ -152,7 +153,7 @@ fn check_names(rel: &CatalogFileRelation, path: &Path, text: &str) -> Result<(),
     for (key, name) in names {
         if let Err(problem) = crate::sql::check_name(name, true) {
             let d = Diagnostic::error(
-                "CIO003",
+                codes::CATALOG_FILE,
                 format!(
                     "the {key} `{name}` of catalog relation `{}` cannot be used in Snowflake SQL: {problem}",
                     rel.name
@@ -210,7 +211,7 @@ mod tests {
         assert!(parse("relations:\n  - name: \"my table\"\n    columns: [{name: \"First Name\", data_type: TEXT}]\n").is_ok());
         let err = parse("relations:\n  - name: t\n    columns: [{name: \"\", data_type: TEXT}]\n")
             .unwrap_err();
-        assert_eq!((err.code, err.line), ("CIO003", Some(2)));
+        assert_eq!((err.code.id(), err.line), ("CIO003", Some(2)));
         assert!(err.message.contains("column ``"), "{}", err.message);
         let long = "x".repeat(256);
         let err = parse(&format!("relations:\n  - name: {long}\n")).unwrap_err();

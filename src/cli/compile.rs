@@ -3,6 +3,7 @@
 
 use super::{ExitStatus, fatal};
 use crate::compile::{Compilation, CompileOptions, ModelStatus};
+use crate::diagnostics::codes;
 use crate::execution::Connector;
 use crate::execution::catalog::live_catalog;
 use crate::pipeline;
@@ -26,7 +27,7 @@ pub(super) fn compile(
             let (catalog, missing) = live_catalog(&project, wh.as_ref())?;
             for rel in missing {
                 out.diagnostic(&crate::diagnostics::Diagnostic::warning(
-                    "CIO321",
+                    codes::MISSING_RELATION,
                     format!("{rel} is in the catalog but not in the warehouse; its catalog.yml columns are used"),
                 ).with_help("create the relation in Snowflake, or fix its name or schema in catalog.yml"));
             }

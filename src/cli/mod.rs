@@ -15,7 +15,7 @@ mod sync_query;
 
 pub use args::Cli;
 
-use crate::diagnostics::Diagnostic;
+use crate::diagnostics::{Diagnostic, Kind, codes};
 use crate::execution::connect::connect_project;
 use crate::execution::run::{RunKind, RunOptions};
 use crate::report::Output;
@@ -37,14 +37,14 @@ pub enum ExitStatus {
 }
 
 impl ExitStatus {
-    /// The status of a command stopped by `d`: [`ExitStatus::Failure`] for
-    /// a runtime reason, [`ExitStatus::Error`] for a usage or configuration
-    /// error, as the class of its code says.
+    /// The status of a command stopped by `d`, as the kind of its code (in
+    /// the registry, [`crate::diagnostics::codes`]) says:
+    /// [`ExitStatus::Failure`] for a runtime error, [`ExitStatus::Error`]
+    /// for a usage or configuration error.
     pub fn of(d: &Diagnostic) -> Self {
-        if d.exit_code() == 1 {
-            ExitStatus::Failure
-        } else {
-            ExitStatus::Error
+        match d.code.kind() {
+            Kind::Runtime => ExitStatus::Failure,
+            Kind::Usage | Kind::Warning => ExitStatus::Error,
         }
     }
 
@@ -97,7 +97,8 @@ pub fn print_usage(e: &clap::Error) -> ExitStatus {
     };
     if let Err(io) = e.print() {
         crate::report::print_err(&format!(
-            "error[CIO023]: cannot write the help text: {io}\n"
+            "error[{}]: cannot write the help text: {io}\n",
+            codes::STDOUT_FAILED
         ));
         return match status {
             ExitStatus::Success => ExitStatus::Failure,

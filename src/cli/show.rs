@@ -4,6 +4,7 @@
 use super::{ExitStatus, fatal};
 use crate::compile::CompileOptions;
 use crate::diagnostics::Diagnostic;
+use crate::diagnostics::codes;
 use crate::execution::Connector;
 use crate::execution::connect::warehouse_diagnostic;
 use crate::execution::show::{ShowFormat, format_rows, preview_query};
@@ -30,7 +31,7 @@ pub(super) fn show(
     let Some(m) = compilation.model(model) else {
         return fatal(
             out,
-            &Diagnostic::error("CIO010", format!("no model is named {model}")),
+            &Diagnostic::error(codes::SELECTION, format!("no model is named {model}")),
         );
     };
     let Some(sql) = m

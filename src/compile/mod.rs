@@ -26,6 +26,7 @@ use crate::catalog::Catalog;
 use crate::compile::dag::Dag;
 use crate::compile::select::{Selectable, select};
 use crate::diagnostics::Diagnostic;
+use crate::diagnostics::codes;
 use crate::project::{LoadOptions, Project};
 use crate::render::Renderer;
 use crate::store::Key;
@@ -120,7 +121,7 @@ pub fn compile_models(
         Ok(order) => order.into_iter().map(str::to_string).collect(),
         Err(cycle) => {
             let d = Diagnostic::error(
-                "CIO011",
+                codes::REF_CYCLE,
                 format!("models form a cycle: {}", cycle.join(" -> ")),
             )
             .with_help(
@@ -187,10 +188,13 @@ fn check_refs(models: &mut [CompiledModel]) {
         for dep in &m.depends_on {
             if rendered && disabled.contains(dep) {
                 m.diagnostics.push(
-                    Diagnostic::error("CIO013", format!("ref('{dep}') points at a disabled model"))
-                        .for_model(&m.name)
-                        .at_file(&m.path)
-                        .with_help(format!("enable {dep}, or remove the ref")),
+                    Diagnostic::error(
+                        codes::REF_TO_DISABLED,
+                        format!("ref('{dep}') points at a disabled model"),
+                    )
+                    .for_model(&m.name)
+                    .at_file(&m.path)
+                    .with_help(format!("enable {dep}, or remove the ref")),
                 );
                 m.status = ModelStatus::Error;
             }

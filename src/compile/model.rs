@@ -12,6 +12,7 @@ use crate::analysis::project::{
     unresolved_diagnostic,
 };
 use crate::compile::{CompiledModel, ModelStatus};
+use crate::diagnostics::codes;
 use crate::diagnostics::{Diagnostic, Severity};
 use crate::project::Project;
 use crate::render::{Renderer, relation_for};
@@ -257,7 +258,7 @@ fn check_model(
     if m.config.materialization().is_none() {
         errors.push(
             Diagnostic::error(
-                "CIO009",
+                codes::MATERIALIZATION,
                 format!("materialized='{materialized}' is not supported"),
             )
             .for_model(&m.name)
@@ -275,7 +276,7 @@ fn check_model(
     if actual != m.relation {
         errors.push(
             Diagnostic::error(
-                "CIO012",
+                codes::DYNAMIC_RELATION,
                 format!("the model's config() names it {actual}, but ref() saw {} before rendering", m.relation),
             )
             .for_model(&m.name)

@@ -6,15 +6,11 @@
 
 use crate::compile::{CompiledModel, ModelStatus};
 use crate::diagnostics::Diagnostic;
+use crate::diagnostics::codes;
 use crate::project::{Model, Project, config_call_args};
 use crate::sql::{self, NamePart, Quoting, RelationName};
 use std::collections::HashMap;
 use std::path::Path;
-
-/// The code of a relation name cio-sql cannot create.
-pub const BAD_NAME: &str = "CIO014";
-/// The code of two models building one relation.
-pub const SAME_RELATION: &str = "CIO015";
 
 /// Checks the relation `relation` that `model` (with its final `config`
 /// values in `config_values`) builds: one CIO014 error per part cio-sql
@@ -48,7 +44,7 @@ pub fn check_model_relation(
             .into_iter()
             .find(|a| a.key == key);
         let mut d = Diagnostic::error(
-            BAD_NAME,
+            codes::BAD_NAME,
             format!(
                 "{what} `{name}` of model {}{} cannot be used in Snowflake SQL: {problem}",
                 model.name,
@@ -134,7 +130,7 @@ pub fn check_unique_relations(models: &mut [CompiledModel], project: &Project) {
             .render_sql();
             let all = if others.len() == 1 { "both" } else { "all" };
             let d = Diagnostic::error(
-                SAME_RELATION,
+                codes::SAME_RELATION,
                 format!(
                     "models {} ({}) and {} {all} build the relation {shown}",
                     m.name,

@@ -4,6 +4,7 @@
 
 use crate::compile::dag::Dag;
 use crate::diagnostics::Diagnostic;
+use crate::diagnostics::codes;
 use std::collections::BTreeSet;
 
 /// What selection needs to know of a model.
@@ -107,7 +108,7 @@ fn evaluate_one(
         if found.is_empty() && !name.contains('*') {
             let hint = crate::suggest::did_you_mean(name, models.iter().map(|m| m.name.as_str()));
             return Err(Diagnostic::error(
-                "CIO010",
+                codes::SELECTION,
                 format!("--select/--exclude `{spec}`: no model is named {name}"),
             )
             .with_help(if hint.is_empty() {

@@ -4,23 +4,18 @@
 //! (`CIO101`), a file and line where one is known, the offending source line,
 //! and a help line with the fix. [`Diagnostic::render`] prints it the way rustc
 //! and ruff do; [`Diagnostic`] also serialises to JSON for `--log-format json`.
-//! The table of codes is in README.md.
+//! Every code is defined once, in the registry ([`codes`]), which README.md's
+//! code table copies row for row.
+
+pub mod codes;
+
+pub use codes::{Code, Kind};
 
 use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
 use serde::Serialize;
 use std::fmt;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
-
-/// The codes of errors with a runtime cause, which exit 1 rather than 2:
-/// a write that failed (`CIO020`), another compile writing the target
-/// folder (`CIO022`), stdout failing (`CIO023`), Snowflake that cannot be
-/// used (`CIO300`–`CIO306`: no connection settings, unreachable, refusing,
-/// timing out, answering oddly), another run holding the run lock (`CIO310`).
-pub const RUNTIME_CODES: &[&str] = &[
-    "CIO020", "CIO022", "CIO023", "CIO300", "CIO301", "CIO302", "CIO303", "CIO304", "CIO305",
-    "CIO306", "CIO310",
-];
 
 /// How bad a diagnostic is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -35,8 +30,8 @@ pub enum Severity {
 /// One error or warning, with where it happened and how to fix it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Diagnostic {
-    /// Stable short code, e.g. `CIO101`.
-    pub code: &'static str,
+    /// Its code, from the registry ([`codes`]), e.g. `CIO101`.
+    pub code: Code,
     /// Error or warning.
     pub severity: Severity,
     /// What is wrong, in one sentence.
@@ -68,11 +63,26 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
-    /// A new error with `code` and `message`.
-    pub fn error(code: &'static str, message: impl Into<String>) -> Self {
+    /// A new error with `code` (an error code of the registry) and
+    /// `message`.
+    pub fn error(code: Code, message: impl Into<String>) -> Self {
+        debug_assert_eq!(code.severity(), Severity::Error, "{code} is a warning");
+        Diagnostic::new(code, message)
+    }
+
+    /// A new warning with `code` (a warning code of the registry) and
+    /// `message`.
+    pub fn warning(code: Code, message: impl Into<String>) -> Self {
+        debug_assert_eq!(code.severity(), Severity::Warning, "{code} is an error");
+        Diagnostic::new(code, message)
+    }
+
+    /// A new diagnostic with `code` and `message`, as severe as the
+    /// registry says.
+    pub fn new(code: Code, message: impl Into<String>) -> Self {
         Diagnostic {
             code,
-            severity: Severity::Error,
+            severity: code.severity(),
             message: message.into(),
             model: None,
             file: None,
@@ -82,14 +92,6 @@ impl Diagnostic {
             span: None,
             help: None,
             notes: Vec::new(),
-        }
-    }
-
-    /// A new warning with `code` and `message`.
-    pub fn warning(code: &'static str, message: impl Into<String>) -> Self {
-        Diagnostic {
-            severity: Severity::Warning,
-            ..Diagnostic::error(code, message)
         }
     }
 
@@ -169,29 +171,12 @@ impl Diagnostic {
     }
 
     /// Turns a YAML parse error into a diagnostic pointing at its line.
-    pub fn yaml_error(
-        code: &'static str,
-        path: &Path,
-        source: &str,
-        err: &serde_yaml::Error,
-    ) -> Self {
+    pub fn yaml_error(code: Code, path: &Path, source: &str, err: &serde_yaml::Error) -> Self {
         let message = format!("invalid YAML in {}: {}", path.display(), yaml_message(err));
         let diag = Diagnostic::error(code, message);
         match err.location() {
             Some(loc) => diag.at_line(path, source, loc.line(), Some(loc.column())),
             None => diag.at_file(path),
-        }
-    }
-
-    /// The exit code of a command that this error stops: 1 when it could
-    /// not proceed for a runtime reason (the disk, the terminal, another
-    /// cio-sql process, the warehouse: [`RUNTIME_CODES`]), 2 for a usage or
-    /// configuration error (everything else: the project, a file, a flag).
-    pub fn exit_code(&self) -> i32 {
-        if RUNTIME_CODES.contains(&self.code) {
-            1
-        } else {
-            2
         }
     }
 
@@ -210,7 +195,7 @@ impl Diagnostic {
             Some(model) if self.file.is_none() => format!("{} (model {model})", self.message),
             _ => self.message.clone(),
         };
-        let mut group = Group::with_title(level.primary_title(title.as_str()).id(self.code));
+        let mut group = Group::with_title(level.primary_title(title.as_str()).id(self.code.id()));
         let path_label;
         if let Some(file) = &self.file {
             path_label = match (self.line, self.column) {
@@ -259,11 +244,6 @@ impl Diagnostic {
         };
         renderer.render(&report).to_string()
     }
-
-    /// One JSON object on one line, for `--log-format json`.
-    pub fn to_json_line(&self) -> String {
-        serde_json::to_string(self).unwrap_or_default()
-    }
 }
 
 impl fmt::Display for Diagnostic {
@@ -308,7 +288,11 @@ mod tests {
     #[test]
     fn span_points_at_the_right_line_and_column() {
         let src = "select 1\nfrom {{ ref('x') }}\n";
-        let d = Diagnostic::error("CIO100", "boom").at_span("m.sql", src, 14..27);
+        let d = Diagnostic::error(crate::diagnostics::codes::JINJA_SYNTAX, "boom").at_span(
+            "m.sql",
+            src,
+            14..27,
+        );
         assert_eq!(d.line, Some(2));
         assert_eq!(d.column, Some(6));
         assert_eq!(d.source_line.as_deref(), Some("from {{ ref('x') }}"));
@@ -321,14 +305,23 @@ mod tests {
     #[test]
     fn empty_spans_on_multibyte_text_render() {
         for at in 0..8 {
-            let d = Diagnostic::error("CIO100", "x").at_span("f", "{{ é }}é", at..at);
+            let d = Diagnostic::error(crate::diagnostics::codes::JINJA_SYNTAX, "x").at_span(
+                "f",
+                "{{ é }}é",
+                at..at,
+            );
             assert!(d.render(false).contains("error[CIO100]"));
         }
     }
 
     #[test]
     fn at_line_handles_out_of_range_input() {
-        let d = Diagnostic::error("CIO100", "x").at_line("f", "a\nb", 9, Some(40));
+        let d = Diagnostic::error(crate::diagnostics::codes::JINJA_SYNTAX, "x").at_line(
+            "f",
+            "a\nb",
+            9,
+            Some(40),
+        );
         assert_eq!(d.line, Some(2));
         let _ = d.render(false);
     }

@@ -5,6 +5,7 @@
 
 use crate::catalog::{Catalog, OfflineCatalog, load_catalog};
 use crate::diagnostics::Diagnostic;
+use crate::diagnostics::codes;
 use crate::project::Project;
 use crate::sql::{Column, RelationName};
 use crate::warehouse::{self, Warehouse};
@@ -145,7 +146,7 @@ pub fn refresh(
     let existing = load_catalog(project)?;
     let relations = relations_to_introspect(project, &existing);
     if relations.is_empty() {
-        return Err(Diagnostic::error("CIO320", "there is no relation to introspect")
+        return Err(Diagnostic::error(codes::NOTHING_TO_INTROSPECT, "there is no relation to introspect")
             .with_help("list the relations your models read in catalog.yml (name and schema are enough), or declare sources; then run cio-sql catalog again"));
     }
     let wh = connect(project)?;
@@ -153,7 +154,7 @@ pub fn refresh(
     let (mut found, missing) = introspect(wh.as_ref(), &relations)
         .map_err(|e| super::connect::warehouse_diagnostic(&e, &project.target.name))?;
     for rel in &missing {
-        warn(&Diagnostic::warning("CIO321", format!("{rel} is in the catalog but not in the warehouse; its entry is kept as it was"))
+        warn(&Diagnostic::warning(codes::MISSING_RELATION, format!("{rel} is in the catalog but not in the warehouse; its entry is kept as it was"))
             .with_help("create the relation in Snowflake, fix its name or schema in catalog.yml, or delete the entry"));
         if let Some(cols) = existing.columns(rel) {
             found.insert(

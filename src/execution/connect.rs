@@ -1,6 +1,7 @@
 //! From a `profiles.yml` target to a live warehouse connection.
 
 use crate::diagnostics::Diagnostic;
+use crate::diagnostics::codes;
 use crate::project::{Project, Target};
 use crate::settings::{
     CONNECT_TIMEOUT, LOGIN_TIMEOUT, NumericSetting, READ_TIMEOUT, RETRIES, STATEMENT_TIMEOUT,
@@ -28,12 +29,12 @@ pub fn snowflake_config(target: &Target) -> Result<SnowflakeConfig, Diagnostic> 
         .map(|p| p.display().to_string())
         .unwrap_or_else(|| "profiles.yml".into());
     if target.source.is_none() {
-        return Err(Diagnostic::error("CIO300", "no profiles.yml was found, so there is no Snowflake connection")
+        return Err(Diagnostic::error(codes::NO_CONNECTION, "no profiles.yml was found, so there is no Snowflake connection")
             .with_help("create profiles.yml (see README.md) in the project folder or ~/.dbt, or pass --profiles-dir"));
     }
     if !target.kind.eq_ignore_ascii_case("snowflake") {
         return Err(Diagnostic::error(
-            "CIO300",
+            codes::NO_CONNECTION,
             format!(
                 "target `{}` has type `{}`; cio-sql runs on Snowflake only",
                 target.name, target.kind
@@ -50,7 +51,7 @@ pub fn snowflake_config(target: &Target) -> Result<SnowflakeConfig, Diagnostic> 
     };
     let required = |key: &str| {
         text(key).ok_or_else(|| {
-            Diagnostic::error("CIO300", format!("target `{}` has no `{key}`", target.name))
+            Diagnostic::error(codes::NO_CONNECTION, format!("target `{}` has no `{key}`", target.name))
                 .at_file(&source)
                 .with_help(format!("add `{key}:` to the output (use {{{{ env_var('SNOWFLAKE_{}') }}}} for values kept outside the file)", key.to_uppercase()))
         })
@@ -61,7 +62,7 @@ pub fn snowflake_config(target: &Target) -> Result<SnowflakeConfig, Diagnostic> 
         match target.fields.get(key) {
             None | Some(Value::Null) => Ok(None),
             Some(value) => setting.parse(value).map(Some).map_err(|why| {
-                Diagnostic::error("CIO005", format!("target `{}`: {why}", target.name))
+                Diagnostic::error(codes::PROFILE, format!("target `{}`: {why}", target.name))
                     .at_file(&source)
                     .with_help(format!("set `{key}:` to {}", setting.range()))
             }),
@@ -72,7 +73,7 @@ pub fn snowflake_config(target: &Target) -> Result<SnowflakeConfig, Diagnostic> 
     config.private_key_path = text("private_key_path").map(PathBuf::from);
     config.private_key_passphrase = text("private_key_passphrase").map(Secret::new);
     if config.password.is_none() && config.private_key_path.is_none() {
-        return Err(Diagnostic::error("CIO300", format!("target `{}` has neither `password` nor `private_key_path`", target.name))
+        return Err(Diagnostic::error(codes::NO_CONNECTION, format!("target `{}` has neither `password` nor `private_key_path`", target.name))
             .at_file(&source)
             .with_help("set password: \"{{ env_var('SNOWFLAKE_PASSWORD') }}\" or private_key_path: /path/to/key.p8 in the output"));
     }
@@ -130,19 +131,19 @@ pub fn connect(target: &Target) -> Result<Box<dyn Warehouse>, Diagnostic> {
 pub fn warehouse_diagnostic(err: &WarehouseError, target: &str) -> Diagnostic {
     let (code, help) = match err {
         WarehouseError::Connection { .. } => (
-            "CIO301",
+            codes::UNREACHABLE,
             "check `account` (and `host`, if set) in profiles.yml and the network",
         ),
         WarehouseError::Authentication { .. } => (
-            "CIO302",
+            codes::AUTHENTICATION,
             "check `user` and the password or private key (they come from the environment or the files named in profiles.yml)",
         ),
         WarehouseError::Sql { .. } => (
-            "CIO303",
+            codes::SQL_REJECTED,
             "fix the SQL of the model; `cio-sql compile --select MODEL --show` prints what was sent",
         ),
         WarehouseError::Timeout { limit, .. } => (
-            "CIO304",
+            codes::TIMED_OUT,
             match limit {
                 TimeLimit::Statement => {
                     "raise `statement_timeout_seconds` in the output, or make the model cheaper"
@@ -159,14 +160,14 @@ pub fn warehouse_diagnostic(err: &WarehouseError, target: &str) -> Diagnostic {
             },
         ),
         WarehouseError::Transient { .. } => (
-            "CIO305",
+            codes::TRANSIENT,
             "Snowflake or the network failed repeatedly; run again later",
         ),
         WarehouseError::Protocol { .. } => (
-            "CIO306",
+            codes::PROTOCOL,
             "the server's reply was not understood; check `host` in profiles.yml",
         ),
-        WarehouseError::Config(_) => ("CIO300", "fix the output in profiles.yml"),
+        WarehouseError::Config(_) => (codes::NO_CONNECTION, "fix the output in profiles.yml"),
     };
     Diagnostic::error(code, format!("{err} (target {target})")).with_help(help)
 }

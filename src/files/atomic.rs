@@ -2,6 +2,7 @@
 //! every file written atomically (a temporary file renamed into place).
 
 use crate::diagnostics::Diagnostic;
+use crate::diagnostics::codes;
 use serde::Serialize;
 use std::io::Write;
 use std::path::Path;
@@ -65,7 +66,9 @@ impl Retry {
     fn into_diagnostic(self) -> Diagnostic {
         match self {
             Retry::Failed(d) => *d,
-            Retry::OtherDisk => Diagnostic::error("CIO020", "cannot rename across disks"),
+            Retry::OtherDisk => {
+                Diagnostic::error(codes::WRITE_FAILED, "cannot rename across disks")
+            }
         }
     }
 }
@@ -98,9 +101,12 @@ fn write_atomic_with(
 }
 
 fn write_error(path: &Path, e: &dyn std::fmt::Display) -> Diagnostic {
-    Diagnostic::error("CIO020", format!("cannot write {}: {e}", path.display()))
-        .at_file(path)
-        .with_help("check that the target folder is writable and the disk is not full")
+    Diagnostic::error(
+        codes::WRITE_FAILED,
+        format!("cannot write {}: {e}", path.display()),
+    )
+    .at_file(path)
+    .with_help("check that the target folder is writable and the disk is not full")
 }
 
 /// Writes `contents` to `path` with [`write_atomic`], unless the file already
@@ -128,7 +134,7 @@ pub fn write_if_changed(
 pub fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), Diagnostic> {
     let mut value = serde_json::to_value(value).map_err(|e| {
         Diagnostic::error(
-            "CIO020",
+            codes::WRITE_FAILED,
             format!("cannot serialise {}: {e}", path.display()),
         )
     })?;
@@ -140,7 +146,7 @@ pub fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), Diagnostic
                 write_error(path, &e)
             } else {
                 Diagnostic::error(
-                    "CIO020",
+                    codes::WRITE_FAILED,
                     format!("cannot serialise {}: {e}", path.display()),
                 )
             }

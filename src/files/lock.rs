@@ -13,6 +13,7 @@
 //!   (`CIO022`).
 
 use crate::diagnostics::Diagnostic;
+use crate::diagnostics::codes;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -49,9 +50,12 @@ impl FileLock {
             .open(&path)
             .map_err(|e| {
                 LockError::Io(
-                    Diagnostic::error("CIO020", format!("cannot open {}: {e}", path.display()))
-                        .at_file(&path)
-                        .with_help("check that the target folder is writable"),
+                    Diagnostic::error(
+                        codes::WRITE_FAILED,
+                        format!("cannot open {}: {e}", path.display()),
+                    )
+                    .at_file(&path)
+                    .with_help("check that the target folder is writable"),
                 )
             })?;
         let deadline = Instant::now() + wait;
@@ -99,7 +103,7 @@ impl RunLock {
             }),
             Err(LockError::Io(d)) => Err(d),
             Err(LockError::Held(path)) => Err(Diagnostic::error(
-                "CIO310",
+                codes::RUN_LOCKED,
                 format!(
                     "another cio-sql run is already building this project on target `{target}`"
                 ),
@@ -126,7 +130,7 @@ impl CompileLock {
             Ok(lock) => Ok(CompileLock { _lock: lock }),
             Err(LockError::Io(d)) => Err(d),
             Err(LockError::Held(path)) => Err(Diagnostic::error(
-                "CIO022",
+                codes::TARGET_BUSY,
                 format!(
                     "another cio-sql process has been writing {} for {} s (compile, run or build of this project)",
                     target_dir.display(),

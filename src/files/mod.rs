@@ -30,6 +30,7 @@ pub use atomic::{
 };
 
 use crate::diagnostics::Diagnostic;
+use crate::diagnostics::codes;
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -325,7 +326,7 @@ pub fn ensure_dir(dir: &Path) -> Result<(), Diagnostic> {
                 .find(|a| a.symlink_metadata().is_ok_and(|m| !m.is_dir()) && !a.is_dir());
             Err(match blocker {
                 Some(file) => Diagnostic::error(
-                    "CIO020",
+                    codes::WRITE_FAILED,
                     format!(
                         "cannot create the folder {}: {} is a file, not a folder",
                         dir.display(),
@@ -338,7 +339,7 @@ pub fn ensure_dir(dir: &Path) -> Result<(), Diagnostic> {
                     file.display()
                 )),
                 None => Diagnostic::error(
-                    "CIO020",
+                    codes::WRITE_FAILED,
                     format!("cannot create the folder {}: {e}", dir.display()),
                 )
                 .at_file(dir)

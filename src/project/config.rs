@@ -1,6 +1,7 @@
 //! `dbt_project.yml` and model configuration.
 
 use crate::diagnostics::Diagnostic;
+use crate::diagnostics::codes;
 use crate::sql::Quoting;
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -139,13 +140,13 @@ impl ProjectConfig {
     pub fn load(path: &Path) -> Result<Self, Diagnostic> {
         let text = super::read_text(path)?;
         let mut config: ProjectConfig = serde_yaml::from_str(&text).map_err(|e| {
-            Diagnostic::yaml_error("CIO001", path, &text, &e)
+            Diagnostic::yaml_error(codes::PROJECT_FILE, path, &text, &e)
                 .with_help("the project file needs at least `name:`; see README.md for its keys")
         })?;
         config.check_paths(path, &text)?;
         if !config.models.is_null() && !config.models.is_object() {
             return Err(Diagnostic::error(
-                "CIO001",
+                codes::PROJECT_FILE,
                 "`models:` in the project file must be a mapping",
             )
             .at_file(path)
@@ -191,7 +192,7 @@ impl ProjectConfig {
                     "keep project files inside the project folder; to use a folder elsewhere on purpose, give its absolute path".to_string()
                 };
                 at(
-                    Diagnostic::error("CIO001", format!("`{key}` in the project file {why}: {value:?}"))
+                    Diagnostic::error(codes::PROJECT_FILE, format!("`{key}` in the project file {why}: {value:?}"))
                         .with_help(fix),
                     key,
                 )
@@ -200,7 +201,7 @@ impl ProjectConfig {
                 let what = if folder { "folder" } else { "file" };
                 return Err(at(
                     Diagnostic::error(
-                        "CIO001",
+                        codes::PROJECT_FILE,
                         format!(
                             "`{key}` in the project file is the project folder itself: {value:?}"
                         ),
@@ -244,7 +245,7 @@ impl ProjectConfig {
             };
             return Err(at(
                 Diagnostic::error(
-                    "CIO001",
+                    codes::PROJECT_FILE,
                     format!(
                         "`target-path` {:?} is {relation} the folder {:?} of `{key}`: cio-sql would write compiled SQL among your own files",
                         self.target_path,
@@ -503,7 +504,7 @@ mod tests {
     #[test]
     fn item09_bad_project_paths_are_refused_at_their_line() {
         let d = load_err("name: p\ntarget-path: \"\"\n");
-        assert_eq!((d.code, d.line), ("CIO001", Some(2)), "{d:?}");
+        assert_eq!((d.code.id(), d.line), ("CIO001", Some(2)), "{d:?}");
         assert!(
             d.message
                 .contains("`target-path` in the project file is empty"),

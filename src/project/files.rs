@@ -4,6 +4,7 @@
 
 use super::{MacroFile, Model, ProjectConfig};
 use crate::diagnostics::Diagnostic;
+use crate::diagnostics::codes;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -11,7 +12,7 @@ use std::path::{Path, PathBuf};
 pub fn read_text(path: &Path) -> Result<String, Diagnostic> {
     if path.is_dir() {
         return Err(Diagnostic::error(
-            "CIO002",
+            codes::UNREADABLE_FILE,
             format!("{} is a directory, not a file", path.display()),
         )
         .at_file(path)
@@ -20,16 +21,19 @@ pub fn read_text(path: &Path) -> Result<String, Diagnostic> {
         ));
     }
     let bytes = std::fs::read(path).map_err(|e| {
-        Diagnostic::error("CIO002", format!("cannot read {}: {e}", path.display()))
-            .at_file(path)
-            .with_help("check that the file exists and is readable")
+        Diagnostic::error(
+            codes::UNREADABLE_FILE,
+            format!("cannot read {}: {e}", path.display()),
+        )
+        .at_file(path)
+        .with_help("check that the file exists and is readable")
     })?;
     String::from_utf8(bytes).map_err(|e| {
         let valid = e.utf8_error().valid_up_to();
         let text = String::from_utf8_lossy(&e.as_bytes()[..valid]).into_owned();
         let line = text.matches('\n').count() + 1;
         let mut d = Diagnostic::error(
-            "CIO002",
+            codes::UNREADABLE_FILE,
             format!("{} is not valid UTF-8 (byte {valid})", path.display()),
         )
         .at_file(path)
@@ -121,9 +125,12 @@ pub(super) fn walk_error(e: &walkdir::Error, dir: &Path) -> Diagnostic {
             "check that the folder exists and is readable".to_string(),
         )
     };
-    Diagnostic::error("CIO002", format!("cannot read {}: {what}", path.display()))
-        .at_file(path)
-        .with_help(help)
+    Diagnostic::error(
+        codes::UNREADABLE_FILE,
+        format!("cannot read {}: {what}", path.display()),
+    )
+    .at_file(path)
+    .with_help(help)
 }
 
 /// The files below the model paths, found in one walk of each path.
@@ -197,7 +204,7 @@ pub(super) fn load_models(
     for (name, rel, model) in read {
         if let Some(first) = seen.get(&name.to_lowercase()) {
             return Err(Diagnostic::error(
-                "CIO004",
+                codes::DUPLICATE_MODEL,
                 format!("two models are named {name}: {first} and {rel}"),
             )
             .at_file(&rel)

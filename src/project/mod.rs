@@ -17,6 +17,7 @@ pub use profiles::{Target, env_value, load_target};
 pub use sources::SourceTable;
 pub use static_config::{ConfigArg, config_call_args, static_config};
 
+use crate::diagnostics::codes;
 use files::{ModelPathFiles, display_dir, load_macros, load_models, relabel, relative};
 use sources::load_sources;
 
@@ -97,7 +98,7 @@ impl Project {
         let project_file = root.join(PROJECT_FILE);
         if !project_file.is_file() {
             return Err(Diagnostic::error(
-                "CIO001",
+                codes::PROJECT_FILE,
                 format!("no {PROJECT_FILE} in {}", display_dir(&root)),
             )
             .with_help(
@@ -116,14 +117,20 @@ impl Project {
         let mut vars = config.vars.clone();
         if let Some(cli_vars) = &opts.vars {
             let parsed: serde_json::Value = serde_yaml::from_str(cli_vars).map_err(|e| {
-                Diagnostic::error("CIO001", format!("--vars is not a YAML mapping: {e}"))
-                    .with_help("pass a mapping, e.g. --vars '{min_orders: 2}'")
+                Diagnostic::error(
+                    codes::PROJECT_FILE,
+                    format!("--vars is not a YAML mapping: {e}"),
+                )
+                .with_help("pass a mapping, e.g. --vars '{min_orders: 2}'")
             })?;
             match parsed {
                 serde_json::Value::Object(map) => vars.extend(map),
                 _ => {
-                    return Err(Diagnostic::error("CIO001", "--vars is not a YAML mapping")
-                        .with_help("pass a mapping, e.g. --vars '{min_orders: 2}'"));
+                    return Err(Diagnostic::error(
+                        codes::PROJECT_FILE,
+                        "--vars is not a YAML mapping",
+                    )
+                    .with_help("pass a mapping, e.g. --vars '{min_orders: 2}'"));
                 }
             }
         }
@@ -166,7 +173,7 @@ fn check_target(target: &Target, quoting: Quoting) -> Result<(), Diagnostic> {
                 .as_ref()
                 .map_or_else(|| "profiles.yml".into(), |p| p.display().to_string());
             return Err(Diagnostic::error(
-                "CIO014",
+                codes::BAD_NAME,
                 format!(
                     "`{key}: {name}` of target `{}` cannot be used in Snowflake SQL: {problem}",
                     target.name

@@ -1,6 +1,7 @@
 //! `profiles.yml`: connection targets in dbt's format.
 
 use crate::diagnostics::Diagnostic;
+use crate::diagnostics::codes;
 use crate::settings::{NUMERIC_SETTINGS, NumericSetting, RETRIES};
 use serde_json::{Map, Value};
 use std::fmt;
@@ -142,7 +143,7 @@ fn find_profiles(
         let path = dir.join("profiles.yml");
         if !path.is_file() {
             return Err(Diagnostic::error(
-                "CIO005",
+                codes::PROFILE,
                 format!(
                     "no profiles.yml in {} (given with --profiles-dir)",
                     dir.display()
@@ -189,7 +190,7 @@ pub fn parse_target(
         None => d.at_file(path),
     };
     let doc: Value = serde_yaml::from_str(text).map_err(|e| {
-        Diagnostic::yaml_error("CIO005", path, &mask_secret_lines(text), &e)
+        Diagnostic::yaml_error(codes::PROFILE, path, &mask_secret_lines(text), &e)
             .with_help("profiles.yml maps a profile name to {target: NAME, outputs: {NAME: {...}}}")
     })?;
     let Some(entry) = doc.get(profile) else {
@@ -203,7 +204,7 @@ pub fn parse_target(
             })
             .unwrap_or_default();
         return Err(Diagnostic::error(
-            "CIO005",
+            codes::PROFILE,
             format!("profile `{profile}` is not in {}", path.display()),
         )
         .at_file(path)
@@ -219,7 +220,7 @@ pub fn parse_target(
     if !entry.is_object() {
         return Err(at_key(
             Diagnostic::error(
-                "CIO005",
+                codes::PROFILE,
                 format!(
                     "profile `{profile}` in {} must be a mapping with `target:` and `outputs:`",
                     path.display()
@@ -244,7 +245,7 @@ pub fn parse_target(
         None | Some(Value::Null) => {
             return Err(at_key(
                 Diagnostic::error(
-                    "CIO005",
+                    codes::PROFILE,
                     format!(
                         "profile `{profile}` in {} has no `outputs:`",
                         path.display()
@@ -260,7 +261,7 @@ pub fn parse_target(
         Some(other) => {
             return Err(at_key(
                 Diagnostic::error(
-                    "CIO005",
+                    codes::PROFILE,
                     format!(
                         "`outputs` of profile `{profile}` must be a mapping of target names to their settings, not {}",
                         yaml_kind(other)
@@ -277,7 +278,7 @@ pub fn parse_target(
     let Some(output_value) = outputs.get(&target_name) else {
         let known: Vec<String> = outputs.keys().cloned().collect();
         return Err(Diagnostic::error(
-            "CIO005",
+            codes::PROFILE,
             format!(
                 "target `{target_name}` is not an output of profile `{profile}` in {}",
                 path.display()
@@ -296,7 +297,7 @@ pub fn parse_target(
     let Some(output) = output_value.as_object() else {
         return Err(at_key(
             Diagnostic::error(
-                "CIO005",
+                codes::PROFILE,
                 format!(
                     "output `{target_name}` of profile `{profile}` must be a mapping of settings, not {}",
                     yaml_kind(output_value)
@@ -336,7 +337,7 @@ pub fn parse_target(
         if let Err(why) = setting.parse(value) {
             return Err(at_key(
                 Diagnostic::error(
-                    "CIO005",
+                    codes::PROFILE,
                     format!("output `{target_name}` of profile `{profile}`: {why}"),
                 ),
                 &[profile, "outputs", &target_name, setting.key],
@@ -355,7 +356,7 @@ pub fn parse_target(
         .or_else(|| string("dbname"))
         .ok_or_else(|| {
             Diagnostic::error(
-                "CIO005",
+                codes::PROFILE,
                 format!("output `{target_name}` of profile `{profile}` has no `database`"),
             )
             .at_file(path)
@@ -363,7 +364,7 @@ pub fn parse_target(
         })?;
     let schema = string("schema").ok_or_else(|| {
         Diagnostic::error(
-            "CIO005",
+            codes::PROFILE,
             format!("output `{target_name}` of profile `{profile}` has no `schema`"),
         )
         .at_file(path)
@@ -580,7 +581,7 @@ fn render_value(raw: &str, path: &Path, key: &str) -> Result<String, Diagnostic>
     );
     env.render_str(raw, ()).map_err(|e| {
         let detail = e.detail().unwrap_or("cannot render the value").to_string();
-        Diagnostic::error("CIO005", format!("{key} in {}: {detail}", path.display()))
+        Diagnostic::error(codes::PROFILE, format!("{key} in {}: {detail}", path.display()))
             .at_file(path)
             .with_help("set the environment variable, or give env_var a default: {{ env_var('NAME', 'default') }}")
     })
@@ -622,7 +623,11 @@ mod tests {
     fn yaml_errors_never_show_a_secret_value() {
         let text = profile_with("      password: Hunter2: S3cretPW\n      user: u\n");
         let err = parse_target(&text, Path::new("profiles.yml"), "p", None).unwrap_err();
-        let shown = format!("{} {}", err.render(false), err.to_json_line());
+        let shown = format!(
+            "{} {}",
+            err.render(false),
+            serde_json::to_string(&err).unwrap()
+        );
         assert!(
             !shown.contains("Hunter2") && !shown.contains("S3cretPW"),
             "{shown}"

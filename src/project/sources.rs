@@ -4,6 +4,7 @@
 
 use super::{Target, read_text, relative};
 use crate::diagnostics::Diagnostic;
+use crate::diagnostics::codes;
 use crate::sql::RelationName;
 use std::path::{Path, PathBuf};
 
@@ -61,7 +62,8 @@ pub(super) fn load_sources(
             let help =
                 "sources are declared as sources: [{name, database, schema, tables: [{name}]}]";
             let value: serde_yaml::Value = serde_yaml::from_str(&text).map_err(|e| {
-                Diagnostic::yaml_error("CIO006", Path::new(&rel), &text, &e).with_help(help)
+                Diagnostic::yaml_error(codes::SOURCES_FILE, Path::new(&rel), &text, &e)
+                    .with_help(help)
             })?;
             // Only a mapping with a top-level `sources:` key declares
             // sources; a list, or a mapping without it, is some other file.
@@ -72,7 +74,8 @@ pub(super) fn load_sources(
                 continue;
             }
             let parsed: SourcesFile = serde_yaml::from_str(&text).map_err(|e| {
-                Diagnostic::yaml_error("CIO006", Path::new(&rel), &text, &e).with_help(help)
+                Diagnostic::yaml_error(codes::SOURCES_FILE, Path::new(&rel), &text, &e)
+                    .with_help(help)
             })?;
             for source in parsed.sources {
                 for table in source.tables {

@@ -161,14 +161,17 @@ fn secret_keys_mask_their_values_in_replies() {
 fn diagnostics_are_scrubbed_field_by_field() {
     use crate::diagnostics::Diagnostic;
     register("diag-Secret-77");
-    let d = Diagnostic::error("CIO302", "login failed: diag-Secret-77")
-        .at_span("profiles.yml", "password: diag-Secret-77\n", 10..24)
-        .with_help("https://u:diag-Secret-77@h");
+    let d = Diagnostic::error(
+        crate::diagnostics::codes::AUTHENTICATION,
+        "login failed: diag-Secret-77",
+    )
+    .at_span("profiles.yml", "password: diag-Secret-77\n", 10..24)
+    .with_help("https://u:diag-Secret-77@h");
     let out = diagnostic(&d);
     let text = out.render(false);
     assert!(!text.contains("diag-Secret-77"), "{text}");
     assert!(text.contains("password: ***"), "{text}");
-    let clean = Diagnostic::error("CIO001", "nothing secret");
+    let clean = Diagnostic::error(crate::diagnostics::codes::PROJECT_FILE, "nothing secret");
     assert!(matches!(diagnostic(&clean), Cow::Borrowed(_)));
 }
 

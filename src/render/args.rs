@@ -2,6 +2,7 @@
 //! of names, and how a wrongly typed value reads in an error.
 
 use super::HelperError;
+use crate::diagnostics::codes;
 use minijinja::Error;
 use minijinja::value::{Kwargs, Value, ValueKind};
 
@@ -34,7 +35,7 @@ pub(super) fn strings(
 ) -> Result<Vec<String>, Error> {
     let bad = || -> Error {
         HelperError::new(
-            "CIO104",
+            codes::BAD_ARGUMENT,
             format!(
                 "`{shown}` must be a list of {what}, got {}",
                 describe(value)
@@ -68,7 +69,7 @@ pub(super) fn name_map(
     };
     let bad = || -> Error {
         HelperError::new(
-            "CIO104",
+            codes::BAD_ARGUMENT,
             format!("`{shown}` must map {what}, got {}", describe(&value)),
             format!("write it as a mapping, e.g. {shown}={example}"),
         )

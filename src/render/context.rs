@@ -5,6 +5,7 @@ use super::HelperError;
 use super::objects::Relation;
 use super::shared::Shared;
 use super::state::RenderState;
+use crate::diagnostics::codes;
 use crate::sql::RelationName;
 use minijinja::value::Value;
 use minijinja::{Error, State};
@@ -23,7 +24,7 @@ pub(super) fn resolve_ref(
         [name] | [_, name] => *name,
         _ => {
             return Err(HelperError::new(
-                "CIO104",
+                codes::BAD_ARGUMENT,
                 "ref() takes a model name: ref('nexus_entities')",
                 "pass the model or relation name as one string",
             )
@@ -52,7 +53,7 @@ pub(super) fn resolve_ref(
             candidates.extend(relations.iter().map(|r| r.identifier.as_str()));
             let hint = crate::suggest::did_you_mean(name, candidates);
             Err(HelperError::new(
-                "CIO111",
+                codes::REF_NOT_FOUND,
                 format!("ref('{name}'): no model and no catalog relation is named {name}"),
                 format!(
                     "{}{}create models/{name}.sql, or add {name} to the catalog ({}) if it is a table of the warehouse",
@@ -86,7 +87,7 @@ pub(super) fn resolve_source(
     match relation {
         Some(relation) => Ok(warehouse_relation(shared, state, relation)),
         None => Err(HelperError::new(
-            "CIO112",
+            codes::SOURCE_NOT_DECLARED,
             format!("source('{source}', '{table}') is not declared"),
             format!(
                 "declare it in a .yml file under the model path:\n  sources:\n    - name: {source}\n      schema: {source}\n      tables:\n        - name: {table}"
@@ -116,7 +117,7 @@ pub fn env_var(state: &mut State, name: String, default: Option<String>) -> Resu
         .volatile = true;
     crate::project::env_value(&name, default).map_err(|message| {
         HelperError::new(
-            "CIO108",
+            codes::ENV_VAR_UNSET,
             message,
             format!("export {name}=…, or give a default: env_var('{name}', 'default')"),
         )

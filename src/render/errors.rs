@@ -6,7 +6,8 @@
 
 use super::state::Warning;
 use super::{MACRO_MODULE, PRELUDE};
-use crate::diagnostics::Diagnostic;
+use crate::diagnostics::codes;
+use crate::diagnostics::{Code, Diagnostic};
 use crate::project::{Model, Project};
 use minijinja::{Environment, Error, ErrorKind};
 use std::collections::HashMap;
@@ -18,7 +19,7 @@ use std::collections::HashMap;
 #[derive(Debug, Clone)]
 pub struct HelperError {
     /// Stable code.
-    pub code: &'static str,
+    pub code: Code,
     /// What is wrong.
     pub message: String,
     /// How to fix it.
@@ -27,7 +28,7 @@ pub struct HelperError {
 
 impl HelperError {
     /// A new helper error.
-    pub fn new(code: &'static str, message: impl Into<String>, help: impl Into<String>) -> Self {
+    pub fn new(code: Code, message: impl Into<String>, help: impl Into<String>) -> Self {
         HelperError {
             code,
             message: message.into(),
@@ -183,7 +184,7 @@ impl MacroSources {
 /// pointing at its `{% macro %}` line.
 pub(super) fn reserved_macro(project: &Project, name: &str, path: &str) -> Diagnostic {
     let d = Diagnostic::error(
-        "CIO007",
+        codes::RESERVED_MACRO,
         format!("the macro `{name}` has the name of cio-sql's built-in `{name}`, so it could never be called"),
     )
     .with_help(format!(
@@ -218,7 +219,7 @@ pub(super) fn add_macro_template(
     env.add_template_owned(path.to_string(), source.to_string())
         .map_err(|e| {
             let d = Diagnostic::error(
-                "CIO100",
+                codes::JINJA_SYNTAX,
                 format!(
                     "Jinja syntax error in macro file {path}: {}",
                     describe_error(&e)
@@ -233,16 +234,16 @@ pub(super) fn add_macro_template(
 }
 
 /// The code and default help for a minijinja error kind.
-pub(super) fn code_for(kind: ErrorKind) -> (&'static str, Option<&'static str>) {
+pub(super) fn code_for(kind: ErrorKind) -> (Code, Option<&'static str>) {
     match kind {
         ErrorKind::SyntaxError => (
-            "CIO100",
+            codes::JINJA_SYNTAX,
             Some(
                 "check the Jinja tags: every {{ has its }}, every {% if %} its {% endif %}, every string its closing quote",
             ),
         ),
         ErrorKind::UndefinedError => (
-            "CIO102",
+            codes::UNDEFINED,
             Some(
                 "check the spelling; variables come from var(), the model context (this, model, target) or a macro's arguments",
             ),
@@ -251,16 +252,17 @@ pub(super) fn code_for(kind: ErrorKind) -> (&'static str, Option<&'static str>) 
         | ErrorKind::UnknownMethod
         | ErrorKind::UnknownFilter
         | ErrorKind::UnknownTest => (
-            "CIO103",
+            codes::UNKNOWN_MACRO,
             Some(
                 "check the spelling; project macros live in the macro-paths folders, built-in ones are called as nexus.<name>(...)",
             ),
         ),
-        ErrorKind::TooManyArguments | ErrorKind::MissingArgument => {
-            ("CIO104", Some("check the macro's arguments in README.md"))
-        }
-        ErrorKind::BadInclude | ErrorKind::TemplateNotFound => ("CIO103", None),
-        _ => ("CIO101", None),
+        ErrorKind::TooManyArguments | ErrorKind::MissingArgument => (
+            codes::BAD_ARGUMENT,
+            Some("check the macro's arguments in README.md"),
+        ),
+        ErrorKind::BadInclude | ErrorKind::TemplateNotFound => (codes::UNKNOWN_MACRO, None),
+        _ => (codes::RENDER, None),
     }
 }
 

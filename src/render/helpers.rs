@@ -7,6 +7,7 @@ use super::HelperError;
 use super::args::{describe, name_map, string_list};
 use super::objects::{ColumnList, ColumnValue, column_from_value};
 use super::state::{RenderState, Warning};
+use crate::diagnostics::codes;
 use crate::sql;
 use crate::sql::{Column, is_text_type, is_timestamp_type};
 use crate::suggest;
@@ -127,7 +128,7 @@ fn expect_string(value: &Value, argument: &str) -> Result<String, Error> {
     match value.as_str() {
         Some(s) if !s.trim().is_empty() => Ok(s.to_string()),
         _ => Err(HelperError::new(
-            "CIO104",
+            codes::BAD_ARGUMENT,
             format!(
                 "`{argument}` must be a column name or SQL expression, got {}",
                 describe(value)
@@ -163,7 +164,7 @@ fn find_or_fail<'a>(
         let names: Vec<&str> = columns.iter().map(|c| c.name.as_str()).collect();
         let hint = suggest::did_you_mean(name, names.iter().copied());
         HelperError::new(
-            "CIO121",
+            codes::NOT_A_COLUMN,
             format!(
                 "`{argument}` is `{name}`, which is not a column of {}",
                 relation_label(relation)
@@ -335,7 +336,7 @@ fn traits(state: &mut State<'_, '_>, columns: &Value, kwargs: &Kwargs) -> Result
         };
         if let Some((_, first)) = taken.iter().find(|(n, _)| n.eq_ignore_ascii_case(&t.name)) {
             return Err(HelperError::new(
-                "CIO120",
+                codes::COLUMN_COLLISION,
                 format!(
                     "two output columns would be named \"{}\": {first} and {source}",
                     t.name
@@ -354,9 +355,9 @@ fn traits(state: &mut State<'_, '_>, columns: &Value, kwargs: &Kwargs) -> Result
     for (message, hint) in warnings {
         rs.warnings.push(Warning {
             code: if message.contains("both in") {
-                "CIO131"
+                codes::IGNORED_AND_RENAMED
             } else {
-                "CIO130"
+                codes::UNMATCHED_KEY
             },
             message,
             help: (!hint.is_empty()).then_some(hint),

@@ -29,6 +29,7 @@ pub use state::{RenderState, Warning};
 
 use crate::catalog::Catalog;
 use crate::diagnostics::Diagnostic;
+use crate::diagnostics::codes;
 use crate::project::{ModelConfig, Project};
 use crate::sql::RelationName;
 use context::{resolve_ref, resolve_source};
@@ -161,7 +162,10 @@ impl Renderer {
             ));
         }
         env.add_template_owned(MACRO_MODULE, module).map_err(|e| {
-            Diagnostic::error("CIO100", format!("cannot build the macro module: {e}"))
+            Diagnostic::error(
+                codes::JINJA_SYNTAX,
+                format!("cannot build the macro module: {e}"),
+            )
         })?;
 
         // The dbt context.
@@ -213,7 +217,7 @@ impl Renderer {
                 Some(v) => Ok(Value::from(minijinja::value::Serde(v))),
                 None => default.ok_or_else(|| {
                     HelperError::new(
-                        "CIO107",
+                        codes::VAR_UNDEFINED,
                         format!("var('{name}') is not defined"),
                         format!("define it under `vars:` in dbt_project.yml, pass --vars '{{{name}: …}}', or give a default: var('{name}', …)"),
                     )

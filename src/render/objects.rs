@@ -3,6 +3,7 @@
 
 use super::state::{RenderState, Warning};
 use super::{HelperError, Shared};
+use crate::diagnostics::codes;
 use crate::sql;
 use crate::sql::Quoting;
 use crate::sql::{Column, RelationName, is_text_type, is_timestamp_type};
@@ -174,7 +175,7 @@ impl Object for Adapter {
                 match self.0.shared_columns_of(&name) {
                     Some(cols) => Ok(Value::from_object(ColumnList(cols))),
                     None => Err(HelperError::new(
-                        "CIO110",
+                        codes::NOT_IN_CATALOG,
                         format!("relation {name} is not in the catalog ({})", self.0.catalog.origin()),
                         format!(
                             "add it to the catalog file:\n  relations:\n    - name: {}\n      database: {}\n      schema: {}\n      columns:\n        - {{name: ..., data_type: ...}}\nor refresh the catalog from Snowflake with `cio-sql catalog`",
@@ -316,7 +317,7 @@ impl Object for Exceptions {
         let (message,): (String,) = from_args(args)?;
         match method {
             "raise_compiler_error" => Err(HelperError::new(
-                "CIO105",
+                codes::RAISED,
                 message,
                 "this error was raised by exceptions.raise_compiler_error in the model or a macro",
             )
@@ -325,7 +326,7 @@ impl Object for Exceptions {
                 let rs = state.get_or_insert_extension_with(RenderState::default);
                 let call = rs.calls.last().cloned();
                 rs.warnings.push(Warning {
-                    code: "CIO106",
+                    code: codes::WARNED,
                     message,
                     help: None,
                     call,
@@ -359,7 +360,7 @@ impl Object for Namespace {
         if !self.names.iter().any(|n| n == method) {
             let suggestion = crate::suggest::closest(method, self.names.iter().map(String::as_str));
             return Err(HelperError::new(
-                "CIO103",
+                codes::UNKNOWN_MACRO,
                 format!("nexus has no macro named `{method}`"),
                 match suggestion.first() {
                     Some(best) => format!(
@@ -441,7 +442,7 @@ fn call_bound(
                 ),
             )
             .with_source(HelperError::new(
-                "CIO104",
+                codes::BAD_ARGUMENT,
                 format!(
                     "{display}: {}",
                     inner.detail().unwrap_or("too many arguments")

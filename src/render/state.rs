@@ -7,7 +7,7 @@ use std::collections::HashMap;
 #[derive(Debug, Clone)]
 pub struct Warning {
     /// Stable code.
-    pub code: &'static str,
+    pub code: crate::diagnostics::Code,
     /// What looks wrong.
     pub message: String,
     /// How to fix it.

@@ -7,6 +7,7 @@ use super::HelperError;
 use super::args::{describe, name_map, strings};
 use super::objects::{Adapter, ColumnValue, column_from_value};
 use super::state::{RenderState, Warning};
+use crate::diagnostics::codes;
 use crate::sql;
 use crate::sql::is_timestamp_type;
 use crate::suggest;
@@ -57,7 +58,7 @@ fn object_type_id(value: &Value, kwargs: &Kwargs) -> Result<Value, Error> {
     kwargs.assert_all_used()?;
     if is_missing(value) {
         return Err(HelperError::new(
-            "CIO140",
+            codes::OBJECT_TYPE_MISSING,
             format!("`{argument}` is required: the id of the Customer.io object type these rows belong to"),
             format!(
                 "pass the id Customer.io gave the object type (a number), e.g. {argument}='1'"
@@ -75,7 +76,7 @@ fn object_type_id(value: &Value, kwargs: &Kwargs) -> Result<Value, Error> {
         && !text.trim_start_matches('0').is_empty();
     if !valid {
         return Err(HelperError::new(
-            "CIO141",
+            codes::OBJECT_TYPE_NOT_NUMBER,
             format!(
                 "`{argument}` must be the numeric id of a Customer.io object type, got {}",
                 describe(value)
@@ -103,7 +104,7 @@ fn people_model(state: &mut State<'_, '_>, value: &Value, kwargs: &Kwargs) -> Re
     }
     let Some(name) = value.as_str().map(str::trim).filter(|s| !s.is_empty()) else {
         return Err(HelperError::new(
-            "CIO104",
+            codes::BAD_ARGUMENT,
             format!(
                 "`{argument}` must be the name of the people model, got {}",
                 describe(value)
@@ -144,7 +145,7 @@ fn people_model(state: &mut State<'_, '_>, value: &Value, kwargs: &Kwargs) -> Re
             format!("{hint} ")
         };
         return Err(HelperError::new(
-            "CIO142",
+            codes::PEOPLE_MODEL,
             format!(
                 "`{argument}` is `{name}`, but the project has no model named {name}: the sync is restricted to the people of that model"
             ),
@@ -174,7 +175,7 @@ fn literals(value: &Value, kwargs: &Kwargs) -> Result<Value, Error> {
     }
     let bad = || -> Error {
         HelperError::new(
-            "CIO104",
+            codes::BAD_ARGUMENT,
             format!(
                 "`{argument}` must be a list of strings, got {}",
                 describe(value)
@@ -311,7 +312,7 @@ fn relationship_attributes(
         let Some((key, definition)) = known.iter().find(|(k, _)| k == key) else {
             let hint = suggest::did_you_mean(key, names.iter().copied());
             return Err(HelperError::new(
-                "CIO143",
+                codes::UNKNOWN_ATTRIBUTE,
                 format!("`{selected_argument}` lists `{key}`, which is not a derived relationship attribute"),
                 format!(
                     "{}the derived attributes are: {}; add your own with {custom_argument}={{'name': 'SQL expression'}}",
@@ -355,7 +356,7 @@ fn relationship_attributes(
             .find(|b| b.name.eq_ignore_ascii_case(&a.name))
         {
             return Err(HelperError::new(
-                "CIO144",
+                codes::ATTRIBUTE_CLASH,
                 format!(
                     "two relationship attributes would be named \"{}\": {} and {}",
                     a.name,
@@ -385,7 +386,7 @@ fn relationship_attributes(
         let call = rs.calls.last().cloned();
         for (message, hint) in warnings {
             rs.warnings.push(Warning {
-                code: "CIO130",
+                code: codes::UNMATCHED_KEY,
                 message,
                 help: (!hint.is_empty()).then_some(hint),
                 call: call.clone(),

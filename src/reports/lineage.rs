@@ -18,6 +18,7 @@ use crate::analysis::{SourceColumn, SyncType, Transform};
 use crate::catalog::{Catalog, OfflineCatalog};
 use crate::compile::{Compilation, CompileOptions, CompiledModel, ModelStatus};
 use crate::diagnostics::Diagnostic;
+use crate::diagnostics::codes;
 use crate::pipeline::compile_project;
 use serde::Serialize;
 use std::collections::HashMap;
@@ -121,12 +122,15 @@ pub fn lineage(
         let names: Vec<&str> = c.models.iter().map(|m| m.name.as_str()).collect();
         let hint = crate::suggest::did_you_mean(model, names.iter().copied());
         return Err(ReportError::NoSuchModel(
-            Diagnostic::error("CIO145", format!("the project has no model named {model}"))
-                .with_help(if hint.is_empty() {
-                    format!("the models are: {}", names.join(", "))
-                } else {
-                    hint
-                }),
+            Diagnostic::error(
+                codes::NO_SUCH_MODEL,
+                format!("the project has no model named {model}"),
+            )
+            .with_help(if hint.is_empty() {
+                format!("the models are: {}", names.join(", "))
+            } else {
+                hint
+            }),
         ));
     };
     if m.columns().is_empty() && m.columns_unresolved.is_some() && m.status == ModelStatus::Error {

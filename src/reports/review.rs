@@ -16,6 +16,7 @@
 
 use crate::compile::{Compilation, ModelStatus};
 use crate::diagnostics::Diagnostic;
+use crate::diagnostics::codes;
 use crate::project::Project;
 use std::collections::BTreeSet;
 use std::path::{Component, Path, PathBuf};
@@ -180,7 +181,7 @@ pub fn review(c: &Compilation, dir: &Path, accept: bool) -> Result<Review, Diagn
                 guard.check_file(&file, &shown)?;
                 #[allow(clippy::disallowed_methods)] // listed in the index: review wrote it
                 std::fs::remove_file(&file).map_err(|e| {
-                    Diagnostic::error("CIO020", format!("cannot remove {shown}: {e}"))
+                    Diagnostic::error(codes::WRITE_FAILED, format!("cannot remove {shown}: {e}"))
                         .at_file(&shown)
                 })?;
                 tracked.remove(&rel);
@@ -255,7 +256,7 @@ impl Guard {
             crate::files::resolve(&project.target_dir()),
         ));
         let refuse = |what: String| {
-            Diagnostic::error("CIO021", format!("review --dir `{given}` {what}"))
+            Diagnostic::error(codes::REVIEW_DIR, format!("review --dir `{given}` {what}"))
                 .with_help("keep the reviewed SQL in a folder of its own inside the project, such as the default `reviewed` (pass --dir reviewed or leave --dir out)")
         };
         if base == root {
@@ -311,7 +312,7 @@ impl Guard {
         match why {
             None => Ok(()),
             Some(why) => Err(Diagnostic::error(
-                "CIO021",
+                codes::REVIEW_DIR,
                 format!("{shown} {why} (through a symbolic link), so review does not write it"),
             )
             .at_file(shown)

@@ -15,6 +15,7 @@ use super::ReportError;
 use crate::analysis::Naming;
 use crate::compile::{Compilation, CompiledModel, ModelStatus};
 use crate::diagnostics::Diagnostic;
+use crate::diagnostics::codes;
 use crate::render::Relation;
 use serde::Serialize;
 use std::collections::HashMap;
@@ -525,12 +526,15 @@ pub fn sync_query(c: &Compilation, model: Option<&str>) -> Result<Vec<SyncSetup>
             .map(|(m, _)| m.name.as_str())
             .collect();
         return Err(ReportError::NoSuchModel(
-            Diagnostic::error("CIO145", format!("the project has no model named {name}"))
-                .with_help(if hint.is_empty() {
-                    format!("the sync models are: {}", list_or_none(&sync))
-                } else {
-                    format!("{hint} The sync models are: {}", list_or_none(&sync))
-                }),
+            Diagnostic::error(
+                codes::NO_SUCH_MODEL,
+                format!("the project has no model named {name}"),
+            )
+            .with_help(if hint.is_empty() {
+                format!("the sync models are: {}", list_or_none(&sync))
+            } else {
+                format!("{hint} The sync models are: {}", list_or_none(&sync))
+            }),
         ));
     };
     match m.status {
@@ -545,10 +549,13 @@ pub fn sync_query(c: &Compilation, model: Option<&str>) -> Result<Vec<SyncSetup>
         }
         ModelStatus::Disabled => {
             return Err(fail(
-                Diagnostic::error("CIO147", format!("model {} is disabled", m.name))
-                    .for_model(&m.name)
-                    .at_file(&m.path)
-                    .with_help("enable it (remove enabled: false) to sync it"),
+                Diagnostic::error(
+                    codes::NOT_A_SYNC_MODEL,
+                    format!("model {} is disabled", m.name),
+                )
+                .for_model(&m.name)
+                .at_file(&m.path)
+                .with_help("enable it (remove enabled: false) to sync it"),
             ));
         }
         ModelStatus::Success | ModelStatus::NotSelected => {}
@@ -556,7 +563,7 @@ pub fn sync_query(c: &Compilation, model: Option<&str>) -> Result<Vec<SyncSetup>
     match sync_type_of(m) {
         Ok(Some(t)) => Ok(vec![setup(c, m, t)]),
         Ok(None) => Err(fail(
-            Diagnostic::error("CIO147", format!("model {} has no Customer.io sync type", m.name))
+            Diagnostic::error(codes::NOT_A_SYNC_MODEL, format!("model {} has no Customer.io sync type", m.name))
                 .for_model(&m.name)
                 .at_file(&m.path)
                 .with_help(format!(

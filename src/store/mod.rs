@@ -42,6 +42,7 @@ pub use packed::PackedColumns;
 
 use crate::analysis::OutputColumn;
 use crate::diagnostics::Diagnostic;
+use crate::diagnostics::codes;
 use crate::project::{ModelConfig, Project};
 use crate::sql::RelationName;
 use crate::store::compact::CompactText;
@@ -451,7 +452,7 @@ impl LazyStore {
             })
             .as_ref()
             .map_err(|e| {
-                Diagnostic::error("CIO020", format!("cannot create the model store: {e}"))
+                Diagnostic::error(codes::WRITE_FAILED, format!("cannot create the model store: {e}"))
                     .with_help("check that the target folder (or the temporary folder) is writable and the disk is not full")
             })
     }
@@ -463,8 +464,11 @@ impl LazyStore {
 }
 
 pub fn store_error(e: &std::io::Error) -> Diagnostic {
-    Diagnostic::error("CIO020", format!("cannot write the model store: {e}"))
-        .with_help("check that the target folder is writable and the disk is not full")
+    Diagnostic::error(
+        codes::WRITE_FAILED,
+        format!("cannot write the model store: {e}"),
+    )
+    .with_help("check that the target folder is writable and the disk is not full")
 }
 
 /// Turns the store of this compile into the cache file `path`: the records
@@ -481,8 +485,11 @@ pub fn persist_cache<'a>(
         }
     }
     store.persist(path).map_err(|e| {
-        Diagnostic::error("CIO020", format!("cannot write {}: {e}", path.display()))
-            .with_help("check that the target folder is writable and the disk is not full")
+        Diagnostic::error(
+            codes::WRITE_FAILED,
+            format!("cannot write {}: {e}", path.display()),
+        )
+        .with_help("check that the target folder is writable and the disk is not full")
     })
 }
 

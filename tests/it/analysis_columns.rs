@@ -827,7 +827,7 @@ FROM analytics.nexus.nexus_entities
             )
         })
         .collect();
-    let codes: Vec<&str> = findings.iter().map(|f| f.code).collect();
+    let codes: Vec<&str> = findings.iter().map(|f| f.code.id()).collect();
     assert_eq!(
         codes,
         ["CIO202", "CIO206", "CIO207", "CIO208", "CIO209", "CIO210"]
@@ -847,7 +847,7 @@ FROM analytics.nexus.events"#,
 FROM analytics.crm.companies"#,
     );
     let findings = check_contract(SyncType::Group, &object);
-    let codes: Vec<&str> = findings.iter().map(|f| f.code).collect();
+    let codes: Vec<&str> = findings.iter().map(|f| f.code.id()).collect();
     // objectTypeId written unquoted; created_at is a VARCHAR.
     assert_eq!(codes, ["CIO202", "CIO209"]);
 }

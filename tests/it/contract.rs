@@ -25,7 +25,7 @@ fn check(sync: &str, body: &str) -> (ModelStatus, Vec<Diagnostic>) {
 }
 
 fn codes(diags: &[Diagnostic]) -> Vec<&'static str> {
-    diags.iter().map(|d| d.code).collect()
+    diags.iter().map(|d| d.code.id()).collect()
 }
 
 /// The one diagnostic of `body`, which must have `code` and `severity`.

@@ -515,7 +515,11 @@ fn item14a_alias_with_a_comma_is_not_dynamic() {
     );
     // Unquoted, the name is refused for what it is, not as a dynamic alias.
     p.file("dbt_project.yml", "name: test_project\n");
-    let codes: Vec<&str> = p.errors("sales").iter().map(|d| d.code).collect::<Vec<_>>();
+    let codes: Vec<&str> = p
+        .errors("sales")
+        .iter()
+        .map(|d| d.code.id())
+        .collect::<Vec<_>>();
     assert_eq!(codes, ["CIO014"]);
 }
 

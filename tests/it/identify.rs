@@ -350,7 +350,7 @@ fn warnings_for_unmatched_keys_and_conflicts() {
     let c = p.compile();
     assert!(c.succeeded(), "warnings do not fail the compile");
     let diags = &c.model("people").unwrap().diagnostics;
-    let codes: Vec<&str> = diags.iter().map(|d| d.code).collect();
+    let codes: Vec<&str> = diags.iter().map(|d| d.code.id()).collect();
     assert_eq!(
         codes,
         vec!["CIO130", "CIO130", "CIO131"],

@@ -11,6 +11,7 @@ mod analysis_columns;
 mod bad_input;
 mod cache;
 mod cli;
+mod code_table;
 mod contract;
 mod emulator_e2e;
 mod hardening_files;

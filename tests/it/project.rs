@@ -183,7 +183,7 @@ fn context_errors_have_codes_and_help() {
     assert_eq!(code("undef_var").code, "CIO107");
     let raise = code("raise");
     assert_eq!(
-        (raise.code, raise.message.as_str()),
+        (raise.code.id(), raise.message.as_str()),
         ("CIO105", "orders need an owner")
     );
     let bad_ref = code("bad_ref");
@@ -205,11 +205,11 @@ fn context_errors_have_codes_and_help() {
             .contains("did you mean nexus.customer_io_identify")
     );
     let syntax = code("jinja_syntax");
-    assert_eq!((syntax.code, syntax.line), ("CIO100", Some(2)));
+    assert_eq!((syntax.code.id(), syntax.line), ("CIO100", Some(2)));
     assert_eq!(code("unterminated").code, "CIO100");
     assert_eq!(code("undefined_fn").code, "CIO103");
     let sql = code("sql_syntax");
-    assert_eq!((sql.code, sql.line), ("CIO150", Some(2)));
+    assert_eq!((sql.code.id(), sql.line), ("CIO150", Some(2)));
     assert!(sql.message.contains("does not parse"), "{}", sql.message);
     assert_eq!(code("not_select").code, "CIO152");
     assert_eq!(code("empty").code, "CIO151");
@@ -353,7 +353,7 @@ fn bad_project_files_are_clear() {
     let p = TestProject::new();
     p.file("dbt_project.yml", "name: [unclosed\n");
     let err = p.compile_err();
-    assert_eq!((err.code, err.line), ("CIO001", Some(1)));
+    assert_eq!((err.code.id(), err.line), ("CIO001", Some(1)));
     assert_eq!(
         err.file.as_deref(),
         Some(std::path::Path::new("dbt_project.yml"))
@@ -365,7 +365,7 @@ fn bad_project_files_are_clear() {
         "relations:\n  - name: x\n    columns:\n      - {name: a, dtype: TEXT}\n",
     );
     let err = p.compile_err();
-    assert_eq!((err.code, err.line), ("CIO003", Some(4)));
+    assert_eq!((err.code.id(), err.line), ("CIO003", Some(4)));
 
     let p = TestProject::new();
     p.file("profiles.yml", "test_project:\n  outputs: [\n");

@@ -1046,7 +1046,7 @@ fn sync_query_reads_the_analysed_output_columns() {
     );
     let m = model(&c, "m");
     assert_eq!(m.status, ModelStatus::Success);
-    let codes: Vec<&str> = m.diagnostics.iter().map(|d| d.code).collect();
+    let codes: Vec<&str> = m.diagnostics.iter().map(|d| d.code.id()).collect();
     assert_eq!(codes, vec!["CIO210"]);
     let s = &sync_query(&c, Some("m")).unwrap()[0];
     let mapped: Vec<(&str, Option<&str>)> = s

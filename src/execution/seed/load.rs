@@ -6,6 +6,7 @@ use crate::artifacts::run_results::{NodeResult, NodeStatus};
 use crate::catalog::Catalog;
 use crate::compile::Compilation;
 use crate::diagnostics::Diagnostic;
+use crate::diagnostics::codes;
 use crate::execution::connect::{connection_usable, outcome_unknown, warehouse_diagnostic};
 use crate::execution::run::FailedSeed;
 use crate::execution::scheduler::{Node, NodeKind, NodeRunner, ScheduleOptions, lock, run_nodes};
@@ -156,7 +157,7 @@ impl SeedRunner<'_> {
         let mut loaded_into = lock(&self.loaded_into);
         if let Some(other) = loaded_into.get(&plan.relation.key()) {
             return Err(Diagnostic::error(
-                "CIO034",
+                codes::SEEDS_CLASH,
                 format!("{} and {other} both load {}", f.path, plan.relation),
             )
             .at_file(&f.path)
@@ -170,7 +171,7 @@ impl SeedRunner<'_> {
         );
         if let Some((key, owner)) = self.taken.iter().find(|(k, _)| k.starts_with(&family)) {
             return Err(Diagnostic::error(
-                "CIO035",
+                codes::SCRATCH_NAME,
                 format!(
                     "the {owner} is named like the scratch tables of this seed ({key}); loading it would drop the {owner}"
                 ),

@@ -90,7 +90,7 @@ pub fn find_seeds(project: &Project) -> Vec<Result<SeedFile, Diagnostic>> {
                         .io_error()
                         .map_or_else(|| "a link loop".to_string(), ToString::to_string);
                     found.push(Err(Diagnostic::error(
-                        "CIO030",
+                        crate::diagnostics::codes::SEED_CSV,
                         format!("cannot read {rel} in the seed folder {dir}: {why}"),
                     )
                     .at_file(&rel)
@@ -108,7 +108,7 @@ pub fn find_seeds(project: &Project) -> Vec<Result<SeedFile, Diagnostic>> {
                     Ok(meta) => meta.is_file(),
                     Err(e) => {
                         found.push(Err(Diagnostic::error(
-                            "CIO030",
+                            crate::diagnostics::codes::SEED_CSV,
                             format!("{rel} is a link to a file that cannot be read: {e}"),
                         )
                         .at_file(&rel)
@@ -139,9 +139,12 @@ pub fn find_seeds(project: &Project) -> Vec<Result<SeedFile, Diagnostic>> {
 /// Reads and parses one seed file.
 pub fn read_seed(file: &SeedFile) -> Result<Seed, Diagnostic> {
     let bytes = std::fs::read(&file.file).map_err(|e| {
-        Diagnostic::error("CIO030", format!("cannot read {}: {e}", file.path))
-            .at_file(&file.path)
-            .with_help("check that the file exists and is readable")
+        Diagnostic::error(
+            crate::diagnostics::codes::SEED_CSV,
+            format!("cannot read {}: {e}", file.path),
+        )
+        .at_file(&file.path)
+        .with_help("check that the file exists and is readable")
     })?;
     parse_seed(&file.name, &file.path, &bytes)
 }
@@ -189,7 +192,7 @@ pub fn parse_seed(name: &str, path: &str, bytes: &[u8]) -> Result<Seed, Diagnost
                 .count()
                 + 1;
             return Err(Diagnostic::error(
-                "CIO030",
+                crate::diagnostics::codes::SEED_CSV,
                 format!(
                     "the file is not valid UTF-8 (line {line}, byte {} of the file)",
                     valid + 1
@@ -222,7 +225,7 @@ pub fn parse_seed(name: &str, path: &str, bytes: &[u8]) -> Result<Seed, Diagnost
     let line_at = |at: usize| line_breaks(&bytes[..at]) + 1;
     let bad = |e: csv::Error| {
         let line = e.position().map(|p| line_at(start_of(p)));
-        let d = Diagnostic::error("CIO030", format!("invalid CSV: {e}"))
+        let d = Diagnostic::error(crate::diagnostics::codes::SEED_CSV, format!("invalid CSV: {e}"))
             .with_help("quote fields that contain commas, quotes or line breaks (\"a, b\"; a quote inside is written twice)");
         match line {
             Some(l) => at_text_line(d, path, text, l),
@@ -236,15 +239,16 @@ pub fn parse_seed(name: &str, path: &str, bytes: &[u8]) -> Result<Seed, Diagnost
         .map(|h| h.trim().to_string())
         .collect();
     if header.is_empty() || (header.len() == 1 && header[0].is_empty() && text.trim().is_empty()) {
-        return Err(
-            at(Diagnostic::error("CIO030", "the file is empty"), path, 1).with_help(
-                "the first line names the columns (id,name,…), one row per line after it",
-            ),
-        );
+        return Err(at(
+            Diagnostic::error(crate::diagnostics::codes::SEED_CSV, "the file is empty"),
+            path,
+            1,
+        )
+        .with_help("the first line names the columns (id,name,…), one row per line after it"));
     }
     if let Some(i) = header.iter().position(String::is_empty) {
         return Err(Diagnostic::error(
-            "CIO030",
+            crate::diagnostics::codes::SEED_CSV,
             format!("column {} of the header has no name", i + 1),
         )
         .at_line(path, text, 1, None)
@@ -255,7 +259,7 @@ pub fn parse_seed(name: &str, path: &str, bytes: &[u8]) -> Result<Seed, Diagnost
     for (j, h) in header.iter().enumerate() {
         if let Some(i) = header[..j].iter().position(|o| o.eq_ignore_ascii_case(h)) {
             return Err(Diagnostic::error(
-                "CIO030",
+                crate::diagnostics::codes::SEED_CSV,
                 format!(
                     "column `{h}` is named twice in the header (columns {} and {})",
                     i + 1,
@@ -279,7 +283,7 @@ pub fn parse_seed(name: &str, path: &str, bytes: &[u8]) -> Result<Seed, Diagnost
         }
         if record.len() != header.len() {
             let d = Diagnostic::error(
-                "CIO030",
+                crate::diagnostics::codes::SEED_CSV,
                 format!(
                     "line {line} has {} field{}, but the header names {} column{}",
                     record.len(),

@@ -7,6 +7,7 @@ use super::values::{ddl_type, infer_type, literal};
 use super::{INSERT_BATCH, INSERT_BYTES, SCRATCH_PREFIX, Seed, at};
 use crate::catalog::Catalog;
 use crate::diagnostics::Diagnostic;
+use crate::diagnostics::codes;
 use crate::project::Target;
 use crate::render::Relation;
 use crate::sql;
@@ -131,7 +132,7 @@ pub fn plan_seed(
                         crate::suggest::did_you_mean(h, cols.iter().map(|c| c.name.as_str()));
                     return Err(at(
                         Diagnostic::error(
-                            "CIO031",
+                            codes::SEED_COLUMN,
                             format!("column `{h}` is not a column of {rel} in the catalog"),
                         ),
                         &seed.path,
@@ -153,7 +154,7 @@ pub fn plan_seed(
                 } else {
                     return Err(at(
                         Diagnostic::error(
-                            "CIO033",
+                            codes::SEED_TYPE,
                             format!(
                                 "column `{}` of {rel} has the type `{}` in the catalog, which a seed cannot create",
                                 c.name, c.data_type
@@ -265,7 +266,10 @@ pub fn plan_seed(
             let raw = pos.and_then(|p| row.get(p)).and_then(Option::as_deref);
             cells.push(literal(raw, ty).map_err(|why| {
                 at(
-                    Diagnostic::error("CIO032", format!("line {line}, column `{name}`: {why}")),
+                    Diagnostic::error(
+                        codes::SEED_VALUE,
+                        format!("line {line}, column `{name}`: {why}"),
+                    ),
                     &seed.path,
                     line,
                 )
@@ -512,7 +516,7 @@ pub(super) fn check_seed(
     };
     if let Some((problem, as_scratch)) = bad_table {
         return Err(Diagnostic::error(
-            "CIO014",
+            codes::BAD_NAME,
             format!("seed {path}: {what} `{table}` cannot be used in Snowflake SQL{as_scratch}: {problem}"),
         )
         .at_file(path)
@@ -525,7 +529,7 @@ pub(super) fn check_seed(
     for column in columns {
         if let Err(problem) = sql::check_name(column, true) {
             let mut d = Diagnostic::error(
-                "CIO014",
+                codes::BAD_NAME,
                 format!("seed {path}: the column name `{column}` in the header cannot be used in Snowflake SQL: {problem}"),
             )
             .at_file(path)

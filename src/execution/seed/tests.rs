@@ -194,13 +194,13 @@ fn bad_values_and_columns_are_reported_with_file_and_line() {
         err.message
     );
     let err = plan(&seed("u", "m\n1\n"), &catalog).unwrap_err();
-    assert_eq!((err.code, err.line), ("CIO031", Some(1)));
+    assert_eq!((err.code.id(), err.line), ("CIO031", Some(1)));
     let err = plan(&seed("t", "n\n1\n"), &catalog).unwrap_err();
-    assert_eq!((err.code, err.line), ("CIO033", Some(1)));
+    assert_eq!((err.code.id(), err.line), ("CIO033", Some(1)));
     assert!(err.message.contains("VECTOR"), "{}", err.message);
     let huge = format!("n\n{}\n", "9".repeat(39));
     let err = plan(&seed("u", &huge), &catalog).unwrap_err();
-    assert_eq!((err.code, err.line), ("CIO032", Some(2)));
+    assert_eq!((err.code.id(), err.line), ("CIO032", Some(2)));
 }
 
 #[test]
@@ -368,6 +368,6 @@ fn seed_names() {
         err.message
     );
     let err = check("people", false, &["id", "a\nb"]).unwrap_err();
-    assert_eq!((err.code, err.line), ("CIO014", Some(1)));
+    assert_eq!((err.code.id(), err.line), ("CIO014", Some(1)));
     assert!(err.message.contains("control character"), "{}", err.message);
 }

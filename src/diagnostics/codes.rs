@@ -1,0 +1,241 @@
+//! The registry of diagnostic codes: one definition per code, with its
+//! meaning, its kind (which gives its severity and, for an error, whether it
+//! is a usage or configuration error or a runtime one), and nothing else
+//! anywhere: every diagnostic is made from one of these constants.
+//!
+//! README.md's code table is this registry, row for row (a test in
+//! `tests/it/code_table.rs` compares them); the exit code of a command that
+//! an error stops is decided from its kind, in `cli::ExitStatus`.
+//!
+//! To add a code: one line in the `codes!` list below, one row in the
+//! README's table.
+
+use super::Severity;
+use serde::{Serialize, Serializer};
+use std::fmt;
+
+/// What kind of problem a code reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A usage or configuration error: fixed by changing the command or the
+    /// project. A command it stops exits 2.
+    Usage,
+    /// An error with a runtime cause (the disk, the terminal, another
+    /// cio-sql process, the warehouse). A command it stops exits 1.
+    Runtime,
+    /// A warning: the work goes on (an error with `--warn-error`).
+    Warning,
+}
+
+impl Kind {
+    /// How the README's code table names it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Kind::Usage => "error",
+            Kind::Runtime => "runtime error",
+            Kind::Warning => "warning",
+        }
+    }
+}
+
+/// The definition of one code.
+#[derive(Debug)]
+pub struct CodeInfo {
+    /// The code, `CIO101`.
+    pub id: &'static str,
+    /// What kind of problem it reports.
+    pub kind: Kind,
+    /// What it means, in one line (the README's text).
+    pub meaning: &'static str,
+}
+
+/// A diagnostic code of the registry.
+#[derive(Clone, Copy)]
+pub struct Code(&'static CodeInfo);
+
+impl Code {
+    /// The code, `CIO101`.
+    pub fn id(self) -> &'static str {
+        self.0.id
+    }
+
+    /// What kind of problem it reports.
+    pub fn kind(self) -> Kind {
+        self.0.kind
+    }
+
+    /// What it means, in one line.
+    pub fn meaning(self) -> &'static str {
+        self.0.meaning
+    }
+
+    /// The severity of its diagnostics (before `--warn-error`).
+    pub fn severity(self) -> Severity {
+        match self.0.kind {
+            Kind::Warning => Severity::Warning,
+            Kind::Usage | Kind::Runtime => Severity::Error,
+        }
+    }
+
+    /// The code with the id `id`, if the registry has one.
+    pub fn lookup(id: &str) -> Option<Code> {
+        ALL.iter().copied().find(|c| c.id() == id)
+    }
+}
+
+impl PartialEq for Code {
+    fn eq(&self, other: &Code) -> bool {
+        self.0.id == other.0.id
+    }
+}
+
+impl Eq for Code {}
+
+impl PartialEq<&str> for Code {
+    fn eq(&self, other: &&str) -> bool {
+        self.0.id == *other
+    }
+}
+
+impl PartialEq<Code> for &str {
+    fn eq(&self, other: &Code) -> bool {
+        *self == other.0.id
+    }
+}
+
+impl fmt::Debug for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.0.id, f)
+    }
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0.id)
+    }
+}
+
+impl Serialize for Code {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.0.id)
+    }
+}
+
+macro_rules! codes {
+    ($($name:ident = $id:literal, $kind:ident, $meaning:literal;)*) => {
+        $(
+            #[doc = concat!("`", $id, "`: ", $meaning)]
+            pub const $name: Code = Code(&CodeInfo {
+                id: $id,
+                kind: Kind::$kind,
+                meaning: $meaning,
+            });
+        )*
+
+        /// Every code, in the README's order (by number).
+        pub const ALL: &[Code] = &[$($name),*];
+    };
+}
+
+codes! {
+    PROJECT_FILE = "CIO001", Usage, "Project file missing or invalid";
+    UNREADABLE_FILE = "CIO002", Usage, "A project file cannot be read (missing, a directory, not UTF-8, a link loop, a link to nothing)";
+    CATALOG_FILE = "CIO003", Usage, "Catalog file invalid";
+    DUPLICATE_MODEL = "CIO004", Usage, "Two models with one name";
+    PROFILE = "CIO005", Usage, "profiles.yml invalid, or profile/target/env var missing";
+    SOURCES_FILE = "CIO006", Usage, "Sources file invalid";
+    RESERVED_MACRO = "CIO007", Usage, "A project macro has a reserved name (`ref`, `var`, `config`, `env_var`, `this`, …)";
+    MATERIALIZATION = "CIO009", Usage, "Unsupported materialization";
+    SELECTION = "CIO010", Usage, "`--select`/`--exclude` names no model";
+    REF_CYCLE = "CIO011", Usage, "Models form a `ref()` cycle";
+    DYNAMIC_RELATION = "CIO012", Usage, "`config()` sets alias/schema/database dynamically, unlike what `ref()` saw";
+    REF_TO_DISABLED = "CIO013", Usage, "`ref()` to a disabled model";
+    BAD_NAME = "CIO014", Usage, "A database, schema, table or seed column name cio-sql cannot create: not one Snowflake holds, or not a plain identifier while `quoting:` is off for it (see [Names in generated SQL](#names-in-generated-sql))";
+    SAME_RELATION = "CIO015", Usage, "Two models build one relation";
+    WRITE_FAILED = "CIO020", Runtime, "Cannot write to the target folder (or a file stands where a folder must be)";
+    REVIEW_DIR = "CIO021", Usage, "`review --dir` is outside the project or overlaps a folder of your files";
+    TARGET_BUSY = "CIO022", Runtime, "Another process is writing the target folder (compile lock held for 10 s)";
+    STDOUT_FAILED = "CIO023", Runtime, "Cannot write to stdout (output incomplete)";
+    SEED_CSV = "CIO030", Usage, "Seed CSV invalid";
+    SEED_COLUMN = "CIO031", Usage, "Seed column not in the catalog relation";
+    SEED_VALUE = "CIO032", Usage, "Seed value does not fit its column type";
+    SEED_TYPE = "CIO033", Usage, "A seed's catalog column has a type a seed cannot create";
+    SEEDS_CLASH = "CIO034", Usage, "Two seed files load one relation";
+    SCRATCH_NAME = "CIO035", Usage, "A model or catalog relation is named like a seed's scratch tables";
+    JINJA_SYNTAX = "CIO100", Usage, "Jinja syntax error";
+    RENDER = "CIO101", Usage, "Other rendering error";
+    UNDEFINED = "CIO102", Usage, "Undefined variable";
+    UNKNOWN_MACRO = "CIO103", Usage, "Unknown macro, function or method";
+    BAD_ARGUMENT = "CIO104", Usage, "Wrong or unknown macro argument, or an argument of the wrong shape";
+    RAISED = "CIO105", Usage, "`exceptions.raise_compiler_error`";
+    WARNED = "CIO106", Warning, "`exceptions.warn`";
+    VAR_UNDEFINED = "CIO107", Usage, "`var()` not defined";
+    ENV_VAR_UNSET = "CIO108", Usage, "`env_var()` not set";
+    NOT_IN_CATALOG = "CIO110", Usage, "Relation missing from the catalog";
+    REF_NOT_FOUND = "CIO111", Usage, "`ref()` names no model or catalog relation";
+    SOURCE_NOT_DECLARED = "CIO112", Usage, "`source()` not declared";
+    COLUMN_COLLISION = "CIO120", Usage, "Two output columns with one name (after renames)";
+    NOT_A_COLUMN = "CIO121", Usage, "A column argument names no column";
+    UNMATCHED_KEY = "CIO130", Warning, "Ignore/rename key matches no column";
+    IGNORED_AND_RENAMED = "CIO131", Warning, "Column both ignored and renamed";
+    OBJECT_TYPE_MISSING = "CIO140", Usage, "`object_type_id` is missing";
+    OBJECT_TYPE_NOT_NUMBER = "CIO141", Usage, "`object_type_id` is not a whole number";
+    PEOPLE_MODEL = "CIO142", Usage, "`people_model` names no model of the project";
+    UNKNOWN_ATTRIBUTE = "CIO143", Usage, "`derived_attributes` names an unknown attribute";
+    ATTRIBUTE_CLASH = "CIO144", Usage, "Two relationship attributes have one name (case-insensitively)";
+    NO_SUCH_MODEL = "CIO145", Usage, "`sync-query MODEL` / `lineage MODEL`: no such model";
+    BAD_SYNC_TYPE = "CIO146", Usage, "`cio_sync` is not a Customer.io sync type";
+    NOT_A_SYNC_MODEL = "CIO147", Usage, "`sync-query MODEL`: the model has no sync type, or is disabled";
+    SQL_PARSE = "CIO150", Usage, "Compiled SQL does not parse (Snowflake dialect)";
+    NO_SQL = "CIO151", Usage, "Model renders to no SQL";
+    NOT_ONE_SELECT = "CIO152", Usage, "Model is not a single SELECT";
+    COLUMNS_UNRESOLVED = "CIO160", Warning, "The model's output columns cannot be worked out from its SQL; contract checks skipped";
+    TOO_DEEP = "CIO161", Warning, "The compiled SQL nests deeper than the SQL parser goes (1,000 levels: about 330 nested subqueries): it is written unchecked, its columns unknown, contract checks skipped";
+    MISSING_REQUIRED = "CIO201", Usage, "Sync model: a required Customer.io column is missing";
+    REQUIRED_CASE = "CIO202", Usage, "Sync model: a required column has the wrong case (unquoted alias)";
+    DUPLICATE_COLUMN = "CIO203", Usage, "Sync model: two output columns with one name, ignoring case";
+    NAME_TOO_LONG = "CIO204", Usage, "Sync model: a column name over 150 bytes";
+    TOO_MANY_ATTRIBUTES = "CIO205", Usage, "Sync model: more than 300 attributes";
+    UNQUOTED_ATTRIBUTE = "CIO206", Warning, "Sync model: an unquoted attribute alias";
+    NOT_LOWER_CASE = "CIO207", Warning, "Sync model: an attribute name that is not lower case";
+    RESERVED_ATTRIBUTE = "CIO208", Warning, "Sync model: a reserved attribute name";
+    CREATED_AT_TYPE = "CIO209", Warning, "Sync model: `created_at` that is not a timestamp";
+    UNALIASED = "CIO210", Warning, "Sync model: an expression without an alias";
+    OPTIONAL_CASE = "CIO211", Warning, "Sync model: an optional special column with the wrong case";
+    NO_CONNECTION = "CIO300", Runtime, "The target cannot connect (not `type: snowflake`, missing account/user/credentials)";
+    UNREACHABLE = "CIO301", Runtime, "Snowflake unreachable";
+    AUTHENTICATION = "CIO302", Runtime, "Snowflake authentication failed";
+    SQL_REJECTED = "CIO303", Runtime, "Snowflake rejected a statement";
+    TIMED_OUT = "CIO304", Runtime, "A time limit ran out: connect, login, a stalled reply or the statement timeout (the message names the phase and the setting)";
+    TRANSIENT = "CIO305", Runtime, "Transient failures persisted after retries";
+    PROTOCOL = "CIO306", Runtime, "Unexpected reply from the server";
+    RUN_LOCKED = "CIO310", Runtime, "Another run holds the project/target lock";
+    NOTHING_TO_INTROSPECT = "CIO320", Usage, "`cio-sql catalog` has nothing to introspect";
+    MISSING_RELATION = "CIO321", Warning, "A catalog relation is missing from the warehouse";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_well_formed_and_sorted() {
+        let ids: Vec<&str> = ALL.iter().map(|c| c.id()).collect();
+        assert!(ids.windows(2).all(|w| w[0] < w[1]), "sorted, no repeat");
+        for c in ALL {
+            assert!(
+                c.id().len() == 6
+                    && c.id().starts_with("CIO")
+                    && c.id()[3..].bytes().all(|b| b.is_ascii_digit()),
+                "{c}"
+            );
+            assert!(!c.meaning().is_empty() && !c.meaning().contains('|'), "{c}");
+            assert_eq!(Code::lookup(c.id()), Some(*c));
+        }
+        assert_eq!(Code::lookup("CIO999"), None);
+        assert_eq!(REF_NOT_FOUND, "CIO111");
+        assert_eq!(serde_json::to_string(&REF_NOT_FOUND).unwrap(), "\"CIO111\"");
+        assert_eq!(MISSING_RELATION.severity(), Severity::Warning);
+        assert_eq!(WRITE_FAILED.kind(), Kind::Runtime);
+    }
+}
