@@ -18,6 +18,7 @@ pub mod artifacts;
 pub mod catalog;
 pub mod cli;
 pub mod compile;
+pub mod destinations;
 pub mod diagnostics;
 pub mod execution;
 pub mod files;

@@ -8,14 +8,10 @@
 //! identifiers, so `email AS userId` arrives as `USERID`: names must be
 //! written with double quotes.
 //!
-//! Special columns per sync type (**bold** = required; `a | b` = one of):
-//!
-//! | Sync           | Special columns |
-//! |----------------|-----------------|
-//! | `identify`     | **`userId` \| `anonymousId`**, `timestamp` |
-//! | `track`        | **`event`**, **`userId` \| `anonymousId`**, `timestamp` |
-//! | `group` (alias `object`) | **`groupId`**, **`objectTypeId`**, `userId`, `anonymousId`, `timestamp` |
-//! | `relationship` | **`groupId`**, **`objectTypeId`**, **`userId`**, `relationshipAttributes`, `timestamp` |
+//! The columns each sync type reads (its fields: which every row needs,
+//! how their names are matched), its attribute limit and the reserved
+//! names come from Customer.io's table in [`crate::destinations`]; every
+//! other column is an attribute.
 //!
 //! Rules:
 //!
@@ -38,143 +34,35 @@
 //! those). CIO206 and CIO207 do not apply to generated names (CIO210).
 
 use crate::diagnostics::{Code, codes};
-use std::fmt;
-use std::str::FromStr;
+use serde::Serialize;
 
-use serde::{Deserialize, Serialize};
+use crate::destinations::customerio::CUSTOMER_IO;
+use crate::destinations::{CaseRule, Presence, SyncTypeSpec};
 
 use super::columns::{Naming, OutputColumn};
 
+pub use crate::destinations::customerio::{SyncType, UnknownSyncType};
+
 /// Longest attribute name Customer.io accepts, in bytes.
-pub const MAX_ATTRIBUTE_NAME_BYTES: usize = 150;
+pub const MAX_ATTRIBUTE_NAME_BYTES: usize = CUSTOMER_IO.max_name_bytes;
 
-/// Most attributes one call may carry.
-pub const MAX_ATTRIBUTES: usize = 300;
-
-/// Attribute names Customer.io reserves for itself or for identifiers.
-const RESERVED: &[&str] = &["id", "cio_id", "_created_in_customerio_at"];
-
-/// The kind of Customer.io call a sync table feeds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum SyncType {
-    /// People and their attributes.
-    Identify,
-    /// Events performed by people.
-    Track,
-    /// Objects (Customer.io's name for groups) and their attributes.
-    #[serde(alias = "object")]
-    Group,
-    /// Relationships between people and objects.
-    Relationship,
+/// Does the column `column` feed the field `field` of `sync`: its name
+/// exactly, or in another case for a field matched in any case?
+fn names_field(sync: &SyncTypeSpec, field: &str, column: &str) -> bool {
+    column == field
+        || (column.eq_ignore_ascii_case(field)
+            && sync
+                .field(field)
+                .is_some_and(|f| f.case == CaseRule::AnyCase))
 }
 
-/// A sync type name that is not one of `identify`, `track`, `group`,
-/// `object` or `relationship`.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown sync type `{0}`: expected identify, track, group (or object), or relationship")]
-pub struct UnknownSyncType(pub String);
-
-impl FromStr for SyncType {
-    type Err = UnknownSyncType;
-
-    /// Reads a `cio_sync` value, ignoring case and surrounding spaces.
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "identify" => Ok(SyncType::Identify),
-            "track" => Ok(SyncType::Track),
-            "group" | "object" => Ok(SyncType::Group),
-            "relationship" => Ok(SyncType::Relationship),
-            _ => Err(UnknownSyncType(s.to_string())),
-        }
-    }
-}
-
-impl fmt::Display for SyncType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            SyncType::Identify => "identify",
-            SyncType::Track => "track",
-            SyncType::Group => "group",
-            SyncType::Relationship => "relationship",
-        })
-    }
-}
-
-impl SyncType {
-    /// Every sync type, in Customer.io's initial sync order (see
-    /// [`SyncType::rank`]).
-    pub const ALL: [SyncType; 4] = [
-        SyncType::Identify,
-        SyncType::Group,
-        SyncType::Relationship,
-        SyncType::Track,
-    ];
-
-    /// The sync type to choose in Customer.io, with what it syncs.
-    pub fn label(self) -> &'static str {
-        match self {
-            SyncType::Identify => "Identify (people)",
-            SyncType::Group => "Group (objects)",
-            SyncType::Relationship => "Group with userId (relationships)",
-            SyncType::Track => "Track (events)",
-        }
-    }
-
-    /// Position in the initial sync order: people, objects, relationships,
-    /// then events (which only need the people to exist).
-    pub fn rank(self) -> usize {
-        match self {
-            SyncType::Identify => 0,
-            SyncType::Group => 1,
-            SyncType::Relationship => 2,
-            SyncType::Track => 3,
-        }
-    }
-
-    /// What Customer.io makes of the columns that are not special columns.
-    pub fn attributes_role(self) -> &'static str {
-        match self {
-            SyncType::Identify => "traits of the person",
-            SyncType::Track => "properties of the event",
-            SyncType::Group => "attributes of the object",
-            SyncType::Relationship => "attributes of the object, not of the relationship",
-        }
-    }
-
-    /// Required columns: each inner list is satisfied by any one of its names.
-    pub fn required(self) -> &'static [&'static [&'static str]] {
-        match self {
-            SyncType::Identify => &[&["userId", "anonymousId"]],
-            SyncType::Track => &[&["event"], &["userId", "anonymousId"]],
-            SyncType::Group => &[&["groupId"], &["objectTypeId"]],
-            SyncType::Relationship => &[&["groupId"], &["objectTypeId"], &["userId"]],
-        }
-    }
-
-    /// Special columns that are recognised but not required.
-    pub fn optional(self) -> &'static [&'static str] {
-        match self {
-            SyncType::Identify | SyncType::Track => &["timestamp"],
-            SyncType::Group => &["userId", "anonymousId", "timestamp"],
-            SyncType::Relationship => &["relationshipAttributes", "timestamp"],
-        }
-    }
-
-    /// Is `name` (exact spelling) a special, non-attribute column?
-    fn is_special(self, name: &str) -> bool {
-        self.required().iter().any(|g| g.contains(&name)) || self.optional().contains(&name)
-    }
-
-    /// The special column `name` matches ignoring case, if any.
-    fn special_ignoring_case(self, name: &str) -> Option<&'static str> {
-        self.required()
-            .iter()
-            .flat_map(|g| g.iter())
-            .chain(self.optional())
-            .find(|s| s.eq_ignore_ascii_case(name))
-            .copied()
-    }
+/// Is `name` a field of `sync`: exactly, or in another case for a field
+/// matched in any case?
+fn is_field(sync: &SyncTypeSpec, name: &str) -> bool {
+    sync.field(name).is_some()
+        || sync
+            .field_ignoring_case(name)
+            .is_some_and(|f| f.case == CaseRule::AnyCase)
 }
 
 /// How serious a [`Finding`] is.
@@ -222,6 +110,7 @@ fn finding(
 /// `sync`. Findings come in rule order (CIO201 first), and in column order
 /// within a rule.
 pub fn check_contract(sync: SyncType, cols: &[OutputColumn]) -> Vec<Finding> {
+    let spec = sync.spec();
     let mut out = Vec::new();
     required_columns(sync, cols, &mut out);
     duplicates(cols, &mut out);
@@ -241,14 +130,16 @@ pub fn check_contract(sync: SyncType, cols: &[OutputColumn]) -> Vec<Finding> {
     }
     let attributes: Vec<&OutputColumn> = cols
         .iter()
-        .filter(|c| sync.special_ignoring_case(&c.name).is_none())
+        .filter(|c| spec.field_ignoring_case(&c.name).is_none())
         .collect();
-    if attributes.len() > MAX_ATTRIBUTES {
+    if let Some(max) = spec.max_attributes
+        && attributes.len() > max
+    {
         out.push(finding(
             codes::TOO_MANY_ATTRIBUTES,
             Severity::Error,
             format!(
-                "{} attribute columns; Customer.io accepts at most {MAX_ATTRIBUTES} per {sync} call",
+                "{} attribute columns; Customer.io accepts at most {max} per {sync} call",
                 attributes.len()
             ),
             "drop columns, or pack some into one OBJECT_CONSTRUCT(...) column".to_string(),
@@ -298,19 +189,16 @@ pub fn check_contract(sync: SyncType, cols: &[OutputColumn]) -> Vec<Finding> {
         }
     }
     for c in &attributes {
-        if let Some(reserved) = RESERVED.iter().find(|r| r.eq_ignore_ascii_case(&c.name)) {
-            let help = match *reserved {
-                "id" => {
-                    "`id` identifies the person in Customer.io; send the identifier as \"userId\" and rename this attribute"
-                }
-                "cio_id" => "`cio_id` is assigned by Customer.io; rename this attribute",
-                _ => "Customer.io sets `_created_in_customerio_at` itself; rename this attribute",
-            };
+        if let Some(reserved) = CUSTOMER_IO
+            .reserved
+            .iter()
+            .find(|r| r.name.eq_ignore_ascii_case(&c.name))
+        {
             out.push(finding(
                 codes::RESERVED_ATTRIBUTE,
                 Severity::Warning,
                 format!("attribute `{}` uses a name Customer.io reserves", c.name),
-                help.to_string(),
+                reserved.help.to_string(),
                 Some(&c.name),
             ));
         }
@@ -347,13 +235,14 @@ pub fn check_contract(sync: SyncType, cols: &[OutputColumn]) -> Vec<Finding> {
         }
     }
     for c in cols {
-        if sync.is_special(&c.name) {
+        if is_field(spec, &c.name) {
             continue;
         }
-        if let Some(special) = sync.special_ignoring_case(&c.name) {
-            if sync.required().iter().any(|g| g.contains(&special)) {
+        if let Some(field) = spec.field_ignoring_case(&c.name) {
+            if field.presence != Presence::Optional {
                 continue; // reported as CIO202
             }
+            let special = field.name;
             out.push(finding(
                 codes::OPTIONAL_CASE,
                 Severity::Warning,
@@ -371,10 +260,11 @@ pub fn check_contract(sync: SyncType, cols: &[OutputColumn]) -> Vec<Finding> {
 
 /// CIO201 and CIO202.
 fn required_columns(sync: SyncType, cols: &[OutputColumn], out: &mut Vec<Finding>) {
-    for group in sync.required() {
+    let spec = sync.spec();
+    for group in spec.required_groups() {
         if group
             .iter()
-            .any(|name| cols.iter().any(|c| c.name == *name))
+            .any(|name| cols.iter().any(|c| names_field(spec, name, &c.name)))
         {
             continue;
         }

@@ -14,6 +14,7 @@ pub use crate::analysis::SyncType;
 use super::ReportError;
 use crate::analysis::Naming;
 use crate::compile::{Compilation, CompiledModel, ModelStatus};
+use crate::destinations::Presence;
 use crate::diagnostics::Diagnostic;
 use crate::diagnostics::codes;
 use crate::render::Relation;
@@ -24,81 +25,6 @@ use std::fmt::Write as _;
 /// The placeholder Customer.io replaces with the time of the previous sync
 /// (0 on the first run). It must reach the pasted query verbatim.
 pub const LAST_SYNC_TIME: &str = "{{last_sync_time}}";
-
-/// One Customer.io field of a sync and the column that feeds it.
-#[derive(Debug, Clone, Copy)]
-pub struct Field {
-    /// The field (and column) name, case-sensitive.
-    pub name: &'static str,
-    /// What the field is for, in a few words.
-    pub role: &'static str,
-    /// Whether every row needs it (`userId`/`anonymousId` are checked as a pair).
-    pub required: bool,
-}
-
-/// The Customer.io fields a sync of `sync_type` reads by column name, with
-/// what each is for.
-pub fn fields(sync_type: SyncType) -> &'static [Field] {
-    const USER_ID: Field = Field {
-        name: "userId",
-        role: "the person; every row needs userId or anonymousId",
-        required: false,
-    };
-    const ANONYMOUS_ID: Field = Field {
-        name: "anonymousId",
-        role: "the person when there is no userId",
-        required: false,
-    };
-    const TIMESTAMP: Field = Field {
-        name: "timestamp",
-        role: "the time of the call",
-        required: false,
-    };
-    const GROUP_ID: Field = Field {
-        name: "groupId",
-        role: "the object's id",
-        required: true,
-    };
-    const OBJECT_TYPE_ID: Field = Field {
-        name: "objectTypeId",
-        role: "the object type",
-        required: true,
-    };
-    match sync_type {
-        SyncType::Identify => &[USER_ID, ANONYMOUS_ID, TIMESTAMP],
-        SyncType::Track => &[
-            USER_ID,
-            ANONYMOUS_ID,
-            TIMESTAMP,
-            Field {
-                name: "event",
-                role: "the event name",
-                required: true,
-            },
-        ],
-        SyncType::Group => &[GROUP_ID, OBJECT_TYPE_ID, TIMESTAMP],
-        SyncType::Relationship => &[
-            GROUP_ID,
-            OBJECT_TYPE_ID,
-            Field {
-                name: "userId",
-                role: "the person",
-                required: true,
-            },
-            TIMESTAMP,
-            Field {
-                name: "relationshipAttributes",
-                role: "attributes of the relationship (a JSON object)",
-                required: false,
-            },
-        ],
-    }
-}
-
-/// Whether rows of a sync of `sync_type` need a `userId` or an `anonymousId`.
-fn needs_person(sync_type: SyncType) -> bool {
-    matches!(sync_type, SyncType::Identify | SyncType::Track)
-}
 
 /// A model's output columns as sync-query reads them: the stored names the
 /// analysis worked out (see [`CompiledModel::columns`]), and what it could
@@ -237,7 +163,8 @@ pub fn setup(c: &Compilation, m: &CompiledModel, sync_type: SyncType) -> SyncSet
     let columns = OutputColumns::of(m);
     let mut warnings = Vec::new();
     let mut mapping = Vec::new();
-    for field in fields(sync_type) {
+    let spec = sync_type.spec();
+    for field in spec.fields {
         let column = columns.has(field.name).then(|| field.name.to_string());
         if column.is_none()
             && let Some(near) = columns.has_ignoring_case(field.name)
@@ -246,34 +173,45 @@ pub fn setup(c: &Compilation, m: &CompiledModel, sync_type: SyncType) -> SyncSet
                 "column {near} is not {0}: Customer.io matches names case-sensitively; alias it quoted, AS \"{0}\"",
                 field.name
             ));
-        } else if column.is_none() && field.required && columns.complete() {
+        } else if column.is_none() && field.presence == Presence::Required && columns.complete() {
             warnings.push(format!(
                 "the model has no \"{}\" column ({}); Customer.io rejects rows without it",
-                field.name, field.role
+                field.name, field.description
             ));
         }
         mapping.push(Mapping {
             field: field.name.to_string(),
             column,
-            role: field.role.to_string(),
-            required: field.required,
+            role: field.description.to_string(),
+            required: field.presence == Presence::Required,
         });
     }
-    if needs_person(sync_type)
-        && columns.complete()
-        && !columns.has("userId")
-        && !columns.has("anonymousId")
-    {
-        warnings.push(
-            "the model has neither a \"userId\" nor an \"anonymousId\" column; Customer.io needs one of them in every row".into(),
-        );
+    // Each group of fields one of which every row needs.
+    for group in spec.required_groups().into_iter().filter(|g| g.len() > 1) {
+        if columns.complete() && !group.iter().any(|name| columns.has(name)) {
+            let named: Vec<String> = group
+                .iter()
+                .map(|name| {
+                    let article = if name.starts_with(['a', 'e', 'i', 'o', 'u']) {
+                        "an"
+                    } else {
+                        "a"
+                    };
+                    format!("{article} \"{name}\"")
+                })
+                .collect();
+            warnings.push(format!(
+                "the model has neither {} column; Customer.io needs one of them in every row",
+                named.join(" nor ")
+            ));
+        }
     }
     if columns.complete() && !columns.has(&timestamp_column) {
         warnings.push(format!(
             "the model has no \"{timestamp_column}\" column, so the incremental query fails; set cio_timestamp_column to the column that records when a row changed"
         ));
     }
-    let field_names: Vec<&str> = fields(sync_type).iter().map(|f| f.name).collect();
+    let field_names: Vec<&str> = spec.fields.iter().map(|f| f.name).collect();
     let other_columns: Vec<String> = columns
         .names
         .iter()

@@ -917,6 +917,31 @@ fn a_hand_written_model_declares_its_sync_type() {
 }
 
 #[test]
+fn a_group_sync_reads_user_id_and_anonymous_id_as_fields_not_attributes() {
+    // Customer.io's group call carries an optional userId or anonymousId,
+    // which relates a person to the object: the contract checks and
+    // sync-query read them from one table, as fields.
+    let c = compile_one(
+        "{{ config(cio_sync='group') }}\nSELECT\n    account_id AS \"groupId\",\n    '1' AS \"objectTypeId\",\n    owner_id AS \"userId\",\n    visitor_id AS \"anonymousId\",\n    plan AS \"plan\"\nFROM {{ ref('nexus_events') }}",
+    );
+    let m = model(&c, "m");
+    assert_eq!(m.status, ModelStatus::Success);
+    assert!(m.diagnostics.is_empty(), "{:?}", m.diagnostics);
+    let s = &sync_query(&c, Some("m")).unwrap()[0];
+    assert_eq!(s.other_columns, vec!["plan".to_string()]);
+    let fed: Vec<(&str, Option<&str>)> = s
+        .mapping
+        .iter()
+        .map(|f| (f.field.as_str(), f.column.as_deref()))
+        .collect();
+    assert!(fed.contains(&("userId", Some("userId"))), "{fed:?}");
+    assert!(
+        fed.contains(&("anonymousId", Some("anonymousId"))),
+        "{fed:?}"
+    );
+}
+
+#[test]
 fn a_model_breaking_the_contract_fails_and_sync_query_shows_why() {
     let c = compile_one(
         "{{ config(cio_sync='track') }}\nSELECT\n    user_id AS \"userId\",\n    event_name AS Event,\n    occurred_at AS \"timestamp\"\nFROM {{ ref('nexus_events') }}",

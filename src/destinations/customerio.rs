@@ -1,0 +1,281 @@
+//! Customer.io's reverse ETL: its four sync types and the columns each reads.
+//!
+//! Each row of a sync table is one call: `identify` (a person and its
+//! traits), `track` (an event and its properties), `group` (an object and
+//! its attributes) or a `group` call with a `userId` (a relationship
+//! between a person and an object). Sources (see also
+//! `notes/research/customerio.md` of the project's research):
+//! - "Queries for each sync type",
+//!   <https://docs.customer.io/integrations/data-in/connections/reverse-etl/sync-queries/>:
+//!   each row becomes one call, its columns the traits or properties;
+//! - the Pipelines API (<https://docs.customer.io/integrations/api/cdp/>)
+//!   and "Group" (<https://docs.customer.io/integrations/data-in/source-spec/group-spec.md>):
+//!   a group call carries `groupId`, `traits.objectTypeId` and, optionally,
+//!   `userId` or `anonymousId`: "Sending a userId associates the user with
+//!   the group", so in a Group sync those are identifiers, not attributes;
+//! - the Track API's limits (<https://docs.customer.io/api/track/>):
+//!   attribute names of at most 150 bytes, at most 300 attributes per call.
+
+use super::{CaseRule, Destination, Field, Presence, Reserved, SyncTypeSpec};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+const USER_ID: Field = Field {
+    name: "userId",
+    description: "the person; every row needs userId or anonymousId",
+    presence: Presence::OneOf("person"),
+    case: CaseRule::Exact,
+};
+const ANONYMOUS_ID: Field = Field {
+    name: "anonymousId",
+    description: "the person when there is no userId",
+    presence: Presence::OneOf("person"),
+    case: CaseRule::Exact,
+};
+const TIMESTAMP: Field = Field {
+    name: "timestamp",
+    description: "the time of the call",
+    presence: Presence::Optional,
+    case: CaseRule::Exact,
+};
+const GROUP_ID: Field = Field {
+    name: "groupId",
+    description: "the object's id",
+    presence: Presence::Required,
+    case: CaseRule::Exact,
+};
+const OBJECT_TYPE_ID: Field = Field {
+    name: "objectTypeId",
+    description: "the object type",
+    presence: Presence::Required,
+    case: CaseRule::Exact,
+};
+
+/// Customer.io, the first destination.
+pub const CUSTOMER_IO: Destination = Destination {
+    name: "customerio",
+    title: "Customer.io",
+    // People, objects, relationships, then events (which only need the
+    // people to exist): the order of a first sync.
+    sync_types: &[
+        SyncTypeSpec {
+            name: "identify",
+            aliases: &[],
+            label: "Identify (people)",
+            fields: &[USER_ID, ANONYMOUS_ID, TIMESTAMP],
+            key: &[&["userId", "anonymousId"]],
+            attributes: "traits of the person",
+            max_attributes: Some(300),
+        },
+        SyncTypeSpec {
+            name: "group",
+            aliases: &["object"],
+            label: "Group (objects)",
+            fields: &[
+                GROUP_ID,
+                OBJECT_TYPE_ID,
+                Field {
+                    name: "userId",
+                    description: "a person to associate with the object",
+                    presence: Presence::Optional,
+                    case: CaseRule::Exact,
+                },
+                Field {
+                    name: "anonymousId",
+                    description: "a person without a userId to associate with the object",
+                    presence: Presence::Optional,
+                    case: CaseRule::Exact,
+                },
+                TIMESTAMP,
+            ],
+            key: &[&["groupId"]],
+            attributes: "attributes of the object",
+            max_attributes: Some(300),
+        },
+        SyncTypeSpec {
+            name: "relationship",
+            aliases: &[],
+            label: "Group with userId (relationships)",
+            fields: &[
+                GROUP_ID,
+                OBJECT_TYPE_ID,
+                Field {
+                    name: "userId",
+                    description: "the person",
+                    presence: Presence::Required,
+                    case: CaseRule::Exact,
+                },
+                TIMESTAMP,
+                Field {
+                    name: "relationshipAttributes",
+                    description: "attributes of the relationship (a JSON object)",
+                    presence: Presence::Optional,
+                    case: CaseRule::Exact,
+                },
+            ],
+            key: &[&["groupId"], &["userId"]],
+            attributes: "attributes of the object, not of the relationship",
+            max_attributes: Some(300),
+        },
+        SyncTypeSpec {
+            name: "track",
+            aliases: &[],
+            label: "Track (events)",
+            fields: &[
+                USER_ID,
+                ANONYMOUS_ID,
+                TIMESTAMP,
+                Field {
+                    name: "event",
+                    description: "the event name",
+                    presence: Presence::Required,
+                    case: CaseRule::Exact,
+                },
+            ],
+            key: &[],
+            attributes: "properties of the event",
+            max_attributes: Some(300),
+        },
+    ],
+    max_name_bytes: 150,
+    reserved: &[
+        Reserved {
+            name: "id",
+            help: "`id` identifies the person in Customer.io; send the identifier as \"userId\" and rename this attribute",
+        },
+        Reserved {
+            name: "cio_id",
+            help: "`cio_id` is assigned by Customer.io; rename this attribute",
+        },
+        Reserved {
+            name: "_created_in_customerio_at",
+            help: "Customer.io sets `_created_in_customerio_at` itself; rename this attribute",
+        },
+    ],
+};
+
+/// The kind of Customer.io call a sync table feeds: a handle on one entry
+/// of [`CUSTOMER_IO`]'s sync types.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SyncType {
+    /// People and their attributes.
+    Identify,
+    /// Events performed by people.
+    Track,
+    /// Objects (Customer.io's name for groups) and their attributes.
+    #[serde(alias = "object")]
+    Group,
+    /// Relationships between people and objects.
+    Relationship,
+}
+
+/// A sync type name that is not one of `identify`, `track`, `group`,
+/// `object` or `relationship`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown sync type `{0}`: expected identify, track, group (or object), or relationship")]
+pub struct UnknownSyncType(pub String);
+
+impl FromStr for SyncType {
+    type Err = UnknownSyncType;
+
+    /// Reads a `cio_sync` value, ignoring case and surrounding spaces.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let wanted = s.trim().to_ascii_lowercase();
+        SyncType::ALL
+            .into_iter()
+            .find(|t| {
+                let spec = t.spec();
+                spec.name == wanted || spec.aliases.contains(&wanted.as_str())
+            })
+            .ok_or_else(|| UnknownSyncType(s.to_string()))
+    }
+}
+
+impl fmt::Display for SyncType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.spec().name)
+    }
+}
+
+impl SyncType {
+    /// Every sync type, in Customer.io's initial sync order (see
+    /// [`SyncType::rank`]).
+    pub const ALL: [SyncType; 4] = [
+        SyncType::Identify,
+        SyncType::Group,
+        SyncType::Relationship,
+        SyncType::Track,
+    ];
+
+    /// Its entry in [`CUSTOMER_IO`].
+    pub fn spec(self) -> &'static SyncTypeSpec {
+        &CUSTOMER_IO.sync_types[self.rank()]
+    }
+
+    /// Position in the initial sync order: people, objects, relationships,
+    /// then events (which only need the people to exist).
+    pub fn rank(self) -> usize {
+        match self {
+            SyncType::Identify => 0,
+            SyncType::Group => 1,
+            SyncType::Relationship => 2,
+            SyncType::Track => 3,
+        }
+    }
+
+    /// The sync type to choose in Customer.io, with what it syncs.
+    pub fn label(self) -> &'static str {
+        self.spec().label
+    }
+
+    /// What Customer.io makes of the columns that are not its fields.
+    pub fn attributes_role(self) -> &'static str {
+        self.spec().attributes
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_sync_type_is_its_table_entry() {
+        for (i, t) in SyncType::ALL.into_iter().enumerate() {
+            assert_eq!(t.rank(), i);
+            assert_eq!(t.to_string(), t.spec().name);
+            assert_eq!(t.to_string().parse::<SyncType>(), Ok(t));
+            // Every key column is a field.
+            for part in t.spec().key {
+                for name in *part {
+                    assert!(t.spec().field(name).is_some(), "{t}: key {name}");
+                }
+            }
+        }
+        assert_eq!(CUSTOMER_IO.sync_types.len(), SyncType::ALL.len());
+        assert_eq!("object".parse::<SyncType>(), Ok(SyncType::Group));
+    }
+
+    #[test]
+    fn required_groups_follow_customer_io() {
+        let groups = |t: SyncType| t.spec().required_groups();
+        assert_eq!(groups(SyncType::Identify), [vec!["userId", "anonymousId"]]);
+        assert_eq!(
+            groups(SyncType::Track),
+            [vec!["event"], vec!["userId", "anonymousId"]]
+        );
+        assert_eq!(
+            groups(SyncType::Group),
+            [vec!["groupId"], vec!["objectTypeId"]]
+        );
+        assert_eq!(
+            groups(SyncType::Relationship),
+            [vec!["groupId"], vec!["objectTypeId"], vec!["userId"]]
+        );
+        // A Group sync reads userId and anonymousId: they relate a person
+        // to the object, they are not attributes.
+        let group = SyncType::Group.spec();
+        assert!(group.field("userId").is_some() && group.field("anonymousId").is_some());
+    }
+}
