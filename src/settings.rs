@@ -1,7 +1,8 @@
-//! The numeric settings of a Snowflake output in `profiles.yml`: their keys,
-//! `SNOWFLAKE_*` environment variables, ranges and defaults. A leaf module:
-//! the project stage checks them when `profiles.yml` is read (with the line),
-//! the warehouse client uses their defaults.
+//! The settings of a Snowflake output in `profiles.yml` that cio-sql checks
+//! when the file is read: the numeric ones (their keys, `SNOWFLAKE_*`
+//! environment variables, ranges and defaults) and `emulator`. A leaf
+//! module: the project stage checks them (with the line), the warehouse
+//! client uses them.
 
 /// A numeric setting of a Snowflake output: its `profiles.yml` key, its
 /// `SNOWFLAKE_*` environment variable, the values it accepts and its default.
@@ -122,3 +123,31 @@ pub const DEFAULT_RETRIES: u32 = RETRIES.default as u32;
 
 /// Default statement timeout in seconds (one hour); `0` means no timeout.
 pub const DEFAULT_STATEMENT_TIMEOUT_SECS: u64 = STATEMENT_TIMEOUT.default;
+
+/// `emulator`: the local Snowflake emulator a target talks to, whose
+/// differences from Snowflake the client works around. Only this setting
+/// switches them on; `host` alone (a proxy, a private link) never does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Emulator {
+    /// fakesnow (<https://pypi.org/project/fakesnow/>), as started by
+    /// `scripts/fakesnow.sh`: its login and query replies leave out fields
+    /// the client needs (they are filled in), and it refuses a statement
+    /// while another one runs on the same session (statements take turns).
+    Fakesnow,
+}
+
+impl Emulator {
+    /// The key of the setting in a `profiles.yml` output.
+    pub const KEY: &'static str = "emulator";
+
+    /// The emulator `value` names (`fakesnow`, in any case), or why not.
+    pub fn parse(value: &str) -> Result<Emulator, String> {
+        match value.trim().to_ascii_lowercase().as_str() {
+            "fakesnow" => Ok(Emulator::Fakesnow),
+            _ => Err(format!(
+                "`emulator` must be `fakesnow` (the only emulator cio-sql knows), got {value:?}"
+            )),
+        }
+    }
+}

@@ -4,7 +4,8 @@ use crate::diagnostics::Diagnostic;
 use crate::diagnostics::codes;
 use crate::project::{Project, Target};
 use crate::settings::{
-    CONNECT_TIMEOUT, LOGIN_TIMEOUT, NumericSetting, READ_TIMEOUT, RETRIES, STATEMENT_TIMEOUT,
+    CONNECT_TIMEOUT, Emulator, LOGIN_TIMEOUT, NumericSetting, READ_TIMEOUT, RETRIES,
+    STATEMENT_TIMEOUT,
 };
 use crate::warehouse::{
     Secret, SnowflakeConfig, SnowflakeWarehouse, TimeLimit, Warehouse, WarehouseError,
@@ -83,6 +84,17 @@ pub fn snowflake_config(target: &Target) -> Result<SnowflakeConfig, Diagnostic> 
     config.schema = Some(target.schema.clone());
     config.query_tag = text("query_tag");
     config.host = text("host");
+    // Checked when profiles.yml was read (with the line); a target built
+    // another way is checked here.
+    config.emulator = text(Emulator::KEY)
+        .map(|value| {
+            Emulator::parse(&value).map_err(|why| {
+                Diagnostic::error(codes::PROFILE, format!("target `{}`: {why}", target.name))
+                    .at_file(&source)
+                    .with_help("set `emulator: fakesnow`, or remove the key")
+            })
+        })
+        .transpose()?;
     let retries = match number(&RETRIES, RETRIES.key)? {
         Some(n) => Some(n),
         None => number(&RETRIES, "connect_retries")?,

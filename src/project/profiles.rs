@@ -2,7 +2,7 @@
 
 use crate::diagnostics::Diagnostic;
 use crate::diagnostics::codes;
-use crate::settings::{NUMERIC_SETTINGS, NumericSetting, RETRIES};
+use crate::settings::{Emulator, NUMERIC_SETTINGS, NumericSetting, RETRIES};
 use serde_json::{Map, Value};
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -349,6 +349,25 @@ pub fn parse_target(
                 setting.range(),
                 setting.default
             )));
+        }
+    }
+    if let Some(value) = fields.get(Emulator::KEY).filter(|v| !v.is_null()) {
+        let parsed = match value {
+            Value::String(s) => Emulator::parse(s).map(|_| ()),
+            other => Emulator::parse(&other.to_string()).map(|_| ()),
+        };
+        if let Err(why) = parsed {
+            return Err(at_key(
+                Diagnostic::error(
+                    codes::PROFILE,
+                    format!("output `{target_name}` of profile `{profile}`: {why}"),
+                ),
+                &[profile, "outputs", &target_name, Emulator::KEY],
+                true,
+            )
+            .with_help(
+                "set `emulator: fakesnow` for a target whose `host` is a local fakesnow, or remove the key (a real Snowflake, a proxy or a private link needs none)",
+            ));
         }
     }
     let string = |key: &str| fields.get(key).and_then(Value::as_str).map(str::to_string);
@@ -703,6 +722,27 @@ mod tests {
         );
         let t = parse_target(&ok, Path::new("profiles.yml"), "p", None).unwrap();
         assert_eq!(t.threads, 8);
+    }
+
+    #[test]
+    fn the_emulator_setting_names_a_known_emulator() {
+        let text = profile_with("      emulator: fakesnoww\n");
+        let err = parse_target(&text, Path::new("profiles.yml"), "p", None).unwrap_err();
+        assert_eq!((err.code.id(), err.line), ("CIO005", Some(9)));
+        assert!(
+            err.message.contains("`emulator` must be `fakesnow`"),
+            "{}",
+            err.message
+        );
+        assert!(
+            err.help
+                .as_deref()
+                .unwrap_or("")
+                .contains("emulator: fakesnow")
+        );
+        let ok = profile_with("      emulator: Fakesnow\n");
+        let t = parse_target(&ok, Path::new("profiles.yml"), "p", None).unwrap();
+        assert_eq!(t.field("emulator"), Some("Fakesnow"));
     }
 
     #[test]

@@ -8,7 +8,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::error::WarehouseError;
 use crate::settings::{
-    CONNECT_TIMEOUT, DEFAULT_RETRIES, DEFAULT_STATEMENT_TIMEOUT_SECS, LOGIN_TIMEOUT,
+    CONNECT_TIMEOUT, DEFAULT_RETRIES, DEFAULT_STATEMENT_TIMEOUT_SECS, Emulator, LOGIN_TIMEOUT,
     NumericSetting, READ_TIMEOUT, RETRIES, STATEMENT_TIMEOUT,
 };
 
@@ -116,11 +116,16 @@ pub struct SnowflakeConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub query_tag: Option<String>,
     /// Base URL that replaces `https://{account}.snowflakecomputing.com`,
-    /// e.g. `http://127.0.0.1:8080` for a local emulator. Plain HTTP is
-    /// allowed. When set, replies are also completed with the fields that
-    /// emulators omit (see the `emulator` submodule).
+    /// e.g. a proxy, a private link, or `http://127.0.0.1:8085` for a local
+    /// emulator. Plain HTTP is allowed. Only the URL changes: emulator
+    /// workarounds come with [`SnowflakeConfig::emulator`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub host: Option<String>,
+    /// The local emulator `host` points at, if it is one: its replies are
+    /// completed with the fields it omits, and statements take turns (see
+    /// the `emulator` submodule). Never inferred from `host`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub emulator: Option<Emulator>,
     /// Statement timeout in seconds, set as the session's
     /// `STATEMENT_TIMEOUT_IN_SECONDS` and enforced on the client too
     /// (with a short grace period). `0` disables it.
@@ -187,6 +192,7 @@ impl SnowflakeConfig {
             schema: None,
             query_tag: None,
             host: None,
+            emulator: None,
             statement_timeout_secs: DEFAULT_STATEMENT_TIMEOUT_SECS,
             retries: DEFAULT_RETRIES,
             connect_timeout_secs: CONNECT_TIMEOUT.default,
@@ -198,7 +204,7 @@ impl SnowflakeConfig {
     /// Reads the configuration from `SNOWFLAKE_*` environment variables:
     /// `ACCOUNT`, `USER`, `PASSWORD`, `PRIVATE_KEY_PATH`,
     /// `PRIVATE_KEY_PASSPHRASE`, `ROLE`, `WAREHOUSE`, `DATABASE`, `SCHEMA`,
-    /// `QUERY_TAG`, `HOST`, `STATEMENT_TIMEOUT_SECS`, `RETRIES`,
+    /// `QUERY_TAG`, `HOST`, `EMULATOR`, `STATEMENT_TIMEOUT_SECS`, `RETRIES`,
     /// `CONNECT_TIMEOUT_SECS`, `LOGIN_TIMEOUT_SECS`, `READ_TIMEOUT_SECS`.
     pub fn from_env() -> Result<Self, WarehouseError> {
         Self::from_lookup(|name| std::env::var(name).ok())
@@ -226,6 +232,12 @@ impl SnowflakeConfig {
             schema: get("SCHEMA"),
             query_tag: get("QUERY_TAG"),
             host: get("HOST"),
+            emulator: get("EMULATOR")
+                .map(|v| {
+                    Emulator::parse(&v)
+                        .map_err(|why| WarehouseError::Config(format!("SNOWFLAKE_EMULATOR: {why}")))
+                })
+                .transpose()?,
             statement_timeout_secs: number(&STATEMENT_TIMEOUT)?,
             // In range, so it fits.
             retries: number(&RETRIES)? as u32,
@@ -273,6 +285,11 @@ impl SnowflakeConfig {
             if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
                 return bad("host must be an http:// or https:// base URL");
             }
+        }
+        if self.emulator.is_some() && self.host.is_none() {
+            return bad(
+                "emulator is set without host: set host to the emulator's URL (http://127.0.0.1:8085 for scripts/fakesnow.sh)",
+            );
         }
         if let Some(tag) = &self.query_tag
             && tag.chars().count() > 2000

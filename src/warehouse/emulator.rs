@@ -3,9 +3,11 @@
 //!
 //! `snowflake-api` 0.14 always talks to
 //! `https://{account}.snowflakecomputing.com`. This layer rewrites those
-//! URLs to the override base URL (plain HTTP allowed) and completes the
-//! replies of local emulators such as fakesnow, which leave out fields that
-//! `snowflake-api` insists on:
+//! URLs to the override base URL (plain HTTP allowed: a proxy, a private
+//! link, an emulator) and, only when the target says it is an emulator
+//! ([`SnowflakeConfig::emulator`](super::SnowflakeConfig::emulator), never
+//! inferred from `host`), completes the replies of a local emulator such as
+//! fakesnow, which leaves out fields that `snowflake-api` insists on:
 //!
 //! * login: `masterToken`, `sessionId`, `validityInSeconds`,
 //!   `masterValidityInSeconds`, `sessionInfo.roleName`;
@@ -36,11 +38,19 @@ pub(crate) struct HostOverride {
     account_host: String,
     /// Role reported in patched replies.
     role: String,
+    /// Whether replies are completed (an emulator).
+    patch: bool,
 }
 
 impl HostOverride {
-    /// A rewriter for `account` to `base` (an `http(s)://host[:port][/path]` URL).
-    pub(crate) fn new(account: &str, base: &str, role: Option<&str>) -> Result<Self, String> {
+    /// A rewriter for `account` to `base` (an `http(s)://host[:port][/path]`
+    /// URL); with `patch`, one that also completes an emulator's replies.
+    pub(crate) fn new(
+        account: &str,
+        base: &str,
+        role: Option<&str>,
+        patch: bool,
+    ) -> Result<Self, String> {
         let base = Url::parse(base).map_err(|e| format!("host {base:?} is not a URL: {e}"))?;
         if !matches!(base.scheme(), "http" | "https") || base.host_str().is_none() {
             return Err(format!(
@@ -53,6 +63,7 @@ impl HostOverride {
             role: role
                 .map(str::to_uppercase)
                 .unwrap_or_else(|| DEFAULT_ROLE.to_owned()),
+            patch,
         })
     }
 
@@ -176,7 +187,7 @@ impl Middleware for HostOverride {
         let endpoint = Endpoint::of_path(req.url().path());
         *req.url_mut() = self.rewrite(req.url());
         let resp = next.run(req, extensions).await?;
-        if endpoint == Endpoint::Other {
+        if !self.patch || endpoint == Endpoint::Other {
             return Ok(resp);
         }
         let (resp, body) = read_reply(resp).await?;
@@ -202,7 +213,13 @@ mod tests {
     use super::*;
 
     fn rewriter() -> HostOverride {
-        HostOverride::new("xy12345.us-east-1", "http://127.0.0.1:8080", Some("loader")).unwrap()
+        HostOverride::new(
+            "xy12345.us-east-1",
+            "http://127.0.0.1:8080",
+            Some("loader"),
+            true,
+        )
+        .unwrap()
     }
 
     #[test]
@@ -224,15 +241,15 @@ mod tests {
 
     #[test]
     fn rewrite_keeps_a_base_path() {
-        let r = HostOverride::new("acct", "http://127.0.0.1:9/emu/", None).unwrap();
+        let r = HostOverride::new("acct", "http://127.0.0.1:9/emu/", None, true).unwrap();
         let url =
             Url::parse("https://ACCT.snowflakecomputing.com/session/v1/login-request?a=b").unwrap();
         assert_eq!(
             r.rewrite(&url).as_str(),
             "http://127.0.0.1:9/emu/session/v1/login-request?a=b"
         );
-        assert!(HostOverride::new("acct", "not a url", None).is_err());
-        assert!(HostOverride::new("acct", "file:///tmp", None).is_err());
+        assert!(HostOverride::new("acct", "not a url", None, true).is_err());
+        assert!(HostOverride::new("acct", "file:///tmp", None, false).is_err());
     }
 
     #[test]

@@ -790,3 +790,58 @@ fn full_listener() -> (libc::c_int, u16, Vec<std::net::TcpStream>) {
         (fd, port, fillers)
     }
 }
+
+/// A fakesnow-style server: its login reply lacks the master token, the
+/// session id and the validities, its query replies `returned`, `version`,
+/// `finalRoleName` and `parameters`.
+fn fakesnow_like() -> Scripted {
+    Scripted::start(|req, _| match req.path() {
+        "/session/v1/login-request" => Reply::Json(
+            200,
+            json!({"data": {"token": "tok", "serverVersion": "9.1", "parameters": [],
+                "sessionInfo": {"databaseName": null, "schemaName": null}}, "success": true}),
+        ),
+        _ => Reply::Json(
+            200,
+            json!({"data": {"rowtype": [{"name": "N", "type": "fixed", "scale": 0,
+                "precision": 38, "nullable": true}], "rowset": [["1"]], "total": 1,
+                "queryId": "q-emu"}, "success": true}),
+        ),
+    })
+}
+
+#[test]
+fn emulator_workarounds_come_with_the_emulator_setting_only() {
+    // `emulator: fakesnow`: the replies are completed, the session works.
+    let server = fakesnow_like();
+    let mut c = config(&server);
+    c.emulator = Some(crate::settings::Emulator::Fakesnow);
+    let wh = connect(&c);
+    assert_eq!(wh.query("SELECT 1").unwrap().rows, vec![vec![json!(1)]]);
+    // `host` alone (a proxy, a private link) is talked to as Snowflake:
+    // nothing is patched, so the incomplete reply is an error.
+    let server = fakesnow_like();
+    let plain = config(&server);
+    assert!(plain.emulator.is_none());
+    let err = SnowflakeWarehouse::connect_tuned(&plain, FAST)
+        .expect_err("an incomplete login reply is not accepted without emulator");
+    assert!(
+        matches!(
+            err,
+            WarehouseError::Protocol { .. } | WarehouseError::Authentication { .. }
+        ),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn an_emulator_needs_a_host() {
+    let mut c = SnowflakeConfig::new("acct", "u");
+    c.password = Some(Secret::new(PASSWORD));
+    c.emulator = Some(crate::settings::Emulator::Fakesnow);
+    let err = c.validate().unwrap_err();
+    assert!(
+        err.to_string().contains("emulator is set without host"),
+        "{err}"
+    );
+}

@@ -181,8 +181,13 @@ impl SnowflakeWarehouse {
             connect_timeout: Duration::from_secs(config.connect_timeout_secs),
         });
         if let Some(base) = &config.host {
-            let rewrite = HostOverride::new(&config.account, base, config.role.as_deref())
-                .map_err(WarehouseError::Config)?;
+            let rewrite = HostOverride::new(
+                &config.account,
+                base,
+                config.role.as_deref(),
+                config.emulator.is_some(),
+            )
+            .map_err(WarehouseError::Config)?;
             client = client.with(rewrite);
         }
 
@@ -207,9 +212,9 @@ impl SnowflakeWarehouse {
             logins,
             // fakesnow refuses a statement while another one runs on the
             // same session ("connection is busy"), where Snowflake runs
-            // them concurrently; with a host override, statements of one
-            // client take turns.
-            one_at_a_time: config.host.is_some().then(|| Mutex::new(())),
+            // them concurrently; with `emulator: fakesnow`, statements of
+            // one client take turns.
+            one_at_a_time: config.emulator.is_some().then(|| Mutex::new(())),
         };
         wh.set_up_session(config)?;
         Ok(wh)

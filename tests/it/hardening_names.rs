@@ -534,7 +534,7 @@ fn emulator_project(database: &str, schema: &str, quoting: &str) -> tempfile::Te
     std::fs::write(
         dir.path().join("profiles.yml"),
         format!(
-            "names:\n  target: emulator\n  outputs:\n    emulator:\n      type: snowflake\n      account: emulated\n      user: tester\n      password: pw\n      database: {database}\n      schema: {schema}\n      host: {}\n      threads: 1\n      retries: 1\n      statement_timeout_seconds: 60\n",
+            "names:\n  target: emulator\n  outputs:\n    emulator:\n      type: snowflake\n      account: emulated\n      user: tester\n      password: pw\n      database: {database}\n      schema: {schema}\n      host: {}\n      emulator: fakesnow\n      threads: 1\n      retries: 1\n      statement_timeout_seconds: 60\n",
             server.base_url()
         ),
     )

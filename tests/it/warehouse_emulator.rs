@@ -7,6 +7,7 @@ use crate::support::fakesnow;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use cio_sql::settings::Emulator;
 use cio_sql::warehouse::{
     Executed, RelationName, Rows, Secret, SnowflakeConfig, SnowflakeWarehouse, Warehouse,
     WarehouseError, introspect_columns,
@@ -20,6 +21,7 @@ fn config(host: &str) -> SnowflakeConfig {
     let mut c = SnowflakeConfig::new("testacct", "tester");
     c.password = Some(Secret::new(PASSWORD));
     c.host = Some(host.to_owned());
+    c.emulator = Some(Emulator::Fakesnow);
     c.query_tag = Some("cio-sql-tests".to_owned());
     c.retries = 1;
     c.statement_timeout_secs = 120;

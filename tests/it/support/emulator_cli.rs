@@ -18,7 +18,7 @@ pub const SECRET: &str = "pw-e2e-7f3a9c-never-print";
 /// A `profiles.yml` for the emulator at `host`, building in `database`.
 pub fn profiles(database: &str, host: &str) -> String {
     format!(
-        "cio_sql_example:\n  target: emulator\n  outputs:\n    emulator:\n      type: snowflake\n      account: emulated\n      user: tester\n      password: \"{{{{ env_var('CIO_SQL_E2E_PASSWORD', 'in-process-tests') }}}}\"\n      database: {database}\n      schema: CUSTOMER_IO\n      host: {host}\n      threads: 4\n      query_tag: cio-sql-e2e\n      retries: 1\n      statement_timeout_seconds: 60\n"
+        "cio_sql_example:\n  target: emulator\n  outputs:\n    emulator:\n      type: snowflake\n      account: emulated\n      user: tester\n      password: \"{{{{ env_var('CIO_SQL_E2E_PASSWORD', 'in-process-tests') }}}}\"\n      database: {database}\n      schema: CUSTOMER_IO\n      host: {host}\n      emulator: fakesnow\n      threads: 4\n      query_tag: cio-sql-e2e\n      retries: 1\n      statement_timeout_seconds: 60\n"
     )
 }
 
