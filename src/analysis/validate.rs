@@ -12,9 +12,9 @@ use sqlparser::tokenizer::Tokenizer;
 /// three), so this allows about 330 nested subqueries or 1,000 nested
 /// parentheses; its default, 50, refuses 17 nested subqueries, which
 /// generated SQL reaches. sqlparser grows its stack on the heap as it
-/// recurses (its `recursive-protection` feature; see [`parse_snowflake`]
+/// recurses (its `recursive-protection` feature; see `parse_snowflake`
 /// for the margin it keeps) and the analysis stops at
-/// [`super::columns::MAX_DEPTH`], so no SQL up to this depth overflows the
+/// `columns::MAX_DEPTH`, so no SQL up to this depth overflows the
 /// 2 MiB stack of a compile thread, in debug builds too (a test parses
 /// twice this depth on such a thread).
 pub const PARSER_RECURSION_LIMIT: usize = 1000;

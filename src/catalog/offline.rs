@@ -116,12 +116,6 @@ impl OfflineCatalog {
         Ok(catalog)
     }
 
-    /// Renames where the catalog came from (for error messages).
-    pub fn with_origin(mut self, origin: impl Into<String>) -> Self {
-        self.origin = origin.into();
-        self
-    }
-
     /// Adds or replaces a relation.
     pub fn insert(&mut self, name: RelationName, columns: Vec<Column>) {
         match self.index.get(&name.key()) {

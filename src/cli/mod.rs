@@ -1,9 +1,9 @@
-//! The command line: the clap definitions ([`args`]), one file per command,
+//! The command line: the clap definitions (`args.rs`), one file per command,
 //! and [`ExitStatus`]. A command parses nothing and decides nothing about
 //! the project: it calls the library, prints what it returns, and maps the
 //! outcome to an exit status, the only place exit codes are decided.
 
-pub mod args;
+mod args;
 mod catalog;
 mod compile;
 mod lineage;

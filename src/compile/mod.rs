@@ -3,8 +3,8 @@
 //! [`Compilation`].
 //!
 //! Models are compiled in dependency levels, each level in parallel
-//! ([`schedule`]); a failed model never stops the others. Each model is
-//! compiled by one worker ([`model`]), and its SQL and columns go to the
+//! (`schedule.rs`); a failed model never stops the others. Each model is
+//! compiled by one worker (`model.rs`), and its SQL and columns go to the
 //! model store as soon as it is compiled; a model whose inputs did not
 //! change since the last compile (its cache key, [`keys`]) is taken from the
 //! compile cache instead (see [`crate::store`]). Writing the results to

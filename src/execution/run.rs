@@ -1,5 +1,5 @@
 //! `seed`, `run` and `build`: the seeds loaded, then the selected models
-//! built in dependency order, each a node of the [`scheduler`], every
+//! built in dependency order, each a node of the [`scheduler`](crate::execution::scheduler), every
 //! result recorded in `target/run_results.json` (see
 //! [`crate::artifacts::run_results`]) and printed as it finishes.
 //!
@@ -228,7 +228,7 @@ fn seed_blocks(c: &Compilation, failed: &[FailedSeed]) -> HashMap<String, String
 }
 
 /// Runs the selected models of `c` in dependency order, each a node of the
-/// [`scheduler`], built by its [`materialize`] strategy. `report` is called
+/// [`scheduler`](crate::execution::scheduler), built by its [`materialize`] strategy. `report` is called
 /// as each node finishes (from worker threads, one at a time), with its
 /// result, how many nodes finished and how many there are; the results, in
 /// the order they finished, are returned too.

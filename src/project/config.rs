@@ -441,11 +441,6 @@ impl ModelConfig {
             .unwrap_or(true)
     }
 
-    /// The Customer.io sync type recorded by a macro or `config(cio_sync=…)`.
-    pub fn cio_sync(&self) -> Option<&str> {
-        self.str("cio_sync")
-    }
-
     /// Merges `other` on top of this configuration.
     pub fn merge(&mut self, other: &ModelConfig) {
         for (key, value) in &other.values {

@@ -64,15 +64,6 @@ pub struct Review {
     pub accepted: bool,
 }
 
-impl Review {
-    /// True when nothing differs and nothing failed.
-    pub fn clean(&self) -> bool {
-        self.entries
-            .iter()
-            .all(|e| matches!(e.status, ReviewStatus::Unchanged | ReviewStatus::Untracked))
-    }
-}
-
 /// The `index` of files review wrote.
 #[derive(serde::Serialize, serde::Deserialize, Default)]
 struct Index {

@@ -45,11 +45,6 @@ impl CompactText {
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
-
-    /// The size of the compressed bytes.
-    pub fn compressed_len(&self) -> usize {
-        self.bytes.len()
-    }
 }
 
 impl std::fmt::Debug for CompactText {
@@ -70,7 +65,7 @@ mod tests {
             assert_eq!(c.len(), text.len());
         }
         let long = "TO_TIMESTAMP_NTZ(a) AS \"a\",\n".repeat(60);
-        assert!(CompactText::new(&long).compressed_len() * 4 < long.len());
+        assert!(CompactText::new(&long).bytes.len() * 4 < long.len());
     }
 
     #[test]

@@ -463,6 +463,7 @@ impl LazyStore {
     }
 }
 
+/// The error of a failed write to the model store.
 pub fn store_error(e: &std::io::Error) -> Diagnostic {
     Diagnostic::error(
         codes::WRITE_FAILED,

@@ -91,7 +91,7 @@ fn an_unchanged_project_is_reused_whole_and_writes_the_same_files() {
     );
     // The config() of a reused model is the rendered one.
     let m = second.model("people").unwrap();
-    assert_eq!(m.config.cio_sync(), Some("identify"));
+    assert_eq!(crate::support::cio_sync(&m.config), Some("identify"));
     assert_eq!(m.depends_on, Vec::<String>::new());
     assert_eq!(
         second.model("people_count").unwrap().depends_on,

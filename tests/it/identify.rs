@@ -406,7 +406,7 @@ fn records_its_sync_type() {
     p.model("people", "{{ nexus.customer_io_identify() }}");
     let c = p.compile();
     let m = c.model("people").unwrap();
-    assert_eq!(m.config.cio_sync(), Some("identify"));
+    assert_eq!(crate::support::cio_sync(&m.config), Some("identify"));
 }
 
 #[test]

@@ -214,7 +214,7 @@ fn lineage_of_every_example_sync_model() {
     let sync_models: Vec<&str> = c
         .models
         .iter()
-        .filter(|m| m.config.cio_sync().is_some())
+        .filter(|m| crate::support::cio_sync(&m.config).is_some())
         .map(|m| m.name.as_str())
         .collect();
     assert_eq!(sync_models.len(), 8);

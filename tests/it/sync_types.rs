@@ -174,7 +174,7 @@ fn example_models_record_their_sync_type() {
     let c = example();
     for (name, sync) in EXAMPLE_SYNC_MODELS {
         let m = model(&c, name);
-        assert_eq!(m.config.cio_sync(), Some(*sync), "{name}");
+        assert_eq!(crate::support::cio_sync(&m.config), Some(*sync), "{name}");
         assert_eq!(config_str(m, "cio_timestamp_column"), Some("timestamp"));
     }
     for name in ["customer_io_events", "customer_io_location_relationships"] {
@@ -317,7 +317,7 @@ FROM (
     ));
     let c = compile_one("{{ nexus.customer_io_track() }}");
     let m = model(&c, "m");
-    assert_eq!(m.config.cio_sync(), Some("track"));
+    assert_eq!(crate::support::cio_sync(&m.config), Some("track"));
     assert_eq!(m.depends_on, vec!["customer_io_persons".to_string()]);
 }
 
@@ -549,7 +549,7 @@ QUALIFY ROW_NUMBER() OVER (
     );
     let c = compile_one("{{ nexus.customer_io_objects(object_type_id=4) }}");
     let m = model(&c, "m");
-    assert_eq!(m.config.cio_sync(), Some("group"));
+    assert_eq!(crate::support::cio_sync(&m.config), Some("group"));
     assert_eq!(config_str(m, "cio_object_type_id"), Some("4"));
     assert_eq!(config_str(m, "cio_timestamp_column"), Some("timestamp"));
     assert!(m.sql().unwrap().contains("    '4' AS \"objectTypeId\",\n"));
@@ -691,7 +691,7 @@ FROM (
     assert!(sql.ends_with("    ) AS pairs\n) AS attributed\n"), "{sql}");
     let c = compile_one(RELATIONSHIPS);
     let m = model(&c, "m");
-    assert_eq!(m.config.cio_sync(), Some("relationship"));
+    assert_eq!(crate::support::cio_sync(&m.config), Some("relationship"));
     assert_eq!(config_str(m, "cio_object_type_id"), Some("1"));
     assert_eq!(
         config_str(m, "cio_people_model"),

@@ -23,7 +23,7 @@ pub struct SeedsLoaded {
     /// The diagnostics of the seeds that could not be read or planned, to
     /// print with their snippet.
     pub diagnostics: Vec<Diagnostic>,
-    /// The seeds that did not load, for [`RunOptions::failed_seeds`].
+    /// The seeds that did not load, for [`RunOptions::failed_seeds`](crate::execution::run::RunOptions::failed_seeds).
     pub failed: Vec<FailedSeed>,
 }
 
@@ -41,7 +41,7 @@ fn located(d: &Diagnostic) -> String {
 }
 
 /// Reads, plans and loads every seed, one at a time, in path order, each a
-/// node of the [`scheduler`]. A seed that cannot be read, planned or loaded
+/// node of the [`scheduler`](crate::execution::scheduler). A seed that cannot be read, planned or loaded
 /// is a failed node and the others go on; with `fail_fast`, the seeds after
 /// a failure are skipped.
 pub fn load_seeds(

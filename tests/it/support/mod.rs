@@ -131,6 +131,11 @@ impl TestProject {
     }
 }
 
+/// The Customer.io sync type a model's configuration records (`cio_sync`).
+pub fn cio_sync(config: &cio_sql::project::ModelConfig) -> Option<&str> {
+    config.values.get("cio_sync").and_then(|v| v.as_str())
+}
+
 /// Every diagnostic rendered without colour, separated by blank lines.
 pub fn render_all(diags: &[Diagnostic]) -> String {
     diags
