@@ -12,7 +12,8 @@ use std::process::ExitCode;
 // nodes on several threads at once (minijinja values, sqlparser trees);
 // mimalloc serves that with far fewer instructions than glibc's malloc.
 // Version 2 is used: version 3 commits whole arenas up front on Linux, which
-// adds tens of megabytes of resident memory to every compile.
+// adds tens of megabytes of resident memory to every compile; transparent
+// huge pages are off for the same reason (see Cargo.toml).
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
