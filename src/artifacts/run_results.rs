@@ -19,18 +19,36 @@ pub enum NodeStatus {
     Error,
     /// Not run: an upstream model failed, or `--fail-fast` stopped the run.
     Skipped,
+    /// A data test that found no failing rows.
+    Pass,
+    /// A data test of severity error that found failing rows.
+    Fail,
+    /// A data test of severity warn that found failing rows.
+    Warn,
+}
+
+impl NodeStatus {
+    /// True when the node did its job: built, passed, or only warned. A
+    /// node's dependents run only after it did.
+    pub fn is_ok(self) -> bool {
+        matches!(
+            self,
+            NodeStatus::Success | NodeStatus::Pass | NodeStatus::Warn
+        )
+    }
 }
 
 /// One entry of `run_results.json`.
 #[derive(Debug, Clone, Serialize)]
 pub struct NodeResult {
-    /// `model.<project>.<name>` or `seed.<project>.<name>`.
+    /// `model.<project>.<name>`, `seed.<project>.<name>` or
+    /// `test.<project>.<name>`.
     pub unique_id: String,
     /// Model or seed name.
     pub name: String,
     /// `database.schema.identifier`.
     pub relation: String,
-    /// `table`, `view` or `seed`.
+    /// `table`, `view`, `seed` or `test`.
     pub materialized: String,
     /// Outcome.
     pub status: NodeStatus,
@@ -44,6 +62,12 @@ pub struct NodeResult {
     pub message: Option<String>,
     /// The diagnostic code of the error.
     pub code: Option<String>,
+    /// A data test's failing rows (dbt's `failures`); none for other nodes.
+    pub failures: Option<u64>,
+    /// A sample of a failed test's rows, printed (never written to the
+    /// file: it is data).
+    #[serde(skip)]
+    pub sample: Option<String>,
 }
 
 /// `target/run_results.json`.
@@ -55,7 +79,7 @@ pub struct RunResults {
     pub results: Vec<NodeResult>,
     /// Seconds for the whole run.
     pub elapsed_time: f64,
-    /// True when every node succeeded.
+    /// True when every node succeeded (a test passed or only warned).
     pub success: bool,
     /// A failure of the whole run (e.g. the warehouse was unreachable).
     pub error: Option<String>,
@@ -68,7 +92,7 @@ pub struct RunMetadata {
     pub generator: &'static str,
     /// cio-sql's version.
     pub version: &'static str,
-    /// `run`, `seed` or `build`.
+    /// `run`, `seed`, `build` or `test`.
     pub command: String,
     /// Project name.
     pub project_name: String,
@@ -120,8 +144,7 @@ impl RunResults {
     /// Recomputes `success`.
     pub fn finish(&mut self, elapsed: f64) {
         self.elapsed_time = elapsed;
-        self.success =
-            self.error.is_none() && self.results.iter().all(|r| r.status == NodeStatus::Success);
+        self.success = self.error.is_none() && self.results.iter().all(|r| r.status.is_ok());
     }
 
     /// Writes `run_results.json` into `target_dir`, atomically.

@@ -109,7 +109,8 @@ pub enum Command {
         #[command(flatten)]
         run: RunArgs,
     },
-    /// Load the seeds, then build the selected models (seed + run).
+    /// Load the seeds, then build the selected models (seed + run), each
+    /// model's data tests right after it.
     Build {
         #[command(flatten)]
         project: ProjectArgs,
@@ -119,6 +120,22 @@ pub enum Command {
         output: OutputArgs,
         #[command(flatten)]
         run: RunArgs,
+        #[command(flatten)]
+        tests: TestArgs,
+    },
+    /// Run the data tests of the selected models in Snowflake: the contract
+    /// tests of every sync model (exit 1 when a test of severity error fails).
+    Test {
+        #[command(flatten)]
+        project: ProjectArgs,
+        #[command(flatten)]
+        selection: SelectionArgs,
+        #[command(flatten)]
+        output: OutputArgs,
+        #[command(flatten)]
+        run: RunArgs,
+        #[command(flatten)]
+        tests: TestArgs,
     },
     /// Run a model's compiled SQL with a limit and print the rows.
     Show {
@@ -145,6 +162,16 @@ pub struct RunArgs {
     /// Stop at the first failure; models not started are skipped.
     #[arg(long)]
     pub fail_fast: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct TestArgs {
+    /// Print up to N failing rows of each failing test.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub rows: usize,
+    /// Write each test's failing rows to a table of `<schema>_dbt_test__audit`.
+    #[arg(long)]
+    pub store_failures: bool,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug)]

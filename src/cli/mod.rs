@@ -12,6 +12,7 @@ mod review;
 mod run;
 mod show;
 mod sync_query;
+mod test;
 
 pub use args::Cli;
 
@@ -127,6 +128,7 @@ fn run_options(run: &RunArgs) -> RunOptions {
         threads: run.threads.unwrap_or(0),
         fail_fast: run.fail_fast,
         failed_seeds: Vec::new(),
+        tests: Default::default(),
     }
 }
 
@@ -174,10 +176,24 @@ pub fn run(cli: &Cli) -> ExitStatus {
             selection,
             output,
             run,
+            tests,
         } => run::run(
             RunKind::Build,
             &compile_options(project, selection, true, false),
-            run_options(run),
+            test::with_tests(run_options(run), tests),
+            &output.output(),
+            &connect_project,
+        ),
+        Command::Test {
+            project,
+            selection,
+            output,
+            run,
+            tests,
+        } => run::run(
+            RunKind::Test,
+            &compile_options(project, selection, true, false),
+            test::with_tests(run_options(run), tests),
             &output.output(),
             &connect_project,
         ),

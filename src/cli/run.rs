@@ -2,7 +2,7 @@
 //! exit status. `target/run_results.json` is written however the run ends.
 
 use super::{ExitStatus, fatal};
-use crate::artifacts::run_results::{NodeStatus, RunRecorder};
+use crate::artifacts::run_results::RunRecorder;
 use crate::compile::CompileOptions;
 use crate::execution::Connector;
 use crate::execution::run::{RunKind, RunOptions, run_steps};
@@ -19,11 +19,7 @@ pub(super) fn run(
     out: &Output,
     connect: &Connector,
 ) -> ExitStatus {
-    let command = match kind {
-        RunKind::Seed => "seed",
-        RunKind::Run => "run",
-        RunKind::Build => "build",
-    };
+    let command = kind.command();
     let recorder = RunRecorder::start(command, &opts.load.project_dir);
     // The one exit: whatever stopped the steps is recorded, then the file
     // is written.
@@ -49,7 +45,6 @@ pub(super) fn run(
     {
         out.diagnostic(d);
     }
-    let count = |s: NodeStatus| results.results.iter().filter(|r| r.status == s).count();
     let shown = recorder
         .path()
         .map_or("not written (no project)".to_string(), |p| {
@@ -57,11 +52,9 @@ pub(super) fn run(
         });
     out.info(
         &format!(
-            "Finished {command} in {:.2}s: {} succeeded, {} failed, {} skipped. Results: {shown}",
+            "Finished {command} in {:.2}s: {}. Results: {shown}",
             results.elapsed_time,
-            count(NodeStatus::Success),
-            count(NodeStatus::Error),
-            count(NodeStatus::Skipped),
+            super::test::summary(kind, &results.results),
         ),
         false,
     );

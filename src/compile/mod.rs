@@ -13,6 +13,7 @@
 
 mod compilation;
 pub mod dag;
+pub mod data_tests;
 pub mod keys;
 mod model;
 pub mod relations;

@@ -242,6 +242,12 @@ fn check_model(
             None
         }
     };
+    errors.extend(crate::compile::data_tests::check_config(
+        &m.name,
+        &m.path,
+        Some(&model.source),
+        &m.config,
+    ));
     match analysis {
         Some(ModelAnalysis::Invalid(d)) => errors.push(d),
         Some(ModelAnalysis::Unresolved { error, upstream }) => m.diagnostics.push(

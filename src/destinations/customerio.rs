@@ -14,7 +14,14 @@
 //!   `userId` or `anonymousId`: "Sending a userId associates the user with
 //!   the group", so in a Group sync those are identifiers, not attributes;
 //! - the Track API's limits (<https://docs.customer.io/api/track/>):
-//!   attribute names of at most 150 bytes, at most 300 attributes per call.
+//!   attribute names of at most 150 bytes, at most 300 attributes per call,
+//!   ids of at most 150 bytes, attribute values of at most 1000 bytes, event
+//!   names of at most 100 bytes and event data of at most 100000 bytes;
+//! - the Pipelines API's payload limits
+//!   (<https://docs.customer.io/integrations/api/cdp/>, "Rate and payload
+//!   limits"): "A request is limited to 32KB".
+
+use super::DataRules;
 
 use super::{CaseRule, Destination, Field, Presence, Reserved, SyncTypeSpec};
 use serde::{Deserialize, Serialize};
@@ -153,6 +160,19 @@ pub const CUSTOMER_IO: Destination = Destination {
             help: "Customer.io sets `_created_in_customerio_at` itself; rename this attribute",
         },
     ],
+    data_rules: DataRules {
+        id_fields: &["userId", "anonymousId", "groupId"],
+        max_id_bytes: 150,
+        max_value_bytes: 1000,
+        event_name_field: "event",
+        max_event_name_bytes: 100,
+        max_event_data_bytes: 100_000,
+        max_call_bytes: 32 * 1024,
+        whole_number_fields: &["objectTypeId"],
+        person_field: "userId",
+        people_sync: "identify",
+        timestamp_field: "timestamp",
+    },
 };
 
 /// The kind of Customer.io call a sync table feeds: a handle on one entry

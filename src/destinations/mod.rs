@@ -27,6 +27,40 @@ pub struct Destination {
     pub max_name_bytes: usize,
     /// Attribute names it keeps for itself, with why.
     pub reserved: &'static [Reserved],
+    /// What it accepts in a row's values: the limits and roles the
+    /// generated contract data tests check (`compile::data_tests`).
+    pub data_rules: DataRules,
+}
+
+/// The rules a destination sets on the values of a row, checked by the
+/// contract data tests. Sizes are in bytes of UTF-8 text.
+#[derive(Debug)]
+pub struct DataRules {
+    /// Fields holding an id (a person's, an object's).
+    pub id_fields: &'static [&'static str],
+    /// The longest id.
+    pub max_id_bytes: usize,
+    /// The longest attribute value (people, objects, relationships).
+    pub max_value_bytes: usize,
+    /// The field holding an event's name: a sync type reading it sends
+    /// events, whose other columns are the event's data.
+    pub event_name_field: &'static str,
+    /// The longest event name.
+    pub max_event_name_bytes: usize,
+    /// The most event data (every property of one event).
+    pub max_event_data_bytes: usize,
+    /// The largest call (one row, names and values).
+    pub max_call_bytes: usize,
+    /// Fields whose value must be a whole number.
+    pub whole_number_fields: &'static [&'static str],
+    /// The field naming a person, and the sync type that creates people:
+    /// rows of other sync types that name a person must name one the
+    /// people sync has.
+    pub person_field: &'static str,
+    /// The sync type creating people.
+    pub people_sync: &'static str,
+    /// The field holding the time of the call: never NULL, never ahead.
+    pub timestamp_field: &'static str,
 }
 
 /// An attribute name a destination keeps for itself.

@@ -162,6 +162,8 @@ codes! {
     SEED_TYPE = "CIO033", Usage, "A seed's catalog column has a type a seed cannot create";
     SEEDS_CLASH = "CIO034", Usage, "Two seed files load one relation";
     SCRATCH_NAME = "CIO035", Usage, "A model or catalog relation is named like a seed's scratch tables";
+    UNKNOWN_CONTRACT_TEST = "CIO060", Usage, "`cio_tests` names no contract data test";
+    BAD_TEST_CONFIG = "CIO061", Usage, "`cio_tests` is not a mapping of contract data tests to `off`, `warn` or `error`";
     JINJA_SYNTAX = "CIO100", Usage, "Jinja syntax error";
     RENDER = "CIO101", Usage, "Other rendering error";
     UNDEFINED = "CIO102", Usage, "Undefined variable";
@@ -212,6 +214,8 @@ codes! {
     RUN_LOCKED = "CIO310", Runtime, "Another run holds the project/target lock";
     NOTHING_TO_INTROSPECT = "CIO320", Usage, "`cio-sql catalog` has nothing to introspect";
     MISSING_RELATION = "CIO321", Warning, "A catalog relation is missing from the warehouse";
+    TEST_FAILED = "CIO340", Runtime, "A data test found failing rows (severity error)";
+    TEST_WARNED = "CIO341", Warning, "A data test found failing rows (severity warn)";
 }
 
 #[cfg(test)]

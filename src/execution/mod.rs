@@ -9,6 +9,7 @@
 
 pub mod catalog;
 pub mod connect;
+pub mod data_test;
 pub mod materialize;
 pub mod run;
 pub mod scheduler;

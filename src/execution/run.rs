@@ -10,9 +10,11 @@
 
 use crate::artifacts::run_results::{NodeResult, NodeStatus, RunRecorder};
 use crate::catalog::load_catalog;
+use crate::compile::data_tests::{DataTest, contract_tests};
 use crate::compile::{Compilation, CompileOptions, CompiledModel, ModelStatus};
 use crate::diagnostics::Diagnostic;
 use crate::execution::connect::{Connector, outcome_unknown, warehouse_diagnostic};
+use crate::execution::data_test::{TestOptions, TestRunner, write_compiled};
 use crate::execution::materialize::{self, ModelBuild};
 use crate::execution::scheduler::{Node, NodeKind, NodeRunner, ScheduleOptions, lock, run_nodes};
 use crate::execution::seed::load_seeds;
@@ -36,6 +38,8 @@ pub struct RunOptions {
     /// (through `ref()`, `source()` or its name in the SQL), and every model
     /// downstream of such a model, is skipped; with `fail_fast`, every model.
     pub failed_seeds: Vec<FailedSeed>,
+    /// How data tests run (`build`, `test`).
+    pub tests: TestOptions,
 }
 
 /// A seed that did not load.
@@ -55,8 +59,22 @@ pub enum RunKind {
     Seed,
     /// `cio-sql run`.
     Run,
-    /// `cio-sql build`: seeds, then models.
+    /// `cio-sql build`: seeds, then models, each model's tests after it.
     Build,
+    /// `cio-sql test`: the selected models' data tests.
+    Test,
+}
+
+impl RunKind {
+    /// The command's name.
+    pub fn command(self) -> &'static str {
+        match self {
+            RunKind::Seed => "seed",
+            RunKind::Run => "run",
+            RunKind::Build => "build",
+            RunKind::Test => "test",
+        }
+    }
 }
 
 /// `seed`, `run` or `build` of the project in `opts`: loads it, takes the
@@ -103,7 +121,7 @@ pub fn run_steps(
         report_line(r, done, total);
     };
     let mut failed_seeds = Vec::new();
-    if kind != RunKind::Run {
+    if matches!(kind, RunKind::Seed | RunKind::Build) {
         let seeds = load_seeds(
             &compilation,
             catalog.as_ref(),
@@ -117,13 +135,20 @@ pub fn run_steps(
         failed_seeds = seeds.failed;
     }
     if kind != RunKind::Seed {
-        run_models(
+        let tests = match kind {
+            RunKind::Build | RunKind::Test => contract_tests(&compilation),
+            _ => Vec::new(),
+        };
+        write_compiled(&compilation, &tests)?;
+        run_graph(
             &compilation,
             wh.as_ref(),
             RunOptions {
                 failed_seeds,
                 ..run
             },
+            kind != RunKind::Test,
+            &tests,
             &report,
         );
     }
@@ -136,16 +161,27 @@ fn progress_line(r: &NodeResult, done: usize, total: usize) -> String {
         NodeStatus::Success => "OK     ",
         NodeStatus::Error => "ERROR  ",
         NodeStatus::Skipped => "SKIP   ",
+        NodeStatus::Pass => "PASS   ",
+        NodeStatus::Fail => "FAIL   ",
+        NodeStatus::Warn => "WARN   ",
     };
-    let rows = r.rows.map(|n| format!(", {n} rows")).unwrap_or_default();
+    let rows = match (r.failures, r.rows) {
+        (Some(n), _) => format!(", {n} failing"),
+        (None, Some(n)) => format!(", {n} rows"),
+        (None, None) => String::new(),
+    };
     let mut line = format!(
         "  {done:>3} of {total}  {label} {}  [{}{rows}, {:.2}s]",
         r.name, r.materialized, r.execution_time
     );
     if let Some(msg) = &r.message
-        && r.status != NodeStatus::Success
+        && !matches!(r.status, NodeStatus::Success | NodeStatus::Pass)
     {
         line.push_str(&format!("\n           {msg}"));
+    }
+    if let Some(sample) = &r.sample {
+        line.push('\n');
+        line.push_str(sample);
     }
     line
 }
@@ -238,13 +274,40 @@ pub fn run_models(
     opts: RunOptions,
     report: &(dyn Fn(&NodeResult, usize, usize) + Sync),
 ) -> Vec<NodeResult> {
-    let selected: Vec<&CompiledModel> = c.selected_models();
+    run_graph(c, warehouse, opts, true, &[], report)
+}
+
+/// Runs the selected models of `c` (when `models`) and `tests` as one
+/// graph: a test after the models it reads, and a model after its
+/// parents' tests, so a failing test of severity error skips the model's
+/// dependents, as dbt's `build` does.
+pub fn run_graph(
+    c: &Compilation,
+    warehouse: &dyn Warehouse,
+    opts: RunOptions,
+    models: bool,
+    tests: &[DataTest],
+    report: &(dyn Fn(&NodeResult, usize, usize) + Sync),
+) -> Vec<NodeResult> {
+    let selected: Vec<&CompiledModel> = if models {
+        c.selected_models()
+    } else {
+        Vec::new()
+    };
     let index: HashMap<&str, usize> = selected
         .iter()
         .enumerate()
         .map(|(i, m)| (m.name.as_str(), i))
         .collect();
-    let nodes: Vec<Node> = selected
+    let first_test = selected.len();
+    // The tests attached to each model.
+    let mut tests_of: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, t) in tests.iter().enumerate() {
+        if let Some(m) = &t.model {
+            tests_of.entry(m.as_str()).or_default().push(first_test + i);
+        }
+    }
+    let mut nodes: Vec<Node> = selected
         .iter()
         .map(|m| Node {
             id: c.unique_id(&m.name),
@@ -255,10 +318,25 @@ pub fn run_models(
                 .dag
                 .parents(&m.name)
                 .into_iter()
-                .filter_map(|p| index.get(p).copied())
+                .filter_map(|p| index.get(p).map(|&i| (p, i)))
+                .flat_map(|(p, i)| {
+                    std::iter::once(i).chain(tests_of.get(p).into_iter().flatten().copied())
+                })
                 .collect(),
         })
         .collect();
+    nodes.extend(tests.iter().map(|t| {
+        Node {
+            id: t.unique_id(&c.project.config.name),
+            name: t.name.clone(),
+            kind: NodeKind::Test,
+            deps: t
+                .depends_on
+                .iter()
+                .filter_map(|m| index.get(m.as_str()).copied())
+                .collect(),
+        }
+    }));
     let blocked = seed_blocks(c, &opts.failed_seeds)
         .into_iter()
         .filter_map(|(name, why)| Some((*index.get(name.as_str())?, why)))
@@ -273,14 +351,47 @@ pub fn run_models(
         stopped: opts.fail_fast && !opts.failed_seeds.is_empty(),
         blocked,
     };
-    let runner = ModelRunner {
-        c,
-        models: &selected,
-        nodes: &nodes,
-        warehouse,
-        schemas_made: Mutex::new(HashSet::new()),
+    let runner = GraphRunner {
+        models: ModelRunner {
+            c,
+            models: &selected,
+            nodes: &nodes,
+            warehouse,
+            schemas_made: Mutex::new(HashSet::new()),
+        },
+        tests: TestRunner {
+            c,
+            tests,
+            warehouse,
+            opts: &opts.tests,
+            audit_made: Mutex::new(HashSet::new()),
+        },
+        first_test,
     };
     run_nodes(&nodes, &schedule, &runner, report)
+}
+
+/// Runs a graph of models (the first `first_test` nodes) and tests.
+struct GraphRunner<'a> {
+    models: ModelRunner<'a>,
+    tests: TestRunner<'a>,
+    first_test: usize,
+}
+
+impl NodeRunner for GraphRunner<'_> {
+    fn start(&self, i: usize) -> NodeResult {
+        match i.checked_sub(self.first_test) {
+            Some(t) => self.tests.start(t),
+            None => self.models.start(i),
+        }
+    }
+
+    fn run(&self, i: usize, result: &mut NodeResult) {
+        match i.checked_sub(self.first_test) {
+            Some(t) => self.tests.run(t, result),
+            None => self.models.run(i, result),
+        }
+    }
 }
 
 /// Builds the models of a run, one node each.
@@ -307,6 +418,8 @@ impl NodeRunner for ModelRunner<'_> {
             query_id: None,
             message: None,
             code: None,
+            failures: None,
+            sample: None,
         }
     }
 

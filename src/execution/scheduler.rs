@@ -24,6 +24,8 @@ pub enum NodeKind {
     Seed,
     /// A model built as a view or a table.
     Model,
+    /// A data test: a query whose rows are failures.
+    Test,
 }
 
 impl NodeKind {
@@ -32,6 +34,16 @@ impl NodeKind {
         match self {
             NodeKind::Seed => "seed",
             NodeKind::Model => "model",
+            NodeKind::Test => "test",
+        }
+    }
+
+    /// What a node of this kind that did not succeed did not do, in
+    /// messages (`build`, `pass`).
+    fn verb(self) -> &'static str {
+        match self {
+            NodeKind::Seed | NodeKind::Model => "build",
+            NodeKind::Test => "pass",
         }
     }
 }
@@ -104,15 +116,16 @@ fn skip_reason(
     let failed: Vec<&Node> = nodes[i]
         .deps
         .iter()
-        .filter(|d| s.done.get(d) != Some(&NodeStatus::Success))
+        .filter(|d| !s.done.get(d).is_some_and(|st| st.is_ok()))
         .map(|&d| &nodes[d])
         .collect();
     let first = failed.first()?;
     let names: Vec<&str> = failed.iter().map(|n| n.name.as_str()).collect();
     Some(format!(
-        "skipped: upstream {} {} did not build",
+        "skipped: upstream {} {} did not {}",
         first.kind.word(),
-        names.join(", ")
+        names.join(", "),
+        first.kind.verb()
     ))
 }
 
@@ -198,7 +211,7 @@ pub fn run_nodes(
         {
             let mut s = lock(&state);
             s.running = s.running.saturating_sub(1);
-            if result.status == NodeStatus::Error && opts.fail_fast {
+            if matches!(result.status, NodeStatus::Error | NodeStatus::Fail) && opts.fail_fast {
                 s.stop = true;
             }
             s.done.insert(i, result.status);
@@ -254,6 +267,8 @@ mod tests {
                 query_id: None,
                 message: None,
                 code: None,
+                failures: None,
+                sample: None,
             }
         }
 

@@ -367,7 +367,7 @@ pub struct ModelConfig {
 }
 
 /// Sets `key` in `values` the way dbt layers configs: `tags` accumulate,
-/// every other key is replaced.
+/// `cio_tests` mappings merge key by key, every other key is replaced.
 pub fn merge_config_value(values: &mut Map<String, Value>, key: &str, value: Value) {
     if key == "tags" {
         let mut tags: Vec<Value> = match values.get("tags") {
@@ -385,6 +385,14 @@ pub fn merge_config_value(values: &mut Map<String, Value>, key: &str, value: Val
             }
         }
         values.insert("tags".into(), Value::Array(tags));
+    } else if key == "cio_tests"
+        && let (Some(Value::Object(existing)), Value::Object(new)) = (values.get_mut(key), &value)
+    {
+        // A model's contract-test settings layer test by test over its
+        // folder's, as dbt merges `meta`.
+        for (k, v) in new {
+            existing.insert(k.clone(), v.clone());
+        }
     } else {
         values.insert(key.to_string(), value);
     }

@@ -53,8 +53,13 @@ fn build_the_example_project_and_check_every_sync_model() {
     assert_eq!(results["success"], true);
     assert_eq!(
         results["results"].as_array().unwrap().len(),
-        5 + 8,
-        "5 seeds and 8 models"
+        5 + 8 + 59,
+        "5 seeds, 8 models and their 59 contract data tests"
+    );
+    assert_eq!(
+        result_of(&results, "cio_timestamp_not_null_persons_with_anonymous_id")["status"],
+        "warn",
+        "one seeded person has no timestamp, a warning by the project's cio_tests"
     );
     assert_eq!(result_of(&results, "customer_io_persons")["rows"], 5);
     let manifest = std::fs::read_to_string(dir.path().join("target/manifest.json")).unwrap();

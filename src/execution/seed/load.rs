@@ -205,6 +205,8 @@ impl NodeRunner for SeedRunner<'_> {
             query_id: None,
             message: None,
             code: None,
+            failures: None,
+            sample: None,
         }
     }
 

@@ -1,0 +1,430 @@
+//! Data tests end to end on the emulator (fakesnow, started by the tests):
+//! the contract tests generated for every sync model pass on clean seeds
+//! and fail, with the right count and sample, on seeds crafted to break
+//! each; `build` runs them after their model and skips the dependents of a
+//! model whose test fails; `run_results.json` records every test; a
+//! warehouse error inside a test is an `error` result; `cio_tests` turns
+//! tests off or to warnings, and a bad `cio_tests` is a compile error.
+
+use crate::support::emulator_cli::{cio, connect, profiles, query, result_of, run_results};
+use crate::support::fakesnow;
+use serde_json::Value;
+use std::path::Path;
+
+const CATALOG: &str = "relations:
+  - name: people_rows
+    schema: CUSTOMER_IO
+    columns:
+      - {name: user_id, data_type: VARCHAR}
+      - {name: anonymous_id, data_type: VARCHAR}
+      - {name: ts, data_type: TIMESTAMP_NTZ}
+      - {name: bio, data_type: VARCHAR}
+  - name: event_rows
+    schema: CUSTOMER_IO
+    columns:
+      - {name: user_id, data_type: VARCHAR}
+      - {name: event_name, data_type: VARCHAR}
+      - {name: ts, data_type: TIMESTAMP_NTZ}
+      - {name: detail, data_type: VARCHAR}
+  - name: object_rows
+    schema: CUSTOMER_IO
+    columns:
+      - {name: group_id, data_type: VARCHAR}
+      - {name: object_type_id, data_type: VARCHAR}
+      - {name: label, data_type: VARCHAR}
+  - name: member_rows
+    schema: CUSTOMER_IO
+    columns:
+      - {name: group_id, data_type: VARCHAR}
+      - {name: object_type_id, data_type: VARCHAR}
+      - {name: user_id, data_type: VARCHAR}
+";
+
+const PEOPLE: &str = "{{ config(cio_sync='identify') }}
+select user_id as \"userId\", anonymous_id as \"anonymousId\", ts as \"timestamp\", bio as \"bio\"
+from {{ ref('people_rows') }}";
+const EVENTS: &str = "{{ config(cio_sync='track') }}
+select user_id as \"userId\", event_name as \"event\", ts as \"timestamp\", detail as \"detail\"
+from {{ ref('event_rows') }}";
+const OBJECTS: &str = "{{ config(cio_sync='group') }}
+select group_id as \"groupId\", object_type_id as \"objectTypeId\", label as \"label\"
+from {{ ref('object_rows') }}";
+const MEMBERS: &str = "{{ config(cio_sync='relationship') }}
+select group_id as \"groupId\", object_type_id as \"objectTypeId\", user_id as \"userId\"
+from {{ ref('member_rows') }}";
+
+/// A project of four sync models over four seeds, one per sync type, plus
+/// a model downstream of the people and one alone.
+fn project(database: &str, host: &str, dbt_project_extra: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |rel: &str, text: &str| {
+        let path = dir.path().join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    };
+    write(
+        "dbt_project.yml",
+        &format!(
+            "name: cio_sql_example\nmodels:\n  cio_sql_example:\n    +materialized: table\n{dbt_project_extra}"
+        ),
+    );
+    write("profiles.yml", &profiles(database, host));
+    write("catalog.yml", CATALOG);
+    write("models/people.sql", PEOPLE);
+    write("models/events.sql", EVENTS);
+    write("models/objects.sql", OBJECTS);
+    write("models/members.sql", MEMBERS);
+    write(
+        "models/people_count.sql",
+        "select count(*) as n from {{ ref('people') }}",
+    );
+    write("models/alone.sql", "select 1 as n");
+    clean_seeds(dir.path());
+    dir
+}
+
+fn seed(dir: &Path, name: &str, csv: &str) {
+    std::fs::create_dir_all(dir.join("seeds")).unwrap();
+    std::fs::write(dir.join(format!("seeds/{name}.csv")), csv).unwrap();
+}
+
+fn clean_seeds(dir: &Path) {
+    seed(
+        dir,
+        "people_rows",
+        "user_id,anonymous_id,ts,bio\nu1,,2024-01-01 00:00:00,hello\nu2,a2,2024-01-02 00:00:00,\n,a3,2024-01-03 00:00:00,anonymous\n",
+    );
+    seed(
+        dir,
+        "event_rows",
+        "user_id,event_name,ts,detail\nu1,signed_up,2024-01-01 00:00:00,web\nu2,paid,2024-01-02 00:00:00,\n",
+    );
+    seed(
+        dir,
+        "object_rows",
+        "group_id,object_type_id,label\ng1,1,North\ng2,2,South\n",
+    );
+    seed(
+        dir,
+        "member_rows",
+        "group_id,object_type_id,user_id\ng1,1,u1\ng1,1,u2\ng2,2,u1\n",
+    );
+}
+
+/// Rows that break each contract test a known number of times.
+fn crafted_seeds(dir: &Path) {
+    let long_id = "x".repeat(151);
+    // 501 two-byte characters: 1002 bytes in 501 characters.
+    let wide = "é".repeat(501);
+    let fits = "é".repeat(500);
+    let huge = "a".repeat(33_000);
+    seed(
+        dir,
+        "people_rows",
+        &format!(
+            "user_id,anonymous_id,ts,bio\n\
+             u1,,2024-01-01 00:00:00,hello\n\
+             u1,,2024-01-01 00:00:00,again\n\
+             ,,2024-01-01 00:00:00,nobody\n\
+             {long_id},,2024-01-01 00:00:00,long id\n\
+             u5,,2024-01-01 00:00:00,{wide}\n\
+             u6,,2024-01-01 00:00:00,{fits}\n\
+             u7,,,no time\n\
+             u8,,2999-01-01 00:00:00,future\n\
+             u9,,2024-01-01 00:00:00,{huge}\n"
+        ),
+    );
+    let long_event = "e".repeat(101);
+    let data = "d".repeat(100_001);
+    seed(
+        dir,
+        "event_rows",
+        &format!(
+            "user_id,event_name,ts,detail\n\
+             u1,signed_up,2024-01-01 00:00:00,web\n\
+             ghost,signed_up,2024-01-01 00:00:00,web\n\
+             u1,{long_event},2024-01-01 00:00:00,web\n\
+             u1,big,2024-01-01 00:00:00,{data}\n\
+             u1,,2024-01-01 00:00:00,no name\n"
+        ),
+    );
+    seed(
+        dir,
+        "object_rows",
+        "group_id,object_type_id,label\ng1,1,North\ng1,1,North again\ng2,1.5,Half\ng3,abc,Word\n",
+    );
+    seed(
+        dir,
+        "member_rows",
+        "group_id,object_type_id,user_id\ng1,1,u1\ng1,1,u1\ng1,1,ghost\n",
+    );
+}
+
+/// The failing-row count of every test in `results`, by name.
+fn tests_of(results: &Value) -> Vec<(String, String, u64)> {
+    results["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["unique_id"].as_str().unwrap().starts_with("test."))
+        .map(|r| {
+            (
+                r["name"].as_str().unwrap().to_string(),
+                r["status"].as_str().unwrap().to_string(),
+                r["failures"].as_u64().unwrap_or(u64::MAX),
+            )
+        })
+        .collect()
+}
+
+/// The contract tests expected for the project, with the failing rows
+/// the crafted seeds give each.
+const EXPECTED: &[(&str, u64)] = &[
+    ("cio_not_null_people", 1),
+    ("cio_unique_key_people", 1),
+    ("cio_id_bytes_people", 1),
+    ("cio_attribute_value_bytes_people", 2),
+    ("cio_row_bytes_people", 1),
+    ("cio_timestamp_not_null_people", 1),
+    ("cio_timestamp_not_future_people", 1),
+    ("cio_not_null_events", 1),
+    ("cio_id_bytes_events", 0),
+    ("cio_event_name_bytes_events", 1),
+    ("cio_event_data_bytes_events", 1),
+    ("cio_row_bytes_events", 1),
+    ("cio_user_exists_events", 1),
+    ("cio_timestamp_not_null_events", 0),
+    ("cio_timestamp_not_future_events", 0),
+    ("cio_not_null_objects", 0),
+    ("cio_unique_key_objects", 1),
+    ("cio_id_bytes_objects", 0),
+    ("cio_attribute_value_bytes_objects", 0),
+    ("cio_row_bytes_objects", 0),
+    ("cio_object_type_id_whole_objects", 2),
+    ("cio_not_null_members", 0),
+    ("cio_unique_key_members", 1),
+    ("cio_id_bytes_members", 0),
+    ("cio_row_bytes_members", 0),
+    ("cio_user_exists_members", 1),
+    ("cio_object_type_id_whole_members", 0),
+];
+
+#[test]
+fn contract_tests_pass_on_clean_seeds_and_fail_on_crafted_ones() {
+    let server = fakesnow::shared();
+    let dir = project("E2E_DATA_TESTS", &server.base_url(), "");
+    let run = cio(dir.path(), &["build"]);
+    let log = || format!("{}\n{}\n{}", run.stdout, run.stderr, server.log_tail());
+    assert_eq!(run.code, 0, "{}", log());
+    let results = run_results(dir.path());
+    let tests = tests_of(&results);
+    let mut names: Vec<&str> = tests.iter().map(|(n, _, _)| n.as_str()).collect();
+    names.sort_unstable();
+    let mut expected: Vec<&str> = EXPECTED.iter().map(|(n, _)| *n).collect();
+    expected.sort_unstable();
+    assert_eq!(names, expected, "one result per contract test");
+    for (name, status, failures) in &tests {
+        assert_eq!(
+            (status.as_str(), *failures),
+            ("pass", 0),
+            "{name}: {}",
+            log()
+        );
+    }
+    assert!(
+        run.stdout.contains("tests: 27 passed, 0 failed, 0 warned"),
+        "{}",
+        log()
+    );
+    // Compiled test SQL is written like a model's.
+    let compiled = dir
+        .path()
+        .join("target/compiled/cio_tests/cio_unique_key_people.sql");
+    let sql = std::fs::read_to_string(&compiled).unwrap();
+    assert!(sql.contains("HAVING COUNT(*) > 1"), "{sql}");
+
+    crafted_seeds(dir.path());
+    let run = cio(dir.path(), &["build", "--rows", "5"]);
+    let log = || format!("{}\n{}\n{}", run.stdout, run.stderr, server.log_tail());
+    assert_eq!(run.code, 1, "a failing test fails the build: {}", log());
+    let results = run_results(dir.path());
+    assert_eq!(results["success"], false);
+    let tests = tests_of(&results);
+    for (name, failures) in EXPECTED {
+        let (_, status, got) = tests
+            .iter()
+            .find(|(n, _, _)| n == name)
+            .unwrap_or_else(|| panic!("no result for {name}: {}", log()));
+        let want = if *failures == 0 { "pass" } else { "fail" };
+        assert_eq!(
+            (status.as_str(), got),
+            (want, failures),
+            "{name}: {}",
+            log()
+        );
+    }
+    let unique = result_of(&results, "cio_unique_key_people");
+    assert_eq!(unique["code"], "CIO340");
+    assert_eq!(
+        unique["message"],
+        "1 failing row (severity error): identify: no two rows share the sync key"
+    );
+    // The sample: the duplicated key and its count.
+    assert!(
+        run.stdout.contains("FAIL    cio_unique_key_people"),
+        "{}",
+        log()
+    );
+    let sample = run
+        .stdout
+        .lines()
+        .skip_while(|l| !l.contains("FAIL    cio_unique_key_people"))
+        .skip(2)
+        .take(2)
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(
+        sample.contains("| userId | anonymousId | N_RECORDS |")
+            || sample.to_ascii_lowercase().contains("n_records"),
+        "{sample}\n{}",
+        log()
+    );
+    assert!(sample.contains("| u1 "), "{sample}");
+    // The sample is printed, never written to run_results.json.
+    let text = std::fs::read_to_string(dir.path().join("target/run_results.json")).unwrap();
+    assert!(!text.contains(&"d".repeat(200)));
+
+    // The model downstream of a failed test is skipped; the rest build.
+    let downstream = result_of(&results, "people_count");
+    assert_eq!(downstream["status"], "skipped", "{}", log());
+    let why = downstream["message"].as_str().unwrap();
+    assert!(
+        why.starts_with("skipped: upstream test cio_")
+            && why.ends_with("did not pass")
+            && why.contains("_people"),
+        "{why}"
+    );
+    for built in ["people", "events", "objects", "members", "alone"] {
+        assert_eq!(result_of(&results, built)["status"], "success", "{built}");
+    }
+
+    // `cio-sql test` alone: the same counts, the summary, exit 1; with
+    // --store-failures the rows land in the audit schema.
+    let run = cio(dir.path(), &["test", "--store-failures"]);
+    let log = || format!("{}\n{}\n{}", run.stdout, run.stderr, server.log_tail());
+    assert_eq!(run.code, 1, "{}", log());
+    assert!(
+        run.stdout
+            .contains("11 passed, 16 failed, 0 warned, 0 errored"),
+        "{}",
+        log()
+    );
+    let results = run_results(dir.path());
+    assert_eq!(results["metadata"]["command"], "test");
+    assert_eq!(tests_of(&results).len(), EXPECTED.len(), "only tests run");
+    let wh = connect(dir.path());
+    let stored = query(
+        wh.as_ref(),
+        "SELECT COUNT(*) AS n FROM E2E_DATA_TESTS.CUSTOMER_IO_dbt_test__audit.cio_object_type_id_whole_objects",
+    );
+    assert_eq!(stored.rows[0][0].to_string().trim_matches('"'), "2");
+}
+
+#[test]
+fn cio_tests_turn_tests_to_warnings_or_off() {
+    let server = fakesnow::shared();
+    let dir = project(
+        "E2E_DATA_TESTS_CONFIG",
+        &server.base_url(),
+        "    people:\n      +cio_tests: {unique_key: warn, attribute_value_bytes: warn, id_bytes: warn, not_null: warn, row_bytes: warn, timestamp_not_null: warn, timestamp_not_future: off}\n",
+    );
+    crafted_seeds(dir.path());
+    std::fs::write(
+        dir.path().join("models/people.sql"),
+        PEOPLE.replace(
+            "config(cio_sync='identify')",
+            "config(cio_sync='identify', cio_tests={'timestamp_not_future': {'enabled': false}})",
+        ),
+    )
+    .unwrap();
+    let run = cio(dir.path(), &["build", "--select", "people", "people_count"]);
+    let log = || format!("{}\n{}\n{}", run.stdout, run.stderr, server.log_tail());
+    assert_eq!(run.code, 0, "warnings do not fail the build: {}", log());
+    let results = run_results(dir.path());
+    let tests = tests_of(&results);
+    assert!(
+        !tests
+            .iter()
+            .any(|(n, _, _)| n == "cio_timestamp_not_future_people"),
+        "switched off: {tests:?}"
+    );
+    let unique = result_of(&results, "cio_unique_key_people");
+    assert_eq!(unique["status"], "warn");
+    assert_eq!(unique["failures"], 1);
+    assert_eq!(unique["code"], "CIO341");
+    assert_eq!(result_of(&results, "people_count")["status"], "success");
+    assert!(run.stdout.contains("0 failed, 6 warned"), "{}", log());
+}
+
+#[test]
+fn a_warehouse_error_inside_a_test_is_an_error_result() {
+    let server = fakesnow::shared();
+    let dir = project("E2E_DATA_TESTS_ERROR", &server.base_url(), "");
+    // Nothing is built: every test's query reads a table that is not there.
+    let run = cio(dir.path(), &["test", "--select", "objects"]);
+    let log = || format!("{}\n{}\n{}", run.stdout, run.stderr, server.log_tail());
+    assert_eq!(run.code, 1, "{}", log());
+    let results = run_results(dir.path());
+    let r = result_of(&results, "cio_unique_key_objects");
+    assert_eq!(r["status"], "error", "{}", log());
+    assert_eq!(r["code"], "CIO303");
+    let message = r["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("test cio_unique_key_objects could not run: "),
+        "{message}"
+    );
+    assert!(run.stdout.contains("errored"), "{}", log());
+    assert_eq!(tests_of(&results).len(), 6, "the objects model's tests");
+}
+
+#[test]
+fn a_bad_cio_tests_config_is_a_compile_error() {
+    let dir = project("UNUSED", "http://127.0.0.1:9", "");
+    let people = dir.path().join("models/people.sql");
+    std::fs::write(
+        &people,
+        PEOPLE.replace(
+            "config(cio_sync='identify')",
+            "config(cio_sync='identify', cio_tests={'uniqe_key': 'warn'})",
+        ),
+    )
+    .unwrap();
+    let run = cio(dir.path(), &["compile"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("error[CIO060]"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("cio_tests names `uniqe_key`, which is not a contract test"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("did you mean `unique_key`?"));
+    assert!(
+        run.stderr.contains("--> models/people.sql:1:"),
+        "{}",
+        run.stderr
+    );
+
+    std::fs::write(
+        &people,
+        PEOPLE.replace(
+            "config(cio_sync='identify')",
+            "config(cio_sync='identify', cio_tests={'unique_key': 'loud'})",
+        ),
+    )
+    .unwrap();
+    let run = cio(dir.path(), &["compile"]);
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("error[CIO061]"), "{}", run.stderr);
+    assert!(run.stderr.contains("which is not off, warn or error"));
+}
