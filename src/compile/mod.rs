@@ -19,6 +19,7 @@ mod model;
 pub mod relations;
 mod schedule;
 pub mod select;
+pub mod singular;
 
 pub use compilation::{Compilation, CompiledModel, ModelStatus};
 pub use model::static_refs;

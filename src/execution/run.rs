@@ -11,6 +11,7 @@
 use crate::artifacts::run_results::{NodeResult, NodeStatus, RunRecorder};
 use crate::catalog::load_catalog;
 use crate::compile::data_tests::{DataTest, contract_tests};
+use crate::compile::singular::singular_tests;
 use crate::compile::{Compilation, CompileOptions, CompiledModel, ModelStatus};
 use crate::diagnostics::Diagnostic;
 use crate::execution::connect::{Connector, outcome_unknown, warehouse_diagnostic};
@@ -114,6 +115,13 @@ pub fn run_steps(
             }
         }
     }
+    // The data tests, rendered and written before anything runs.
+    let mut tests = Vec::new();
+    if matches!(kind, RunKind::Build | RunKind::Test) {
+        tests = contract_tests(&compilation);
+        tests.extend(singular_tests(&compilation, catalog.clone())?);
+        write_compiled(&compilation, &tests)?;
+    }
     let wh = connect(&compilation.project)?;
     let report_line = report_node(out);
     let report = |r: &NodeResult, done: usize, total: usize| {
@@ -135,11 +143,6 @@ pub fn run_steps(
         failed_seeds = seeds.failed;
     }
     if kind != RunKind::Seed {
-        let tests = match kind {
-            RunKind::Build | RunKind::Test => contract_tests(&compilation),
-            _ => Vec::new(),
-        };
-        write_compiled(&compilation, &tests)?;
         run_graph(
             &compilation,
             wh.as_ref(),

@@ -428,3 +428,82 @@ fn a_bad_cio_tests_config_is_a_compile_error() {
     assert!(run.stderr.contains("error[CIO061]"), "{}", run.stderr);
     assert!(run.stderr.contains("which is not off, warn or error"));
 }
+
+#[test]
+fn singular_tests_under_test_paths_select_failing_rows() {
+    let server = fakesnow::shared();
+    let dir = project("E2E_DATA_TESTS_SINGULAR", &server.base_url(), "");
+    let write = |rel: &str, text: &str| {
+        let path = dir.path().join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    };
+    write(
+        "tests/no_ghost_members.sql",
+        "-- Every member is a known person.\nselect m.* from {{ ref('members') }} m where m.\"userId\" = '{{ var(\"ghost\", \"ghost\") }}'\n",
+    );
+    write(
+        "tests/objects/few_objects.sql",
+        "{{ config(severity='warn') }}\nselect count(*) as n from {{ ref('objects') }} having count(*) > 2",
+    );
+    let run = cio(dir.path(), &["build"]);
+    let log = || format!("{}\n{}\n{}", run.stdout, run.stderr, server.log_tail());
+    assert_eq!(run.code, 0, "{}", log());
+    let results = run_results(dir.path());
+    assert_eq!(result_of(&results, "no_ghost_members")["status"], "pass");
+    assert_eq!(
+        result_of(&results, "no_ghost_members")["unique_id"],
+        "test.cio_sql_example.no_ghost_members"
+    );
+    assert_eq!(result_of(&results, "few_objects")["status"], "pass");
+    let compiled = std::fs::read_to_string(
+        dir.path()
+            .join("target/compiled/tests/no_ghost_members.sql"),
+    )
+    .unwrap();
+    assert!(
+        compiled.contains("from E2E_DATA_TESTS_SINGULAR.CUSTOMER_IO.members m"),
+        "ref() is rendered: {compiled}"
+    );
+
+    crafted_seeds(dir.path());
+    let run = cio(dir.path(), &["build", "--rows", "3"]);
+    let log = || format!("{}\n{}\n{}", run.stdout, run.stderr, server.log_tail());
+    assert_eq!(run.code, 1, "{}", log());
+    let results = run_results(dir.path());
+    let ghost = result_of(&results, "no_ghost_members");
+    assert_eq!(ghost["status"], "fail", "{}", log());
+    assert_eq!(ghost["failures"], 1);
+    let few = result_of(&results, "few_objects");
+    assert_eq!(
+        (few["status"].as_str(), few["failures"].as_u64()),
+        (Some("warn"), Some(1))
+    );
+    assert!(run.stdout.contains("| ghost "), "the sample: {}", log());
+
+    // Selected through its model only: --select objects runs few_objects,
+    // not no_ghost_members.
+    let run = cio(dir.path(), &["test", "--select", "objects"]);
+    let results = run_results(dir.path());
+    let names: Vec<&str> = results["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        names.contains(&"few_objects") && !names.contains(&"no_ghost_members"),
+        "{names:?}\n{}",
+        run.stdout
+    );
+
+    // An empty test is a configuration error before anything runs.
+    write("tests/empty.sql", "{# nothing yet #}\n");
+    let run = cio(dir.path(), &["test"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("error[CIO062]: test empty is empty"),
+        "{}",
+        run.stderr
+    );
+}
