@@ -20,6 +20,7 @@ pub mod relations;
 mod schedule;
 pub mod select;
 pub mod singular;
+pub mod test_select;
 
 pub use compilation::{Compilation, CompiledModel, ModelStatus};
 pub use model::static_refs;

@@ -8,23 +8,16 @@ use crate::catalog::Catalog;
 use crate::compile::Compilation;
 use crate::compile::data_tests::{DataTest, TestKind, TestSeverity};
 use crate::diagnostics::{Diagnostic, codes};
-use crate::project::{Model, ModelConfig, read_text};
+use crate::project::{Model, ModelConfig, Project, read_text};
 use crate::render::Renderer;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-/// The singular tests of `c`'s project that read a selected model (or no
-/// model at all), rendered over `catalog`. `Err`: a test folder cannot be
-/// read, a test does not render (the render's diagnostic, at the test's
-/// line), or is empty, has a bad severity or a name another test has
-/// (CIO062).
-pub fn singular_tests(
-    c: &Compilation,
-    catalog: Arc<dyn Catalog>,
-) -> Result<Vec<DataTest>, Diagnostic> {
-    let root = &c.project.root;
+/// The `.sql` files under the project's `test-paths`, sorted.
+pub fn test_files(project: &Project) -> Result<Vec<PathBuf>, Diagnostic> {
     let mut files = Vec::new();
-    for folder in &c.project.config.test_paths {
-        let dir = root.join(folder);
+    for folder in &project.config.test_paths {
+        let dir = project.root.join(folder);
         if !dir.is_dir() {
             continue;
         }
@@ -46,6 +39,27 @@ pub fn singular_tests(
             }
         }
     }
+    Ok(files)
+}
+
+/// A singular test's name: its file name without `.sql`.
+pub fn test_name(file: &Path) -> String {
+    file.file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// The singular tests of `c`'s project that read a selected model (or no
+/// model at all), rendered over `catalog`. `Err`: a test folder cannot be
+/// read, a test does not render (the render's diagnostic, at the test's
+/// line), or is empty, has a bad severity or a name another test has
+/// (CIO062).
+pub fn singular_tests(
+    c: &Compilation,
+    catalog: Arc<dyn Catalog>,
+) -> Result<Vec<DataTest>, Diagnostic> {
+    let root = &c.project.root;
+    let files = test_files(&c.project)?;
     if files.is_empty() {
         return Ok(Vec::new());
     }
@@ -58,10 +72,7 @@ pub fn singular_tests(
             .unwrap_or(&file)
             .to_string_lossy()
             .replace('\\', "/");
-        let name = file
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_default();
+        let name = test_name(&file);
         let as_model = Model {
             name: name.clone(),
             path: rel.clone(),

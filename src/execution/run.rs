@@ -11,7 +11,8 @@
 use crate::artifacts::run_results::{NodeResult, NodeStatus, RunRecorder};
 use crate::catalog::load_catalog;
 use crate::compile::data_tests::{DataTest, contract_tests};
-use crate::compile::singular::singular_tests;
+use crate::compile::singular::{singular_tests, test_files, test_name};
+use crate::compile::test_select::{self, TestSelection};
 use crate::compile::{Compilation, CompileOptions, CompiledModel, ModelStatus};
 use crate::diagnostics::Diagnostic;
 use crate::execution::connect::{Connector, outcome_unknown, warehouse_diagnostic};
@@ -97,12 +98,22 @@ pub fn run_steps(
     let catalog = load_catalog(&project)?;
     let _lock = RunLock::acquire(&project.target_dir(), &project.target.name)?;
     let catalog = Arc::new(catalog);
+    // Specs naming tests select tests; the others select models.
+    let mut opts = opts.clone();
+    let mut test_selection = TestSelection::default();
+    if matches!(kind, RunKind::Build | RunKind::Test) {
+        let singular: Vec<String> = test_files(&project)?.iter().map(|f| test_name(f)).collect();
+        let models: Vec<&str> = project.models.iter().map(|m| m.name.as_str()).collect();
+        let (select, exclude, tests) =
+            test_select::split(&opts.select, &opts.exclude, &models, &singular)?;
+        (opts.select, opts.exclude, test_selection) = (select, exclude, tests);
+    }
     let compilation = compile_project(
         project,
         catalog.clone(),
         &CompileOptions {
             write: kind != RunKind::Seed,
-            ..opts.clone()
+            ..opts
         },
     )?;
     if kind != RunKind::Seed {
@@ -120,6 +131,7 @@ pub fn run_steps(
     if matches!(kind, RunKind::Build | RunKind::Test) {
         tests = contract_tests(&compilation);
         tests.extend(singular_tests(&compilation, catalog.clone())?);
+        tests = test_selection.apply(tests);
         write_compiled(&compilation, &tests)?;
     }
     let wh = connect(&compilation.project)?;

@@ -507,3 +507,57 @@ fn singular_tests_under_test_paths_select_failing_rows() {
         run.stderr
     );
 }
+
+#[test]
+fn select_and_exclude_pick_tests_by_kind_name_and_model() {
+    let server = fakesnow::shared();
+    let dir = project("E2E_DATA_TESTS_SELECT", &server.base_url(), "");
+    std::fs::create_dir_all(dir.path().join("tests")).unwrap();
+    std::fs::write(
+        dir.path().join("tests/no_ghosts.sql"),
+        "select * from {{ ref('events') }} where \"userId\" = 'ghost'",
+    )
+    .unwrap();
+    let run = cio(dir.path(), &["build"]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let names = |args: &[&str]| -> Vec<String> {
+        let run = cio(dir.path(), args);
+        assert_eq!(run.code, 0, "{args:?}: {}\n{}", run.stdout, run.stderr);
+        let mut names: Vec<String> = tests_of(&run_results(dir.path()))
+            .into_iter()
+            .map(|(n, _, _)| n)
+            .collect();
+        names.sort();
+        names
+    };
+    assert_eq!(
+        names(&["test", "--select", "test_type:singular"]),
+        ["no_ghosts"]
+    );
+    assert_eq!(
+        names(&["test", "--select", "cio_unique_key_objects", "no_ghosts"]),
+        ["cio_unique_key_objects", "no_ghosts"]
+    );
+    let members = names(&["test", "--select", "members"]);
+    assert_eq!(members.len(), 6, "the tests of the model: {members:?}");
+    assert!(members.iter().all(|n| n.ends_with("_members")));
+    let contract = names(&[
+        "test",
+        "--select",
+        "test_type:contract",
+        "--exclude",
+        "cio_row_bytes_people",
+    ]);
+    assert_eq!(contract.len(), 26, "{contract:?}");
+    assert!(!contract.contains(&"no_ghosts".to_string()));
+    // `build --select test_type:singular` builds every model, runs the one test.
+    let run = cio(dir.path(), &["build", "--select", "test_type:singular"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let results = run_results(dir.path());
+    assert_eq!(result_of(&results, "alone")["status"], "success");
+    assert_eq!(tests_of(&results).len(), 1);
+
+    let run = cio(dir.path(), &["test", "--select", "test_type:schema"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("error[CIO063]"), "{}", run.stderr);
+}
