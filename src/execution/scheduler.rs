@@ -1,5 +1,5 @@
-//! The run scheduler: runs the nodes of a run (seeds, models; later data
-//! tests) in dependency order, up to `threads` at once.
+//! The run scheduler: runs the nodes of a run (seeds, models, data tests)
+//! in dependency order, up to `threads` at once.
 //!
 //! A run is a list of [`Node`]s, each with its id, kind and the nodes it
 //! depends on; a [`NodeRunner`] knows how to run one. A node starts when
@@ -247,6 +247,8 @@ mod tests {
     #[derive(Default)]
     struct Fake {
         fail: HashSet<usize>,
+        /// Nodes that end with this status (a test's pass, fail or warn).
+        ends: HashMap<usize, NodeStatus>,
         panic_on: Option<usize>,
         delay: Option<Duration>,
         order: Mutex<Vec<usize>>,
@@ -286,6 +288,9 @@ mod tests {
             if self.fail.contains(&i) {
                 result.status = NodeStatus::Error;
                 result.message = Some("failed".into());
+            }
+            if let Some(status) = self.ends.get(&i) {
+                result.status = *status;
             }
         }
     }
@@ -364,6 +369,45 @@ mod tests {
             2,
             "n1, n2 never ran"
         );
+    }
+
+    #[test]
+    fn a_failed_test_skips_its_dependents_and_a_warning_does_not() {
+        // n0 (model) <- n1 (its test) <- n2 (a model after the test);
+        // n3 (model) <- n4 (a test that warns) <- n5.
+        let mut nodes = nodes(&[&[], &[0], &[0, 1], &[], &[3], &[3, 4]]);
+        nodes[1].kind = NodeKind::Test;
+        nodes[4].kind = NodeKind::Test;
+        let fake = Fake {
+            ends: HashMap::from([
+                (1, NodeStatus::Fail),
+                (4, NodeStatus::Warn),
+                (3, NodeStatus::Success),
+            ]),
+            ..Fake::default()
+        };
+        let r = run(&nodes, &threads(2), &fake);
+        assert_eq!(r["n1"].status, NodeStatus::Fail);
+        assert_eq!(
+            r["n2"].message.as_deref(),
+            Some("skipped: upstream test n1 did not pass")
+        );
+        assert_eq!(
+            r["n5"].status,
+            NodeStatus::Success,
+            "a warning skips nothing"
+        );
+        // A failed test stops a --fail-fast run.
+        let fake = Fake {
+            ends: HashMap::from([(1, NodeStatus::Fail)]),
+            ..Fake::default()
+        };
+        let opts = ScheduleOptions {
+            fail_fast: true,
+            ..threads(1)
+        };
+        let r = run(&nodes, &opts, &fake);
+        assert_eq!(r["n3"].status, NodeStatus::Skipped);
     }
 
     #[test]
