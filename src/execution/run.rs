@@ -79,9 +79,11 @@ impl RunKind {
     }
 }
 
-/// `seed`, `run` or `build` of the project in `opts`: loads it, takes the
-/// run lock, compiles it (writing `target/` unless only seeding), connects
-/// with `connect`, loads the seeds and builds the selected models. Every
+/// `seed`, `run`, `build` or `test` of the project in `opts`: loads it,
+/// takes the run lock, compiles it (writing `target/` unless only
+/// seeding), generates the data tests (`build`, `test`), connects with
+/// `connect`, loads the seeds and builds the selected models, each
+/// model's tests after it (`test`: the tests only). Every
 /// node's result goes to `recorder` and is printed through `out` as it
 /// finishes. `Err` is what stopped the run early (the project does not
 /// load, the lock is held, the warehouse cannot be used).
@@ -166,6 +168,14 @@ pub fn run_steps(
             &tests,
             &report,
         );
+    }
+    // `test` builds nothing, so a model that did not compile has no node
+    // to fail: the run fails for it.
+    let failed = compilation.error_count();
+    if kind == RunKind::Test && failed > 0 {
+        recorder.fail(&format!(
+            "{failed} selected model(s) or project file(s) did not compile (see the errors above); their data tests did not run"
+        ));
     }
     Ok(())
 }

@@ -561,3 +561,33 @@ fn select_and_exclude_pick_tests_by_kind_name_and_model() {
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("error[CIO063]"), "{}", run.stderr);
 }
+
+#[test]
+fn test_fails_when_a_selected_model_does_not_compile() {
+    let server = fakesnow::shared();
+    let dir = project("E2E_DATA_TESTS_BROKEN", &server.base_url(), "");
+    let run = cio(dir.path(), &["build"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    std::fs::write(
+        dir.path().join("models/objects.sql"),
+        "{{ config(cio_sync='group') }}\nselect label as \"label\" from {{ ref('object_rows') }}",
+    )
+    .unwrap();
+    let run = cio(dir.path(), &["test"]);
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    assert!(run.stderr.contains("error[CIO201]"), "{}", run.stderr);
+    let results = run_results(dir.path());
+    assert_eq!(results["success"], false);
+    assert!(
+        results["error"]
+            .as_str()
+            .unwrap()
+            .contains("their data tests did not run"),
+        "{results}"
+    );
+    assert!(
+        !tests_of(&results)
+            .iter()
+            .any(|(n, _, _)| n.ends_with("_objects"))
+    );
+}
