@@ -489,6 +489,9 @@ impl ModelTests<'_> {
             "timestamp_not_null" if self.has(r.timestamp_field) => {
                 Some(self.rows_where(&format!("{} IS NULL", col(r.timestamp_field))))
             }
+            // CURRENT_TIMESTAMP() is a TIMESTAMP_LTZ; Snowflake compares a
+            // TIMESTAMP_NTZ with it as a time in the session's time zone
+            // (<https://docs.snowflake.com/en/sql-reference/data-types-datetime>).
             "timestamp_not_future" if self.has(r.timestamp_field) => {
                 Some(self.rows_where(&format!("{} > CURRENT_TIMESTAMP()", col(r.timestamp_field))))
             }
