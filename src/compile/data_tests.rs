@@ -489,9 +489,11 @@ impl ModelTests<'_> {
             "timestamp_not_null" if self.has(r.timestamp_field) => {
                 Some(self.rows_where(&format!("{} IS NULL", col(r.timestamp_field))))
             }
-            // CURRENT_TIMESTAMP() is a TIMESTAMP_LTZ; Snowflake compares a
-            // TIMESTAMP_NTZ with it as a time in the session's time zone
-            // (<https://docs.snowflake.com/en/sql-reference/data-types-datetime>).
+            // CURRENT_TIMESTAMP() is a TIMESTAMP_LTZ, whose operations run in
+            // the session's time zone
+            // (<https://docs.snowflake.com/en/sql-reference/data-types-datetime>);
+            // that a TIMESTAMP_NTZ is compared with it as a wall-clock time
+            // of that zone is our reading, not verified on Snowflake.
             "timestamp_not_future" if self.has(r.timestamp_field) => {
                 Some(self.rows_where(&format!("{} > CURRENT_TIMESTAMP()", col(r.timestamp_field))))
             }
