@@ -591,3 +591,30 @@ fn test_fails_when_a_selected_model_does_not_compile() {
             .any(|(n, _, _)| n.ends_with("_objects"))
     );
 }
+
+/// The SQL of every contract test, pinned: the emulator ignores the case
+/// of quoted names, so a column written without its quotes would pass
+/// there and fail on Snowflake.
+#[test]
+fn contract_test_sql_is_pinned() {
+    let dir = project("ANALYTICS", "http://127.0.0.1:9", "");
+    let opts = cio_sql::compile::CompileOptions {
+        load: cio_sql::project::LoadOptions {
+            project_dir: dir.path().to_path_buf(),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let c = cio_sql::pipeline::compile(&opts).unwrap();
+    let tests = cio_sql::compile::data_tests::contract_tests(&c);
+    let text: Vec<String> = tests
+        .iter()
+        .map(|t| {
+            format!(
+                "-- {} ({:?}, reads {:?})\n{}\n",
+                t.name, t.severity, t.depends_on, t.sql
+            )
+        })
+        .collect();
+    crate::support::snapshots(|| insta::assert_snapshot!("contract_test_sql", text.join("\n")));
+}
