@@ -43,6 +43,8 @@
 {%- set entity_columns = adapter.get_columns_in_relation(entities_relation) -%}
 {%- set people = cio.people_model(people_model, argument='people_model') -%}
 {%- do config(cio_sync='track', cio_timestamp_column='timestamp') -%}
+{#- The change-tracking key: the event and the person it is sent for. -#}
+{%- do config(cio_key=['event_id', 'userId'] if anonymous_id_column is none else ['event_id', 'userId', 'anonymousId']) -%}
 {%- if people is not none -%}
   {%- do config(cio_people_model=people_model) -%}
 {%- endif -%}

@@ -145,6 +145,10 @@ pub struct RunArgs {
     /// Stop at the first failure; models not started are skipped.
     #[arg(long)]
     pub fail_fast: bool,
+    /// Let a change-tracked sync table lose more than its
+    /// `cio_max_delete_share` of rows (default 50%) in one build.
+    #[arg(long)]
+    pub allow_mass_delete: bool,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug)]

@@ -126,6 +126,7 @@ fn run_options(run: &RunArgs) -> RunOptions {
     RunOptions {
         threads: run.threads.unwrap_or(0),
         fail_fast: run.fail_fast,
+        allow_mass_delete: run.allow_mass_delete,
         failed_seeds: Vec::new(),
     }
 }

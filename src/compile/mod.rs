@@ -20,7 +20,7 @@ mod schedule;
 pub mod select;
 
 pub use compilation::{Compilation, CompiledModel, ModelStatus};
-pub use model::static_refs;
+pub use model::{static_refs, tracking_of};
 
 use crate::catalog::Catalog;
 use crate::compile::dag::Dag;

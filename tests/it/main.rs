@@ -14,6 +14,7 @@ mod cli;
 mod code_table;
 mod contract;
 mod emulator_e2e;
+mod exact_syncs;
 mod hardening_files;
 mod hardening_names;
 mod hardening_secrets;
