@@ -36,9 +36,9 @@ pub const LAST_SYNC_TIME: &str = "{{last_sync_time}}";
 
 /// The project variable holding the overlap margin of the incremental query.
 pub const OVERLAP_VAR: &str = "cio_sync_overlap_seconds";
-/// The overlap margin when the project sets none: an upper bound on how long
-/// a build statement runs (see README).
-pub const DEFAULT_OVERLAP_SECONDS: u64 = 3600;
+/// The overlap margin when the project sets none: it must exceed the longest
+/// change-tracking statement (see README).
+pub const DEFAULT_OVERLAP_SECONDS: u64 = 300;
 /// The share of a table's live rows a build may delete without
 /// `--allow-mass-delete`, unless the model sets `cio_max_delete_share`.
 pub const DEFAULT_MAX_DELETE_SHARE: f64 = 0.5;
@@ -239,6 +239,10 @@ pub fn tracking(
             }
         },
     };
+    if config.values.contains_key(OVERLAP_VAR) {
+        overlap_seconds(&serde_json::Map::new(), config)
+            .map_err(|d| d.for_model(name).at_file(path))?;
+    }
     Ok(Some(Tracking {
         sync_type,
         columns: columns.to_vec(),
@@ -248,9 +252,14 @@ pub fn tracking(
     }))
 }
 
-/// The overlap margin, in seconds, from the project's variables.
-pub fn overlap_seconds(vars: &serde_json::Map<String, Value>) -> Result<u64, Diagnostic> {
-    match vars.get(OVERLAP_VAR) {
+/// The overlap margin, in seconds: the model's `cio_sync_overlap_seconds`
+/// config, else the project variable of that name (`--vars` overrides it),
+/// else [`DEFAULT_OVERLAP_SECONDS`].
+pub fn overlap_seconds(
+    vars: &serde_json::Map<String, Value>,
+    config: &ModelConfig,
+) -> Result<u64, Diagnostic> {
+    match config.values.get(OVERLAP_VAR).or_else(|| vars.get(OVERLAP_VAR)) {
         None | Some(Value::Null) => Ok(DEFAULT_OVERLAP_SECONDS),
         Some(v) => v
             .as_u64()

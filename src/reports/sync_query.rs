@@ -284,7 +284,7 @@ pub fn setup(c: &Compilation, m: &CompiledModel, sync_type: SyncType) -> SyncSet
     }
 
     let tracking = crate::compile::tracking_of(m).ok().flatten();
-    let overlap = match crate::analysis::tracking::overlap_seconds(&c.project.vars) {
+    let overlap = match crate::analysis::tracking::overlap_seconds(&c.project.vars, &m.config) {
         Ok(seconds) => seconds,
         Err(d) => {
             warnings.push(d.message);
@@ -453,9 +453,14 @@ pub fn render_setup(s: &SyncSetup) -> String {
         let _ = writeln!(out, "\nwarning: {w}");
     }
     if let Some(overlap) = s.overlap_seconds {
+        let resend = if s.sync_type == SyncType::Track {
+            "an event built within the overlap before a sync can be sent again by the next one (whether Customer.io de-duplicates reverse-ETL events is not documented): set it to 0 for this model if builds never run while the sync reads"
+        } else {
+            "a row resent within the overlap sets the same values again, which is harmless"
+        };
         let _ = writeln!(
             out,
-            "\nnote: the table is change-tracked: the query reads the rows that changed in a build after the last sync, less an overlap of {overlap} s (project variable {}), so a build that commits while a sync reads is not lost; a row resent within the overlap is harmless (see README, \"How cio-sql keeps Customer.io exact\").",
+            "\nnote: the table is change-tracked: the query reads the rows whose content changed in a build after the last sync, less an overlap of {overlap} s ({}), so a build that commits while a sync reads is not lost; {resend} (see README, \"How cio-sql keeps Customer.io exact\").",
             crate::analysis::tracking::OVERLAP_VAR
         );
     }
