@@ -276,12 +276,15 @@ pub fn overlap_seconds(
     }
 }
 
-/// `'<n>:<text>'` of a value as text, or `'~'` for NULL: a canonical,
-/// delimiter-safe piece of a key or hash string.
+/// `<n>:<text>` of a non-NULL value as text: the value's text prefixed
+/// with its length, so pieces joined by any delimiter cannot be confused.
+fn counted(expr: &str) -> String {
+    format!("TO_VARCHAR(LENGTH(TO_VARCHAR({expr}))) || ':' || TO_VARCHAR({expr})")
+}
+
+/// A canonical piece of a hash string: [`counted`], or `~` for NULL.
 fn piece(expr: &str) -> String {
-    format!(
-        "IFF({expr} IS NULL, '~', TO_VARCHAR(LENGTH(TO_VARCHAR({expr}))) || ':' || TO_VARCHAR({expr}))"
-    )
+    format!("IFF({expr} IS NULL, '~', {})", counted(expr))
 }
 
 fn col(alias: &str, name: &str) -> String {
@@ -302,7 +305,7 @@ impl Tracking {
                         format!(
                             "IFF({c} IS NULL, NULL, {} || {})",
                             crate::sql::string_literal(&format!("{n}=")),
-                            piece(&c)
+                            counted(&c)
                         )
                     })
                     .collect();
