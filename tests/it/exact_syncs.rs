@@ -288,3 +288,49 @@ fn the_next_sync_sends_exactly_what_changed() {
     // The deletes stay deleted and the earlier sync still sees them.
     assert_eq!(keys_at(wh, &dq(PEOPLE), t1, &["userId"]), set(&["u_bob"]));
 }
+
+/// `(userId, name, change time, deleted)` of every row of `relation`.
+fn tracked_rows(wh: &dyn Warehouse, relation: &str) -> Vec<String> {
+    let rows = query(
+        wh,
+        &format!(
+            "SELECT \"userId\", \"name\", TO_VARCHAR(\"__cio_sql_changed_at\"), \"__cio_sql_deleted\" FROM {relation} ORDER BY 1, 3"
+        ),
+    );
+    rows.rows
+        .iter()
+        .map(|r| format!("{r:?}"))
+        .collect()
+}
+
+#[test]
+fn a_failed_build_keeps_the_table_and_its_change_times() {
+    let server = fakesnow::shared();
+    let people = "{{ config(cio_sync='identify') }}\nselect 'u1' as \"userId\", 'Ann' as \"name\"\nunion all select 'u2', 'Bob'\n";
+    let dir = crate::support::emulator_cli::small_project(
+        "EXACT_FAILED",
+        &server.base_url(),
+        &[("people", people)],
+    );
+    let dir = dir.path();
+    must_build(dir);
+    let wh = connect(dir);
+    let wh = wh.as_ref();
+    let relation = "EXACT_FAILED.CUSTOMER_IO.people";
+    let before = tracked_rows(wh, relation);
+    assert_eq!(before.len(), 2, "{before:?}");
+    std::thread::sleep(Duration::from_millis(1100));
+    // The new SELECT fails in the warehouse, halfway through the statement.
+    std::fs::write(
+        dir.join("models/people.sql"),
+        "{{ config(cio_sync='identify') }}\nselect 'u1' as \"userId\", 'Ann' as \"name\"\nunion all select 'u3', CAST(CAST('not a number' AS INTEGER) AS VARCHAR)\n",
+    )
+    .unwrap();
+    let failed = build(dir, &[]);
+    assert_eq!(failed.code, 1, "{}\n{}", failed.stdout, failed.stderr);
+    assert_eq!(tracked_rows(wh, relation), before, "the table is as it was");
+    // A build that changes nothing keeps the change times too.
+    std::fs::write(dir.join("models/people.sql"), people).unwrap();
+    must_build(dir);
+    assert_eq!(tracked_rows(wh, relation), before);
+}
