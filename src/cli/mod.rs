@@ -8,6 +8,7 @@ mod catalog;
 mod compile;
 mod lineage;
 mod ls;
+mod plan;
 mod review;
 mod run;
 mod show;
@@ -219,6 +220,17 @@ pub fn run(cli: &Cli) -> ExitStatus {
         } => ls::ls(
             &compile_options(project, selection, false, false),
             &output.output(),
+        ),
+        Command::Plan {
+            project,
+            selection,
+            output,
+            rows,
+        } => plan::plan(
+            &compile_options(project, selection, false, false),
+            *rows,
+            &output.output(),
+            &connect_project,
         ),
         Command::SyncQuery {
             model,

@@ -10,6 +10,7 @@
 pub mod catalog;
 pub mod connect;
 pub mod materialize;
+pub mod plan;
 pub mod run;
 pub mod scheduler;
 pub mod seed;

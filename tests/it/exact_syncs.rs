@@ -56,6 +56,31 @@ fn setups(dir: &Path) -> BTreeMap<String, Value> {
         .collect()
 }
 
+/// `plan --log-format json --rows N` by model, checking its exit code:
+/// 1 when a model would trip the mass-delete guard, else 0.
+fn plans(dir: &Path, rows: usize) -> BTreeMap<String, Value> {
+    let run = cio(
+        dir,
+        &["plan", "--log-format", "json", "--rows", &rows.to_string()],
+    );
+    let found: BTreeMap<String, Value> = run
+        .stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|v| v["event"] == "plan")
+        .map(|v| (v["model"].as_str().unwrap().to_string(), v))
+        .collect();
+    let tripped = found.values().any(|p| !p["mass_delete"].is_null());
+    assert_eq!(
+        run.code,
+        i32::from(tripped),
+        "{}\n{}",
+        run.stdout,
+        run.stderr
+    );
+    found
+}
+
 /// Runs `sql` with `{{last_sync_time}}` set to `t`, returning each row as
 /// the values of `columns` joined with `/`.
 fn keys_at(wh: &dyn Warehouse, sql: &str, t: u64, columns: &[&str]) -> BTreeSet<String> {
@@ -218,6 +243,53 @@ fn the_next_sync_sends_exactly_what_changed() {
 
     let t1 = cursor();
     change_the_seeds(dir);
+    // `plan` (after loading the seeds) tells what the next build changes;
+    // the relationships would trip the mass-delete guard, so it exits 1.
+    let seeded = cio(dir, &["seed"]);
+    assert_eq!(seeded.code, 0, "{}\n{}", seeded.stdout, seeded.stderr);
+    let planned = plans(dir, 1);
+    let counts = |model: &str| {
+        let p = &planned[model];
+        ["new", "changed", "unchanged", "deleted"].map(|k| p[k].as_u64().unwrap())
+    };
+    assert_eq!(counts(PEOPLE), [2, 1, 3, 1], "{}", planned[PEOPLE]);
+    assert_eq!(counts(LOCATIONS), [0, 0, 2, 0]);
+    assert!(planned[PEOPLE]["mass_delete"].is_null());
+    assert_eq!(
+        planned[PEOPLE]["samples"]["deleted"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        planned[PEOPLE]["samples"]["new"].as_array().unwrap().len(),
+        1,
+        "--rows 1"
+    );
+    // Events and relationships read the people model as built: plan them
+    // once it is.
+    assert_eq!(planned[EVENTS]["reads_models"], serde_json::json!([PEOPLE]));
+    let people_built = build(dir, &["--select", PEOPLE]);
+    assert_eq!(
+        people_built.code, 0,
+        "{}\n{}",
+        people_built.stdout, people_built.stderr
+    );
+    let planned = plans(dir, 1);
+    let counts = |model: &str| {
+        let p = &planned[model];
+        ["new", "changed", "unchanged", "deleted"].map(|k| p[k].as_u64().unwrap())
+    };
+    assert_eq!(counts(PEOPLE), [0, 0, 6, 0], "{}", planned[PEOPLE]);
+    assert_eq!(counts(EVENTS), [2, 0, 3, 1], "{}", planned[EVENTS]);
+    assert_eq!(
+        counts(RELATIONSHIPS),
+        [0, 1, 0, 2],
+        "{}",
+        planned[RELATIONSHIPS]
+    );
+    assert!(planned[RELATIONSHIPS]["mass_delete"].is_string());
     // Two of the three relationships go: the mass-delete guard stops that
     // model, which keeps its table and change times; the others build.
     let guarded = build(dir, &[]);
@@ -285,6 +357,31 @@ fn the_next_sync_sends_exactly_what_changed() {
             "{model}"
         );
     }
+    // The plan counts are what the queries returned.
+    for (model, [new, changed, _, deleted]) in [
+        (EVENTS, counts(EVENTS)),
+        (RELATIONSHIPS, counts(RELATIONSHIPS)),
+    ] {
+        let sent = keys_at(wh, &q(model), t1, &["timestamp", "userId"]).len() as u64;
+        assert_eq!(sent, new + changed, "{model}");
+        if model == RELATIONSHIPS {
+            let deletes = keys_at(wh, &dq(model), t1, &["userId", "event"]).len() as u64;
+            assert_eq!(deletes, deleted, "{model}");
+        }
+    }
+    let after = plans(dir, 0);
+    for model in [PEOPLE, EVENTS, RELATIONSHIPS, LOCATIONS] {
+        let p = &after[model];
+        assert_eq!(
+            (
+                p["new"].as_u64(),
+                p["changed"].as_u64(),
+                p["deleted"].as_u64()
+            ),
+            (Some(0), Some(0), Some(0)),
+            "{model}: {p}"
+        );
+    }
     // The deletes stay deleted and the earlier sync still sees them.
     assert_eq!(keys_at(wh, &dq(PEOPLE), t1, &["userId"]), set(&["u_bob"]));
 }
@@ -297,10 +394,7 @@ fn tracked_rows(wh: &dyn Warehouse, relation: &str) -> Vec<String> {
             "SELECT \"userId\", \"name\", TO_VARCHAR(\"__cio_sql_changed_at\"), \"__cio_sql_deleted\" FROM {relation} ORDER BY 1, 3"
         ),
     );
-    rows.rows
-        .iter()
-        .map(|r| format!("{r:?}"))
-        .collect()
+    rows.rows.iter().map(|r| format!("{r:?}")).collect()
 }
 
 #[test]
