@@ -488,11 +488,13 @@ WHERE NOT EXISTS (SELECT 1 FROM \"__cio_sql_new\" AS n WHERE n.{key} = p.{key})"
             crate::sql::string_literal(event.event)
         ));
         items.push(format!("{} AS \"timestamp\"", quote(CHANGED_AT)));
-        let needed: Vec<String> = event
-            .columns
-            .iter()
-            .map(|(_, from)| format!("\n  AND {} IS NOT NULL", quote(from)))
-            .collect();
+        let mut needed: Vec<String> = Vec::new();
+        for (_, from) in event.columns {
+            let test = format!("\n  AND {} IS NOT NULL", quote(from));
+            if !needed.contains(&test) {
+                needed.push(test);
+            }
+        }
         Some(format!(
             "SELECT {}\nFROM {relation}\nWHERE {}\n  AND {} > {}{}",
             items.join(", "),

@@ -321,17 +321,6 @@ pub fn static_refs(source: &str) -> Vec<String> {
     out
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn finds_static_refs() {
-        let src = "{{ ref('a') }} {{ ref(\"b\") }} {{ my_ref('c') }} {{ ref(var('x')) }}";
-        assert_eq!(static_refs(src), vec!["a", "b"]);
-    }
-}
-
 /// How compiled model `m` is change-tracked: `Ok(None)` when it is not a
 /// tracked sync model (see [`crate::analysis::tracking`]).
 pub fn tracking_of(
@@ -362,4 +351,15 @@ fn tracked(
         known.then_some(names.as_slice()),
         &m.config,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_static_refs() {
+        let src = "{{ ref('a') }} {{ ref(\"b\") }} {{ my_ref('c') }} {{ ref(var('x')) }}";
+        assert_eq!(static_refs(src), vec!["a", "b"]);
+    }
 }

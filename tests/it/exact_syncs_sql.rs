@@ -143,7 +143,7 @@ fn a_hand_written_track_model_needs_a_key() {
     let text = render_all(&errors);
     let e = errors
         .iter()
-        .find(|d| d.code.to_string() == "CIO170")
+        .find(|d| d.code == "CIO170")
         .unwrap_or_else(|| panic!("{text}"));
     assert!(e.is_error());
     assert!(
