@@ -288,4 +288,82 @@ mod tests {
         );
         assert!(!Materialization::ALL.into_iter().any(needs_state));
     }
+
+    #[test]
+    fn a_change_tracked_table_is_one_statement_after_its_guard() {
+        let t = Tracking {
+            sync_type: crate::destinations::customerio::SyncType::Identify,
+            columns: vec!["userId".into(), "name".into()],
+            key: vec![vec!["userId".into()]],
+            deletes: true,
+            max_delete_share: 0.5,
+        };
+        let model = |allow_mass_delete| ModelBuild {
+            relation: "DB.S.people".into(),
+            sql: "select 1;",
+            materialization: Materialization::Table,
+            tracking: Some(&t),
+            allow_mass_delete,
+        };
+        assert!(model(false).needs_state());
+        let column = |name: &str| Column {
+            name: name.into(),
+            data_type: String::new(),
+            quoted: true,
+        };
+        // A first build, or a table without bookkeeping columns: all new, no guard.
+        for state in [
+            RelationState::default(),
+            RelationState {
+                exists: true,
+                columns: vec![column("userId"), column("name")],
+            },
+        ] {
+            let plan = materialize(&model(false), Some(&state));
+            assert_eq!(plan.statements.len(), 1);
+            assert!(plan.guard.is_none());
+            assert!(!plan.statements[0].sql.contains("__cio_sql_previous"));
+        }
+        let tracked = RelationState {
+            exists: true,
+            columns: ["userId", "name"]
+                .into_iter()
+                .chain(tracking::BOOKKEEPING)
+                .map(column)
+                .collect(),
+        };
+        let plan = materialize(&model(false), Some(&tracked));
+        assert_eq!(plan.statements.len(), 1);
+        assert!(
+            plan.statements[0]
+                .sql
+                .starts_with("CREATE OR REPLACE TABLE DB.S.people AS")
+        );
+        assert!(plan.statements[0].sql.contains("FROM DB.S.people"));
+        assert_eq!(plan.guard.as_ref().map(|g| g.max_share), Some(0.5));
+        assert!(materialize(&model(true), Some(&tracked)).guard.is_none());
+    }
+
+    #[test]
+    fn the_guard_trips_above_the_share() {
+        let counts = |deleted: u64, previous: u64| {
+            [
+                ("deleted".to_string(), deleted),
+                ("previous".to_string(), previous),
+            ]
+            .into_iter()
+            .collect()
+        };
+        assert!(
+            mass_delete(&counts(5, 10), 0.5).is_none(),
+            "exactly half is allowed"
+        );
+        assert!(
+            mass_delete(&counts(6, 10), 0.5)
+                .unwrap()
+                .contains("6 of the table's 10 rows")
+        );
+        assert!(mass_delete(&counts(0, 0), 0.0).is_none(), "an empty table");
+        assert!(mass_delete(&counts(1, 10), 0.0).is_some());
+    }
 }
