@@ -4,10 +4,11 @@
   One row per person, deduplicated; columns, in order:
     "userId"       <- user_id_column (a column name or any SQL expression)
     "anonymousId"  <- anonymous_id_column, only when given
-    "timestamp"    <- TO_TIMESTAMP_NTZ(_updated_at)
+    "timestamp"    <- _updated_at as a UTC TIMESTAMP_NTZ (cio.utc)
     every other column of nexus_entities, in catalog order, as a trait named
-    by its lower-case name (or its rename target); timestamp types wrapped in
-    TO_TIMESTAMP_NTZ.
+    by its lower-case name (or its rename target); timestamp types as UTC
+    TIMESTAMP_NTZ (TO_TIMESTAMP_NTZ of NTZ columns, taken as UTC;
+    CONVERT_TIMEZONE('UTC', col)::TIMESTAMP_NTZ of TZ and LTZ columns).
 
   Dedupe: per LOWER(TRIM(dedupe_column)) for text (the raw value otherwise),
   the row with the latest _updated_at wins (NULLs last), ties broken by
@@ -55,7 +56,7 @@ SELECT
 {%- if anonymous_id_column is not none %}
     {{ anonymous_id.sql }} AS "anonymousId",
 {%- endif %}
-    TO_TIMESTAMP_NTZ({{ cio.ident(updated_at.name) }}) AS "timestamp"
+    {{ cio.utc(cio.ident(updated_at.name), updated_at.data_type) }} AS "timestamp"
 {%- for trait in traits %},
     {{ trait.expr }} AS {{ trait.alias }}
 {%- endfor %}

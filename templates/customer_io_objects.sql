@@ -4,10 +4,10 @@
   One row per object; columns, in order:
     "groupId"       <- group_id_column (a column name or any SQL expression)
     "objectTypeId"  <- object_type_id, required, as a string literal ('1')
-    "timestamp"     <- TO_TIMESTAMP_NTZ(_updated_at)
+    "timestamp"     <- _updated_at as a UTC TIMESTAMP_NTZ (cio.utc)
     every other column of nexus_entities, in catalog order, as an object
     attribute named by its lower-case name (or its rename target); timestamp
-    types wrapped in TO_TIMESTAMP_NTZ. Not attributes: entity_id,
+    types as UTC TIMESTAMP_NTZ (see customer_io_identify). Not attributes: entity_id,
     entity_type, _processed_at, traits_entity_id, the groupId column and
     every ignore_traits column. _created_at is renamed created_at.
 
@@ -54,7 +54,7 @@
 SELECT
     {{ group_id.sql }} AS "groupId",
     {{ object_type }} AS "objectTypeId",
-    TO_TIMESTAMP_NTZ({{ cio.ident(updated_at.name) }}) AS "timestamp"
+    {{ cio.utc(cio.ident(updated_at.name), updated_at.data_type) }} AS "timestamp"
 {%- for trait in traits %},
     {{ trait.expr }} AS {{ trait.alias }}
 {%- endfor %}

@@ -125,9 +125,9 @@ SELECT
     {{ object_type }} AS "objectTypeId",
     pairs."userId" AS "userId",
 {%- if interactions %}
-    GREATEST_IGNORE_NULLS(TO_TIMESTAMP_NTZ({{ changed_at }}), pairs.last_interaction_at) AS "timestamp"
+    GREATEST_IGNORE_NULLS({{ cio.utc(changed_at, updated_at.data_type) }}, pairs.last_interaction_at) AS "timestamp"
 {%- else %}
-    TO_TIMESTAMP_NTZ({{ changed_at }}) AS "timestamp"
+    {{ cio.utc(changed_at, updated_at.data_type) }} AS "timestamp"
 {%- endif %}
 {%- for attribute in attributes %},
     {{ attribute.sql }} AS cio_attribute_{{ loop.index }}
@@ -186,8 +186,8 @@ FROM (
         SELECT
             person_participants.{{ cio.ident(participant_entity_id.name) }} AS person_entity_id,
             object_participants.{{ cio.ident(participant_entity_id.name) }} AS object_entity_id,
-            MIN(TO_TIMESTAMP_NTZ(events.{{ cio.ident(occurred_at.name) }})) AS first_interaction_at,
-            MAX(TO_TIMESTAMP_NTZ(events.{{ cio.ident(occurred_at.name) }})) AS last_interaction_at
+            MIN({{ cio.utc('events.' ~ cio.ident(occurred_at.name), occurred_at.data_type) }}) AS first_interaction_at,
+            MAX({{ cio.utc('events.' ~ cio.ident(occurred_at.name), occurred_at.data_type) }}) AS last_interaction_at
         FROM {{ participants_relation }} AS person_participants
         INNER JOIN {{ participants_relation }} AS object_participants
             ON object_participants.{{ cio.ident(participant_event_id.name) }} = person_participants.{{ cio.ident(participant_event_id.name) }}

@@ -5,12 +5,13 @@
     "userId"       <- user_id_column of the person (nexus_entities; a column
                       name or any SQL expression over its columns)
     "anonymousId"  <- anonymous_id_column of the person, only when given
-    "timestamp"    <- TO_TIMESTAMP_NTZ(occurred_at)
+    "timestamp"    <- occurred_at as a UTC TIMESTAMP_NTZ (cio.utc)
     "event"        <- event_name
     every other column of nexus_events, in catalog order, as an event
     property named by its lower-case name (or its rename target); source is
-    presented as "event_data_source"; timestamp types wrapped in
-    TO_TIMESTAMP_NTZ. Not properties: occurred_at, event_name, _ingested_at,
+    presented as "event_data_source"; timestamp types as UTC
+    TIMESTAMP_NTZ (TO_TIMESTAMP_NTZ of NTZ columns, taken as UTC;
+    CONVERT_TIMEZONE('UTC', col)::TIMESTAMP_NTZ of TZ and LTZ columns). Not properties: occurred_at, event_name, _ingested_at,
     _processed_at and every ignore_properties column.
 
   Rows kept: events with an event name, narrowed by sources, event_names,
@@ -43,6 +44,8 @@
 {%- set entity_columns = adapter.get_columns_in_relation(entities_relation) -%}
 {%- set people = cio.people_model(people_model, argument='people_model') -%}
 {%- do config(cio_sync='track', cio_timestamp_column='timestamp') -%}
+{#- The change-tracking key: the event and the person it is sent for. -#}
+{%- do config(cio_key=['event_id', 'userId'] if anonymous_id_column is none else ['event_id', 'userId', 'anonymousId']) -%}
 {%- if people is not none -%}
   {%- do config(cio_people_model=people_model) -%}
 {%- endif -%}
@@ -95,7 +98,7 @@ SELECT
 {%- if anonymous_id_column is not none %}
     persons."anonymousId" AS "anonymousId",
 {%- endif %}
-    TO_TIMESTAMP_NTZ(events.{{ cio.ident(occurred_at.name) }}) AS "timestamp",
+    {{ cio.utc('events.' ~ cio.ident(occurred_at.name), occurred_at.data_type) }} AS "timestamp",
     events.{{ cio.ident(event_name.name) }} AS "event"
 {%- for property in properties %},
     {{ cio.qualified(property, 'events') }} AS {{ property.alias }}

@@ -10,6 +10,7 @@ pub mod contract;
 pub mod locate;
 pub mod project;
 pub mod reads;
+pub mod tracking;
 pub mod validate;
 
 pub use columns::{

@@ -70,6 +70,21 @@ pub enum Command {
         #[command(flatten)]
         output: OutputArgs,
     },
+    /// Show what the next build would change in each change-tracked sync
+    /// table, and so what the next sync would send: new, changed, unchanged
+    /// and deleted rows. Changes nothing; exit 1 when a model would trip
+    /// the mass-delete guard.
+    Plan {
+        #[command(flatten)]
+        project: ProjectArgs,
+        #[command(flatten)]
+        selection: SelectionArgs,
+        #[command(flatten)]
+        output: OutputArgs,
+        /// Sample keys to print of each kind.
+        #[arg(long, default_value_t = 0)]
+        rows: usize,
+    },
     /// Show where every output column of a model comes from: its source
     /// columns (relation.column) through every CTE and ref, and whether it
     /// is copied or transformed.
@@ -162,6 +177,10 @@ pub struct RunArgs {
     /// Stop at the first failure; models not started are skipped.
     #[arg(long)]
     pub fail_fast: bool,
+    /// Let a change-tracked sync table lose more than its
+    /// `cio_max_delete_share` of rows (default 50%) in one build.
+    #[arg(long)]
+    pub allow_mass_delete: bool,
 }
 
 #[derive(Args, Debug)]

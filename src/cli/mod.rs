@@ -8,6 +8,7 @@ mod catalog;
 mod compile;
 mod lineage;
 mod ls;
+mod plan;
 mod review;
 mod run;
 mod show;
@@ -127,6 +128,7 @@ fn run_options(run: &RunArgs) -> RunOptions {
     RunOptions {
         threads: run.threads.unwrap_or(0),
         fail_fast: run.fail_fast,
+        allow_mass_delete: run.allow_mass_delete,
         failed_seeds: Vec::new(),
         tests: Default::default(),
     }
@@ -234,6 +236,17 @@ pub fn run(cli: &Cli) -> ExitStatus {
         } => ls::ls(
             &compile_options(project, selection, false, false),
             &output.output(),
+        ),
+        Command::Plan {
+            project,
+            selection,
+            output,
+            rows,
+        } => plan::plan(
+            &compile_options(project, selection, false, false),
+            *rows,
+            &output.output(),
+            &connect_project,
         ),
         Command::SyncQuery {
             model,

@@ -27,6 +27,12 @@ pub(super) fn sync_query(opts: &CompileOptions, model: Option<&str>, out: &Outpu
     for d in &compilation.diagnostics {
         out.diagnostic(d);
     }
+    if let Err(d) = crate::analysis::tracking::overlap_seconds(
+        &compilation.project.vars,
+        &crate::project::ModelConfig::default(),
+    ) {
+        return fatal(out, &d);
+    }
     match reports::sync_query::sync_query(&compilation, model) {
         Ok(setups) => {
             match out.format {

@@ -23,7 +23,7 @@ pub mod singular;
 pub mod test_select;
 
 pub use compilation::{Compilation, CompiledModel, ModelStatus};
-pub use model::static_refs;
+pub use model::{static_refs, tracking_of};
 
 use crate::catalog::Catalog;
 use crate::compile::dag::Dag;

@@ -260,6 +260,11 @@ fn check_model(
             }
         }
     }
+    if let Some(sync) = sync
+        && let Err(d) = tracked(m, sync, columns)
+    {
+        errors.push(d);
+    }
     let materialized = m.config.materialized().to_string();
     if m.config.materialization().is_none() {
         errors.push(
@@ -320,6 +325,38 @@ pub fn static_refs(source: &str) -> Vec<String> {
         }
     }
     out
+}
+
+/// How compiled model `m` is change-tracked: `Ok(None)` when it is not a
+/// tracked sync model (see [`crate::analysis::tracking`]).
+pub fn tracking_of(
+    m: &CompiledModel,
+) -> Result<Option<crate::analysis::tracking::Tracking>, Diagnostic> {
+    match sync_type(&m.name, &m.path, None, &m.config)? {
+        Some(sync) => tracked(m, sync, &m.columns()),
+        None => Ok(None),
+    }
+}
+
+/// How sync model `m` (output `columns`) is change-tracked, checked at
+/// compile time.
+fn tracked(
+    m: &CompiledModel,
+    sync: crate::analysis::SyncType,
+    columns: &[OutputColumn],
+) -> Result<Option<crate::analysis::tracking::Tracking>, Diagnostic> {
+    let known = !columns.is_empty()
+        && columns
+            .iter()
+            .all(|c| c.naming != crate::analysis::Naming::Generated);
+    let names: Vec<String> = columns.iter().map(|c| c.name.clone()).collect();
+    crate::analysis::tracking::tracking(
+        &m.name,
+        &m.path,
+        sync,
+        known.then_some(names.as_slice()),
+        &m.config,
+    )
 }
 
 #[cfg(test)]

@@ -195,6 +195,11 @@ codes! {
     NOT_ONE_SELECT = "CIO152", Usage, "Model is not a single SELECT";
     COLUMNS_UNRESOLVED = "CIO160", Warning, "The model's output columns cannot be worked out from its SQL; contract checks skipped";
     TOO_DEEP = "CIO161", Warning, "The compiled SQL nests deeper than the SQL parser goes (1,000 levels: about 330 nested subqueries): it is written unchecked, its columns unknown, contract checks skipped";
+    NO_SYNC_KEY = "CIO170", Usage, "Change-tracked sync model: no usable key (set `cio_key`)";
+    TRACKING_COLUMNS_UNKNOWN = "CIO171", Usage, "Change-tracked sync model: its output columns cannot be worked out";
+    TRACKING_NAME_TAKEN = "CIO172", Usage, "Change-tracked sync model: a column named like a bookkeeping column (`__cio_sql_…`)";
+    BAD_DELETE_SHARE = "CIO173", Usage, "`cio_max_delete_share` is not a number from 0 to 1";
+    BAD_OVERLAP = "CIO174", Usage, "`cio_sync_overlap_seconds` is not a whole number of seconds";
     MISSING_REQUIRED = "CIO201", Usage, "Sync model: a required Customer.io column is missing";
     REQUIRED_CASE = "CIO202", Usage, "Sync model: a required column has the wrong case (unquoted alias)";
     DUPLICATE_COLUMN = "CIO203", Usage, "Sync model: two output columns with one name, ignoring case";
@@ -216,6 +221,8 @@ codes! {
     RUN_LOCKED = "CIO310", Runtime, "Another run holds the project/target lock";
     NOTHING_TO_INTROSPECT = "CIO320", Usage, "`cio-sql catalog` has nothing to introspect";
     MISSING_RELATION = "CIO321", Warning, "A catalog relation is missing from the warehouse";
+    MASS_DELETE = "CIO330", Runtime, "A build would delete more than `cio_max_delete_share` of a sync table's rows (pass `--allow-mass-delete`)";
+    TRACKING_STATE = "CIO331", Runtime, "Change tracking could not read the sync table's current state";
     TEST_FAILED = "CIO340", Runtime, "A data test found failing rows (severity error)";
     TEST_WARNED = "CIO341", Warning, "A data test found failing rows (severity warn)";
 }

@@ -11,6 +11,7 @@ pub mod catalog;
 pub mod connect;
 pub mod data_test;
 pub mod materialize;
+pub mod plan;
 pub mod run;
 pub mod scheduler;
 pub mod seed;

@@ -42,6 +42,9 @@ pub struct RunOptions {
     pub failed_seeds: Vec<FailedSeed>,
     /// How data tests run (`build`, `test`).
     pub tests: TestOptions,
+    /// Let change-tracked sync tables lose more than their
+    /// `cio_max_delete_share` of rows.
+    pub allow_mass_delete: bool,
 }
 
 /// A seed that did not load.
@@ -383,6 +386,7 @@ pub fn run_graph(
             nodes: &nodes,
             warehouse,
             schemas_made: Mutex::new(HashSet::new()),
+            allow_mass_delete: opts.allow_mass_delete,
         },
         tests: TestRunner {
             c,
@@ -427,6 +431,8 @@ struct ModelRunner<'a> {
     warehouse: &'a dyn Warehouse,
     /// Schemas created (or found) by this run.
     schemas_made: Mutex<HashSet<String>>,
+    /// See [`RunOptions::allow_mass_delete`].
+    allow_mass_delete: bool,
 }
 
 impl NodeRunner for ModelRunner<'_> {
@@ -471,14 +477,57 @@ impl NodeRunner for ModelRunner<'_> {
             return;
         }
         let sql = m.sql().unwrap_or_default();
+        let tracking = crate::compile::tracking_of(m).ok().flatten();
         let build = ModelBuild {
             relation,
             sql: &sql,
             materialization,
+            tracking: tracking.as_ref(),
+            allow_mass_delete: self.allow_mass_delete,
         };
-        let plan = materialize::materialize(&build, None);
+        let state = if build.needs_state() {
+            match relation_state(self.warehouse, &m.relation) {
+                Ok(state) => Some(state),
+                Err(e) => {
+                    let d = warehouse_diagnostic(&e, target);
+                    result.status = NodeStatus::Error;
+                    result.message = Some(format!(
+                        "{} (reading the columns of {} failed; it was not changed)",
+                        d.message, build.relation
+                    ));
+                    result.code = Some(crate::diagnostics::codes::TRACKING_STATE.to_string());
+                    return;
+                }
+            }
+        } else {
+            None
+        };
+        let plan = materialize::materialize(&build, state.as_ref());
         materialize::build(&plan, self.warehouse, target, result);
     }
+}
+
+/// The relation `name` as it is in the warehouse: whether it exists, and
+/// its columns.
+pub fn relation_state(
+    warehouse: &dyn Warehouse,
+    name: &RelationName,
+) -> Result<materialize::RelationState, crate::warehouse::WarehouseError> {
+    let found = crate::warehouse::introspect_columns(warehouse, std::slice::from_ref(name))?;
+    Ok(match found.get(name) {
+        Some(columns) => materialize::RelationState {
+            exists: true,
+            columns: columns
+                .iter()
+                .map(|(name, data_type)| crate::sql::Column {
+                    name: name.clone(),
+                    data_type: data_type.clone(),
+                    quoted: true,
+                })
+                .collect(),
+        },
+        None => materialize::RelationState::default(),
+    })
 }
 
 impl ModelRunner<'_> {

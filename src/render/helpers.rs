@@ -9,7 +9,7 @@ use super::objects::{ColumnList, ColumnValue, column_from_value};
 use super::state::{RenderState, Warning};
 use crate::diagnostics::codes;
 use crate::sql;
-use crate::sql::{Column, is_text_type, is_timestamp_type};
+use crate::sql::{Column, is_text_type};
 use crate::suggest;
 use minijinja::value::{Kwargs, Object, Value, ValueKind, from_args};
 use minijinja::{Error, ErrorKind, State};
@@ -89,15 +89,12 @@ impl Object for Helpers {
     }
 }
 
-/// The select-list expression of a column: timestamps wrapped in
-/// `TO_TIMESTAMP_NTZ`, everything else as the identifier.
+/// The select-list expression of a column: timestamps as UTC
+/// `TIMESTAMP_NTZ` (see [`crate::sql::utc_timestamp`]), everything
+/// else as the identifier.
 pub fn select_expr(col: &Column) -> String {
     let ident = col.identifier();
-    if is_timestamp_type(&col.data_type) {
-        format!("TO_TIMESTAMP_NTZ({ident})")
-    } else {
-        ident
-    }
+    crate::sql::utc_timestamp(&ident, &col.data_type).unwrap_or(ident)
 }
 
 /// The columns in a template value: the shared list behind

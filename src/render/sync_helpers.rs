@@ -9,7 +9,6 @@ use super::objects::{Adapter, ColumnValue, column_from_value};
 use super::state::{RenderState, Warning};
 use crate::diagnostics::codes;
 use crate::sql;
-use crate::sql::is_timestamp_type;
 use crate::suggest;
 use minijinja::value::{Kwargs, Value, ValueKind, from_args};
 use minijinja::{Error, ErrorKind, State};
@@ -30,6 +29,7 @@ pub(super) fn call(
         }
         "literals" => from_args(args).and_then(|(value, kwargs)| literals(&value, &kwargs)),
         "qualified" => from_args(args).and_then(|(item, alias)| qualified(&item, alias)),
+        "utc" => from_args(args).map(|(expr, data_type): (String, String)| utc(&expr, &data_type)),
         "relationship_attributes" => from_args(args).and_then(|(definitions, kwargs)| {
             relationship_attributes(state, &definitions, &kwargs)
         }),
@@ -196,7 +196,7 @@ fn literals(value: &Value, kwargs: &Kwargs) -> Result<Value, Error> {
 
 /// `cio.qualified(item, alias)`: the select-list expression of a column (or
 /// of a trait from `cio.traits`) read through table alias `alias`:
-/// `alias.col`, or `TO_TIMESTAMP_NTZ(alias.col)` for timestamp types.
+/// `alias.col`, or `alias.col` as a UTC `TIMESTAMP_NTZ` for timestamp types.
 fn qualified(item: &Value, alias: String) -> Result<Value, Error> {
     let (ident, data_type) = match item.downcast_object_ref::<ColumnValue>() {
         Some(col) => (Some(col.0.identifier()), Some(col.0.data_type.clone())),
@@ -224,12 +224,19 @@ fn qualified(item: &Value, alias: String) -> Result<Value, Error> {
     };
     let reference = format!("{alias}.{ident}");
     Ok(Value::from(
-        if data_type.as_deref().is_some_and(is_timestamp_type) {
-            format!("TO_TIMESTAMP_NTZ({reference})")
-        } else {
-            reference
-        },
+        data_type
+            .as_deref()
+            .and_then(|t| sql::utc_timestamp(&reference, t))
+            .unwrap_or(reference),
     ))
+}
+
+/// `cio.utc(expr, data_type)`: SQL expression `expr`, of a timestamp type,
+/// as a UTC `TIMESTAMP_NTZ` (see [`sql::utc_timestamp`]); any other
+/// type as `TO_TIMESTAMP_NTZ(expr)`, which the macros have always written.
+fn utc(expr: &str, data_type: &str) -> Value {
+    let t = sql::normalize_type(data_type);
+    Value::from(sql::utc_timestamp(expr, &t).unwrap_or_else(|| format!("TO_TIMESTAMP_NTZ({expr})")))
 }
 
 /// One attribute of `"relationshipAttributes"`.

@@ -24,7 +24,7 @@ use std::fmt::Write as _;
 
 /// The placeholder Customer.io replaces with the time of the previous sync
 /// (0 on the first run). It must reach the pasted query verbatim.
-pub const LAST_SYNC_TIME: &str = "{{last_sync_time}}";
+pub const LAST_SYNC_TIME: &str = crate::analysis::tracking::LAST_SYNC_TIME;
 
 /// A model's output columns as sync-query reads them: the stored names the
 /// analysis worked out (see [`CompiledModel::columns`]), and what it could
@@ -120,6 +120,15 @@ pub struct SyncSetup {
     pub query: String,
     /// The same query without the filter.
     pub backfill_query: String,
+    /// Whether the table is change-tracked: the queries filter on its change
+    /// time, not on the business timestamp.
+    pub change_tracked: bool,
+    /// The overlap margin of the incremental query, in seconds, when the
+    /// table is change-tracked.
+    pub overlap_seconds: Option<u64>,
+    /// The query of the delete sync (a Track sync of Customer.io's semantic
+    /// delete events), when the model has deletes.
+    pub delete_query: Option<String>,
     /// Customer.io fields and their columns.
     pub mapping: Vec<Mapping>,
     /// The remaining columns and what Customer.io makes of them.
@@ -206,7 +215,10 @@ pub fn setup(c: &Compilation, m: &CompiledModel, sync_type: SyncType) -> SyncSet
             ));
         }
     }
-    if columns.complete() && !columns.has(&timestamp_column) {
+    if columns.complete()
+        && !columns.has(&timestamp_column)
+        && crate::compile::tracking_of(m).ok().flatten().is_none()
+    {
         warnings.push(format!(
             "the model has no \"{timestamp_column}\" column, so the incremental query fails; set cio_timestamp_column to the column that records when a row changed"
         ));
@@ -271,13 +283,36 @@ pub fn setup(c: &Compilation, m: &CompiledModel, sync_type: SyncType) -> SyncSet
         }
     }
 
+    let tracking = crate::compile::tracking_of(m).ok().flatten();
+    let overlap = match crate::analysis::tracking::overlap_seconds(&c.project.vars, &m.config) {
+        Ok(seconds) => seconds,
+        Err(d) => {
+            warnings.push(d.message);
+            crate::analysis::tracking::DEFAULT_OVERLAP_SECONDS
+        }
+    };
+    let (query, backfill, delete_query) = match &tracking {
+        Some(t) => (
+            t.incremental_query(&relation, overlap),
+            t.backfill_query(&relation),
+            t.delete_query(&relation, overlap),
+        ),
+        None => (
+            incremental_query(&relation, &timestamp_column),
+            backfill_query(&relation),
+            None,
+        ),
+    };
     SyncSetup {
         model: m.name.clone(),
         path: m.path.clone(),
         sync_type,
         label: sync_type.label().to_string(),
-        query: incremental_query(&relation, &timestamp_column),
-        backfill_query: backfill_query(&relation),
+        query,
+        backfill_query: backfill,
+        change_tracked: tracking.is_some(),
+        overlap_seconds: tracking.as_ref().map(|_| overlap),
+        delete_query,
         relation,
         timestamp_column,
         mapping,
@@ -368,6 +403,13 @@ pub fn render_setup(s: &SyncSetup) -> String {
         }
     );
     let _ = writeln!(out, "{}\n", s.backfill_query);
+    if let Some(delete) = &s.delete_query {
+        let _ = writeln!(
+            out,
+            "-- Deletes: set up a second sync, of type Track (events), with this query. Each row is a Customer.io semantic delete event for a key that left the table."
+        );
+        let _ = writeln!(out, "{delete}\n");
+    }
     let _ = writeln!(out, "Column mapping (Customer.io field <- column):");
     let sources: Vec<String> = s
         .mapping
@@ -410,8 +452,20 @@ pub fn render_setup(s: &SyncSetup) -> String {
     for w in &s.warnings {
         let _ = writeln!(out, "\nwarning: {w}");
     }
+    if let Some(overlap) = s.overlap_seconds {
+        let resend = if s.sync_type == SyncType::Track {
+            "an event built within the overlap before a sync can be sent again by the next one (whether Customer.io de-duplicates reverse-ETL events is not documented): set it to 0 for this model if builds never run while the sync reads"
+        } else {
+            "a row resent within the overlap sets the same values again, which is harmless"
+        };
+        let _ = writeln!(
+            out,
+            "\nnote: the table is change-tracked: the query reads the rows whose content changed in a build after the last sync, less an overlap of {overlap} s ({}), so a build that commits while a sync reads is not lost; {resend} (see README, \"How cio-sql keeps Customer.io exact\").",
+            crate::analysis::tracking::OVERLAP_VAR
+        );
+    }
     let _ = writeln!(out, "\nnote: {}", edit_warning(s.sync_type));
-    for note in notes(s.sync_type) {
+    for note in notes(s.sync_type).into_iter().filter(|_| !s.change_tracked) {
         let _ = writeln!(out, "note: {note}");
     }
     out

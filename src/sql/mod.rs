@@ -16,7 +16,7 @@ mod types;
 
 pub use column::Column;
 pub use relation::{NamePart, Quoting, RelationName};
-pub use types::{is_text_type, is_timestamp_type, normalize_type};
+pub use types::{is_text_type, is_timestamp_type, normalize_type, utc_timestamp};
 
 /// Snowflake's reserved keywords: a column with one of these names must be
 /// quoted even when it is a plain identifier.

@@ -59,6 +59,31 @@ pub fn is_timestamp_type(normalised: &str) -> bool {
     )
 }
 
+/// `expr`, of the normalised type `normalised`, as a UTC `TIMESTAMP_NTZ`:
+/// what every timestamp a nexus macro outputs is. `None` for a type that is
+/// not a timestamp (see [`is_timestamp_type`]).
+///
+/// - `TIMESTAMP_TZ` and `TIMESTAMP_LTZ`: `CONVERT_TIMEZONE('UTC', expr)::TIMESTAMP_NTZ`.
+///   Snowflake's `TO_TIMESTAMP_NTZ` of such a value keeps its wall-clock
+///   time and drops the offset (an LTZ one in the session's time zone), so
+///   it is not UTC ("Conversion rules" of "Date & time data types",
+///   <https://docs.snowflake.com/en/sql-reference/data-types-datetime#timestamp-ltz-timestamp-ntz-timestamp-tz>;
+///   "CONVERT_TIMEZONE", <https://docs.snowflake.com/en/sql-reference/functions/convert_timezone>:
+///   the two-argument form converts to the target zone). The emulator
+///   converts either way, so snapshots pin this shape.
+/// - `TIMESTAMP_NTZ`, `TIMESTAMP` (NTZ under the default
+///   `TIMESTAMP_TYPE_MAPPING`), `DATETIME`, `DATE`: `TO_TIMESTAMP_NTZ(expr)`,
+///   the value taken as UTC.
+pub fn utc_timestamp(expr: &str, normalised: &str) -> Option<String> {
+    match normalised {
+        "TIMESTAMP_TZ" | "TIMESTAMP_LTZ" => {
+            Some(format!("CONVERT_TIMEZONE('UTC', {expr})::TIMESTAMP_NTZ"))
+        }
+        t if is_timestamp_type(t) => Some(format!("TO_TIMESTAMP_NTZ({expr})")),
+        _ => None,
+    }
+}
+
 /// True for text types, whose dedupe keys are compared as `LOWER(TRIM(col))`.
 pub fn is_text_type(normalised: &str) -> bool {
     normalised == "VARCHAR"
@@ -67,6 +92,26 @@ pub fn is_text_type(normalised: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn timestamps_become_utc_ntz() {
+        for (t, want) in [
+            (
+                "TIMESTAMP_TZ",
+                Some("CONVERT_TIMEZONE('UTC', c)::TIMESTAMP_NTZ"),
+            ),
+            (
+                "TIMESTAMP_LTZ",
+                Some("CONVERT_TIMEZONE('UTC', c)::TIMESTAMP_NTZ"),
+            ),
+            ("TIMESTAMP_NTZ", Some("TO_TIMESTAMP_NTZ(c)")),
+            ("TIMESTAMP", Some("TO_TIMESTAMP_NTZ(c)")),
+            ("DATE", Some("TO_TIMESTAMP_NTZ(c)")),
+            ("VARCHAR", None),
+        ] {
+            assert_eq!(utc_timestamp("c", t).as_deref(), want, "{t}");
+        }
+    }
 
     #[test]
     fn normalises_synonyms_and_suffixes() {

@@ -23,7 +23,7 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 /// A copy of the example project pointed at `database` on `host`.
-fn example_project(database: &str, host: &str) -> tempfile::TempDir {
+pub(crate) fn example_project(database: &str, host: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     for file in ["dbt_project.yml", "catalog.yml"] {

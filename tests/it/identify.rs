@@ -128,7 +128,6 @@ fn timestamp_types_are_wrapped() {
     for (col, alias) in [
         ("signup_date", "signup_date"),
         ("trial_ends", "trial_ends"),
-        ("local_seen_at", "local_seen_at"),
         ("_updated_at", "_updated_at"),
         ("_created_at", "created_at"),
     ] {
@@ -137,6 +136,11 @@ fn timestamp_types_are_wrapped() {
             "{col}:\n{sql}"
         );
     }
+    // TZ and LTZ columns are converted to UTC first (issue 12).
+    assert!(
+        sql.contains("CONVERT_TIMEZONE('UTC', local_seen_at)::TIMESTAMP_NTZ AS \"local_seen_at\""),
+        "{sql}"
+    );
     assert!(sql.contains("    account_number AS \"account_number\""));
     assert!(sql.contains("    email AS \"email\""));
 }

@@ -15,6 +15,8 @@ mod code_table;
 mod contract;
 mod data_tests;
 mod emulator_e2e;
+mod exact_syncs;
+mod exact_syncs_sql;
 mod hardening_files;
 mod hardening_names;
 mod hardening_secrets;

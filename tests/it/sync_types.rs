@@ -213,12 +213,14 @@ fn example_sync_query_snapshots() {
         let one = sync_query(&c, Some(&s.model)).expect("a sync model");
         assert_eq!(one.len(), 1);
         let text = render_setup(&one[0]);
-        assert!(
-            text.contains(
-                "WHERE TO_TIMESTAMP_NTZ(\"timestamp\") > TO_TIMESTAMP_NTZ({{last_sync_time}})"
-            ),
-            "{text}"
-        );
+        // Tables filter on the change time; the one view on its timestamp.
+        let filter = if one[0].change_tracked {
+            "AND \"__cio_sql_changed_at\" > DATEADD(second, -300, TO_TIMESTAMP_NTZ({{last_sync_time}}))"
+        } else {
+            "WHERE TO_TIMESTAMP_NTZ(\"timestamp\") > TO_TIMESTAMP_NTZ({{last_sync_time}})"
+        };
+        assert!(text.contains(filter), "{text}");
+        assert_eq!(one[0].change_tracked, s.model != "paying_customers");
         assert!(text.contains(&format!("FROM {}", s.relation)));
         assert!(
             one[0].warnings.is_empty(),
@@ -265,13 +267,19 @@ fn sync_query_uses_the_chosen_target() {
     .unwrap();
     let s = &sync_query(&c, Some("customer_io_events")).unwrap()[0];
     assert_eq!(s.relation, "ANALYTICS.CUSTOMER_IO_PROD.customer_io_events");
-    assert_eq!(
-        s.query,
-        "SELECT *\nFROM ANALYTICS.CUSTOMER_IO_PROD.customer_io_events\nWHERE TO_TIMESTAMP_NTZ(\"timestamp\") > TO_TIMESTAMP_NTZ({{last_sync_time}})"
+    assert!(s.change_tracked);
+    assert!(
+        s.query
+            .contains("\nFROM ANALYTICS.CUSTOMER_IO_PROD.customer_io_events\nWHERE NOT \"__cio_sql_deleted\"\n  AND \"__cio_sql_changed_at\" > DATEADD(second, -300, TO_TIMESTAMP_NTZ({{last_sync_time}}))"),
+        "{}",
+        s.query
     );
-    assert_eq!(
-        s.backfill_query,
-        "SELECT *\nFROM ANALYTICS.CUSTOMER_IO_PROD.customer_io_events"
+    assert!(
+        s.backfill_query.ends_with(
+            "\nFROM ANALYTICS.CUSTOMER_IO_PROD.customer_io_events\nWHERE NOT \"__cio_sql_deleted\""
+        ),
+        "{}",
+        s.backfill_query
     );
 }
 
@@ -1194,6 +1202,13 @@ fn cli_sync_query_json_lines() {
         lines[7]["query"]
             .as_str()
             .unwrap()
-            .ends_with("TO_TIMESTAMP_NTZ({{last_sync_time}})")
+            .ends_with("> DATEADD(second, -300, TO_TIMESTAMP_NTZ({{last_sync_time}}))")
+    );
+    assert!(lines[7]["delete_query"].is_null(), "events are not deleted");
+    assert!(
+        lines[0]["delete_query"]
+            .as_str()
+            .unwrap()
+            .contains("'User Deleted' AS \"event\"")
     );
 }
