@@ -272,7 +272,7 @@ pub fn contract_tests(c: &Compilation) -> Vec<DataTest> {
         .filter(|m| m.status != ModelStatus::Disabled && m.stored.is_some())
         .filter(|m| sync_of(m).is_some_and(|s| s.spec().name == rules.people_sync))
         .filter(|m| m.columns().iter().any(|col| col.name == rules.person_field))
-        .map(|m| (m, m.relation.sql(quoting)))
+        .map(|m| (m, live_rows(m, quoting)))
         .collect();
     let mut out = Vec::new();
     for m in c.selected_models() {
@@ -290,7 +290,7 @@ pub fn contract_tests(c: &Compilation) -> Vec<DataTest> {
         let model = ModelTests {
             sync,
             rules,
-            relation: m.relation.sql(quoting),
+            relation: live_rows(m, quoting),
             columns: &columns,
         };
         for check in CHECKS {
@@ -337,6 +337,21 @@ fn sync_of(m: &CompiledModel) -> Option<SyncType> {
         .get("cio_sync")
         .and_then(Value::as_str)
         .and_then(|s| s.parse().ok())
+}
+
+/// The rows of `m`'s relation a sync reads: for a change-tracked sync
+/// table, its live rows (a tombstone is a key Customer.io is told to
+/// delete, not a row it receives: it is no duplicate, no missing person and
+/// no NULL the sync would send); otherwise the relation itself.
+fn live_rows(m: &CompiledModel, quoting: crate::sql::Quoting) -> String {
+    let relation = m.relation.sql(quoting);
+    match crate::compile::model::tracking_of(m) {
+        Ok(Some(_)) => format!(
+            "(SELECT * FROM {relation} WHERE NOT {})",
+            quote(crate::analysis::tracking::DELETED)
+        ),
+        _ => relation,
+    }
 }
 
 /// What the checks of one sync model need.

@@ -43,7 +43,7 @@ const CATALOG: &str = "relations:
 const PEOPLE: &str = "{{ config(cio_sync='identify') }}
 select user_id as \"userId\", anonymous_id as \"anonymousId\", ts as \"timestamp\", bio as \"bio\"
 from {{ ref('people_rows') }}";
-const EVENTS: &str = "{{ config(cio_sync='track') }}
+const EVENTS: &str = "{{ config(cio_sync='track', cio_key=['userId', 'event', 'timestamp']) }}
 select user_id as \"userId\", event_name as \"event\", ts as \"timestamp\", detail as \"detail\"
 from {{ ref('event_rows') }}";
 const OBJECTS: &str = "{{ config(cio_sync='group') }}
@@ -244,7 +244,8 @@ fn contract_tests_pass_on_clean_seeds_and_fail_on_crafted_ones() {
     assert!(sql.contains("HAVING COUNT(*) > 1"), "{sql}");
 
     crafted_seeds(dir.path());
-    let run = cio(dir.path(), &["build", "--rows", "5"]);
+    // The crafted seeds replace most rows: past the mass-delete guard.
+    let run = cio(dir.path(), &["build", "--rows", "5", "--allow-mass-delete"]);
     let log = || format!("{}\n{}\n{}", run.stdout, run.stderr, server.log_tail());
     assert_eq!(run.code, 1, "a failing test fails the build: {}", log());
     let results = run_results(dir.path());
@@ -467,7 +468,8 @@ fn singular_tests_under_test_paths_select_failing_rows() {
     );
 
     crafted_seeds(dir.path());
-    let run = cio(dir.path(), &["build", "--rows", "3"]);
+    // The crafted seeds replace most rows: past the mass-delete guard.
+    let run = cio(dir.path(), &["build", "--rows", "3", "--allow-mass-delete"]);
     let log = || format!("{}\n{}\n{}", run.stdout, run.stderr, server.log_tail());
     assert_eq!(run.code, 1, "{}", log());
     let results = run_results(dir.path());
