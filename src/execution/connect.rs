@@ -4,7 +4,7 @@ use crate::diagnostics::Diagnostic;
 use crate::diagnostics::codes;
 use crate::project::{Project, Target};
 use crate::settings::{
-    CONNECT_TIMEOUT, Emulator, LOGIN_TIMEOUT, NumericSetting, READ_TIMEOUT, RETRIES,
+    CONNECT_TIMEOUT, Emulator, LOGIN_TIMEOUT, NumericSetting, PORT, READ_TIMEOUT, RETRIES,
     STATEMENT_TIMEOUT,
 };
 use crate::warehouse::{
@@ -84,6 +84,9 @@ pub fn snowflake_config(target: &Target) -> Result<SnowflakeConfig, Diagnostic> 
     config.schema = Some(target.schema.clone());
     config.query_tag = text("query_tag");
     config.host = text("host");
+    // In range (1 to 65535), so it fits.
+    config.port = number(&PORT, PORT.key)?.map(|n| n as u16);
+    config.protocol = text("protocol");
     // Checked when profiles.yml was read (with the line); a target built
     // another way is checked here.
     config.emulator = text(Emulator::KEY)

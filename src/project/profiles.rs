@@ -2,7 +2,7 @@
 
 use crate::diagnostics::Diagnostic;
 use crate::diagnostics::codes;
-use crate::settings::{Emulator, NUMERIC_SETTINGS, NumericSetting, RETRIES};
+use crate::settings::{Emulator, NUMERIC_SETTINGS, NumericSetting, PORT, RETRIES};
 use serde_json::{Map, Value};
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -330,6 +330,7 @@ pub fn parse_target(
         ..RETRIES
     });
     numeric.push(THREADS);
+    numeric.push(PORT);
     for setting in &numeric {
         let Some(value) = fields.get(setting.key).filter(|v| !v.is_null()) else {
             continue;
@@ -701,6 +702,7 @@ mod tests {
             ),
             ("threads: 0", "threads", "from 1 to 1024"),
             ("connect_retries: -1", "connect_retries", "from 0 to 20"),
+            ("port: 70000", "port", "from 1 to 65535"),
         ] {
             let text = profile_with(&format!("      {line}\n"));
             let err = parse_target(&text, Path::new("profiles.yml"), "p", None).unwrap_err();

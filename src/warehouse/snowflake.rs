@@ -180,10 +180,10 @@ impl SnowflakeWarehouse {
             read_timeout: Duration::from_secs(config.read_timeout_secs),
             connect_timeout: Duration::from_secs(config.connect_timeout_secs),
         });
-        if let Some(base) = &config.host {
+        if let Some(base) = config.base_url().map_err(WarehouseError::Config)? {
             let rewrite = HostOverride::new(
                 &config.account,
-                base,
+                &base,
                 config.role.as_deref(),
                 config.emulator.is_some(),
             )
