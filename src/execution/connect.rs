@@ -33,6 +33,7 @@ pub fn snowflake_config(target: &Target) -> Result<SnowflakeConfig, Diagnostic> 
         return Err(Diagnostic::error(codes::NO_CONNECTION, "no profiles.yml was found, so there is no Snowflake connection")
             .with_help("create profiles.yml (see README.md) in the project folder or ~/.dbt, or pass --profiles-dir"));
     }
+    target.check_connection_fields()?;
     if !target.kind.eq_ignore_ascii_case("snowflake") {
         return Err(Diagnostic::error(
             codes::NO_CONNECTION,

@@ -55,7 +55,18 @@ pub struct Target {
     pub fields: Map<String, Value>,
     /// The `profiles.yml` it was read from.
     pub source: Option<PathBuf>,
+    /// Fields that only commands that connect read (see
+    /// [`COMPILE_FIELDS`]) whose value could not be rendered (an unset
+    /// environment variable): absent from `fields`, and an error for those
+    /// commands only ([`Target::check_connection_fields`]).
+    pub deferred: Vec<(String, Diagnostic)>,
 }
+
+/// The fields of an output that commands which do not connect (`compile`,
+/// `ls`, `lineage`, `sync-query`, `review`) read. A value of any other
+/// field that cannot be rendered — `account: "{{ env_var('SNOWFLAKE_ACCOUNT') }}"`
+/// with the variable unset — fails only the commands that connect.
+pub const COMPILE_FIELDS: &[&str] = &["type", "database", "dbname", "schema", "threads"];
 
 impl fmt::Debug for Target {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -82,6 +93,17 @@ impl Target {
             threads: 1,
             fields: Map::new(),
             source: None,
+            deferred: Vec::new(),
+        }
+    }
+
+    /// The first field that only commands that connect read and whose
+    /// value could not be rendered, as the error it is for them (naming
+    /// the field, the variable and the line).
+    pub fn check_connection_fields(&self) -> Result<(), Diagnostic> {
+        match self.deferred.first() {
+            Some((_, d)) => Err(d.clone()),
+            None => Ok(()),
         }
     }
 
@@ -311,13 +333,28 @@ pub fn parse_target(
         )));
     };
     let mut fields = Map::new();
+    let mut deferred = Vec::new();
     for (key, value) in output {
         let rendered = match value {
-            Value::String(s) => Value::String(render_value(
-                s,
-                path,
-                &format!("{profile}.outputs.{target_name}.{key}"),
-            )?),
+            Value::String(s) => {
+                match render_value(s, path, &format!("{profile}.outputs.{target_name}.{key}")) {
+                    Ok(v) => Value::String(v),
+                    Err(d) => {
+                        let d = at_key(d, &[profile, "outputs", &target_name, key], true);
+                        if COMPILE_FIELDS.contains(&key.as_str()) {
+                            return Err(d);
+                        }
+                        let help = d.help.clone().unwrap_or_default();
+                        deferred.push((
+                            key.clone(),
+                            d.with_help(format!(
+                                "{help}; only commands that connect to Snowflake read `{key}` (compile, ls, lineage, sync-query and review run without it)"
+                            )),
+                        ));
+                        continue;
+                    }
+                }
+            }
             other => other.clone(),
         };
         register_secrets(key, &rendered);
@@ -403,6 +440,7 @@ pub fn parse_target(
         threads,
         fields,
         source: Some(path.to_path_buf()),
+        deferred,
     })
 }
 
@@ -805,6 +843,32 @@ mod tests {
         // Registered: any later output is scrubbed of them.
         assert_eq!(crate::redact::scrub("x pf-Secret-2 y"), "x *** y");
         assert!(is_secret_key("PRIVATE_KEY_PASSPHRASE") && !is_secret_key("private_key_path"));
+    }
+
+    #[test]
+    fn unset_variables_of_connection_fields_fail_only_connecting() {
+        let text = "p:\n  outputs:\n    dev:\n      account: \"{{ env_var('CIO_SQL_TEST_UNSET_ACC') }}\"\n      user: \"{{ env_var('CIO_SQL_TEST_UNSET_USR') }}\"\n      database: d\n      schema: s\n";
+        let t = parse_target(text, Path::new("profiles.yml"), "p", None).unwrap();
+        assert_eq!(t.field("account"), None);
+        let keys: Vec<&str> = t.deferred.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(keys, ["account", "user"]);
+        let err = t.check_connection_fields().unwrap_err();
+        assert_eq!((err.code.id(), err.line), ("CIO005", Some(4)));
+        assert!(
+            err.message.contains("CIO_SQL_TEST_UNSET_ACC"),
+            "{}",
+            err.message
+        );
+        assert!(
+            err.message.contains("p.outputs.dev.account"),
+            "{}",
+            err.message
+        );
+        assert!(
+            Target::default_target(None)
+                .check_connection_fields()
+                .is_ok()
+        );
     }
 
     #[test]

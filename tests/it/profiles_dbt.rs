@@ -62,3 +62,105 @@ fn connects_with_hostname_port_and_protocol() {
     assert_eq!(got.len(), 2, "{got:?}");
     assert_eq!(got[1]["NAME"], "bob");
 }
+
+/// A copy of the example project whose profile reads `account`, `user`
+/// and `password` from environment variables that are not set.
+fn example_with_unset_credentials() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    for file in ["dbt_project.yml", "catalog.yml"] {
+        std::fs::copy(root.join(file), dir.path().join(file)).unwrap();
+    }
+    for folder in ["models", "seeds", "macros"] {
+        crate::support::copy_dir(&root.join(folder), &dir.path().join(folder));
+    }
+    std::fs::write(
+        dir.path().join("profiles.yml"),
+        "cio_sql_example:\n  target: dev\n  outputs:\n    dev:\n      type: snowflake\n      account: \"{{ env_var('CIO_SQL_TEST_UNSET_ACCOUNT') }}\"\n      user: \"{{ env_var('CIO_SQL_TEST_UNSET_USER') }}\"\n      password: \"{{ env_var('CIO_SQL_TEST_UNSET_PASSWORD') }}\"\n      role: TRANSFORMER\n      database: ANALYTICS\n      schema: CUSTOMER_IO\n      threads: 2\n",
+    )
+    .unwrap();
+    dir
+}
+
+fn run_in(dir: &std::path::Path, args: &[&str]) -> (i32, String) {
+    let out = assert_cmd::Command::cargo_bin("cio-sql")
+        .unwrap()
+        .args(args)
+        .arg("--project-dir")
+        .arg(dir)
+        .env_remove("CIO_SQL_TEST_UNSET_ACCOUNT")
+        .env_remove("CIO_SQL_TEST_UNSET_USER")
+        .env_remove("CIO_SQL_TEST_UNSET_PASSWORD")
+        .env("NO_COLOR", "1")
+        .timeout(std::time::Duration::from_secs(120))
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!text.contains("panicked"), "{text}");
+    (out.status.code().unwrap_or(-1), text)
+}
+
+#[test]
+fn commands_that_do_not_connect_need_no_connection_fields() {
+    let dir = example_with_unset_credentials();
+    for args in [
+        &["compile"][..],
+        &["ls"],
+        &["lineage", "customer_io_persons"],
+        &["sync-query"],
+        &["review", "--accept"],
+        &["review"],
+    ] {
+        let (code, text) = run_in(dir.path(), args);
+        assert_eq!(code, 0, "cio-sql {args:?}:\n{text}");
+        assert!(!text.contains("CIO_SQL_TEST_UNSET"), "{args:?}: {text}");
+    }
+}
+
+#[test]
+fn commands_that_connect_name_the_unset_variable_and_field() {
+    let dir = example_with_unset_credentials();
+    for args in [
+        &["run"][..],
+        &["build"],
+        &["seed"],
+        &["show", "customer_io_persons"],
+        &["catalog"],
+        &["compile", "--live"],
+    ] {
+        let (code, text) = run_in(dir.path(), args);
+        assert_ne!(code, 0, "cio-sql {args:?}:\n{text}");
+        assert!(
+            text.contains("CIO005")
+                && text.contains("environment variable CIO_SQL_TEST_UNSET_ACCOUNT is not set")
+                && text.contains("cio_sql_example.outputs.dev.account"),
+            "cio-sql {args:?}:\n{text}"
+        );
+        assert!(
+            text.contains("profiles.yml:6"),
+            "the line of `account`: {text}"
+        );
+    }
+}
+
+#[test]
+fn a_field_compile_reads_still_fails_compile() {
+    let dir = example_with_unset_credentials();
+    let profiles = dir.path().join("profiles.yml");
+    let text = std::fs::read_to_string(&profiles).unwrap().replace(
+        "schema: CUSTOMER_IO",
+        "schema: \"{{ env_var('CIO_SQL_TEST_UNSET_SCHEMA') }}\"",
+    );
+    std::fs::write(&profiles, text).unwrap();
+    let (code, text) = run_in(dir.path(), &["compile"]);
+    assert_ne!(code, 0, "{text}");
+    assert!(
+        text.contains("environment variable CIO_SQL_TEST_UNSET_SCHEMA is not set")
+            && text.contains("profiles.yml:11"),
+        "{text}"
+    );
+}
