@@ -118,6 +118,13 @@ pub const PORT: NumericSetting = NumericSetting {
     default: 443,
 };
 
+/// `proxy_port`: the port of dbt-snowflake's `proxy_host`.
+pub const PROXY_PORT: NumericSetting = NumericSetting {
+    key: "proxy_port",
+    env: "",
+    ..PORT
+};
+
 /// Every numeric setting of a Snowflake output.
 pub const NUMERIC_SETTINGS: [NumericSetting; 5] = [
     RETRIES,

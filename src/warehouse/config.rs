@@ -79,7 +79,8 @@ impl<'de> Deserialize<'de> for Secret {
 
 /// How to reach and log in to Snowflake.
 ///
-/// Exactly one of `password` and `private_key_path` must be set. `role`,
+/// Exactly one of `password`, `private_key_path` and `private_key` must be
+/// set. `role`,
 /// `warehouse`, `database` and `schema` are applied to the session with `USE`
 /// statements right after login; names are taken as unquoted Snowflake
 /// identifiers (case-insensitive) when they look like one, and quoted
@@ -97,6 +98,10 @@ pub struct SnowflakeConfig {
     /// (PKCS#8, encrypted or not, or PKCS#1).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub private_key_path: Option<PathBuf>,
+    /// The RSA private key itself, for key-pair authentication: PEM text or
+    /// the base64 of the DER key (dbt-snowflake's `private_key`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub private_key: Option<Secret>,
     /// Passphrase of an encrypted private key.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub private_key_passphrase: Option<Secret>,
@@ -124,6 +129,11 @@ pub struct SnowflakeConfig {
     /// [`SnowflakeConfig::emulator`]. See [`SnowflakeConfig::base_url`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub host: Option<String>,
+    /// HTTP(S) proxy every request goes through, as a URL
+    /// (`http://proxy.example.com:3128`, credentials allowed); built from
+    /// dbt-snowflake's `proxy_host` and `proxy_port`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proxy: Option<String>,
     /// TCP port of the hostname in `host` (dbt-snowflake's `port`; 443
     /// when unset). Not allowed with a URL in `host`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -196,6 +206,7 @@ impl SnowflakeConfig {
             user: user.into(),
             password: None,
             private_key_path: None,
+            private_key: None,
             private_key_passphrase: None,
             role: None,
             warehouse: None,
@@ -203,6 +214,7 @@ impl SnowflakeConfig {
             schema: None,
             query_tag: None,
             host: None,
+            proxy: None,
             port: None,
             protocol: None,
             emulator: None,
@@ -215,7 +227,7 @@ impl SnowflakeConfig {
     }
 
     /// Reads the configuration from `SNOWFLAKE_*` environment variables:
-    /// `ACCOUNT`, `USER`, `PASSWORD`, `PRIVATE_KEY_PATH`,
+    /// `ACCOUNT`, `USER`, `PASSWORD`, `PRIVATE_KEY_PATH`, `PRIVATE_KEY`,
     /// `PRIVATE_KEY_PASSPHRASE`, `ROLE`, `WAREHOUSE`, `DATABASE`, `SCHEMA`,
     /// `QUERY_TAG`, `HOST`, `PORT`, `PROTOCOL`, `EMULATOR`, `STATEMENT_TIMEOUT_SECS`, `RETRIES`,
     /// `CONNECT_TIMEOUT_SECS`, `LOGIN_TIMEOUT_SECS`, `READ_TIMEOUT_SECS`.
@@ -239,6 +251,7 @@ impl SnowflakeConfig {
                 user: required("USER")?,
                 password: get("PASSWORD").map(Secret),
                 private_key_path: get("PRIVATE_KEY_PATH").map(PathBuf::from),
+                private_key: get("PRIVATE_KEY").map(Secret),
                 private_key_passphrase: get("PRIVATE_KEY_PASSPHRASE").map(Secret),
                 role: get("ROLE"),
                 warehouse: get("WAREHOUSE"),
@@ -246,6 +259,7 @@ impl SnowflakeConfig {
                 schema: get("SCHEMA"),
                 query_tag: get("QUERY_TAG"),
                 host: get("HOST"),
+                proxy: None,
                 port: get("PORT")
                     .map(|v| {
                         v.trim().parse::<u16>().ok().filter(|p| *p > 0).ok_or_else(|| {
@@ -311,16 +325,35 @@ impl SnowflakeConfig {
         {
             return bad("query_tag is longer than Snowflake's 2000 characters");
         }
-        match (&self.password, &self.private_key_path) {
-            (Some(_), Some(_)) => bad("set either password or private_key_path, not both"),
-            (None, None) => bad("set password or private_key_path"),
-            (Some(_), None) => {
+        if let Some(proxy) = &self.proxy {
+            let shown = without_userinfo(proxy);
+            let parsed = url::Url::parse(proxy).map_err(|e| {
+                WarehouseError::Config(format!("proxy {shown:?} is not a URL: {e}"))
+            })?;
+            if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
+                return Err(WarehouseError::Config(format!(
+                    "proxy {shown:?} must be an http:// or https:// URL"
+                )));
+            }
+        }
+        if self.private_key_path.is_some() && self.private_key.is_some() {
+            return bad("set either private_key or private_key_path, not both");
+        }
+        let key = self.private_key_path.is_some() || self.private_key.is_some();
+        match (&self.password, key) {
+            (Some(_), true) => bad(
+                "set either password or a private key (private_key_path or private_key), not both",
+            ),
+            (None, false) => bad("set password, private_key_path or private_key"),
+            (Some(_), false) => {
                 if self.private_key_passphrase.is_some() {
-                    return bad("private_key_passphrase is set without private_key_path");
+                    return bad(
+                        "private_key_passphrase is set without private_key_path or private_key",
+                    );
                 }
                 Ok(AuthMethod::Password)
             }
-            (None, Some(_)) => Ok(AuthMethod::KeyPair),
+            (None, true) => Ok(AuthMethod::KeyPair),
         }
     }
 
@@ -408,24 +441,28 @@ impl SnowflakeConfig {
     }
 
     /// Registers the secrets of this configuration (password, passphrase,
-    /// credentials in `host`) with the process-wide redactor, so that no
+    /// inline key, credentials in `host` and `proxy`) with the process-wide redactor, so that no
     /// output can show them.
     pub fn register_secrets(&self) {
-        for secret in [&self.password, &self.private_key_passphrase]
-            .into_iter()
-            .flatten()
+        for secret in [
+            &self.password,
+            &self.private_key_passphrase,
+            &self.private_key,
+        ]
+        .into_iter()
+        .flatten()
         {
             crate::redact::register(secret.expose());
         }
-        if let Some(host) = &self.host {
-            crate::redact::register_url_credentials(host);
+        for url in [&self.host, &self.proxy].into_iter().flatten() {
+            crate::redact::register_url_credentials(url);
         }
     }
 }
 
 /// `url` with the userinfo of its authority (`user:password@`) replaced by
 /// `***@`.
-fn without_userinfo(url: &str) -> String {
+pub(crate) fn without_userinfo(url: &str) -> String {
     let (scheme, rest) = match url.split_once("://") {
         Some((s, r)) => (Some(s), r),
         None => (None, url),

@@ -164,3 +164,178 @@ fn a_field_compile_reads_still_fails_compile() {
         "{text}"
     );
 }
+
+/// The Snowflake settings `cio-sql` would connect with for an output with
+/// `fields` (lines under `dev:`), or the error, read from a real
+/// `profiles.yml` (so errors carry its lines).
+#[allow(clippy::result_large_err)]
+fn settings_of(fields: &str) -> Result<cio_sql::SnowflakeConfig, cio_sql::Diagnostic> {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("profiles.yml"),
+        format!("p:\n  target: dev\n  outputs:\n    dev:\n      type: snowflake\n      account: acme\n      user: loader\n      database: D\n      schema: S\n{fields}"),
+    )
+    .unwrap();
+    let target = cio_sql::project::load_target(dir.path(), Some(dir.path()), "p", None)?;
+    cio_sql::execution::connect::snowflake_config(&target)
+}
+
+#[test]
+fn each_dbt_snowflake_field_is_used_or_ignored() {
+    // host, port, protocol.
+    let c =
+        settings_of("      password: pw\n      host: acme.privatelink.snowflakecomputing.com\n")
+            .unwrap();
+    assert_eq!(
+        c.base_url().unwrap().as_deref(),
+        Some("https://acme.privatelink.snowflakecomputing.com:443")
+    );
+    let c = settings_of(
+        "      password: pw\n      host: 10.0.0.5\n      port: 8443\n      protocol: https\n",
+    )
+    .unwrap();
+    assert_eq!(
+        c.base_url().unwrap().as_deref(),
+        Some("https://10.0.0.5:8443")
+    );
+    // connect_retries, when `retries` is not set.
+    let c = settings_of("      password: pw\n      connect_retries: 7\n").unwrap();
+    assert_eq!(c.retries, 7);
+    let c =
+        settings_of("      password: pw\n      connect_retries: 7\n      retries: 2\n").unwrap();
+    assert_eq!(c.retries, 2);
+    // proxy_host and proxy_port.
+    let c = settings_of(
+        "      password: pw\n      proxy_host: proxy.example.com\n      proxy_port: 3128\n",
+    )
+    .unwrap();
+    assert_eq!(c.proxy.as_deref(), Some("http://proxy.example.com:3128"));
+    let c = settings_of(
+        "      password: pw\n      proxy_host: http://u:Proxy-Pw-1@proxy.example.com:3128\n",
+    )
+    .unwrap();
+    assert_eq!(
+        c.proxy.as_deref(),
+        Some("http://u:Proxy-Pw-1@proxy.example.com:3128")
+    );
+    assert!(!format!("{:?}", cio_sql::redact::scrub("x Proxy-Pw-1")).contains("Proxy-Pw-1"));
+    for (fields, expected, line) in [
+        (
+            "      proxy_host: proxy.example.com\n",
+            "without `proxy_port`",
+            11,
+        ),
+        ("      proxy_port: 3128\n", "without `proxy_host`", 11),
+        (
+            "      proxy_host: http://p:1\n      proxy_port: 2\n",
+            "a URL in `proxy_host`",
+            12,
+        ),
+    ] {
+        let err = settings_of(&format!("      password: pw\n{fields}")).unwrap_err();
+        assert_eq!(
+            (err.code.id(), err.line),
+            ("CIO300", Some(line)),
+            "{fields}"
+        );
+        assert!(err.message.contains(expected), "{}", err.message);
+    }
+    // The ignored ones change nothing.
+    let plain = settings_of("      password: pw\n").unwrap();
+    let ignored = settings_of("      password: pw\n      connect_timeout: 30\n      client_session_keep_alive: true\n      reuse_connections: false\n      retry_on_database_errors: true\n      retry_all: true\n      insecure_mode: true\n      token: not-used-Tok3n\n      oauth_client_id: id\n      s3_stage_vpce_dns_name: vpce.example.com\n").unwrap();
+    assert_eq!(plain, ignored);
+}
+
+#[test]
+fn authenticator_snowflake_and_snowflake_jwt_work_and_others_are_not_supported_yet() {
+    let c = settings_of("      password: pw\n      authenticator: snowflake\n").unwrap();
+    assert!(c.password.is_some());
+    let c = settings_of("      private_key_path: /keys/k.p8\n      authenticator: SNOWFLAKE_JWT\n")
+        .unwrap();
+    assert_eq!(
+        c.private_key_path.as_deref(),
+        Some(std::path::Path::new("/keys/k.p8"))
+    );
+    let c = settings_of("      private_key: |\n        -----BEGIN PRIVATE KEY-----\n        MIIB\n        -----END PRIVATE KEY-----\n      private_key_passphrase: Pass-Phr4se\n").unwrap();
+    assert!(
+        c.private_key
+            .as_ref()
+            .unwrap()
+            .expose()
+            .contains("BEGIN PRIVATE KEY")
+    );
+    assert_eq!(
+        c.private_key_passphrase.as_ref().unwrap().expose(),
+        "Pass-Phr4se"
+    );
+    assert!(c.validate().is_ok());
+    let err = settings_of("      password: pw\n      authenticator: snowflake_jwt\n").unwrap_err();
+    assert_eq!((err.code.id(), err.line), ("CIO300", Some(11)));
+    assert!(
+        err.message
+            .contains("neither `private_key_path` nor `private_key`")
+    );
+    let err = settings_of("      private_key: abc\n      private_key_path: /k.p8\n").unwrap();
+    assert!(err.validate().unwrap_err().to_string().contains("not both"));
+    for (value, expected) in [
+        ("externalbrowser", "browser single sign-on"),
+        ("oauth", "OAuth (`oauth`, with `token`)"),
+        ("username_password_mfa", "multi-factor"),
+        ("https://acme.okta.com", "Okta"),
+        ("programmatic_access_token", "programmatic access tokens"),
+        ("kerberos", "not an authenticator cio-sql knows"),
+    ] {
+        let err = settings_of(&format!(
+            "      password: pw\n      token: T0ken-Secret\n      authenticator: {value}\n"
+        ))
+        .unwrap_err();
+        assert_eq!((err.code.id(), err.line), ("CIO308", Some(12)), "{value}");
+        assert!(err.message.contains(expected), "{value}: {}", err.message);
+        assert!(err.message.contains("authenticator"), "{}", err.message);
+        assert!(
+            err.help.as_deref().unwrap().contains("snowflake_jwt"),
+            "{:?}",
+            err.help
+        );
+        let shown = format!(
+            "{} {}",
+            err.render(false),
+            serde_json::to_string(&err).unwrap()
+        );
+        assert!(!shown.contains("T0ken-Secret"), "{shown}");
+    }
+}
+
+#[test]
+fn the_readme_field_table_lists_every_known_field() {
+    use cio_sql::project::profile_fields::{FIELDS, FieldUse};
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let table = readme
+        .split("| field | used | default | meaning |\n|---|---|---|---|\n")
+        .nth(1)
+        .expect("the profiles.yml field table");
+    let rows: Vec<(String, String)> = table
+        .lines()
+        .take_while(|l| l.starts_with('|'))
+        .map(|l| {
+            let cells: Vec<&str> = l.split('|').map(str::trim).collect();
+            (cells[1].trim_matches('`').to_string(), cells[2].to_string())
+        })
+        .collect();
+    let listed: Vec<(String, String)> = FIELDS
+        .iter()
+        .map(|f| {
+            let used = match f.used {
+                FieldUse::Used => "used",
+                FieldUse::Ignored => "ignored",
+            };
+            (f.key.to_string(), used.to_string())
+        })
+        .collect();
+    let mut a = rows.clone();
+    let mut b = listed.clone();
+    a.sort();
+    b.sort();
+    assert_eq!(a, b, "README rows vs the field registry");
+}

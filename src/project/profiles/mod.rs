@@ -1,8 +1,10 @@
 //! `profiles.yml`: connection targets in dbt's format.
 
+pub mod fields;
+
 use crate::diagnostics::Diagnostic;
 use crate::diagnostics::codes;
-use crate::settings::{Emulator, NUMERIC_SETTINGS, NumericSetting, PORT, RETRIES};
+use crate::settings::{Emulator, NUMERIC_SETTINGS, NumericSetting, PORT, PROXY_PORT, RETRIES};
 use serde_json::{Map, Value};
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -60,6 +62,9 @@ pub struct Target {
     /// environment variable): absent from `fields`, and an error for those
     /// commands only ([`Target::check_connection_fields`]).
     pub deferred: Vec<(String, Diagnostic)>,
+    /// Warnings about the output (a field neither cio-sql nor dbt-snowflake
+    /// knows), reported by the commands that compile.
+    pub warnings: Vec<Diagnostic>,
 }
 
 /// The fields of an output that commands which do not connect (`compile`,
@@ -94,6 +99,7 @@ impl Target {
             fields: Map::new(),
             source: None,
             deferred: Vec::new(),
+            warnings: Vec::new(),
         }
     }
 
@@ -131,6 +137,38 @@ impl Target {
             out.insert("profile_name".into(), Value::String(profile.clone()));
         }
         out
+    }
+
+    /// `d` pointed at the line of the output's field `key` (its value)
+    /// in the `profiles.yml` the target came from, with every secret of
+    /// the file masked; at the file when the line cannot be found. For
+    /// errors found after loading (by the commands that connect): the file
+    /// is read again, on this error path only.
+    pub fn at_field(&self, d: Diagnostic, key: &str) -> Diagnostic {
+        let Some(path) = &self.source else {
+            return d;
+        };
+        let located = std::fs::read_to_string(path).ok().and_then(|text| {
+            let profile = self.profile.as_deref()?;
+            let pos = key_position(&text, &[profile, "outputs", &self.name, key])?;
+            Some((text, pos))
+        });
+        match located {
+            Some((text, pos))
+                if text
+                    .lines()
+                    .nth(pos.line - 1)
+                    .is_some_and(|l| line_key(l.trim_start()).is_some_and(|(k, _)| k == key)) =>
+            {
+                d.at_line(
+                    path,
+                    &mask_secret_lines(&text),
+                    pos.line,
+                    Some(pos.value_column),
+                )
+            }
+            _ => d.at_file(path),
+        }
     }
 
     /// A string field of the output, e.g. `account`.
@@ -334,7 +372,38 @@ pub fn parse_target(
     };
     let mut fields = Map::new();
     let mut deferred = Vec::new();
+    let mut warnings = Vec::new();
+    let snowflake = output
+        .get("type")
+        .and_then(Value::as_str)
+        .is_none_or(|t| t.trim().eq_ignore_ascii_case("snowflake"));
     for (key, value) in output {
+        if snowflake && fields::known_field(key).is_none() {
+            // A misspelled secret key (`pasword:`) holds a secret: its value
+            // is registered, and never shown.
+            if let Value::String(v) = value
+                && fields::closest(key).iter().any(|k| is_secret_key(k))
+            {
+                crate::redact::register(v);
+            }
+            let d = fields::unknown_field(key, profile, &target_name);
+            warnings.push(
+                match key_position(text, &[profile, "outputs", &target_name, key]) {
+                    Some(pos) if pos.value_column > pos.key_column => {
+                        let masked =
+                            mask_value_at(&mask_secret_lines(text), pos.line, pos.value_column);
+                        d.at_line(path, &masked, pos.line, Some(pos.key_column))
+                    }
+                    Some(pos) => d.at_line(
+                        path,
+                        &mask_secret_lines(text),
+                        pos.line,
+                        Some(pos.key_column),
+                    ),
+                    None => d.at_file(path),
+                },
+            );
+        }
         let rendered = match value {
             Value::String(s) => {
                 match render_value(s, path, &format!("{profile}.outputs.{target_name}.{key}")) {
@@ -368,6 +437,7 @@ pub fn parse_target(
     });
     numeric.push(THREADS);
     numeric.push(PORT);
+    numeric.push(PROXY_PORT);
     for setting in &numeric {
         let Some(value) = fields.get(setting.key).filter(|v| !v.is_null()) else {
             continue;
@@ -441,6 +511,7 @@ pub fn parse_target(
         fields,
         source: Some(path.to_path_buf()),
         deferred,
+        warnings,
     })
 }
 
@@ -608,6 +679,25 @@ pub fn mask_secret_lines(text: &str) -> String {
                 out.push_str(&crate::redact::mask_key_values(body));
                 out.push_str(ending);
             }
+        }
+    }
+    out
+}
+
+/// `text` with the value on line `line` (1-based), from `column` (1-based,
+/// in characters) to the end of the line, replaced by `***`.
+fn mask_value_at(text: &str, line: usize, column: usize) -> String {
+    let mut out = String::with_capacity(text.len());
+    for (i, l) in text.split_inclusive('\n').enumerate() {
+        if i + 1 == line {
+            let kept: String = l.chars().take(column - 1).collect();
+            out.push_str(&kept);
+            out.push_str(crate::redact::MASK);
+            if l.ends_with('\n') {
+                out.push('\n');
+            }
+        } else {
+            out.push_str(l);
         }
     }
     out
@@ -869,6 +959,33 @@ mod tests {
                 .check_connection_fields()
                 .is_ok()
         );
+    }
+
+    #[test]
+    fn unknown_fields_warn_at_their_line_and_known_dbt_fields_do_not() {
+        let text = profile_with(
+            "      pasword: Typo-Secret-9\n      client_session_keep_alive: true\n      reuse_connections: false\n      insecure_mode: true\n      retry_all: true\n      retry_on_database_errors: true\n      connect_timeout: 10\n      connect_retries: 2\n      oauth_client_id: i\n      workload_identity_provider: OIDC\n",
+        );
+        let t = parse_target(&text, Path::new("profiles.yml"), "p", None).unwrap();
+        assert_eq!(t.warnings.len(), 1, "{:?}", t.warnings);
+        let w = &t.warnings[0];
+        assert_eq!(
+            (w.code.id(), w.line, w.column),
+            ("CIO307", Some(9), Some(7))
+        );
+        assert!(
+            w.help
+                .as_deref()
+                .unwrap()
+                .contains("did you mean `password`")
+        );
+        // The value of a misspelled key is never shown: it may be a secret.
+        assert_eq!(w.source_line.as_deref(), Some("      pasword: ***"));
+        assert_eq!(crate::redact::scrub("a Typo-Secret-9"), "a ***");
+        // Another adapter's output is not checked against Snowflake's fields.
+        let text = "p:\n  outputs:\n    dev:\n      type: duckdb\n      path: x.duckdb\n      database: d\n      schema: s\n";
+        let t = parse_target(text, Path::new("profiles.yml"), "p", None).unwrap();
+        assert!(t.warnings.is_empty());
     }
 
     #[test]
