@@ -105,6 +105,20 @@ pub fn snowflake_config(target: &Target) -> Result<SnowflakeConfig, Diagnostic> 
     // In range (1 to 65535), so it fits.
     config.port = number(&PORT, PORT.key)?.map(|n| n as u16);
     config.protocol = text("protocol");
+    if let Err(why) = config.base_url() {
+        let key = ["protocol", "port"]
+            .into_iter()
+            .find(|k| why.starts_with(k))
+            .unwrap_or("host");
+        return Err(target.at_field(
+            Diagnostic::error(
+                codes::NO_CONNECTION,
+                format!("target `{}`: {why}", target.name),
+            )
+            .with_help("write `host` as a hostname with `port` and `protocol` (dbt-snowflake's form), or as an http(s):// base URL alone"),
+            key,
+        ));
+    }
     // Checked when profiles.yml was read (with the line); a target built
     // another way is checked here.
     config.emulator = text(Emulator::KEY)

@@ -198,6 +198,27 @@ fn each_dbt_snowflake_field_is_used_or_ignored() {
         c.base_url().unwrap().as_deref(),
         Some("https://10.0.0.5:8443")
     );
+    for (fields, expected, line) in [
+        (
+            "      host: 127.0.0.1\n      protocol: ftp\n",
+            "protocol must be",
+            12,
+        ),
+        (
+            "      host: http://127.0.0.1:1\n      port: 2\n",
+            "cannot be set too",
+            11,
+        ),
+        ("      host: a/b\n", "must be a hostname", 11),
+    ] {
+        let err = settings_of(&format!("      password: pw\n{fields}")).unwrap_err();
+        assert_eq!(
+            (err.code.id(), err.line),
+            ("CIO300", Some(line)),
+            "{fields}"
+        );
+        assert!(err.message.contains(expected), "{}", err.message);
+    }
     // connect_retries, when `retries` is not set.
     let c = settings_of("      password: pw\n      connect_retries: 7\n").unwrap();
     assert_eq!(c.retries, 7);
