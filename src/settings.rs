@@ -108,6 +108,23 @@ pub const READ_TIMEOUT: NumericSetting = NumericSetting {
     default: 60,
 };
 
+/// `port`: the TCP port of a `host` given as a hostname (dbt-snowflake's
+/// field; 443 when unset).
+pub const PORT: NumericSetting = NumericSetting {
+    key: "port",
+    env: "SNOWFLAKE_PORT",
+    min: 1,
+    max: 65_535,
+    default: 443,
+};
+
+/// `proxy_port`: the port of dbt-snowflake's `proxy_host`.
+pub const PROXY_PORT: NumericSetting = NumericSetting {
+    key: "proxy_port",
+    env: "",
+    ..PORT
+};
+
 /// Every numeric setting of a Snowflake output.
 pub const NUMERIC_SETTINGS: [NumericSetting; 5] = [
     RETRIES,

@@ -295,14 +295,9 @@ mod tests {
     #[test]
     fn qualifies_partial_names_with_the_target() {
         let target = Target {
-            name: "dev".into(),
-            profile: None,
-            kind: "snowflake".into(),
             database: "ANALYTICS".into(),
             schema: "CIO".into(),
-            threads: 1,
-            fields: serde_json::Map::new(),
-            source: None,
+            ..Target::default_target(Some("dev"))
         };
         let q = |parts: &[&str]| {
             let parts: Vec<String> = parts.iter().map(|p| p.to_string()).collect();

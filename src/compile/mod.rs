@@ -119,7 +119,8 @@ pub fn compile_models(
     let dag = Dag::new(enabled.iter().map(|(n, ..)| n.as_str()), |n| {
         deps[n].clone()
     });
-    let mut diagnostics = Vec::new();
+    // Warnings about the target (profiles.yml) come first.
+    let mut diagnostics = project.target.warnings.clone();
     let order: Vec<String> = match dag.topological_order() {
         Ok(order) => order.into_iter().map(str::to_string).collect(),
         Err(cycle) => {

@@ -218,6 +218,8 @@ codes! {
     TIMED_OUT = "CIO304", Runtime, "A time limit ran out: connect, login, a stalled reply or the statement timeout (the message names the phase and the setting)";
     TRANSIENT = "CIO305", Runtime, "Transient failures persisted after retries";
     PROTOCOL = "CIO306", Runtime, "Unexpected reply from the server";
+    PROFILE_UNKNOWN_FIELD = "CIO307", Warning, "profiles.yml: an output field neither cio-sql nor dbt-snowflake knows (ignored; did you mean …)";
+    UNSUPPORTED_AUTH = "CIO308", Usage, "profiles.yml: an `authenticator` cio-sql does not support yet (browser SSO, OAuth, MFA, Okta, …)";
     RUN_LOCKED = "CIO310", Runtime, "Another run holds the project/target lock";
     NOTHING_TO_INTROSPECT = "CIO320", Usage, "`cio-sql catalog` has nothing to introspect";
     MISSING_RELATION = "CIO321", Warning, "A catalog relation is missing from the warehouse";

@@ -4,8 +4,8 @@ use crate::diagnostics::Diagnostic;
 use crate::diagnostics::codes;
 use crate::project::{Project, Target};
 use crate::settings::{
-    CONNECT_TIMEOUT, Emulator, LOGIN_TIMEOUT, NumericSetting, READ_TIMEOUT, RETRIES,
-    STATEMENT_TIMEOUT,
+    CONNECT_TIMEOUT, Emulator, LOGIN_TIMEOUT, NumericSetting, PORT, PROXY_PORT, READ_TIMEOUT,
+    RETRIES, STATEMENT_TIMEOUT,
 };
 use crate::warehouse::{
     Secret, SnowflakeConfig, SnowflakeWarehouse, TimeLimit, Warehouse, WarehouseError,
@@ -33,6 +33,7 @@ pub fn snowflake_config(target: &Target) -> Result<SnowflakeConfig, Diagnostic> 
         return Err(Diagnostic::error(codes::NO_CONNECTION, "no profiles.yml was found, so there is no Snowflake connection")
             .with_help("create profiles.yml (see README.md) in the project folder or ~/.dbt, or pass --profiles-dir"));
     }
+    target.check_connection_fields()?;
     if !target.kind.eq_ignore_ascii_case("snowflake") {
         return Err(Diagnostic::error(
             codes::NO_CONNECTION,
@@ -69,21 +70,55 @@ pub fn snowflake_config(target: &Target) -> Result<SnowflakeConfig, Diagnostic> 
             }),
         }
     };
+    let authenticator = authenticator(target)?;
     let mut config = SnowflakeConfig::new(required("account")?, required("user")?);
     config.password = text("password").map(Secret::new);
     config.private_key_path = text("private_key_path").map(PathBuf::from);
+    config.private_key = text("private_key").map(Secret::new);
     config.private_key_passphrase = text("private_key_passphrase").map(Secret::new);
-    if config.password.is_none() && config.private_key_path.is_none() {
-        return Err(Diagnostic::error(codes::NO_CONNECTION, format!("target `{}` has neither `password` nor `private_key_path`", target.name))
+    let has_key = config.private_key_path.is_some() || config.private_key.is_some();
+    if authenticator == Authenticator::KeyPair && !has_key {
+        return Err(target.at_field(
+            Diagnostic::error(
+                codes::NO_CONNECTION,
+                format!(
+                    "target `{}` has `authenticator: snowflake_jwt` (key-pair) but neither `private_key_path` nor `private_key`",
+                    target.name
+                ),
+            ),
+            "authenticator",
+        )
+        .with_help("add private_key_path: /path/to/key.p8 (or private_key: with the PEM text) to the output"));
+    }
+    if config.password.is_none() && !has_key {
+        return Err(Diagnostic::error(codes::NO_CONNECTION, format!("target `{}` has neither `password` nor `private_key_path` (or `private_key`)", target.name))
             .at_file(&source)
             .with_help("set password: \"{{ env_var('SNOWFLAKE_PASSWORD') }}\" or private_key_path: /path/to/key.p8 in the output"));
     }
+    config.proxy = proxy(target, number(&PROXY_PORT, PROXY_PORT.key)?)?;
     config.role = text("role");
     config.warehouse = text("warehouse");
     config.database = Some(target.database.clone());
     config.schema = Some(target.schema.clone());
     config.query_tag = text("query_tag");
     config.host = text("host");
+    // In range (1 to 65535), so it fits.
+    config.port = number(&PORT, PORT.key)?.map(|n| n as u16);
+    config.protocol = text("protocol");
+    if let Err(why) = config.base_url() {
+        let key = ["protocol", "port"]
+            .into_iter()
+            .find(|k| why.starts_with(k))
+            .unwrap_or("host");
+        return Err(target.at_field(
+            Diagnostic::error(
+                codes::NO_CONNECTION,
+                format!("target `{}`: {why}", target.name),
+            )
+            .with_help("write `host` as a hostname with `port` and `protocol` (dbt-snowflake's form), or as an http(s):// base URL alone"),
+            key,
+        ));
+    }
     // Checked when profiles.yml was read (with the line); a target built
     // another way is checked here.
     config.emulator = text(Emulator::KEY)
@@ -115,6 +150,104 @@ pub fn snowflake_config(target: &Target) -> Result<SnowflakeConfig, Diagnostic> 
     }
     config.register_secrets();
     Ok(config)
+}
+
+/// How the output logs in, from dbt-snowflake's `authenticator`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Authenticator {
+    /// Unset, or `snowflake`: a password, or a key pair when a key is
+    /// given (as Snowflake's connectors pick it).
+    Default,
+    /// `snowflake_jwt`: a key pair.
+    KeyPair,
+}
+
+/// The output's `authenticator`; any value but `snowflake` and
+/// `snowflake_jwt` is an error (`CIO308`) at its line that says what is
+/// not supported yet. The values are Snowflake's:
+/// <https://docs.snowflake.com/en/developer-guide/python-connector/python-connector-api#connect>
+/// and dbt-snowflake's
+/// <https://docs.getdbt.com/docs/core/connect-data-platform/snowflake-setup>.
+fn authenticator(target: &Target) -> Result<Authenticator, Diagnostic> {
+    let Some(raw) = target.field("authenticator").map(str::trim) else {
+        return Ok(Authenticator::Default);
+    };
+    let value = raw.to_ascii_lowercase();
+    let what = match value.as_str() {
+        "" | "snowflake" => return Ok(Authenticator::Default),
+        "snowflake_jwt" => return Ok(Authenticator::KeyPair),
+        "externalbrowser" => "browser single sign-on (`externalbrowser`)",
+        "oauth" => "OAuth (`oauth`, with `token`)",
+        "jwt" => "a JWT passed as an OAuth token (`jwt`, with `token`)",
+        "username_password_mfa" => "multi-factor login (`username_password_mfa`)",
+        "programmatic_access_token" => "programmatic access tokens (`programmatic_access_token`)",
+        "workload_identity" => "workload identity federation (`workload_identity`)",
+        "oauth_authorization_code" | "oauth_client_credentials" => "OAuth flows",
+        v if v.starts_with("https://") => "native Okta single sign-on (an Okta URL)",
+        _ => "",
+    };
+    let message = if what.is_empty() {
+        format!(
+            "`authenticator: {raw}` of target `{}` is not an authenticator cio-sql knows",
+            target.name
+        )
+    } else {
+        format!(
+            "`authenticator: {raw}` of target `{}`: {what} is not supported yet by cio-sql",
+            target.name
+        )
+    };
+    Err(target.at_field(
+        Diagnostic::error(codes::UNSUPPORTED_AUTH, message).with_help(
+            "log in with a password (`authenticator: snowflake`, or no authenticator, with `password:`) or a key pair (`authenticator: snowflake_jwt`, with `private_key_path:` or `private_key:`)",
+        ),
+        "authenticator",
+    ))
+}
+
+/// The proxy URL of dbt-snowflake's `proxy_host` and `proxy_port`: a
+/// hostname and a port (both needed), or a whole `http(s)://` URL in
+/// `proxy_host` (credentials allowed, no `proxy_port` then).
+fn proxy(target: &Target, port: Option<u64>) -> Result<Option<String>, Diagnostic> {
+    let host = target
+        .field("proxy_host")
+        .map(str::trim)
+        .filter(|h| !h.is_empty());
+    let bad = |message: String, key: &str, help: &str| {
+        Err(target.at_field(
+            Diagnostic::error(codes::NO_CONNECTION, message).with_help(help.to_string()),
+            key,
+        ))
+    };
+    match (host, port) {
+        (None, None) => Ok(None),
+        (None, Some(_)) => bad(
+            format!(
+                "target `{}` has `proxy_port` without `proxy_host`",
+                target.name
+            ),
+            "proxy_port",
+            "add `proxy_host:` (the proxy's hostname), or remove `proxy_port`",
+        ),
+        (Some(url), None) if url.contains("://") => Ok(Some(url.to_string())),
+        (Some(url), Some(_)) if url.contains("://") => bad(
+            format!(
+                "target `{}` has a URL in `proxy_host` and a `proxy_port`",
+                target.name
+            ),
+            "proxy_port",
+            "put the port in the URL, or write `proxy_host` as a hostname",
+        ),
+        (Some(_), None) => bad(
+            format!(
+                "target `{}` has `proxy_host` without `proxy_port`",
+                target.name
+            ),
+            "proxy_host",
+            "add `proxy_port:` (e.g. 3128), or write `proxy_host` as a URL: http://proxy.example.com:3128",
+        ),
+        (Some(host), Some(port)) => Ok(Some(format!("http://{host}:{port}"))),
+    }
 }
 
 /// Opens a Snowflake session for `target`.

@@ -13,6 +13,7 @@ mod static_config;
 
 pub use config::{Materialization, ModelConfig, ProjectConfig, merge_config_value};
 pub use files::{macro_names, read_text};
+pub use profiles::fields as profile_fields;
 pub use profiles::{Target, env_value, load_target};
 pub use sources::SourceTable;
 pub use static_config::{ConfigArg, config_call_args, static_config};

@@ -79,7 +79,8 @@ impl<'de> Deserialize<'de> for Secret {
 
 /// How to reach and log in to Snowflake.
 ///
-/// Exactly one of `password` and `private_key_path` must be set. `role`,
+/// Exactly one of `password`, `private_key_path` and `private_key` must be
+/// set. `role`,
 /// `warehouse`, `database` and `schema` are applied to the session with `USE`
 /// statements right after login; names are taken as unquoted Snowflake
 /// identifiers (case-insensitive) when they look like one, and quoted
@@ -97,6 +98,10 @@ pub struct SnowflakeConfig {
     /// (PKCS#8, encrypted or not, or PKCS#1).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub private_key_path: Option<PathBuf>,
+    /// The RSA private key itself, for key-pair authentication: PEM text or
+    /// the base64 of the DER key (dbt-snowflake's `private_key`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub private_key: Option<Secret>,
     /// Passphrase of an encrypted private key.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub private_key_passphrase: Option<Secret>,
@@ -115,12 +120,28 @@ pub struct SnowflakeConfig {
     /// `QUERY_TAG` session parameter carried by every statement.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub query_tag: Option<String>,
-    /// Base URL that replaces `https://{account}.snowflakecomputing.com`,
-    /// e.g. a proxy, a private link, or `http://127.0.0.1:8085` for a local
-    /// emulator. Plain HTTP is allowed. Only the URL changes: emulator
-    /// workarounds come with [`SnowflakeConfig::emulator`].
+    /// Where Snowflake is reached instead of
+    /// `https://{account}.snowflakecomputing.com`: a hostname, as
+    /// dbt-snowflake has it (with [`SnowflakeConfig::port`] and
+    /// [`SnowflakeConfig::protocol`]), or a whole base URL (e.g.
+    /// `http://127.0.0.1:8085` for a local emulator). Plain HTTP is allowed.
+    /// Only the URL changes: emulator workarounds come with
+    /// [`SnowflakeConfig::emulator`]. See [`SnowflakeConfig::base_url`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub host: Option<String>,
+    /// HTTP(S) proxy every request goes through, as a URL
+    /// (`http://proxy.example.com:3128`, credentials allowed); built from
+    /// dbt-snowflake's `proxy_host` and `proxy_port`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proxy: Option<String>,
+    /// TCP port of the hostname in `host` (dbt-snowflake's `port`; 443
+    /// when unset). Not allowed with a URL in `host`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub port: Option<u16>,
+    /// `https` (the default) or `http` (dbt-snowflake's `protocol`). Not
+    /// allowed with a URL in `host`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub protocol: Option<String>,
     /// The local emulator `host` points at, if it is one: its replies are
     /// completed with the fields it omits, and statements take turns (see
     /// the `emulator` submodule). Never inferred from `host`.
@@ -185,6 +206,7 @@ impl SnowflakeConfig {
             user: user.into(),
             password: None,
             private_key_path: None,
+            private_key: None,
             private_key_passphrase: None,
             role: None,
             warehouse: None,
@@ -192,6 +214,9 @@ impl SnowflakeConfig {
             schema: None,
             query_tag: None,
             host: None,
+            proxy: None,
+            port: None,
+            protocol: None,
             emulator: None,
             statement_timeout_secs: DEFAULT_STATEMENT_TIMEOUT_SECS,
             retries: DEFAULT_RETRIES,
@@ -202,9 +227,9 @@ impl SnowflakeConfig {
     }
 
     /// Reads the configuration from `SNOWFLAKE_*` environment variables:
-    /// `ACCOUNT`, `USER`, `PASSWORD`, `PRIVATE_KEY_PATH`,
+    /// `ACCOUNT`, `USER`, `PASSWORD`, `PRIVATE_KEY_PATH`, `PRIVATE_KEY`,
     /// `PRIVATE_KEY_PASSPHRASE`, `ROLE`, `WAREHOUSE`, `DATABASE`, `SCHEMA`,
-    /// `QUERY_TAG`, `HOST`, `EMULATOR`, `STATEMENT_TIMEOUT_SECS`, `RETRIES`,
+    /// `QUERY_TAG`, `HOST`, `PORT`, `PROTOCOL`, `EMULATOR`, `STATEMENT_TIMEOUT_SECS`, `RETRIES`,
     /// `CONNECT_TIMEOUT_SECS`, `LOGIN_TIMEOUT_SECS`, `READ_TIMEOUT_SECS`.
     pub fn from_env() -> Result<Self, WarehouseError> {
         Self::from_lookup(|name| std::env::var(name).ok())
@@ -220,31 +245,45 @@ impl SnowflakeConfig {
             })
         };
         let number = |setting: &NumericSetting| read_env(setting, &lookup);
-        let config = Self {
-            account: required("ACCOUNT")?,
-            user: required("USER")?,
-            password: get("PASSWORD").map(Secret),
-            private_key_path: get("PRIVATE_KEY_PATH").map(PathBuf::from),
-            private_key_passphrase: get("PRIVATE_KEY_PASSPHRASE").map(Secret),
-            role: get("ROLE"),
-            warehouse: get("WAREHOUSE"),
-            database: get("DATABASE"),
-            schema: get("SCHEMA"),
-            query_tag: get("QUERY_TAG"),
-            host: get("HOST"),
-            emulator: get("EMULATOR")
-                .map(|v| {
-                    Emulator::parse(&v)
-                        .map_err(|why| WarehouseError::Config(format!("SNOWFLAKE_EMULATOR: {why}")))
-                })
-                .transpose()?,
-            statement_timeout_secs: number(&STATEMENT_TIMEOUT)?,
-            // In range, so it fits.
-            retries: number(&RETRIES)? as u32,
-            connect_timeout_secs: number(&CONNECT_TIMEOUT)?,
-            login_timeout_secs: number(&LOGIN_TIMEOUT)?,
-            read_timeout_secs: number(&READ_TIMEOUT)?,
-        };
+        let config =
+            Self {
+                account: required("ACCOUNT")?,
+                user: required("USER")?,
+                password: get("PASSWORD").map(Secret),
+                private_key_path: get("PRIVATE_KEY_PATH").map(PathBuf::from),
+                private_key: get("PRIVATE_KEY").map(Secret),
+                private_key_passphrase: get("PRIVATE_KEY_PASSPHRASE").map(Secret),
+                role: get("ROLE"),
+                warehouse: get("WAREHOUSE"),
+                database: get("DATABASE"),
+                schema: get("SCHEMA"),
+                query_tag: get("QUERY_TAG"),
+                host: get("HOST"),
+                proxy: None,
+                port: get("PORT")
+                    .map(|v| {
+                        v.trim().parse::<u16>().ok().filter(|p| *p > 0).ok_or_else(|| {
+                        WarehouseError::Config(format!(
+                            "SNOWFLAKE_PORT must be a whole number from 1 to 65535, got {v:?}"
+                        ))
+                    })
+                    })
+                    .transpose()?,
+                protocol: get("PROTOCOL"),
+                emulator: get("EMULATOR")
+                    .map(|v| {
+                        Emulator::parse(&v).map_err(|why| {
+                            WarehouseError::Config(format!("SNOWFLAKE_EMULATOR: {why}"))
+                        })
+                    })
+                    .transpose()?,
+                statement_timeout_secs: number(&STATEMENT_TIMEOUT)?,
+                // In range, so it fits.
+                retries: number(&RETRIES)? as u32,
+                connect_timeout_secs: number(&CONNECT_TIMEOUT)?,
+                login_timeout_secs: number(&LOGIN_TIMEOUT)?,
+                read_timeout_secs: number(&READ_TIMEOUT)?,
+            };
         config.validate()?;
         Ok(config)
     }
@@ -275,17 +314,7 @@ impl SnowflakeConfig {
         ] {
             setting.check(value).map_err(WarehouseError::Config)?;
         }
-        if let Some(host) = &self.host {
-            let parsed = url::Url::parse(host).map_err(|e| {
-                WarehouseError::Config(format!(
-                    "host {:?} is not a URL: {e}",
-                    without_userinfo(host)
-                ))
-            })?;
-            if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
-                return bad("host must be an http:// or https:// base URL");
-            }
-        }
+        self.base_url().map_err(WarehouseError::Config)?;
         if self.emulator.is_some() && self.host.is_none() {
             return bad(
                 "emulator is set without host: set host to the emulator's URL (http://127.0.0.1:8085 for scripts/fakesnow.sh)",
@@ -296,16 +325,107 @@ impl SnowflakeConfig {
         {
             return bad("query_tag is longer than Snowflake's 2000 characters");
         }
-        match (&self.password, &self.private_key_path) {
-            (Some(_), Some(_)) => bad("set either password or private_key_path, not both"),
-            (None, None) => bad("set password or private_key_path"),
-            (Some(_), None) => {
+        if let Some(proxy) = &self.proxy {
+            let shown = without_userinfo(proxy);
+            let parsed = url::Url::parse(proxy).map_err(|e| {
+                WarehouseError::Config(format!("proxy {shown:?} is not a URL: {e}"))
+            })?;
+            if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
+                return Err(WarehouseError::Config(format!(
+                    "proxy {shown:?} must be an http:// or https:// URL"
+                )));
+            }
+        }
+        if self.private_key_path.is_some() && self.private_key.is_some() {
+            return bad("set either private_key or private_key_path, not both");
+        }
+        let key = self.private_key_path.is_some() || self.private_key.is_some();
+        match (&self.password, key) {
+            (Some(_), true) => bad(
+                "set either password or a private key (private_key_path or private_key), not both",
+            ),
+            (None, false) => bad("set password, private_key_path or private_key"),
+            (Some(_), false) => {
                 if self.private_key_passphrase.is_some() {
-                    return bad("private_key_passphrase is set without private_key_path");
+                    return bad(
+                        "private_key_passphrase is set without private_key_path or private_key",
+                    );
                 }
                 Ok(AuthMethod::Password)
             }
-            (None, Some(_)) => Ok(AuthMethod::KeyPair),
+            (None, true) => Ok(AuthMethod::KeyPair),
+        }
+    }
+
+    /// The base URL that replaces `https://{account}.snowflakecomputing.com`,
+    /// or `None` when nothing (`host`, `port`, `protocol`) changes it.
+    ///
+    /// As dbt-snowflake (and Snowflake's Python connector) reads them:
+    /// `host` is a hostname, `port` defaults to 443 and `protocol` to
+    /// `https`, and a missing `host` is the account's own host
+    /// (<https://docs.getdbt.com/docs/core/connect-data-platform/snowflake-setup>,
+    /// <https://docs.snowflake.com/en/developer-guide/python-connector/python-connector-api#connect>).
+    /// cio-sql also takes the whole URL in `host`
+    /// (`http://127.0.0.1:8085`, `https://proxy.example.com/sf`), which
+    /// then cannot be combined with `port` or `protocol`. The error never
+    /// shows credentials written into `host`.
+    pub fn base_url(&self) -> Result<Option<String>, String> {
+        let host = self
+            .host
+            .as_deref()
+            .map(str::trim)
+            .filter(|h| !h.is_empty());
+        if host.is_none() && self.port.is_none() && self.protocol.is_none() {
+            return Ok(None);
+        }
+        if let Some(url) = host.filter(|h| h.contains("://")) {
+            let shown = without_userinfo(url);
+            if self.port.is_some() || self.protocol.is_some() {
+                return Err(format!(
+                    "host {shown:?} is a URL, so `port` and `protocol` cannot be set too: write `host` as a hostname (`host: 127.0.0.1`, `port: 8085`, `protocol: http`), or put everything in the URL"
+                ));
+            }
+            let parsed =
+                url::Url::parse(url).map_err(|e| format!("host {shown:?} is not a URL: {e}"))?;
+            if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
+                return Err(format!(
+                    "host {shown:?} must be an http:// or https:// base URL"
+                ));
+            }
+            return Ok(Some(url.to_owned()));
+        }
+        let protocol = match self.protocol.as_deref().map(str::trim) {
+            None | Some("") => "https".to_owned(),
+            Some(p) if p.eq_ignore_ascii_case("https") || p.eq_ignore_ascii_case("http") => {
+                p.to_ascii_lowercase()
+            }
+            Some(p) => {
+                return Err(format!("protocol must be `https` or `http`, got {p:?}"));
+            }
+        };
+        let account_host = format!("{}.snowflakecomputing.com", self.account.to_lowercase());
+        let hostname = host.unwrap_or(&account_host);
+        let bad_host = || {
+            format!(
+                "host {:?} must be a hostname (e.g. `myorg-myaccount.privatelink.snowflakecomputing.com` or `127.0.0.1`, with `port` and `protocol` beside it) or an http(s):// base URL",
+                without_userinfo(hostname)
+            )
+        };
+        // A hostname (or an IPv4/IPv6 address) and nothing else: no
+        // credentials, port, path or spaces.
+        if hostname.contains(['/', '@', '?', '#', ' ', '\\'])
+            || (hostname.contains(':') && !hostname.starts_with('['))
+        {
+            return Err(bad_host());
+        }
+        let port = self.port.unwrap_or(443);
+        if port == 0 {
+            return Err("port must be a whole number from 1 to 65535, got 0".to_owned());
+        }
+        let url = format!("{protocol}://{hostname}:{port}");
+        match url::Url::parse(&url) {
+            Ok(parsed) if parsed.host_str().is_some() => Ok(Some(url)),
+            _ => Err(bad_host()),
         }
     }
 
@@ -313,31 +433,36 @@ impl SnowflakeConfig {
     /// (without any credentials in it), else
     /// `{account}.snowflakecomputing.com`.
     pub fn display_host(&self) -> String {
-        match &self.host {
-            Some(h) => without_userinfo(h.trim_end_matches('/')),
-            None => format!("{}.snowflakecomputing.com", self.account.to_lowercase()),
+        match self.base_url() {
+            Ok(Some(url)) => without_userinfo(url.trim_end_matches('/')),
+            Ok(None) => format!("{}.snowflakecomputing.com", self.account.to_lowercase()),
+            Err(_) => without_userinfo(self.host.as_deref().unwrap_or_default()),
         }
     }
 
     /// Registers the secrets of this configuration (password, passphrase,
-    /// credentials in `host`) with the process-wide redactor, so that no
+    /// inline key, credentials in `host` and `proxy`) with the process-wide redactor, so that no
     /// output can show them.
     pub fn register_secrets(&self) {
-        for secret in [&self.password, &self.private_key_passphrase]
-            .into_iter()
-            .flatten()
+        for secret in [
+            &self.password,
+            &self.private_key_passphrase,
+            &self.private_key,
+        ]
+        .into_iter()
+        .flatten()
         {
             crate::redact::register(secret.expose());
         }
-        if let Some(host) = &self.host {
-            crate::redact::register_url_credentials(host);
+        for url in [&self.host, &self.proxy].into_iter().flatten() {
+            crate::redact::register_url_credentials(url);
         }
     }
 }
 
 /// `url` with the userinfo of its authority (`user:password@`) replaced by
 /// `***@`.
-fn without_userinfo(url: &str) -> String {
+pub(crate) fn without_userinfo(url: &str) -> String {
     let (scheme, rest) = match url.split_once("://") {
         Some((s, r)) => (Some(s), r),
         None => (None, url),
@@ -494,6 +619,94 @@ mod tests {
     }
 
     #[test]
+    fn host_is_a_hostname_with_port_and_protocol_or_a_url() {
+        let url = |host: Option<&str>, port: Option<u16>, protocol: Option<&str>| {
+            let mut c = config();
+            c.host = host.map(str::to_owned);
+            c.port = port;
+            c.protocol = protocol.map(str::to_owned);
+            c.base_url()
+        };
+        // dbt-snowflake's form: a hostname, 443 and https by default.
+        assert_eq!(
+            url(Some("acme.privatelink.snowflakecomputing.com"), None, None).unwrap(),
+            Some("https://acme.privatelink.snowflakecomputing.com:443".into())
+        );
+        assert_eq!(
+            url(Some("127.0.0.1"), Some(8085), Some("http")).unwrap(),
+            Some("http://127.0.0.1:8085".into())
+        );
+        assert_eq!(
+            url(Some("[::1]"), Some(8085), Some("HTTP")).unwrap(),
+            Some("http://[::1]:8085".into())
+        );
+        // port or protocol alone change the account's own URL.
+        assert_eq!(
+            url(None, Some(8443), None).unwrap(),
+            Some("https://xy12345.us-east-1.snowflakecomputing.com:8443".into())
+        );
+        assert_eq!(url(None, None, None).unwrap(), None);
+        // cio-sql's URL form, unchanged.
+        assert_eq!(
+            url(Some("http://127.0.0.1:9999/"), None, None).unwrap(),
+            Some("http://127.0.0.1:9999/".into())
+        );
+        for (host, port, protocol, expected) in [
+            (
+                Some("http://127.0.0.1:1"),
+                Some(2),
+                None,
+                "cannot be set too",
+            ),
+            (
+                Some("http://127.0.0.1:1"),
+                None,
+                Some("http"),
+                "cannot be set too",
+            ),
+            (
+                Some("127.0.0.1"),
+                None,
+                Some("ftp"),
+                "protocol must be `https` or `http`",
+            ),
+            (Some("127.0.0.1:8085"), None, None, "must be a hostname"),
+            (Some("h/x"), None, None, "must be a hostname"),
+            (Some("ftp://h"), None, None, "http:// or https://"),
+            (Some("127.0.0.1"), Some(0), None, "from 1 to 65535"),
+        ] {
+            let err = url(host, port, protocol).unwrap_err();
+            assert!(
+                err.contains(expected),
+                "{host:?} {port:?} {protocol:?}: {err}"
+            );
+        }
+        let mut c = config();
+        c.host = Some("127.0.0.1".into());
+        c.port = Some(8085);
+        c.protocol = Some("http".into());
+        assert_eq!(c.display_host(), "http://127.0.0.1:8085");
+        assert!(c.validate().is_ok());
+        c.protocol = Some("gopher".into());
+        assert!(c.validate().unwrap_err().to_string().contains("protocol"));
+        let vars: HashMap<&str, &str> = [
+            ("SNOWFLAKE_ACCOUNT", "acct"),
+            ("SNOWFLAKE_USER", "u"),
+            ("SNOWFLAKE_PASSWORD", PW),
+            ("SNOWFLAKE_HOST", "localhost"),
+            ("SNOWFLAKE_PORT", "8085"),
+            ("SNOWFLAKE_PROTOCOL", "http"),
+        ]
+        .into_iter()
+        .collect();
+        let c = SnowflakeConfig::from_lookup(|k| vars.get(k).map(|v| v.to_string())).unwrap();
+        assert_eq!(
+            c.base_url().unwrap().as_deref(),
+            Some("http://localhost:8085")
+        );
+    }
+
+    #[test]
     fn credentials_in_host_are_never_displayed() {
         let mut c = config();
         c.host = Some("https://bob:Host-Pa55@proxy.example.com:8443/sf".into());
@@ -502,6 +715,13 @@ mod tests {
         c.host = Some("bob:Host-Pa55@proxy".into());
         let err = c.validate().unwrap_err().to_string();
         assert!(!err.contains("Host-Pa55"), "{err}");
+        c.host = Some("http://bob:Host-Pa55@proxy".into());
+        c.port = Some(1);
+        let err = c.validate().unwrap_err().to_string();
+        assert!(
+            !err.contains("Host-Pa55") && err.contains("***@proxy"),
+            "{err}"
+        );
     }
 
     #[test]

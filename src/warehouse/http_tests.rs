@@ -845,3 +845,68 @@ fn an_emulator_needs_a_host() {
         "{err}"
     );
 }
+
+#[test]
+fn requests_go_through_the_proxy_with_its_credentials() {
+    // The scripted server plays the proxy: requests for the (unresolvable)
+    // Snowflake host reach it in absolute form.
+    let proxy = Scripted::start(|req, _| {
+        if req.path().ends_with("/session/v1/login-request") {
+            login_ok()
+        } else {
+            Reply::Json(200, rows_reply("q", 3))
+        }
+    });
+    let mut c = config(&proxy);
+    c.host = Some("snowflake.invalid".into());
+    c.port = Some(8443);
+    c.protocol = Some("http".into());
+    c.proxy = Some(format!(
+        "http://squid:Proxy-Pa55@127.0.0.1:{}",
+        proxy.port()
+    ));
+    let wh = connect(&c);
+    assert_eq!(wh.query("SELECT 3").unwrap().rows.len(), 1);
+    let seen = proxy.seen();
+    assert!(!seen.is_empty());
+    for req in &seen {
+        assert!(
+            req.target.starts_with("http://snowflake.invalid:8443/"),
+            "{}",
+            req.target
+        );
+        // Basic auth of `squid:Proxy-Pa55`.
+        assert_eq!(
+            req.header("proxy-authorization"),
+            Some("Basic c3F1aWQ6UHJveHktUGE1NQ==")
+        );
+    }
+    // The proxy's password is a registered secret.
+    assert_eq!(crate::redact::scrub("p Proxy-Pa55"), "p ***");
+}
+
+#[test]
+fn an_inline_private_key_logs_in_with_a_key_pair_jwt() {
+    use base64::Engine as _;
+    use pkcs8::EncodePrivateKey;
+    let server = Scripted::start(|req, _| match req.path() {
+        "/session/v1/login-request" => login_ok(),
+        _ => Reply::Json(200, rows_reply("q", 1)),
+    });
+    // snowflake-api signs only with keys of 2048 bits or more.
+    let key = rsa::RsaPrivateKey::new(&mut pkcs8::rand_core::OsRng, 2048).unwrap();
+    let der = key.to_pkcs8_der().unwrap();
+    let inline = base64::engine::general_purpose::STANDARD.encode(der.as_bytes());
+    let mut c = config(&server);
+    c.password = None;
+    c.private_key = Some(Secret::new(inline.clone()));
+    let wh = connect(&c);
+    wh.query("SELECT 1").unwrap();
+    let login = server.seen_at("/session/v1/login-request")[0].json();
+    assert_eq!(login["data"]["AUTHENTICATOR"], "SNOWFLAKE_JWT");
+    let jwt = login["data"]["TOKEN"].as_str().unwrap();
+    assert_eq!(jwt.split('.').count(), 3, "{jwt}");
+    assert!(!login.to_string().contains(&inline[..40]));
+    // The inline key is a registered secret.
+    assert_eq!(crate::redact::scrub(&format!("k {inline}")), "k ***");
+}

@@ -11,12 +11,12 @@ use snowflake_api::{
     SnowflakeApiBuilder, SnowflakeApiError,
 };
 
-use super::config::{AuthMethod, SnowflakeConfig};
+use super::config::{self, AuthMethod, SnowflakeConfig};
 use super::convert::{arrow_rows, json_rows};
 use super::emulator::HostOverride;
 use super::error::{Phase, TimeLimit, WarehouseError};
 use super::ipc::decode_stream;
-use super::keypair::load_private_key_pem;
+use super::keypair::{inline_private_key_pem, load_private_key_pem};
 use super::transport::{
     Backoff, CAPTURE, Captured, Endpoint, RowTypeField, Transport, TransportError,
 };
@@ -122,16 +122,20 @@ impl SnowflakeWarehouse {
                     .unwrap_or_default(),
             }),
             AuthMethod::KeyPair => {
-                let path = config.private_key_path.as_deref().unwrap_or_else(|| {
-                    // validate() guarantees the path for key-pair auth.
-                    std::path::Path::new("")
-                });
-                let pem = load_private_key_pem(path, config.private_key_passphrase.as_ref())
-                    .map_err(|message| WarehouseError::Authentication {
-                        host: host.clone(),
-                        user: user.clone(),
-                        message,
-                    })?;
+                let passphrase = config.private_key_passphrase.as_ref();
+                // validate() guarantees a path or an inline key.
+                let pem = match (&config.private_key, config.private_key_path.as_deref()) {
+                    (Some(inline), _) => inline_private_key_pem(inline.expose(), passphrase),
+                    (None, path) => load_private_key_pem(
+                        path.unwrap_or_else(|| std::path::Path::new("")),
+                        passphrase,
+                    ),
+                }
+                .map_err(|message| WarehouseError::Authentication {
+                    host: host.clone(),
+                    user: user.clone(),
+                    message,
+                })?;
                 AuthType::Certificate(CertificateArgs {
                     private_key_pem: pem.to_string(),
                 })
@@ -162,12 +166,23 @@ impl SnowflakeWarehouse {
             );
         }
         let logins = Arc::new(AtomicU64::new(0));
-        let http = reqwest::Client::builder()
+        let mut http = reqwest::Client::builder()
             .user_agent(concat!("cio-sql/", env!("CARGO_PKG_VERSION")))
             .gzip(true)
             .referer(false)
             .connect_timeout(Duration::from_secs(config.connect_timeout_secs))
-            .read_timeout(Duration::from_secs(config.read_timeout_secs))
+            .read_timeout(Duration::from_secs(config.read_timeout_secs));
+        if let Some(proxy) = &config.proxy {
+            // Credentials in the URL go as Proxy-Authorization (basic).
+            let proxy = reqwest::Proxy::all(proxy.as_str()).map_err(|_| {
+                WarehouseError::Config(format!(
+                    "proxy {:?} cannot be used",
+                    config::without_userinfo(proxy)
+                ))
+            })?;
+            http = http.proxy(proxy);
+        }
+        let http = http
             .build()
             .map_err(|e| WarehouseError::Config(format!("cannot build the HTTP client: {e}")))?;
         let mut client = reqwest_middleware::ClientBuilder::new(http).with(Transport {
@@ -180,10 +195,10 @@ impl SnowflakeWarehouse {
             read_timeout: Duration::from_secs(config.read_timeout_secs),
             connect_timeout: Duration::from_secs(config.connect_timeout_secs),
         });
-        if let Some(base) = &config.host {
+        if let Some(base) = config.base_url().map_err(WarehouseError::Config)? {
             let rewrite = HostOverride::new(
                 &config.account,
-                base,
+                &base,
                 config.role.as_deref(),
                 config.emulator.is_some(),
             )

@@ -428,6 +428,82 @@ fn item06_secrets_grep_over_every_failure_path() {
         assert_nothing_leaks("wrong passphrase", dir.path(), &run, &all);
     }
 
+    // Inline keys (dbt-snowflake's `private_key`), PEM and base64 DER,
+    // with a wrong passphrase.
+    let (pem, body_line) = encrypted_key("Right-Inline-Phrase-68");
+    let der_base64: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+    let indented: String = pem.lines().map(|l| format!("        {l}\n")).collect();
+    for (what, key) in [
+        ("inline PEM", format!("      private_key: |\n{indented}")),
+        (
+            "inline base64",
+            format!("      private_key: {der_base64}\n"),
+        ),
+    ] {
+        let dir = project(&format!(
+            "{key}      private_key_passphrase: Wrong-Inline-Phrase-69\n"
+        ));
+        for format in ["text", "json"] {
+            let run = cio(dir.path(), &["run", "--log-format", format], &env);
+            assert_eq!(run.code, 1, "{what}: {}", run.stderr);
+            assert!(
+                format!("{}{}", run.stdout, run.stderr).contains("wrong passphrase"),
+                "{what}: {}",
+                run.stderr
+            );
+            let mut all = secrets.to_vec();
+            all.extend([
+                "Right-Inline-Phrase-68",
+                "Wrong-Inline-Phrase-69",
+                body_line.as_str(),
+                &der_base64[..48],
+            ]);
+            assert_nothing_leaks(what, dir.path(), &run, &all);
+        }
+    }
+
+    // A token with an authenticator that is not supported yet.
+    let dir = project(&format!(
+        "{password}      authenticator: oauth\n      token: Tok-Grep-Secret-70\n"
+    ));
+    for format in ["text", "json"] {
+        let run = cio(dir.path(), &["run", "--log-format", format], &env);
+        assert_eq!(run.code, 2, "{}", run.stderr);
+        assert!(
+            format!("{}{}", run.stdout, run.stderr).contains("CIO308"),
+            "{}",
+            run.stderr
+        );
+        let mut all = secrets.to_vec();
+        all.push("Tok-Grep-Secret-70");
+        assert_nothing_leaks("oauth token", dir.path(), &run, &all);
+    }
+
+    // Proxy credentials, the proxy refusing with an echo (requests reach a
+    // proxy with the whole URL as their target).
+    let proxy = Scripted::start(|req, _| {
+        if req.path().ends_with("/session/v1/login-request") {
+            Reply::Echo(200)
+        } else {
+            Reply::Json(404, json!({}))
+        }
+    });
+    let dir = project(&format!(
+        "{password}      host: snowflake.invalid\n      protocol: http\n      proxy_host: http://squid:Proxy-Grep-Pw-71@127.0.0.1:{}\n",
+        proxy.port()
+    ));
+    for format in ["text", "json"] {
+        let run = cio(dir.path(), &["run", "--log-format", format], &env);
+        assert!(
+            format!("{}{}", run.stdout, run.stderr).contains("CIO302"),
+            "{}",
+            run.stderr
+        );
+        let mut all = secrets.to_vec();
+        all.push("Proxy-Grep-Pw-71");
+        assert_nothing_leaks("proxy credentials", dir.path(), &run, &all);
+    }
+
     // YAML error in profiles.yml.
     let dir = project("      password: Hunter2: S3cretPW\n");
     for format in ["text", "json"] {

@@ -25,6 +25,7 @@ mod identify;
 mod layering;
 mod lineage;
 mod no_panic;
+mod profiles_dbt;
 mod project;
 mod review;
 mod sync_types;

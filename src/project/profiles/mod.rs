@@ -1,8 +1,10 @@
 //! `profiles.yml`: connection targets in dbt's format.
 
+pub mod fields;
+
 use crate::diagnostics::Diagnostic;
 use crate::diagnostics::codes;
-use crate::settings::{Emulator, NUMERIC_SETTINGS, NumericSetting, RETRIES};
+use crate::settings::{Emulator, NUMERIC_SETTINGS, NumericSetting, PORT, PROXY_PORT, RETRIES};
 use serde_json::{Map, Value};
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -55,7 +57,21 @@ pub struct Target {
     pub fields: Map<String, Value>,
     /// The `profiles.yml` it was read from.
     pub source: Option<PathBuf>,
+    /// Fields that only commands that connect read (see
+    /// [`COMPILE_FIELDS`]) whose value could not be rendered (an unset
+    /// environment variable): absent from `fields`, and an error for those
+    /// commands only ([`Target::check_connection_fields`]).
+    pub deferred: Vec<(String, Diagnostic)>,
+    /// Warnings about the output (a field neither cio-sql nor dbt-snowflake
+    /// knows), reported by the commands that compile.
+    pub warnings: Vec<Diagnostic>,
 }
+
+/// The fields of an output that commands which do not connect (`compile`,
+/// `ls`, `lineage`, `sync-query`, `review`) read. A value of any other
+/// field that cannot be rendered — `account: "{{ env_var('SNOWFLAKE_ACCOUNT') }}"`
+/// with the variable unset — fails only the commands that connect.
+pub const COMPILE_FIELDS: &[&str] = &["type", "database", "dbname", "schema", "threads"];
 
 impl fmt::Debug for Target {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -82,6 +98,18 @@ impl Target {
             threads: 1,
             fields: Map::new(),
             source: None,
+            deferred: Vec::new(),
+            warnings: Vec::new(),
+        }
+    }
+
+    /// The first field that only commands that connect read and whose
+    /// value could not be rendered, as the error it is for them (naming
+    /// the field, the variable and the line).
+    pub fn check_connection_fields(&self) -> Result<(), Diagnostic> {
+        match self.deferred.first() {
+            Some((_, d)) => Err(d.clone()),
+            None => Ok(()),
         }
     }
 
@@ -109,6 +137,38 @@ impl Target {
             out.insert("profile_name".into(), Value::String(profile.clone()));
         }
         out
+    }
+
+    /// `d` pointed at the line of the output's field `key` (its value)
+    /// in the `profiles.yml` the target came from, with every secret of
+    /// the file masked; at the file when the line cannot be found. For
+    /// errors found after loading (by the commands that connect): the file
+    /// is read again, on this error path only.
+    pub fn at_field(&self, d: Diagnostic, key: &str) -> Diagnostic {
+        let Some(path) = &self.source else {
+            return d;
+        };
+        let located = std::fs::read_to_string(path).ok().and_then(|text| {
+            let profile = self.profile.as_deref()?;
+            let pos = key_position(&text, &[profile, "outputs", &self.name, key])?;
+            Some((text, pos))
+        });
+        match located {
+            Some((text, pos))
+                if text
+                    .lines()
+                    .nth(pos.line - 1)
+                    .is_some_and(|l| line_key(l.trim_start()).is_some_and(|(k, _)| k == key)) =>
+            {
+                d.at_line(
+                    path,
+                    &mask_secret_lines(&text),
+                    pos.line,
+                    Some(pos.value_column),
+                )
+            }
+            _ => d.at_file(path),
+        }
     }
 
     /// A string field of the output, e.g. `account`.
@@ -311,13 +371,59 @@ pub fn parse_target(
         )));
     };
     let mut fields = Map::new();
+    let mut deferred = Vec::new();
+    let mut warnings = Vec::new();
+    let snowflake = output
+        .get("type")
+        .and_then(Value::as_str)
+        .is_none_or(|t| t.trim().eq_ignore_ascii_case("snowflake"));
     for (key, value) in output {
+        if snowflake && fields::known_field(key).is_none() {
+            // A misspelled secret key (`pasword:`) holds a secret: its value
+            // is registered, and never shown.
+            if let Value::String(v) = value
+                && fields::closest(key).iter().any(|k| is_secret_key(k))
+            {
+                crate::redact::register(v);
+            }
+            let d = fields::unknown_field(key, profile, &target_name);
+            warnings.push(
+                match key_position(text, &[profile, "outputs", &target_name, key]) {
+                    Some(pos) if pos.value_column > pos.key_column => {
+                        let masked =
+                            mask_value_at(&mask_secret_lines(text), pos.line, pos.value_column);
+                        d.at_line(path, &masked, pos.line, Some(pos.key_column))
+                    }
+                    Some(pos) => d.at_line(
+                        path,
+                        &mask_secret_lines(text),
+                        pos.line,
+                        Some(pos.key_column),
+                    ),
+                    None => d.at_file(path),
+                },
+            );
+        }
         let rendered = match value {
-            Value::String(s) => Value::String(render_value(
-                s,
-                path,
-                &format!("{profile}.outputs.{target_name}.{key}"),
-            )?),
+            Value::String(s) => {
+                match render_value(s, path, &format!("{profile}.outputs.{target_name}.{key}")) {
+                    Ok(v) => Value::String(v),
+                    Err(d) => {
+                        let d = at_key(d, &[profile, "outputs", &target_name, key], true);
+                        if COMPILE_FIELDS.contains(&key.as_str()) {
+                            return Err(d);
+                        }
+                        let help = d.help.clone().unwrap_or_default();
+                        deferred.push((
+                            key.clone(),
+                            d.with_help(format!(
+                                "{help}; only commands that connect to Snowflake read `{key}` (compile, ls, lineage, sync-query and review run without it)"
+                            )),
+                        ));
+                        continue;
+                    }
+                }
+            }
             other => other.clone(),
         };
         register_secrets(key, &rendered);
@@ -330,6 +436,8 @@ pub fn parse_target(
         ..RETRIES
     });
     numeric.push(THREADS);
+    numeric.push(PORT);
+    numeric.push(PROXY_PORT);
     for setting in &numeric {
         let Some(value) = fields.get(setting.key).filter(|v| !v.is_null()) else {
             continue;
@@ -402,6 +510,8 @@ pub fn parse_target(
         threads,
         fields,
         source: Some(path.to_path_buf()),
+        deferred,
+        warnings,
     })
 }
 
@@ -574,6 +684,25 @@ pub fn mask_secret_lines(text: &str) -> String {
     out
 }
 
+/// `text` with the value on line `line` (1-based), from `column` (1-based,
+/// in characters) to the end of the line, replaced by `***`.
+fn mask_value_at(text: &str, line: usize, column: usize) -> String {
+    let mut out = String::with_capacity(text.len());
+    for (i, l) in text.split_inclusive('\n').enumerate() {
+        if i + 1 == line {
+            let kept: String = l.chars().take(column - 1).collect();
+            out.push_str(&kept);
+            out.push_str(crate::redact::MASK);
+            if l.ends_with('\n') {
+                out.push('\n');
+            }
+        } else {
+            out.push_str(l);
+        }
+    }
+    out
+}
+
 /// `env_var(name, default)` as dbt has it: the environment variable, else
 /// the default; `Err` with the message when there is neither. Profiles and
 /// models (see [`crate::render`]) read the environment through this.
@@ -701,6 +830,7 @@ mod tests {
             ),
             ("threads: 0", "threads", "from 1 to 1024"),
             ("connect_retries: -1", "connect_retries", "from 0 to 20"),
+            ("port: 70000", "port", "from 1 to 65535"),
         ] {
             let text = profile_with(&format!("      {line}\n"));
             let err = parse_target(&text, Path::new("profiles.yml"), "p", None).unwrap_err();
@@ -803,6 +933,59 @@ mod tests {
         // Registered: any later output is scrubbed of them.
         assert_eq!(crate::redact::scrub("x pf-Secret-2 y"), "x *** y");
         assert!(is_secret_key("PRIVATE_KEY_PASSPHRASE") && !is_secret_key("private_key_path"));
+    }
+
+    #[test]
+    fn unset_variables_of_connection_fields_fail_only_connecting() {
+        let text = "p:\n  outputs:\n    dev:\n      account: \"{{ env_var('CIO_SQL_TEST_UNSET_ACC') }}\"\n      user: \"{{ env_var('CIO_SQL_TEST_UNSET_USR') }}\"\n      database: d\n      schema: s\n";
+        let t = parse_target(text, Path::new("profiles.yml"), "p", None).unwrap();
+        assert_eq!(t.field("account"), None);
+        let keys: Vec<&str> = t.deferred.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(keys, ["account", "user"]);
+        let err = t.check_connection_fields().unwrap_err();
+        assert_eq!((err.code.id(), err.line), ("CIO005", Some(4)));
+        assert!(
+            err.message.contains("CIO_SQL_TEST_UNSET_ACC"),
+            "{}",
+            err.message
+        );
+        assert!(
+            err.message.contains("p.outputs.dev.account"),
+            "{}",
+            err.message
+        );
+        assert!(
+            Target::default_target(None)
+                .check_connection_fields()
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn unknown_fields_warn_at_their_line_and_known_dbt_fields_do_not() {
+        let text = profile_with(
+            "      pasword: Typo-Secret-9\n      client_session_keep_alive: true\n      reuse_connections: false\n      insecure_mode: true\n      retry_all: true\n      retry_on_database_errors: true\n      connect_timeout: 10\n      connect_retries: 2\n      oauth_client_id: i\n      workload_identity_provider: OIDC\n",
+        );
+        let t = parse_target(&text, Path::new("profiles.yml"), "p", None).unwrap();
+        assert_eq!(t.warnings.len(), 1, "{:?}", t.warnings);
+        let w = &t.warnings[0];
+        assert_eq!(
+            (w.code.id(), w.line, w.column),
+            ("CIO307", Some(9), Some(7))
+        );
+        assert!(
+            w.help
+                .as_deref()
+                .unwrap()
+                .contains("did you mean `password`")
+        );
+        // The value of a misspelled key is never shown: it may be a secret.
+        assert_eq!(w.source_line.as_deref(), Some("      pasword: ***"));
+        assert_eq!(crate::redact::scrub("a Typo-Secret-9"), "a ***");
+        // Another adapter's output is not checked against Snowflake's fields.
+        let text = "p:\n  outputs:\n    dev:\n      type: duckdb\n      path: x.duckdb\n      database: d\n      schema: s\n";
+        let t = parse_target(text, Path::new("profiles.yml"), "p", None).unwrap();
+        assert!(t.warnings.is_empty());
     }
 
     #[test]
