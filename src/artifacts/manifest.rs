@@ -4,7 +4,7 @@
 //! map entry, so a change to one model is a one-line diff and only a batch
 //! of nodes is ever in memory as JSON.
 
-use crate::compile::{Compilation, CompiledModel, ModelStatus};
+use crate::compile::{Compilation, CompiledModel, CompiledSeed, ModelStatus};
 use crate::diagnostics::Diagnostic;
 use crate::store::Stored;
 use crate::store::packed::ManifestColumns;
@@ -20,7 +20,7 @@ struct Manifest {
     /// About the run.
     metadata: ManifestMetadata,
     /// Every model by unique id (`model.<project>.<name>`).
-    nodes: BTreeMap<String, ManifestNode>,
+    nodes: BTreeMap<String, serde_json::Value>,
     /// unique id → the nodes it depends on.
     parent_map: BTreeMap<String, Vec<String>>,
     /// unique id → the nodes that depend on it.
@@ -83,6 +83,78 @@ pub struct ManifestNode {
     pub columns_unresolved: Option<String>,
     /// Codes and messages of its diagnostics.
     pub diagnostics: Vec<Diagnostic>,
+}
+
+/// One seed in the manifest.
+#[derive(Debug, Serialize)]
+pub struct ManifestSeed {
+    /// `seed.<project>.<name>`.
+    pub unique_id: String,
+    /// Always `seed`.
+    pub resource_type: &'static str,
+    /// Seed name.
+    pub name: String,
+    /// The CSV file.
+    pub original_file_path: String,
+    /// `database.schema.identifier` as SQL writes it.
+    pub relation_name: String,
+    /// Database.
+    pub database: String,
+    /// Schema.
+    pub schema: String,
+    /// Identifier.
+    pub alias: String,
+    /// Its configuration from the `seeds:` tree.
+    pub config: serde_json::Map<String, serde_json::Value>,
+    /// Tags.
+    pub tags: Vec<String>,
+    /// Seeds read nothing.
+    pub depends_on: DependsOn,
+    /// How compiling it went.
+    pub status: ModelStatus,
+    /// Its columns and their SQL types (see [`CompiledSeed::columns`]).
+    pub columns: Vec<ManifestSeedColumn>,
+    /// Codes and messages of its diagnostics.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// A column of a seed in the manifest.
+#[derive(Debug, Serialize)]
+pub struct ManifestSeedColumn {
+    /// As the CSV header spells it.
+    pub name: String,
+    /// Its SQL type.
+    pub data_type: String,
+}
+
+/// The manifest node of seed `s`.
+fn seed_node(c: &Compilation, s: &CompiledSeed) -> ManifestSeed {
+    ManifestSeed {
+        unique_id: c.unique_id(&s.name),
+        resource_type: "seed",
+        name: s.name.clone(),
+        original_file_path: s.path.clone(),
+        relation_name: s.relation.sql(c.project.config.quoting),
+        database: s.relation.database.clone(),
+        schema: s.relation.schema.clone(),
+        alias: s.relation.identifier.clone(),
+        config: s.config.values.clone(),
+        tags: s.config.tags(),
+        depends_on: DependsOn {
+            nodes: Vec::new(),
+            relations: Vec::new(),
+        },
+        status: s.status,
+        columns: s
+            .columns
+            .iter()
+            .map(|(name, ty)| ManifestSeedColumn {
+                name: name.clone(),
+                data_type: ty.clone(),
+            })
+            .collect(),
+        diagnostics: s.diagnostics.clone(),
+    }
 }
 
 /// What a node reads.
@@ -151,12 +223,21 @@ pub(super) fn write_manifest(
     // Unique ids are the names behind one common prefix: name order is
     // id order.
     by_id.sort_unstable_by(|a, b| a.name.cmp(&b.name));
-    let mut children: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    let mut seeds: Vec<&CompiledSeed> = c.seeds.iter().collect();
+    seeds.sort_unstable_by(|a, b| a.name.cmp(&b.name));
+    let mut children: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for m in &c.models {
+        let id = c.unique_id(&m.name);
         for parent in &m.depends_on {
-            children.entry(parent).or_default().push(&m.name);
+            children
+                .entry(c.unique_id(parent))
+                .or_default()
+                .push(id.clone());
         }
-        children.entry(&m.name).or_default();
+        children.entry(id).or_default();
+    }
+    for s in &seeds {
+        children.entry(c.unique_id(&s.name)).or_default();
     }
     let ids = |names: &mut dyn Iterator<Item = &str>| -> Vec<String> {
         names.map(|n| c.unique_id(n)).collect()
@@ -194,21 +275,40 @@ pub(super) fn write_manifest(
         pending = next?;
     }
     out.write_all(&pending)?;
-    out.write_all(b"\n},\n\"parent_map\":{")?;
-    for (i, m) in by_id.iter().enumerate() {
-        out.write_all(if i == 0 { b"\n" } else { b",\n" })?;
-        out.write_all(&json(&c.unique_id(&m.name))?)?;
+    // Seeds after models: `seed.` ids sort after `model.` ones.
+    for (i, s) in seeds.iter().enumerate() {
+        out.write_all(if i == 0 && by_id.is_empty() {
+            b"\n"
+        } else {
+            b",\n"
+        })?;
+        out.write_all(&json(&c.unique_id(&s.name))?)?;
         out.write_all(b":")?;
-        let parents = ids(&mut m.depends_on.iter().map(String::as_str));
+        out.write_all(&json(&seed_node(c, s))?)?;
+    }
+    out.write_all(b"\n},\n\"parent_map\":{")?;
+    let parent_lists = by_id
+        .iter()
+        .map(|m| {
+            (
+                c.unique_id(&m.name),
+                ids(&mut m.depends_on.iter().map(String::as_str)),
+            )
+        })
+        .chain(seeds.iter().map(|s| (c.unique_id(&s.name), Vec::new())));
+    for (i, (id, parents)) in parent_lists.enumerate() {
+        out.write_all(if i == 0 { b"\n" } else { b",\n" })?;
+        out.write_all(&json(&id)?)?;
+        out.write_all(b":")?;
         out.write_all(&json(&parents)?)?;
     }
     out.write_all(b"\n},\n\"child_map\":{")?;
-    for (i, (name, kids)) in children.iter_mut().enumerate() {
+    for (i, (id, kids)) in children.iter_mut().enumerate() {
         kids.sort_unstable();
         out.write_all(if i == 0 { b"\n" } else { b",\n" })?;
-        out.write_all(&json(&c.unique_id(name))?)?;
+        out.write_all(&json(id)?)?;
         out.write_all(b":")?;
-        out.write_all(&json(&ids(&mut kids.iter().copied()))?)?;
+        out.write_all(&json(kids)?)?;
     }
     out.write_all(b"\n}}\n")
 }
@@ -227,7 +327,14 @@ fn manifest(c: &Compilation) -> Manifest {
         }
         child_map.entry(id.clone()).or_default();
         parent_map.insert(id.clone(), node.depends_on.nodes.clone());
-        nodes.insert(id, node);
+        nodes.insert(id, serde_json::to_value(node).unwrap());
+    }
+    for s in &c.seeds {
+        let node = seed_node(c, s);
+        let id = node.unique_id.clone();
+        child_map.entry(id.clone()).or_default();
+        parent_map.insert(id.clone(), Vec::new());
+        nodes.insert(id, serde_json::to_value(node).unwrap());
     }
     for children in child_map.values_mut() {
         children.sort();
@@ -261,7 +368,10 @@ mod tests {
             ),
             ("models/sub/Zed.sql", "select id from {{ ref('ab') }}"),
             ("models/broken.sql", "select from from"),
+            ("models/reads_seed.sql", "select code from {{ ref('raw') }}"),
         ];
+        std::fs::create_dir_all(root.join("seeds")).unwrap();
+        std::fs::write(root.join("seeds/raw.csv"), "code,n\na,1\n").unwrap();
         for (path, sql) in models {
             std::fs::write(root.join(path), sql).unwrap();
         }
@@ -298,8 +408,20 @@ mod tests {
             "model.p.ab",
             "model.p.base",
             "model.p.broken",
+            "model.p.reads_seed",
         ];
         assert_eq!(ids, [per_section; 3].concat());
+        let seed = &streamed["nodes"]["seed.p.raw"];
+        assert_eq!(seed["resource_type"], "seed");
+        assert_eq!(seed["columns"][1]["data_type"], "NUMBER(38, 0)");
+        assert_eq!(
+            streamed["child_map"]["seed.p.raw"],
+            serde_json::json!(["model.p.reads_seed"])
+        );
+        assert_eq!(
+            streamed["parent_map"]["model.p.reads_seed"],
+            serde_json::json!(["seed.p.raw"])
+        );
         assert!(lines[0].starts_with("{\"metadata\":{\"generator\":\"cio-sql\""));
     }
 }

@@ -19,7 +19,7 @@ pub mod relations;
 mod schedule;
 pub mod select;
 
-pub use compilation::{Compilation, CompiledModel, ModelStatus};
+pub use compilation::{Compilation, CompiledModel, CompiledSeed, ModelStatus};
 pub use model::static_refs;
 
 use crate::catalog::Catalog;
@@ -98,25 +98,26 @@ pub fn compile_models(
     timer.lap("render");
     check_refs(&mut models);
     relations::check_unique_relations(&mut models, &project);
+    let mut seeds = compiled_seeds(&project, &renderer);
+    relations::check_seed_relations(&mut models, &mut seeds, &project);
     timer.lap("validate");
-    let enabled: Vec<(String, String, Vec<String>, Vec<String>)> = models
+    let enabled: Vec<(Selectable, Vec<String>)> = models
         .iter()
         .filter(|m| m.status != ModelStatus::Disabled)
-        .map(|m| {
-            (
-                m.name.clone(),
-                m.path.clone(),
-                m.config.tags(),
-                m.depends_on.clone(),
-            )
-        })
+        .map(|m| (Selectable::model(m, &project), m.depends_on.clone()))
+        .chain(
+            seeds
+                .iter()
+                .filter(|s| s.status != ModelStatus::Disabled)
+                .map(|s| (Selectable::seed(s, &project), Vec::new())),
+        )
         .collect();
     let deps: HashMap<&str, &Vec<String>> =
-        enabled.iter().map(|(n, _, _, d)| (n.as_str(), d)).collect();
-    let dag = Dag::new(enabled.iter().map(|(n, ..)| n.as_str()), |n| {
+        enabled.iter().map(|(s, d)| (s.name.as_str(), d)).collect();
+    let dag = Dag::new(enabled.iter().map(|(s, _)| s.name.as_str()), |n| {
         deps[n].clone()
     });
-    let mut diagnostics = Vec::new();
+    let mut diagnostics: Vec<Diagnostic> = project.seed_problems.clone();
     let order: Vec<String> = match dag.topological_order() {
         Ok(order) => order.into_iter().map(str::to_string).collect(),
         Err(cycle) => {
@@ -141,19 +142,33 @@ pub fn compile_models(
         }
     };
 
-    let selectable: Vec<Selectable> = enabled
-        .into_iter()
-        .map(|(name, path, tags, _)| Selectable { name, path, tags })
-        .collect();
+    let selectable: Vec<Selectable> = enabled.into_iter().map(|(s, _)| s).collect();
     let chosen = select(&selectable, &dag, &opts.select, &opts.exclude)?;
     let chosen_set: std::collections::HashSet<&str> = chosen.iter().map(String::as_str).collect();
-    let selected: Vec<String> = order
+    let selected_nodes: Vec<String> = order
         .into_iter()
         .filter(|n| chosen_set.contains(n.as_str()))
+        .collect();
+    let seed_names: std::collections::HashSet<&str> =
+        seeds.iter().map(|s| s.name.as_str()).collect();
+    let selected: Vec<String> = selected_nodes
+        .iter()
+        .filter(|n| !seed_names.contains(n.as_str()))
+        .cloned()
         .collect();
     for m in &mut models {
         if m.status == ModelStatus::Success && !chosen_set.contains(m.name.as_str()) {
             m.status = ModelStatus::NotSelected;
+        }
+    }
+    for s in &mut seeds {
+        if s.status == ModelStatus::Disabled {
+            continue;
+        }
+        if chosen_set.contains(s.name.as_str()) {
+            diagnostics.extend(s.diagnostics.iter().cloned());
+        } else if s.status == ModelStatus::Success {
+            s.status = ModelStatus::NotSelected;
         }
     }
 
@@ -162,12 +177,48 @@ pub fn compile_models(
     let compilation = Compilation {
         project,
         models,
+        seeds,
         dag,
         selected,
+        selected_nodes,
         diagnostics,
         reused,
     };
     Ok(Compiled { compilation, keys })
+}
+
+/// Every seed of the project as a node of the compilation: where it is
+/// loaded (as `ref()` resolves it), its columns, and whether it can be read.
+fn compiled_seeds(project: &Project, renderer: &Renderer) -> Vec<CompiledSeed> {
+    let shared = renderer.shared();
+    project
+        .seeds
+        .iter()
+        .map(|seed| {
+            let relation = match shared.seeds.get(&seed.name.to_lowercase()) {
+                Some(r) => r.relation.clone(),
+                None => {
+                    crate::render::seed_relation(&project.target, shared.catalog.as_ref(), seed)
+                }
+            };
+            let status = if !seed.enabled() {
+                ModelStatus::Disabled
+            } else if seed.problem.is_some() {
+                ModelStatus::Error
+            } else {
+                ModelStatus::Success
+            };
+            CompiledSeed {
+                name: seed.name.clone(),
+                path: seed.path.clone(),
+                relation,
+                config: seed.config.clone(),
+                columns: seed.columns.clone(),
+                status,
+                diagnostics: seed.problem.iter().cloned().collect(),
+            }
+        })
+        .collect()
 }
 
 /// The check that needs every model: refs point at enabled models (CIO013).

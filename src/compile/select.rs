@@ -7,15 +7,73 @@ use crate::diagnostics::Diagnostic;
 use crate::diagnostics::codes;
 use std::collections::BTreeSet;
 
-/// What selection needs to know of a model.
-#[derive(Debug, Clone)]
+/// What selection needs to know of a node (a model or a seed).
+#[derive(Debug, Clone, Default)]
 pub struct Selectable {
-    /// Model name.
+    /// Node name.
     pub name: String,
     /// Path relative to the project root.
     pub path: String,
     /// Tags from config.
     pub tags: Vec<String>,
+    /// `model` or `seed` (dbt's `resource_type`).
+    pub resource_type: &'static str,
+    /// dbt's fqn: the project name, the folders below the model (or seed)
+    /// path, the name.
+    pub fqn: Vec<String>,
+    /// The final configuration.
+    pub config: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Selectable {
+    /// A compiled model as selection sees it.
+    pub fn model(m: &crate::compile::CompiledModel, project: &crate::project::Project) -> Self {
+        Selectable {
+            name: m.name.clone(),
+            path: m.path.clone(),
+            tags: m.config.tags(),
+            resource_type: "model",
+            fqn: fqn_of(&project.config.name, &m.path, &project.config.model_paths),
+            config: m.config.values.clone(),
+        }
+    }
+
+    /// A seed as selection sees it.
+    pub fn seed(s: &crate::compile::CompiledSeed, project: &crate::project::Project) -> Self {
+        let mut config = s.config.values.clone();
+        config
+            .entry("materialized")
+            .or_insert_with(|| serde_json::Value::from("seed"));
+        Selectable {
+            name: s.name.clone(),
+            path: s.path.clone(),
+            tags: s.config.tags(),
+            resource_type: "seed",
+            fqn: fqn_of(&project.config.name, &s.path, &project.config.seed_paths),
+            config,
+        }
+    }
+}
+
+/// dbt's fqn of the node at `path` under one of `roots`: the project, the
+/// folders below the root, the file stem.
+pub fn fqn_of(project: &str, path: &str, roots: &[String]) -> Vec<String> {
+    let rel = roots
+        .iter()
+        .find_map(|r| {
+            path.strip_prefix(r.as_str())
+                .and_then(|p| p.strip_prefix('/'))
+        })
+        .unwrap_or(path);
+    let mut parts: Vec<String> = std::iter::once(project.to_string())
+        .chain(rel.split('/').map(str::to_string))
+        .collect();
+    if let Some(last) = parts.last_mut()
+        && let Some((stem, _)) = last.rsplit_once('.')
+    {
+        *last = stem.to_string();
+    }
+    parts
 }
 
 /// The names selected by `select` (every model when empty) minus `exclude`,
@@ -167,16 +225,19 @@ mod tests {
                 name: "people".into(),
                 path: "models/sync/people.sql".into(),
                 tags: vec!["sync".into()],
+                ..Selectable::default()
             },
             Selectable {
                 name: "events".into(),
                 path: "models/sync/events.sql".into(),
                 tags: vec!["sync".into(), "daily".into()],
+                ..Selectable::default()
             },
             Selectable {
                 name: "base".into(),
                 path: "models/base.sql".into(),
                 tags: vec![],
+                ..Selectable::default()
             },
         ];
         let deps: HashMap<&str, Vec<String>> = HashMap::from([

@@ -162,6 +162,9 @@ codes! {
     SEED_TYPE = "CIO033", Usage, "A seed's catalog column has a type a seed cannot create";
     SEEDS_CLASH = "CIO034", Usage, "Two seed files load one relation";
     SCRATCH_NAME = "CIO035", Usage, "A model or catalog relation is named like a seed's scratch tables";
+    SEED_MODEL_NAME = "CIO040", Usage, "A seed and a model have one name (`ref()` could not tell them apart)";
+    SEED_MODEL_RELATION = "CIO041", Usage, "A seed and a model build one relation";
+    SEED_CONFIG = "CIO042", Usage, "A seed's `delimiter` or `column_types` config is invalid";
     JINJA_SYNTAX = "CIO100", Usage, "Jinja syntax error";
     RENDER = "CIO101", Usage, "Other rendering error";
     UNDEFINED = "CIO102", Usage, "Undefined variable";

@@ -8,12 +8,14 @@
 mod config;
 mod files;
 mod profiles;
+pub mod seeds;
 mod sources;
 mod static_config;
 
 pub use config::{Materialization, ModelConfig, ProjectConfig, merge_config_value};
 pub use files::{macro_names, read_text};
 pub use profiles::{Target, env_value, load_target};
+pub use seeds::ProjectSeed;
 pub use sources::SourceTable;
 pub use static_config::{ConfigArg, config_call_args, static_config};
 
@@ -82,6 +84,10 @@ pub struct Project {
     pub macro_files: Vec<MacroFile>,
     /// Sources declared in `.yml` files under the model paths.
     pub sources: Vec<SourceTable>,
+    /// Every seed (CSV file under the seed paths), sorted by path.
+    pub seeds: Vec<ProjectSeed>,
+    /// Seed folders that could not be listed.
+    pub seed_problems: Vec<Diagnostic>,
     /// Project variables: the project file's `vars`, overridden by `--vars`.
     pub vars: serde_json::Map<String, serde_json::Value>,
     /// The catalog file to read.
@@ -138,6 +144,8 @@ impl Project {
         let models = load_models(&root, &model_files.sql, &config)?;
         let macro_files = load_macros(&root, &config.macro_paths)?;
         let sources = load_sources(&root, &model_files.yaml, &target)?;
+        let (seeds, seed_problems) = seeds::load_seed_nodes(&root, &config);
+        check_seed_names(&models, &seeds)?;
         let catalog_path = match &opts.catalog {
             Some(path) => path.clone(),
             None => root.join(&config.catalog_path),
@@ -149,6 +157,8 @@ impl Project {
             models,
             macro_files,
             sources,
+            seeds,
+            seed_problems,
             vars,
             catalog_path,
         })
@@ -158,6 +168,28 @@ impl Project {
     pub fn target_dir(&self) -> PathBuf {
         self.root.join(&self.config.target_path)
     }
+}
+
+/// A seed named like a model is refused: `ref()` names either by name
+/// alone (dbt deprecates the same; see its `require_unique_project_resource_names`).
+fn check_seed_names(models: &[Model], seeds: &[ProjectSeed]) -> Result<(), Diagnostic> {
+    for seed in seeds.iter().filter(|s| s.enabled()) {
+        if let Some(m) = models
+            .iter()
+            .find(|m| m.name.eq_ignore_ascii_case(&seed.name))
+        {
+            return Err(Diagnostic::error(
+                codes::SEED_MODEL_NAME,
+                format!(
+                    "the seed {} and the model {} are both named {}: ref('{}') could mean either",
+                    seed.path, m.path, seed.name, seed.name
+                ),
+            )
+            .at_file(&seed.path)
+            .with_help("rename the CSV file or the model file (a node's name is its file name)"));
+        }
+    }
+    Ok(())
 }
 
 /// Checks the database and schema of `target`, which every model and seed

@@ -24,7 +24,7 @@ pub use context::env_var;
 pub use errors::HelperError;
 pub use helpers::{find_column, select_expr};
 pub use objects::{ColumnList, ColumnValue, Relation};
-pub use shared::{ModelRef, Shared, model_relation, relation_for};
+pub use shared::{ModelRef, Shared, model_relation, relation_for, seed_relation};
 pub use state::{RenderState, Warning};
 
 use crate::catalog::Catalog;

@@ -13,6 +13,7 @@ mod cache;
 mod cli;
 mod code_table;
 mod contract;
+mod dbt_seeds;
 mod emulator_e2e;
 mod hardening_files;
 mod hardening_names;
