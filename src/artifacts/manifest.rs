@@ -57,6 +57,8 @@ pub struct ManifestNode {
     pub original_file_path: String,
     /// Compiled SQL path (written only when status is `success`).
     pub compiled_path: String,
+    /// dbt's checksum of the source file (what `state:modified` compares).
+    pub checksum: Checksum,
     /// `database.schema.identifier` as SQL writes it (quoted as `ref()`
     /// renders it), as in dbt's manifest.
     pub relation_name: String,
@@ -85,6 +87,15 @@ pub struct ManifestNode {
     pub diagnostics: Vec<Diagnostic>,
 }
 
+/// dbt's `checksum` of a node's file: `{"name": "sha256", "checksum": …}`.
+#[derive(Debug, Serialize)]
+pub struct Checksum {
+    /// Always `sha256`.
+    pub name: &'static str,
+    /// The SHA-256 (hex) of the file's text, surrounding whitespace trimmed.
+    pub checksum: String,
+}
+
 /// One seed in the manifest.
 #[derive(Debug, Serialize)]
 pub struct ManifestSeed {
@@ -96,6 +107,8 @@ pub struct ManifestSeed {
     pub name: String,
     /// The CSV file.
     pub original_file_path: String,
+    /// dbt's checksum of the file.
+    pub checksum: Checksum,
     /// `database.schema.identifier` as SQL writes it.
     pub relation_name: String,
     /// Database.
@@ -134,6 +147,16 @@ fn seed_node(c: &Compilation, s: &CompiledSeed) -> ManifestSeed {
         resource_type: "seed",
         name: s.name.clone(),
         original_file_path: s.path.clone(),
+        checksum: Checksum {
+            name: "sha256",
+            checksum: c
+                .project
+                .seeds
+                .iter()
+                .find(|p| p.path == s.path)
+                .map(|p| p.checksum.clone())
+                .unwrap_or_default(),
+        },
         relation_name: s.relation.sql(c.project.config.quoting),
         database: s.relation.database.clone(),
         schema: s.relation.schema.clone(),
@@ -187,6 +210,17 @@ fn node(c: &Compilation, m: &CompiledModel) -> ManifestNode {
         name: m.name.clone(),
         original_file_path: m.path.clone(),
         compiled_path: m.compiled_path.clone(),
+        checksum: Checksum {
+            name: "sha256",
+            // The project's models are sorted by path.
+            checksum: c
+                .project
+                .models
+                .binary_search_by(|pm| pm.path.as_str().cmp(&m.path))
+                .ok()
+                .map(|i| crate::project::seeds::checksum(&c.project.models[i].source))
+                .unwrap_or_default(),
+        },
         relation_name: m.relation.sql(c.project.config.quoting),
         database: m.relation.database.clone(),
         schema: m.relation.schema.clone(),

@@ -187,12 +187,18 @@ pub struct ProjectArgs {
 
 #[derive(Args, Debug, Default)]
 pub struct SelectionArgs {
-    /// Models to include, in dbt's syntax: name, +name, name+, tag:x, path:models/x.
+    /// Models and seeds to include, in dbt's syntax: name, +name, name+, @name,
+    /// tag:x, path:models/x, fqn:, resource_type:, config.<key>:, source:,
+    /// state:modified (with --state).
     #[arg(long, short = 's', num_args = 1.., value_name = "SPEC")]
     pub select: Vec<String>,
-    /// Models to leave out, same syntax as --select.
+    /// Nodes to leave out, same syntax as --select.
     #[arg(long, num_args = 1.., value_name = "SPEC")]
     pub exclude: Vec<String>,
+    /// A folder holding the manifest.json of an earlier compile, which
+    /// `state:new` and `state:modified` compare with.
+    #[arg(long, value_name = "DIR")]
+    pub state: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -269,6 +275,7 @@ pub fn compile_options(
         load: project.load(),
         select: selection.select.clone(),
         exclude: selection.exclude.clone(),
+        state: selection.state.clone(),
         write,
         warn_error,
         use_cache: !project.no_cache,

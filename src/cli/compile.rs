@@ -121,6 +121,9 @@ pub(super) fn print_compilation(c: &Compilation, out: &Output, elapsed_ms: u128,
     } else {
         String::new()
     };
+    if c.selected_nodes.is_empty() {
+        out.info("Nothing to do: no model or seed is selected.", to_stderr);
+    }
     let seeds = c.selected_seeds().len();
     let seeds = match seeds {
         0 => String::new(),

@@ -86,6 +86,14 @@ pub(super) fn ls(
         Err(d) => return fatal(out, &d),
     };
     let c = &compilation;
+    // Problems not tied to one model: a selection criterion that matched
+    // nothing, a seed that cannot be read.
+    for d in &c.diagnostics {
+        out.diagnostic(d);
+    }
+    if c.selected_nodes.is_empty() {
+        out.info("Nothing to do: no model or seed is selected.", true);
+    }
     let every = types.is_empty()
         || types
             .iter()

@@ -24,7 +24,7 @@ pub use model::static_refs;
 
 use crate::catalog::Catalog;
 use crate::compile::dag::Dag;
-use crate::compile::select::{Selectable, select};
+use crate::compile::select::{Selectable, Selector};
 use crate::diagnostics::Diagnostic;
 use crate::diagnostics::codes;
 use crate::project::{LoadOptions, Project};
@@ -44,6 +44,9 @@ pub struct CompileOptions {
     pub select: Vec<String>,
     /// `--exclude` specs.
     pub exclude: Vec<String>,
+    /// `--state DIR`: the folder of a previous `manifest.json`, which
+    /// `state:` selectors compare with.
+    pub state: Option<std::path::PathBuf>,
     /// Write `target/compiled/` and `target/manifest.json`.
     pub write: bool,
     /// Treat warnings as errors.
@@ -101,10 +104,32 @@ pub fn compile_models(
     let mut seeds = compiled_seeds(&project, &renderer);
     relations::check_seed_relations(&mut models, &mut seeds, &project);
     timer.lap("validate");
+    let state = match &opts.state {
+        Some(dir) => Some(select::read_state(dir)?),
+        None => None,
+    };
+    let sources: HashMap<String, String> = project
+        .sources
+        .iter()
+        .map(|s| {
+            (
+                s.relation.to_string().to_lowercase(),
+                format!("{}.{}", s.source, s.table).to_lowercase(),
+            )
+        })
+        .collect();
+    // Models are in project order.
     let enabled: Vec<(Selectable, Vec<String>)> = models
         .iter()
-        .filter(|m| m.status != ModelStatus::Disabled)
-        .map(|m| (Selectable::model(m, &project), m.depends_on.clone()))
+        .zip(&project.models)
+        .filter(|(m, _)| m.status != ModelStatus::Disabled)
+        .map(|(m, pm)| {
+            let text = state.is_some().then_some(pm.source.as_str());
+            (
+                Selectable::model(m, &project, &sources, text),
+                m.depends_on.clone(),
+            )
+        })
         .chain(
             seeds
                 .iter()
@@ -143,7 +168,20 @@ pub fn compile_models(
     };
 
     let selectable: Vec<Selectable> = enabled.into_iter().map(|(s, _)| s).collect();
-    let chosen = select(&selectable, &dag, &opts.select, &opts.exclude)?;
+    let selector = Selector {
+        nodes: &selectable,
+        dag: &dag,
+        project: &project.config.name,
+        state: state.as_ref(),
+    };
+    let chosen = selector.select(&opts.select, &opts.exclude)?;
+    diagnostics.extend(chosen.warnings.into_iter().map(|mut d| {
+        if opts.warn_error {
+            d.severity = crate::diagnostics::Severity::Error;
+        }
+        d
+    }));
+    let chosen = chosen.names;
     let chosen_set: std::collections::HashSet<&str> = chosen.iter().map(String::as_str).collect();
     let selected_nodes: Vec<String> = order
         .into_iter()

@@ -165,6 +165,9 @@ codes! {
     SEED_MODEL_NAME = "CIO040", Usage, "A seed and a model have one name (`ref()` could not tell them apart)";
     SEED_MODEL_RELATION = "CIO041", Usage, "A seed and a model build one relation";
     SEED_CONFIG = "CIO042", Usage, "A seed's `delimiter` or `column_types` config is invalid";
+    SELECTOR = "CIO043", Usage, "A selector method cio-sql does not know, or a bad value for one (`resource_type:`, `state:`, `config.`)";
+    NOTHING_SELECTED = "CIO044", Warning, "A selection criterion matches no node (dbt's \"Nothing to do\")";
+    STATE = "CIO045", Usage, "`state:` without `--state DIR`, or `--state` names a folder without a readable manifest.json";
     JINJA_SYNTAX = "CIO100", Usage, "Jinja syntax error";
     RENDER = "CIO101", Usage, "Other rendering error";
     UNDEFINED = "CIO102", Usage, "Undefined variable";

@@ -14,6 +14,7 @@ mod cli;
 mod code_table;
 mod contract;
 mod dbt_seeds;
+mod dbt_selectors;
 mod emulator_e2e;
 mod hardening_files;
 mod hardening_names;

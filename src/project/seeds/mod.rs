@@ -346,6 +346,10 @@ pub struct ProjectSeed {
     pub columns: Vec<(String, String)>,
     /// Why the file cannot be read or typed, when it cannot.
     pub problem: Option<Diagnostic>,
+    /// dbt's checksum of the file (SHA-256 of its text, trimmed), for
+    /// `state:modified`; for a file over [`PREFIX_BYTES`], of its first
+    /// MiB and its length.
+    pub checksum: String,
 }
 
 impl ProjectSeed {
@@ -450,10 +454,14 @@ pub(super) fn load_seed_nodes(
                 config: seed_config,
                 columns: Vec::new(),
                 problem: None,
+                checksum: String::new(),
             };
             if seed.enabled() {
                 match type_seed(&seed, &f) {
-                    Ok(columns) => seed.columns = columns,
+                    Ok((columns, checksum)) => {
+                        seed.columns = columns;
+                        seed.checksum = checksum;
+                    }
                     Err(d) => seed.problem = Some(d),
                 }
             }
@@ -487,7 +495,11 @@ fn seed_folders(root: &Path, config: &ProjectConfig, file: &Path) -> Vec<String>
 /// Reads the first [`PREFIX_BYTES`] of a seed file (the whole file when it
 /// is shorter, or when the prefix does not parse on its own) and types its
 /// columns: `column_types` where configured, else inferred from the values.
-fn type_seed(seed: &ProjectSeed, file: &SeedFile) -> Result<Vec<(String, String)>, Diagnostic> {
+/// Also gives the file's checksum (see [`ProjectSeed::checksum`]).
+fn type_seed(
+    seed: &ProjectSeed,
+    file: &SeedFile,
+) -> Result<(Vec<(String, String)>, String), Diagnostic> {
     let unreadable = |e: std::io::Error| {
         Diagnostic::error(codes::SEED_CSV, format!("cannot read {}: {e}", file.path))
             .at_file(&file.path)
@@ -521,6 +533,16 @@ fn type_seed(seed: &ProjectSeed, file: &SeedFile) -> Result<Vec<(String, String)
         .and_then(|f| f.take(PREFIX_BYTES as u64 + 1).read_to_end(&mut bytes))
         .map_err(unreadable)?;
     let delimiter = seed.delimiter();
+    let checksum = {
+        let text = String::from_utf8_lossy(&bytes);
+        let text = if bytes.len() > PREFIX_BYTES {
+            let len = std::fs::metadata(&file.file).map_or(0, |m| m.len());
+            format!("{text}\n{len}")
+        } else {
+            text.into_owned()
+        };
+        checksum(&text)
+    };
     let parsed = if bytes.len() > PREFIX_BYTES {
         // Cut at the last line break; a record that runs past it (a quoted
         // field with line breaks) makes the prefix fail, and then the
@@ -536,7 +558,7 @@ fn type_seed(seed: &ProjectSeed, file: &SeedFile) -> Result<Vec<(String, String)
     } else {
         parse_seed_with(&file.name, &file.path, &bytes, delimiter)?
     };
-    Ok(parsed
+    let columns = parsed
         .header
         .iter()
         .enumerate()
@@ -554,5 +576,16 @@ fn type_seed(seed: &ProjectSeed, file: &SeedFile) -> Result<Vec<(String, String)
             };
             (h.clone(), ty)
         })
-        .collect())
+        .collect();
+    Ok((columns, checksum))
+}
+
+/// dbt's file checksum: SHA-256 (hex) of the text with surrounding
+/// whitespace trimmed.
+pub fn checksum(text: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(text.trim().as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
