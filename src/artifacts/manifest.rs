@@ -6,6 +6,7 @@
 
 use crate::compile::{Compilation, CompiledModel, CompiledSeed, ModelStatus};
 use crate::diagnostics::Diagnostic;
+use crate::project::properties::{ColumnProperties, DataTest, NodeProperties};
 use crate::store::Stored;
 use crate::store::packed::ManifestColumns;
 use rayon::prelude::*;
@@ -21,6 +22,8 @@ struct Manifest {
     metadata: ManifestMetadata,
     /// Every model by unique id (`model.<project>.<name>`).
     nodes: BTreeMap<String, serde_json::Value>,
+    /// Every declared source table by unique id.
+    sources: BTreeMap<String, ManifestSource>,
     /// unique id → the nodes it depends on.
     parent_map: BTreeMap<String, Vec<String>>,
     /// unique id → the nodes that depend on it.
@@ -85,6 +88,92 @@ pub struct ManifestNode {
     pub columns_unresolved: Option<String>,
     /// Codes and messages of its diagnostics.
     pub diagnostics: Vec<Diagnostic>,
+    /// Its `.yml` properties: description, meta, columns, tests.
+    #[serde(flatten)]
+    pub properties: ManifestProperties,
+}
+
+/// The `.yml` properties of a node, as the manifest shows them (dbt's
+/// `description`, `meta`, `patch_path`; the column properties and the
+/// `tests:`/`data_tests:` entries, uninterpreted, with file and line).
+#[derive(Debug, Serialize, Default)]
+pub struct ManifestProperties {
+    /// `description`, with `doc()` resolved.
+    pub description: String,
+    /// `meta` (the `.yml` one; a `meta` config is in `config`).
+    pub meta: serde_json::Map<String, serde_json::Value>,
+    /// The properties file.
+    pub patch_path: Option<String>,
+    /// The columns' descriptions, meta, tags and data types.
+    pub column_properties: Vec<ColumnProperties>,
+    /// Its tests and its columns' tests, as written.
+    pub data_tests: Vec<DataTest>,
+}
+
+impl ManifestProperties {
+    fn of(p: Option<&NodeProperties>) -> Self {
+        match p {
+            None => ManifestProperties::default(),
+            Some(p) => ManifestProperties {
+                description: p.description.clone(),
+                meta: p.meta.clone(),
+                patch_path: Some(p.patch_path.clone()),
+                column_properties: p.columns.clone(),
+                data_tests: p.data_tests.clone(),
+            },
+        }
+    }
+}
+
+/// A declared source table in the manifest's `sources`.
+#[derive(Debug, Serialize)]
+pub struct ManifestSource {
+    /// `source.<project>.<source>.<table>`.
+    pub unique_id: String,
+    /// Always `source`.
+    pub resource_type: &'static str,
+    /// The source's name.
+    pub source_name: String,
+    /// The table's name in `source()`.
+    pub name: String,
+    /// Database.
+    pub database: String,
+    /// Schema.
+    pub schema: String,
+    /// Identifier.
+    pub identifier: String,
+    /// Its `.yml` properties.
+    #[serde(flatten)]
+    pub properties: ManifestProperties,
+}
+
+/// The manifest's source tables, by unique id.
+fn sources(c: &Compilation) -> BTreeMap<String, ManifestSource> {
+    c.project
+        .sources
+        .iter()
+        .map(|s| {
+            let id = format!("source.{}.{}.{}", c.project.config.name, s.source, s.table);
+            let props = c
+                .project
+                .properties
+                .sources
+                .get(&(s.source.to_lowercase(), s.table.to_lowercase()));
+            (
+                id.clone(),
+                ManifestSource {
+                    unique_id: id,
+                    resource_type: "source",
+                    source_name: s.source.clone(),
+                    name: s.table.clone(),
+                    database: s.relation.database.clone(),
+                    schema: s.relation.schema.clone(),
+                    identifier: s.relation.identifier.clone(),
+                    properties: ManifestProperties::of(props),
+                },
+            )
+        })
+        .collect()
 }
 
 /// dbt's `checksum` of a node's file: `{"name": "sha256", "checksum": …}`.
@@ -129,6 +218,9 @@ pub struct ManifestSeed {
     pub columns: Vec<ManifestSeedColumn>,
     /// Codes and messages of its diagnostics.
     pub diagnostics: Vec<Diagnostic>,
+    /// Its `.yml` properties.
+    #[serde(flatten)]
+    pub properties: ManifestProperties,
 }
 
 /// A column of a seed in the manifest.
@@ -177,6 +269,7 @@ fn seed_node(c: &Compilation, s: &CompiledSeed) -> ManifestSeed {
             })
             .collect(),
         diagnostics: s.diagnostics.clone(),
+        properties: ManifestProperties::of(c.project.properties.seeds.get(&s.name.to_lowercase())),
     }
 }
 
@@ -240,6 +333,7 @@ fn node(c: &Compilation, m: &CompiledModel) -> ManifestNode {
         ),
         columns_unresolved: m.columns_unresolved.clone(),
         diagnostics: m.diagnostics.clone(),
+        properties: ManifestProperties::of(c.project.properties.models.get(&m.name.to_lowercase())),
     }
 }
 
@@ -320,6 +414,13 @@ pub(super) fn write_manifest(
         out.write_all(b":")?;
         out.write_all(&json(&seed_node(c, s))?)?;
     }
+    out.write_all(b"\n},\n\"sources\":{")?;
+    for (i, (id, source)) in sources(c).iter().enumerate() {
+        out.write_all(if i == 0 { b"\n" } else { b",\n" })?;
+        out.write_all(&json(id)?)?;
+        out.write_all(b":")?;
+        out.write_all(&json(source)?)?;
+    }
     out.write_all(b"\n},\n\"parent_map\":{")?;
     let parent_lists = by_id
         .iter()
@@ -376,6 +477,7 @@ fn manifest(c: &Compilation) -> Manifest {
     Manifest {
         metadata: metadata(c),
         nodes,
+        sources: sources(c),
         parent_map,
         child_map,
     }

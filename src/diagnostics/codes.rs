@@ -168,6 +168,8 @@ codes! {
     SELECTOR = "CIO043", Usage, "A selector method cio-sql does not know, or a bad value for one (`resource_type:`, `state:`, `config.`)";
     NOTHING_SELECTED = "CIO044", Warning, "A selection criterion matches no node (dbt's \"Nothing to do\")";
     STATE = "CIO045", Usage, "`state:` without `--state DIR`, or `--state` names a folder without a readable manifest.json";
+    PROPERTIES = "CIO046", Usage, "A properties (`.yml`) file or docs block is invalid, or `doc()` names no docs block";
+    PACKAGE_MISSING = "CIO047", Usage, "A macro of a package that is not installed under `dbt_packages/` (or `packages.yml` is invalid)";
     JINJA_SYNTAX = "CIO100", Usage, "Jinja syntax error";
     RENDER = "CIO101", Usage, "Other rendering error";
     UNDEFINED = "CIO102", Usage, "Undefined variable";

@@ -8,6 +8,7 @@
 mod config;
 mod files;
 mod profiles;
+pub mod properties;
 pub mod seeds;
 mod sources;
 mod static_config;
@@ -88,6 +89,9 @@ pub struct Project {
     pub seeds: Vec<ProjectSeed>,
     /// Seed folders that could not be listed.
     pub seed_problems: Vec<Diagnostic>,
+    /// The `.yml` properties of models, seeds and sources, and the docs
+    /// blocks.
+    pub properties: properties::Properties,
     /// Project variables: the project file's `vars`, overridden by `--vars`.
     pub vars: serde_json::Map<String, serde_json::Value>,
     /// The catalog file to read.
@@ -141,10 +145,24 @@ impl Project {
             }
         }
         let model_files = ModelPathFiles::find(&root, &config)?;
-        let models = load_models(&root, &model_files.sql, &config)?;
+        let mut models = load_models(&root, &model_files.sql, &config)?;
         let macro_files = load_macros(&root, &config.macro_paths)?;
         let sources = load_sources(&root, &model_files.yaml, &target)?;
-        let (seeds, seed_problems) = seeds::load_seed_nodes(&root, &config);
+        let property_files: Vec<PathBuf> = model_files
+            .yaml
+            .iter()
+            .chain(&model_files.seed_yaml)
+            .cloned()
+            .collect();
+        let properties = properties::load_properties(&root, &property_files, &model_files.md)?;
+        // A `.yml` config block and tags sit between the project file's
+        // folder config and the model's own config().
+        for model in &mut models {
+            if let Some(p) = properties.models.get(&model.name.to_lowercase()) {
+                model.folder_config.merge(&p.node_config());
+            }
+        }
+        let (seeds, seed_problems) = seeds::load_seed_nodes(&root, &config, &properties);
         check_seed_names(&models, &seeds)?;
         let catalog_path = match &opts.catalog {
             Some(path) => path.clone(),
@@ -159,6 +177,7 @@ impl Project {
             sources,
             seeds,
             seed_problems,
+            properties,
             vars,
             catalog_path,
         })

@@ -431,6 +431,7 @@ pub fn is_plain_type(ty: &str) -> bool {
 pub(super) fn load_seed_nodes(
     root: &Path,
     config: &ProjectConfig,
+    properties: &super::properties::Properties,
 ) -> (Vec<ProjectSeed>, Vec<Diagnostic>) {
     use rayon::prelude::*;
     let mut problems = Vec::new();
@@ -445,7 +446,10 @@ pub(super) fn load_seed_nodes(
         .into_par_iter()
         .map(|f| {
             let folders = seed_folders(root, config, &f.file);
-            let seed_config = config.seed_config(&folders, &f.name);
+            let mut seed_config = config.seed_config(&folders, &f.name);
+            if let Some(p) = properties.seeds.get(&f.name.to_lowercase()) {
+                seed_config.merge(&p.node_config());
+            }
             let mut seed = ProjectSeed {
                 name: f.name.clone(),
                 path: f.path.clone(),
