@@ -46,6 +46,9 @@ pub struct ProjectConfig {
     /// Where compiled output goes.
     #[serde(default = "default_target_path", rename = "target-path")]
     pub target_path: String,
+    /// Where `dbt deps` installs packages (dbt's `packages-install-path`).
+    #[serde(default = "default_packages_path", rename = "packages-install-path")]
+    pub packages_install_path: String,
     /// The offline catalog (cio-sql's own key).
     #[serde(default = "default_catalog_path", rename = "catalog-path")]
     pub catalog_path: String,
@@ -82,6 +85,9 @@ fn default_analysis_paths() -> Vec<String> {
 }
 fn default_snapshot_paths() -> Vec<String> {
     vec!["snapshots".into()]
+}
+fn default_packages_path() -> String {
+    "dbt_packages".into()
 }
 fn default_target_path() -> String {
     "target".into()

@@ -7,6 +7,7 @@
 
 mod config;
 mod files;
+pub mod packages;
 mod profiles;
 pub mod properties;
 pub mod seeds;
@@ -92,6 +93,8 @@ pub struct Project {
     /// The `.yml` properties of models, seeds and sources, and the docs
     /// blocks.
     pub properties: properties::Properties,
+    /// The packages `packages.yml` lists (see [`packages`]).
+    pub packages: Vec<packages::Package>,
     /// Project variables: the project file's `vars`, overridden by `--vars`.
     pub vars: serde_json::Map<String, serde_json::Value>,
     /// The catalog file to read.
@@ -163,6 +166,7 @@ impl Project {
             }
         }
         let (seeds, seed_problems) = seeds::load_seed_nodes(&root, &config, &properties);
+        let packages = packages::load_packages(&root, &config.packages_install_path)?;
         check_seed_names(&models, &seeds)?;
         let catalog_path = match &opts.catalog {
             Some(path) => path.clone(),
@@ -178,6 +182,7 @@ impl Project {
             seeds,
             seed_problems,
             properties,
+            packages,
             vars,
             catalog_path,
         })

@@ -13,6 +13,7 @@ mod cache;
 mod cli;
 mod code_table;
 mod contract;
+mod dbt_packages;
 mod dbt_properties;
 mod dbt_seeds;
 mod dbt_selectors;
