@@ -62,15 +62,9 @@ pub struct ManifestNode {
     pub compiled_path: String,
     /// dbt's checksum of the source file (what `state:modified` compares).
     pub checksum: Checksum,
-    /// `database.schema.identifier` as SQL writes it (quoted as `ref()`
-    /// renders it), as in dbt's manifest.
-    pub relation_name: String,
-    /// Database.
-    pub database: String,
-    /// Schema.
-    pub schema: String,
-    /// Identifier.
-    pub alias: String,
+    /// Where it is built.
+    #[serde(flatten)]
+    pub relation: ManifestRelation,
     /// The final configuration.
     pub config: serde_json::Map<String, serde_json::Value>,
     /// Tags.
@@ -176,6 +170,31 @@ fn sources(c: &Compilation) -> BTreeMap<String, ManifestSource> {
         .collect()
 }
 
+/// Where a node is built, as dbt's manifest spells it.
+#[derive(Debug, Serialize)]
+pub struct ManifestRelation {
+    /// `database.schema.identifier` as SQL writes it (quoted as `ref()`
+    /// renders it), as in dbt's manifest.
+    pub relation_name: String,
+    /// Database.
+    pub database: String,
+    /// Schema.
+    pub schema: String,
+    /// Identifier.
+    pub alias: String,
+}
+
+impl ManifestRelation {
+    fn of(c: &Compilation, r: &crate::sql::RelationName) -> Self {
+        ManifestRelation {
+            relation_name: r.sql(c.project.config.quoting),
+            database: r.database.clone(),
+            schema: r.schema.clone(),
+            alias: r.identifier.clone(),
+        }
+    }
+}
+
 /// dbt's `checksum` of a node's file: `{"name": "sha256", "checksum": …}`.
 #[derive(Debug, Serialize)]
 pub struct Checksum {
@@ -198,14 +217,9 @@ pub struct ManifestSeed {
     pub original_file_path: String,
     /// dbt's checksum of the file.
     pub checksum: Checksum,
-    /// `database.schema.identifier` as SQL writes it.
-    pub relation_name: String,
-    /// Database.
-    pub database: String,
-    /// Schema.
-    pub schema: String,
-    /// Identifier.
-    pub alias: String,
+    /// Where it is loaded.
+    #[serde(flatten)]
+    pub relation: ManifestRelation,
     /// Its configuration from the `seeds:` tree.
     pub config: serde_json::Map<String, serde_json::Value>,
     /// Tags.
@@ -249,10 +263,7 @@ fn seed_node(c: &Compilation, s: &CompiledSeed) -> ManifestSeed {
                 .map(|p| p.checksum.clone())
                 .unwrap_or_default(),
         },
-        relation_name: s.relation.sql(c.project.config.quoting),
-        database: s.relation.database.clone(),
-        schema: s.relation.schema.clone(),
-        alias: s.relation.identifier.clone(),
+        relation: ManifestRelation::of(c, &s.relation),
         config: s.config.values.clone(),
         tags: s.config.tags(),
         depends_on: DependsOn {
@@ -314,10 +325,7 @@ fn node(c: &Compilation, m: &CompiledModel) -> ManifestNode {
                 .map(|i| crate::project::seeds::checksum(&c.project.models[i].source))
                 .unwrap_or_default(),
         },
-        relation_name: m.relation.sql(c.project.config.quoting),
-        database: m.relation.database.clone(),
-        schema: m.relation.schema.clone(),
-        alias: m.relation.identifier.clone(),
+        relation: ManifestRelation::of(c, &m.relation),
         config: m.config.values.clone(),
         tags: m.config.tags(),
         depends_on: DependsOn {

@@ -436,7 +436,7 @@ impl Selector<'_> {
                     );
                     return Err(Diagnostic::error(
                         codes::SELECTION,
-                        format!("--select/--exclude `{spec}`: no model or seed is named {value}"),
+                        format!("--select/--exclude `{spec}`: no model is named {value}"),
                     )
                     .with_help(if hint.is_empty() {
                         "list the models and seeds with `cio-sql ls`".to_string()

@@ -236,12 +236,7 @@ pub fn plan_seed_with(
                 let ty = match configured {
                     Some((_, ty)) if crate::project::seeds::is_plain_type(ty) => ty.clone(),
                     Some((_, ty)) => {
-                        return Err(Diagnostic::error(
-                            codes::SEED_CONFIG,
-                            format!("seed {}: `column_types` gives column `{h}` the type `{ty}`, which is not a SQL type name", seed.path),
-                        )
-                        .at_file(crate::project::PROJECT_FILE)
-                        .with_help("write a type such as varchar(32), number(38, 2), date or timestamp_ntz"));
+                        return Err(crate::project::seeds::bad_column_type(&seed.path, h, ty));
                     }
                     None => {
                         let values = column_values(seed, h);

@@ -425,6 +425,18 @@ pub fn is_plain_type(ty: &str) -> bool {
     words_ok && args_ok
 }
 
+/// The error for a `column_types` entry that is not a plain type name.
+pub fn bad_column_type(path: &str, column: &str, ty: &str) -> Diagnostic {
+    Diagnostic::error(
+        codes::SEED_CONFIG,
+        format!(
+            "seed {path}: `column_types` gives column `{column}` the type `{ty}`, which is not a SQL type name"
+        ),
+    )
+    .at_file(super::PROJECT_FILE)
+    .with_help("write a type such as varchar(32), number(38, 2), date or timestamp_ntz")
+}
+
 /// Every seed of the project, in path order: read (at most
 /// [`PREFIX_BYTES`] of each), configured from the `seeds:` tree and typed.
 /// A seed folder that cannot be listed gives an error entry.
@@ -521,15 +533,7 @@ fn type_seed(
     }
     for (column, ty) in seed.column_types() {
         if !is_plain_type(&ty) {
-            return Err(Diagnostic::error(
-                codes::SEED_CONFIG,
-                format!(
-                    "seed {}: `column_types` gives column `{column}` the type `{ty}`, which is not a SQL type name",
-                    file.path
-                ),
-            )
-            .at_file(super::PROJECT_FILE)
-            .with_help("write a type such as varchar(32), number(38, 2), date or timestamp_ntz"));
+            return Err(bad_column_type(&file.path, &column, &ty));
         }
     }
     let mut bytes = Vec::new();
