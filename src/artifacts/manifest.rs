@@ -4,8 +4,9 @@
 //! map entry, so a change to one model is a one-line diff and only a batch
 //! of nodes is ever in memory as JSON.
 
-use crate::compile::{Compilation, CompiledModel, ModelStatus};
+use crate::compile::{Compilation, CompiledModel, CompiledSeed, ModelStatus};
 use crate::diagnostics::Diagnostic;
+use crate::project::properties::{ColumnProperties, DataTest, NodeProperties};
 use crate::store::Stored;
 use crate::store::packed::ManifestColumns;
 use rayon::prelude::*;
@@ -20,7 +21,9 @@ struct Manifest {
     /// About the run.
     metadata: ManifestMetadata,
     /// Every model by unique id (`model.<project>.<name>`).
-    nodes: BTreeMap<String, ManifestNode>,
+    nodes: BTreeMap<String, serde_json::Value>,
+    /// Every declared source table by unique id.
+    sources: BTreeMap<String, ManifestSource>,
     /// unique id → the nodes it depends on.
     parent_map: BTreeMap<String, Vec<String>>,
     /// unique id → the nodes that depend on it.
@@ -57,15 +60,11 @@ pub struct ManifestNode {
     pub original_file_path: String,
     /// Compiled SQL path (written only when status is `success`).
     pub compiled_path: String,
-    /// `database.schema.identifier` as SQL writes it (quoted as `ref()`
-    /// renders it), as in dbt's manifest.
-    pub relation_name: String,
-    /// Database.
-    pub database: String,
-    /// Schema.
-    pub schema: String,
-    /// Identifier.
-    pub alias: String,
+    /// dbt's checksum of the source file (what `state:modified` compares).
+    pub checksum: Checksum,
+    /// Where it is built.
+    #[serde(flatten)]
+    pub relation: ManifestRelation,
     /// The final configuration.
     pub config: serde_json::Map<String, serde_json::Value>,
     /// Tags.
@@ -83,6 +82,206 @@ pub struct ManifestNode {
     pub columns_unresolved: Option<String>,
     /// Codes and messages of its diagnostics.
     pub diagnostics: Vec<Diagnostic>,
+    /// Its `.yml` properties: description, meta, columns, tests.
+    #[serde(flatten)]
+    pub properties: ManifestProperties,
+}
+
+/// The `.yml` properties of a node, as the manifest shows them (dbt's
+/// `description`, `meta`, `patch_path`; the column properties and the
+/// `tests:`/`data_tests:` entries, uninterpreted, with file and line).
+#[derive(Debug, Serialize, Default)]
+pub struct ManifestProperties {
+    /// `description`, with `doc()` resolved.
+    pub description: String,
+    /// `meta` (the `.yml` one; a `meta` config is in `config`).
+    pub meta: serde_json::Map<String, serde_json::Value>,
+    /// The properties file.
+    pub patch_path: Option<String>,
+    /// The columns' descriptions, meta, tags and data types.
+    pub column_properties: Vec<ColumnProperties>,
+    /// Its tests and its columns' tests, as written.
+    pub data_tests: Vec<DataTest>,
+}
+
+impl ManifestProperties {
+    fn of(p: Option<&NodeProperties>) -> Self {
+        match p {
+            None => ManifestProperties::default(),
+            Some(p) => ManifestProperties {
+                description: p.description.clone(),
+                meta: p.meta.clone(),
+                patch_path: Some(p.patch_path.clone()),
+                column_properties: p.columns.clone(),
+                data_tests: p.data_tests.clone(),
+            },
+        }
+    }
+}
+
+/// A declared source table in the manifest's `sources`.
+#[derive(Debug, Serialize)]
+pub struct ManifestSource {
+    /// `source.<project>.<source>.<table>`.
+    pub unique_id: String,
+    /// Always `source`.
+    pub resource_type: &'static str,
+    /// The source's name.
+    pub source_name: String,
+    /// The table's name in `source()`.
+    pub name: String,
+    /// Database.
+    pub database: String,
+    /// Schema.
+    pub schema: String,
+    /// Identifier.
+    pub identifier: String,
+    /// Its `.yml` properties.
+    #[serde(flatten)]
+    pub properties: ManifestProperties,
+}
+
+/// The manifest's source tables, by unique id.
+fn sources(c: &Compilation) -> BTreeMap<String, ManifestSource> {
+    c.project
+        .sources
+        .iter()
+        .map(|s| {
+            let id = format!("source.{}.{}.{}", c.project.config.name, s.source, s.table);
+            let props = c
+                .project
+                .properties
+                .sources
+                .get(&(s.source.to_lowercase(), s.table.to_lowercase()));
+            (
+                id.clone(),
+                ManifestSource {
+                    unique_id: id,
+                    resource_type: "source",
+                    source_name: s.source.clone(),
+                    name: s.table.clone(),
+                    database: s.relation.database.clone(),
+                    schema: s.relation.schema.clone(),
+                    identifier: s.relation.identifier.clone(),
+                    properties: ManifestProperties::of(props),
+                },
+            )
+        })
+        .collect()
+}
+
+/// Where a node is built, as dbt's manifest spells it.
+#[derive(Debug, Serialize)]
+pub struct ManifestRelation {
+    /// `database.schema.identifier` as SQL writes it (quoted as `ref()`
+    /// renders it), as in dbt's manifest.
+    pub relation_name: String,
+    /// Database.
+    pub database: String,
+    /// Schema.
+    pub schema: String,
+    /// Identifier.
+    pub alias: String,
+}
+
+impl ManifestRelation {
+    fn of(c: &Compilation, r: &crate::sql::RelationName) -> Self {
+        ManifestRelation {
+            relation_name: r.sql(c.project.config.quoting),
+            database: r.database.clone(),
+            schema: r.schema.clone(),
+            alias: r.identifier.clone(),
+        }
+    }
+}
+
+/// dbt's `checksum` of a node's file: `{"name": "sha256", "checksum": …}`.
+#[derive(Debug, Serialize)]
+pub struct Checksum {
+    /// Always `sha256`.
+    pub name: &'static str,
+    /// The SHA-256 (hex) of the file's text, surrounding whitespace trimmed.
+    pub checksum: String,
+}
+
+/// One seed in the manifest.
+#[derive(Debug, Serialize)]
+pub struct ManifestSeed {
+    /// `seed.<project>.<name>`.
+    pub unique_id: String,
+    /// Always `seed`.
+    pub resource_type: &'static str,
+    /// Seed name.
+    pub name: String,
+    /// The CSV file.
+    pub original_file_path: String,
+    /// dbt's checksum of the file.
+    pub checksum: Checksum,
+    /// Where it is loaded.
+    #[serde(flatten)]
+    pub relation: ManifestRelation,
+    /// Its configuration from the `seeds:` tree.
+    pub config: serde_json::Map<String, serde_json::Value>,
+    /// Tags.
+    pub tags: Vec<String>,
+    /// Seeds read nothing.
+    pub depends_on: DependsOn,
+    /// How compiling it went.
+    pub status: ModelStatus,
+    /// Its columns and their SQL types (see [`CompiledSeed::columns`]).
+    pub columns: Vec<ManifestSeedColumn>,
+    /// Codes and messages of its diagnostics.
+    pub diagnostics: Vec<Diagnostic>,
+    /// Its `.yml` properties.
+    #[serde(flatten)]
+    pub properties: ManifestProperties,
+}
+
+/// A column of a seed in the manifest.
+#[derive(Debug, Serialize)]
+pub struct ManifestSeedColumn {
+    /// As the CSV header spells it.
+    pub name: String,
+    /// Its SQL type.
+    pub data_type: String,
+}
+
+/// The manifest node of seed `s`.
+fn seed_node(c: &Compilation, s: &CompiledSeed) -> ManifestSeed {
+    ManifestSeed {
+        unique_id: c.unique_id(&s.name),
+        resource_type: "seed",
+        name: s.name.clone(),
+        original_file_path: s.path.clone(),
+        checksum: Checksum {
+            name: "sha256",
+            checksum: c
+                .project
+                .seeds
+                .iter()
+                .find(|p| p.path == s.path)
+                .map(|p| p.checksum.clone())
+                .unwrap_or_default(),
+        },
+        relation: ManifestRelation::of(c, &s.relation),
+        config: s.config.values.clone(),
+        tags: s.config.tags(),
+        depends_on: DependsOn {
+            nodes: Vec::new(),
+            relations: Vec::new(),
+        },
+        status: s.status,
+        columns: s
+            .columns
+            .iter()
+            .map(|(name, ty)| ManifestSeedColumn {
+                name: name.clone(),
+                data_type: ty.clone(),
+            })
+            .collect(),
+        diagnostics: s.diagnostics.clone(),
+        properties: ManifestProperties::of(c.project.properties.seeds.get(&s.name.to_lowercase())),
+    }
 }
 
 /// What a node reads.
@@ -115,10 +314,18 @@ fn node(c: &Compilation, m: &CompiledModel) -> ManifestNode {
         name: m.name.clone(),
         original_file_path: m.path.clone(),
         compiled_path: m.compiled_path.clone(),
-        relation_name: m.relation.sql(c.project.config.quoting),
-        database: m.relation.database.clone(),
-        schema: m.relation.schema.clone(),
-        alias: m.relation.identifier.clone(),
+        checksum: Checksum {
+            name: "sha256",
+            // The project's models are sorted by path.
+            checksum: c
+                .project
+                .models
+                .binary_search_by(|pm| pm.path.as_str().cmp(&m.path))
+                .ok()
+                .map(|i| crate::project::seeds::checksum(&c.project.models[i].source))
+                .unwrap_or_default(),
+        },
+        relation: ManifestRelation::of(c, &m.relation),
         config: m.config.values.clone(),
         tags: m.config.tags(),
         depends_on: DependsOn {
@@ -134,6 +341,7 @@ fn node(c: &Compilation, m: &CompiledModel) -> ManifestNode {
         ),
         columns_unresolved: m.columns_unresolved.clone(),
         diagnostics: m.diagnostics.clone(),
+        properties: ManifestProperties::of(c.project.properties.models.get(&m.name.to_lowercase())),
     }
 }
 
@@ -151,12 +359,21 @@ pub(super) fn write_manifest(
     // Unique ids are the names behind one common prefix: name order is
     // id order.
     by_id.sort_unstable_by(|a, b| a.name.cmp(&b.name));
-    let mut children: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    let mut seeds: Vec<&CompiledSeed> = c.seeds.iter().collect();
+    seeds.sort_unstable_by(|a, b| a.name.cmp(&b.name));
+    let mut children: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for m in &c.models {
+        let id = c.unique_id(&m.name);
         for parent in &m.depends_on {
-            children.entry(parent).or_default().push(&m.name);
+            children
+                .entry(c.unique_id(parent))
+                .or_default()
+                .push(id.clone());
         }
-        children.entry(&m.name).or_default();
+        children.entry(id).or_default();
+    }
+    for s in &seeds {
+        children.entry(c.unique_id(&s.name)).or_default();
     }
     let ids = |names: &mut dyn Iterator<Item = &str>| -> Vec<String> {
         names.map(|n| c.unique_id(n)).collect()
@@ -194,21 +411,47 @@ pub(super) fn write_manifest(
         pending = next?;
     }
     out.write_all(&pending)?;
-    out.write_all(b"\n},\n\"parent_map\":{")?;
-    for (i, m) in by_id.iter().enumerate() {
-        out.write_all(if i == 0 { b"\n" } else { b",\n" })?;
-        out.write_all(&json(&c.unique_id(&m.name))?)?;
+    // Seeds after models: `seed.` ids sort after `model.` ones.
+    for (i, s) in seeds.iter().enumerate() {
+        out.write_all(if i == 0 && by_id.is_empty() {
+            b"\n"
+        } else {
+            b",\n"
+        })?;
+        out.write_all(&json(&c.unique_id(&s.name))?)?;
         out.write_all(b":")?;
-        let parents = ids(&mut m.depends_on.iter().map(String::as_str));
+        out.write_all(&json(&seed_node(c, s))?)?;
+    }
+    out.write_all(b"\n},\n\"sources\":{")?;
+    for (i, (id, source)) in sources(c).iter().enumerate() {
+        out.write_all(if i == 0 { b"\n" } else { b",\n" })?;
+        out.write_all(&json(id)?)?;
+        out.write_all(b":")?;
+        out.write_all(&json(source)?)?;
+    }
+    out.write_all(b"\n},\n\"parent_map\":{")?;
+    let parent_lists = by_id
+        .iter()
+        .map(|m| {
+            (
+                c.unique_id(&m.name),
+                ids(&mut m.depends_on.iter().map(String::as_str)),
+            )
+        })
+        .chain(seeds.iter().map(|s| (c.unique_id(&s.name), Vec::new())));
+    for (i, (id, parents)) in parent_lists.enumerate() {
+        out.write_all(if i == 0 { b"\n" } else { b",\n" })?;
+        out.write_all(&json(&id)?)?;
+        out.write_all(b":")?;
         out.write_all(&json(&parents)?)?;
     }
     out.write_all(b"\n},\n\"child_map\":{")?;
-    for (i, (name, kids)) in children.iter_mut().enumerate() {
+    for (i, (id, kids)) in children.iter_mut().enumerate() {
         kids.sort_unstable();
         out.write_all(if i == 0 { b"\n" } else { b",\n" })?;
-        out.write_all(&json(&c.unique_id(name))?)?;
+        out.write_all(&json(id)?)?;
         out.write_all(b":")?;
-        out.write_all(&json(&ids(&mut kids.iter().copied()))?)?;
+        out.write_all(&json(kids)?)?;
     }
     out.write_all(b"\n}}\n")
 }
@@ -227,7 +470,14 @@ fn manifest(c: &Compilation) -> Manifest {
         }
         child_map.entry(id.clone()).or_default();
         parent_map.insert(id.clone(), node.depends_on.nodes.clone());
-        nodes.insert(id, node);
+        nodes.insert(id, serde_json::to_value(node).unwrap());
+    }
+    for s in &c.seeds {
+        let node = seed_node(c, s);
+        let id = node.unique_id.clone();
+        child_map.entry(id.clone()).or_default();
+        parent_map.insert(id.clone(), Vec::new());
+        nodes.insert(id, serde_json::to_value(node).unwrap());
     }
     for children in child_map.values_mut() {
         children.sort();
@@ -235,6 +485,7 @@ fn manifest(c: &Compilation) -> Manifest {
     Manifest {
         metadata: metadata(c),
         nodes,
+        sources: sources(c),
         parent_map,
         child_map,
     }
@@ -261,7 +512,10 @@ mod tests {
             ),
             ("models/sub/Zed.sql", "select id from {{ ref('ab') }}"),
             ("models/broken.sql", "select from from"),
+            ("models/reads_seed.sql", "select code from {{ ref('raw') }}"),
         ];
+        std::fs::create_dir_all(root.join("seeds")).unwrap();
+        std::fs::write(root.join("seeds/raw.csv"), "code,n\na,1\n").unwrap();
         for (path, sql) in models {
             std::fs::write(root.join(path), sql).unwrap();
         }
@@ -298,8 +552,20 @@ mod tests {
             "model.p.ab",
             "model.p.base",
             "model.p.broken",
+            "model.p.reads_seed",
         ];
         assert_eq!(ids, [per_section; 3].concat());
+        let seed = &streamed["nodes"]["seed.p.raw"];
+        assert_eq!(seed["resource_type"], "seed");
+        assert_eq!(seed["columns"][1]["data_type"], "NUMBER(38, 0)");
+        assert_eq!(
+            streamed["child_map"]["seed.p.raw"],
+            serde_json::json!(["model.p.reads_seed"])
+        );
+        assert_eq!(
+            streamed["parent_map"]["model.p.reads_seed"],
+            serde_json::json!(["seed.p.raw"])
+        );
         assert!(lines[0].starts_with("{\"metadata\":{\"generator\":\"cio-sql\""));
     }
 }

@@ -50,7 +50,7 @@ pub enum Command {
         #[arg(long)]
         accept: bool,
     },
-    /// List the selected models: name, materialization, relation, tags.
+    /// List the selected models and seeds: name, materialization, relation, tags.
     Ls {
         #[command(flatten)]
         project: ProjectArgs,
@@ -58,6 +58,15 @@ pub enum Command {
         selection: SelectionArgs,
         #[command(flatten)]
         output: OutputArgs,
+        /// dbt's output forms: `selector` (project.folder.name), `name`,
+        /// `path`, or `json` (one dbt-style node object per line). Without
+        /// it, a table: name, materialization, relation, tags.
+        #[arg(long = "output", short = 'o', value_enum, value_name = "FORMAT")]
+        list_output: Option<LsOutput>,
+        /// List only these kinds of node (several allowed); `all` or
+        /// `default` for every kind.
+        #[arg(long = "resource-type", value_enum, num_args = 1.., value_name = "TYPE")]
+        resource_type: Vec<ResourceType>,
     },
     /// Print what to paste into Customer.io for a sync model: the sync type,
     /// the incremental query, the backfill query and the column mapping.
@@ -224,12 +233,18 @@ pub struct ProjectArgs {
 
 #[derive(Args, Debug, Default)]
 pub struct SelectionArgs {
-    /// Models to include, in dbt's syntax: name, +name, name+, tag:x, path:models/x.
+    /// Models and seeds to include, in dbt's syntax: name, +name, name+, @name,
+    /// tag:x, path:models/x, fqn:, resource_type:, config.<key>:, source:,
+    /// state:modified (with --state).
     #[arg(long, short = 's', num_args = 1.., value_name = "SPEC")]
     pub select: Vec<String>,
-    /// Models to leave out, same syntax as --select.
+    /// Nodes to leave out, same syntax as --select.
     #[arg(long, num_args = 1.., value_name = "SPEC")]
     pub exclude: Vec<String>,
+    /// A folder holding the manifest.json of an earlier compile, which
+    /// `state:new` and `state:modified` compare with.
+    #[arg(long, value_name = "DIR")]
+    pub state: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -240,6 +255,25 @@ pub struct OutputArgs {
     /// `text` for people, `json` for one JSON object per line.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub log_format: Format,
+}
+
+/// `ls --output`: dbt's forms.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LsOutput {
+    Selector,
+    Name,
+    Path,
+    Json,
+}
+
+/// `ls --resource-type`: the kinds of node cio-sql has, plus dbt's `all`
+/// and `default`.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ResourceType {
+    Model,
+    Seed,
+    All,
+    Default,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug)]
@@ -287,6 +321,7 @@ pub fn compile_options(
         load: project.load(),
         select: selection.select.clone(),
         exclude: selection.exclude.clone(),
+        state: selection.state.clone(),
         write,
         warn_error,
         use_cache: !project.no_cache,

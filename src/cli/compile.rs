@@ -121,17 +121,27 @@ pub(super) fn print_compilation(c: &Compilation, out: &Output, elapsed_ms: u128,
     } else {
         String::new()
     };
+    if c.selected_nodes.is_empty() {
+        out.info("Nothing to do: no model or seed is selected.", to_stderr);
+    }
+    let seeds = c.selected_seeds().len();
+    let seeds = match seeds {
+        0 => String::new(),
+        1 => " (and 1 seed)".to_string(),
+        n => format!(" (and {n} seeds)"),
+    };
     out.info(
         &format!(
-            "Compiled {ok} of {} selected models in {elapsed_ms} ms{reused}: {errors} failed, {warnings} warning{}.",
-            c.selected.len(),
+            "Compiled {ok} of {} selected models{seeds} in {elapsed_ms} ms{reused}: {errors} failed, {warnings} warning{}.",
+            selected.len(),
             if warnings == 1 { "" } else { "s" }
         ),
         to_stderr,
     );
     out.event(json!({
         "event": "summary",
-        "selected": c.selected.len(),
+        "selected": selected.len(),
+        "seeds": c.selected_seeds().len(),
         "succeeded": ok,
         "failed": errors,
         "warnings": warnings,

@@ -1,12 +1,83 @@
-//! `cio-sql ls`: the selected models, one per line, in dependency order.
+//! `cio-sql ls`: the selected models and seeds, one per line, in dependency
+//! order; as a table, or in one of dbt's `--output` forms (`selector`,
+//! `name`, `path`, `json`), filtered by `--resource-type`.
 
+use super::args::{LsOutput, ResourceType};
 use super::{ExitStatus, fatal};
-use crate::compile::CompileOptions;
+use crate::compile::select::fqn_of;
+use crate::compile::{Compilation, CompileOptions};
 use crate::pipeline;
+use crate::project::ModelConfig;
 use crate::report::{LogFormat, Output, print_out};
+use crate::sql::RelationName;
+use serde_json::json;
 
-/// `cio-sql ls`: the selected models, one per line, in dependency order.
-pub(super) fn ls(opts: &CompileOptions, out: &Output) -> ExitStatus {
+/// One listed node: a model or a seed.
+struct Listed<'a> {
+    kind: &'static str,
+    name: &'a str,
+    path: &'a str,
+    relation: &'a RelationName,
+    config: &'a ModelConfig,
+    depends_on: &'a [String],
+}
+
+impl Listed<'_> {
+    fn materialized(&self) -> &str {
+        if self.kind == "seed" {
+            "seed"
+        } else {
+            self.config.materialized()
+        }
+    }
+
+    /// dbt's fqn: project, folders below the model (or seed) path, name.
+    fn fqn(&self, c: &Compilation) -> Vec<String> {
+        let config = &c.project.config;
+        let roots = if self.kind == "seed" {
+            &config.seed_paths
+        } else {
+            &config.model_paths
+        };
+        fqn_of(&config.name, self.path, roots)
+    }
+}
+
+/// The selected nodes of `c`, in dependency order.
+fn listed(c: &Compilation) -> Vec<Listed<'_>> {
+    c.selected_nodes
+        .iter()
+        .filter_map(|name| {
+            if let Some(m) = c.model(name) {
+                Some(Listed {
+                    kind: "model",
+                    name: &m.name,
+                    path: &m.path,
+                    relation: &m.relation,
+                    config: &m.config,
+                    depends_on: &m.depends_on,
+                })
+            } else {
+                c.seed(name).map(|s| Listed {
+                    kind: "seed",
+                    name: &s.name,
+                    path: &s.path,
+                    relation: &s.relation,
+                    config: &s.config,
+                    depends_on: &[],
+                })
+            }
+        })
+        .collect()
+}
+
+/// `cio-sql ls`: the selected nodes, one per line, in dependency order.
+pub(super) fn ls(
+    opts: &CompileOptions,
+    out: &Output,
+    form: Option<LsOutput>,
+    types: &[ResourceType],
+) -> ExitStatus {
     let compilation = match pipeline::compile(&CompileOptions {
         write: false,
         ..opts.clone()
@@ -14,27 +85,67 @@ pub(super) fn ls(opts: &CompileOptions, out: &Output) -> ExitStatus {
         Ok(c) => c,
         Err(d) => return fatal(out, &d),
     };
-    for m in compilation.selected_models() {
-        match out.format {
-            LogFormat::Text => print_out(&format!(
-                "{}\t{}\t{}\t{}\n",
-                m.name,
-                m.config.materialized(),
-                m.relation,
-                m.config.tags().join(",")
-            )),
-            LogFormat::Json => print_out(&format!(
-                "{}\n",
-                serde_json::json!({
-                    "name": m.name,
-                    "path": m.path,
-                    "materialized": m.config.materialized(),
-                    "relation": m.relation.to_string(),
-                    "tags": m.config.tags(),
-                    "depends_on": m.depends_on,
-                })
-            )),
-        }
+    let c = &compilation;
+    // Problems not tied to one model: a selection criterion that matched
+    // nothing, a seed that cannot be read.
+    for d in &c.diagnostics {
+        out.diagnostic(d);
+    }
+    if c.selected_nodes.is_empty() {
+        out.info("Nothing to do: no model or seed is selected.", true);
+    }
+    let every = types.is_empty()
+        || types
+            .iter()
+            .any(|t| matches!(t, ResourceType::All | ResourceType::Default));
+    let wanted = |kind: &str| {
+        every
+            || types.iter().any(|t| {
+                matches!(
+                    (t, kind),
+                    (ResourceType::Model, "model") | (ResourceType::Seed, "seed")
+                )
+            })
+    };
+    for n in listed(c).into_iter().filter(|n| wanted(n.kind)) {
+        let line = match (form, out.format) {
+            (Some(LsOutput::Selector), _) => n.fqn(c).join("."),
+            (Some(LsOutput::Name), _) => n.name.to_string(),
+            (Some(LsOutput::Path), _) => n.path.to_string(),
+            (Some(LsOutput::Json), _) => json!({
+                "name": n.name,
+                "resource_type": n.kind,
+                "package_name": c.project.config.name,
+                "original_file_path": n.path,
+                "unique_id": format!("{}.{}.{}", n.kind, c.project.config.name, n.name),
+                "alias": n.relation.identifier,
+                "fqn": n.fqn(c),
+                "config": n.config.values,
+                "tags": n.config.tags(),
+                "depends_on": {
+                    "nodes": n.depends_on.iter().map(|d| c.unique_id(d)).collect::<Vec<_>>(),
+                },
+            })
+            .to_string(),
+            (None, LogFormat::Text) => format!(
+                "{}\t{}\t{}\t{}",
+                n.name,
+                n.materialized(),
+                n.relation,
+                n.config.tags().join(",")
+            ),
+            (None, LogFormat::Json) => json!({
+                "name": n.name,
+                "resource_type": n.kind,
+                "path": n.path,
+                "materialized": n.materialized(),
+                "relation": n.relation.to_string(),
+                "tags": n.config.tags(),
+                "depends_on": n.depends_on,
+            })
+            .to_string(),
+        };
+        print_out(&format!("{line}\n"));
     }
     ExitStatus::Success
 }

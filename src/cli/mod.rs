@@ -233,9 +233,13 @@ pub fn run(cli: &Cli) -> ExitStatus {
             project,
             selection,
             output,
+            list_output,
+            resource_type,
         } => ls::ls(
             &compile_options(project, selection, false, false),
             &output.output(),
+            *list_output,
+            resource_type,
         ),
         Command::Plan {
             project,

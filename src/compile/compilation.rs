@@ -73,6 +73,27 @@ impl CompiledModel {
     }
 }
 
+/// A seed of a compilation: a node of the DAG that models `ref()`.
+#[derive(Debug, Clone)]
+pub struct CompiledSeed {
+    /// Seed name (the file stem).
+    pub name: String,
+    /// CSV path relative to the project root.
+    pub path: String,
+    /// Where it is loaded.
+    pub relation: RelationName,
+    /// Its configuration from the `seeds:` tree.
+    pub config: ModelConfig,
+    /// Columns and SQL types, from the header and the first rows (see
+    /// [`crate::project::seeds::PREFIX_BYTES`]) or `column_types`.
+    pub columns: Vec<(String, String)>,
+    /// Success, Error (the file cannot be read or typed, or its relation
+    /// clashes), NotSelected or Disabled.
+    pub status: ModelStatus,
+    /// Its errors.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
 /// A compiled project.
 #[derive(Debug)]
 pub struct Compilation {
@@ -80,10 +101,14 @@ pub struct Compilation {
     pub project: Project,
     /// Every model, in project order.
     pub models: Vec<CompiledModel>,
-    /// The dependency graph of enabled models.
+    /// Every seed, in path order.
+    pub seeds: Vec<CompiledSeed>,
+    /// The dependency graph of enabled models and seeds.
     pub dag: Dag,
     /// Names of the selected models, in dependency order.
     pub selected: Vec<String>,
+    /// Names of the selected models and seeds, in dependency order.
+    pub selected_nodes: Vec<String>,
     /// Problems not tied to one model.
     pub diagnostics: Vec<Diagnostic>,
     /// How many models were taken from the compile cache unchanged rather
@@ -100,6 +125,22 @@ impl Compilation {
             .iter()
             .filter_map(|n| by_name.get(n.as_str()).copied())
             .collect()
+    }
+
+    /// The selected seeds, in path order.
+    pub fn selected_seeds(&self) -> Vec<&CompiledSeed> {
+        self.seeds
+            .iter()
+            .filter(|s| s.status == ModelStatus::Success || s.status == ModelStatus::Error)
+            .filter(|s| self.selected_nodes.iter().any(|n| n == &s.name))
+            .collect()
+    }
+
+    /// A seed by name.
+    pub fn seed(&self, name: &str) -> Option<&CompiledSeed> {
+        self.seeds
+            .iter()
+            .find(|s| s.name.eq_ignore_ascii_case(name))
     }
 
     /// A model by name.
@@ -128,10 +169,16 @@ impl Compilation {
             .count()
     }
 
-    /// The unique id of model `name`, as in dbt's manifest and
-    /// `run_results.json`: `model.<project>.<name>`.
+    /// The unique id of node `name`, as in dbt's manifest and
+    /// `run_results.json`: `model.<project>.<name>`, or
+    /// `seed.<project>.<name>` for a seed.
     pub fn unique_id(&self, name: &str) -> String {
-        format!("model.{}.{name}", self.project.config.name)
+        let kind = if !self.seeds.is_empty() && self.seed(name).is_some() {
+            "seed"
+        } else {
+            "model"
+        };
+        format!("{kind}.{}.{name}", self.project.config.name)
     }
 
     /// True when every selected model compiled.

@@ -52,6 +52,18 @@ pub fn project_fingerprint(project: &Project, catalog: &dyn Catalog, warn_error:
             .as_bytes(),
     );
     field(format!("{:?}", project.sources).as_bytes());
+    // Seeds: what `ref()` of one resolves to and the columns it has.
+    for seed in &project.seeds {
+        field(seed.path.as_bytes());
+        field(format!("{:?}{:?}{:?}", seed.config, seed.columns, seed.problem).as_bytes());
+    }
+    for p in &project.packages {
+        field(format!("{}{}{}", p.name, p.spec, p.installed.is_some()).as_bytes());
+        for m in p.installed.iter().flatten() {
+            field(m.path.as_bytes());
+            field(m.source.as_bytes());
+        }
+    }
     for m in &project.macro_files {
         field(m.path.as_bytes());
         field(m.source.as_bytes());

@@ -22,12 +22,12 @@ pub mod select;
 pub mod singular;
 pub mod test_select;
 
-pub use compilation::{Compilation, CompiledModel, ModelStatus};
+pub use compilation::{Compilation, CompiledModel, CompiledSeed, ModelStatus};
 pub use model::{static_refs, tracking_of};
 
 use crate::catalog::Catalog;
 use crate::compile::dag::Dag;
-use crate::compile::select::{Selectable, select};
+use crate::compile::select::{Selectable, Selector};
 use crate::diagnostics::Diagnostic;
 use crate::diagnostics::codes;
 use crate::project::{LoadOptions, Project};
@@ -47,6 +47,9 @@ pub struct CompileOptions {
     pub select: Vec<String>,
     /// `--exclude` specs.
     pub exclude: Vec<String>,
+    /// `--state DIR`: the folder of a previous `manifest.json`, which
+    /// `state:` selectors compare with.
+    pub state: Option<std::path::PathBuf>,
     /// Write `target/compiled/` and `target/manifest.json`.
     pub write: bool,
     /// Treat warnings as errors.
@@ -101,26 +104,50 @@ pub fn compile_models(
     timer.lap("render");
     check_refs(&mut models);
     relations::check_unique_relations(&mut models, &project);
+    let mut seeds = compiled_seeds(&project, &renderer);
+    relations::check_seed_relations(&mut models, &mut seeds, &project);
     timer.lap("validate");
-    let enabled: Vec<(String, String, Vec<String>, Vec<String>)> = models
+    let state = match &opts.state {
+        Some(dir) => Some(select::read_state(dir)?),
+        None => None,
+    };
+    let sources: HashMap<String, String> = project
+        .sources
         .iter()
-        .filter(|m| m.status != ModelStatus::Disabled)
-        .map(|m| {
+        .map(|s| {
             (
-                m.name.clone(),
-                m.path.clone(),
-                m.config.tags(),
-                m.depends_on.clone(),
+                s.relation.to_string().to_lowercase(),
+                format!("{}.{}", s.source, s.table).to_lowercase(),
             )
         })
         .collect();
+    // Models are in project order.
+    let enabled: Vec<(Selectable, Vec<String>)> = models
+        .iter()
+        .zip(&project.models)
+        .filter(|(m, _)| m.status != ModelStatus::Disabled)
+        .map(|(m, pm)| {
+            let text = state.is_some().then_some(pm.source.as_str());
+            (
+                Selectable::model(m, &project, &sources, text),
+                m.depends_on.clone(),
+            )
+        })
+        .chain(
+            seeds
+                .iter()
+                .filter(|s| s.status != ModelStatus::Disabled)
+                .map(|s| (Selectable::seed(s, &project), Vec::new())),
+        )
+        .collect();
     let deps: HashMap<&str, &Vec<String>> =
-        enabled.iter().map(|(n, _, _, d)| (n.as_str(), d)).collect();
-    let dag = Dag::new(enabled.iter().map(|(n, ..)| n.as_str()), |n| {
+        enabled.iter().map(|(s, d)| (s.name.as_str(), d)).collect();
+    let dag = Dag::new(enabled.iter().map(|(s, _)| s.name.as_str()), |n| {
         deps[n].clone()
     });
-    // Warnings about the target (profiles.yml) come first.
+    // Warnings about the target (profiles.yml) come first, then the seeds'.
     let mut diagnostics = project.target.warnings.clone();
+    diagnostics.extend(project.seed_problems.iter().cloned());
     let order: Vec<String> = match dag.topological_order() {
         Ok(order) => order.into_iter().map(str::to_string).collect(),
         Err(cycle) => {
@@ -145,19 +172,46 @@ pub fn compile_models(
         }
     };
 
-    let selectable: Vec<Selectable> = enabled
-        .into_iter()
-        .map(|(name, path, tags, _)| Selectable { name, path, tags })
-        .collect();
-    let chosen = select(&selectable, &dag, &opts.select, &opts.exclude)?;
+    let selectable: Vec<Selectable> = enabled.into_iter().map(|(s, _)| s).collect();
+    let selector = Selector {
+        nodes: &selectable,
+        dag: &dag,
+        project: &project.config.name,
+        state: state.as_ref(),
+    };
+    let chosen = selector.select(&opts.select, &opts.exclude)?;
+    diagnostics.extend(chosen.warnings.into_iter().map(|mut d| {
+        if opts.warn_error {
+            d.severity = crate::diagnostics::Severity::Error;
+        }
+        d
+    }));
+    let chosen = chosen.names;
     let chosen_set: std::collections::HashSet<&str> = chosen.iter().map(String::as_str).collect();
-    let selected: Vec<String> = order
+    let selected_nodes: Vec<String> = order
         .into_iter()
         .filter(|n| chosen_set.contains(n.as_str()))
+        .collect();
+    let seed_names: std::collections::HashSet<&str> =
+        seeds.iter().map(|s| s.name.as_str()).collect();
+    let selected: Vec<String> = selected_nodes
+        .iter()
+        .filter(|n| !seed_names.contains(n.as_str()))
+        .cloned()
         .collect();
     for m in &mut models {
         if m.status == ModelStatus::Success && !chosen_set.contains(m.name.as_str()) {
             m.status = ModelStatus::NotSelected;
+        }
+    }
+    for s in &mut seeds {
+        if s.status == ModelStatus::Disabled {
+            continue;
+        }
+        if chosen_set.contains(s.name.as_str()) {
+            diagnostics.extend(s.diagnostics.iter().cloned());
+        } else if s.status == ModelStatus::Success {
+            s.status = ModelStatus::NotSelected;
         }
     }
 
@@ -166,12 +220,48 @@ pub fn compile_models(
     let compilation = Compilation {
         project,
         models,
+        seeds,
         dag,
         selected,
+        selected_nodes,
         diagnostics,
         reused,
     };
     Ok(Compiled { compilation, keys })
+}
+
+/// Every seed of the project as a node of the compilation: where it is
+/// loaded (as `ref()` resolves it), its columns, and whether it can be read.
+fn compiled_seeds(project: &Project, renderer: &Renderer) -> Vec<CompiledSeed> {
+    let shared = renderer.shared();
+    project
+        .seeds
+        .iter()
+        .map(|seed| {
+            let relation = match shared.seeds.get(&seed.name.to_lowercase()) {
+                Some(r) => r.relation.clone(),
+                None => {
+                    crate::render::seed_relation(&project.target, shared.catalog.as_ref(), seed)
+                }
+            };
+            let status = if !seed.enabled() {
+                ModelStatus::Disabled
+            } else if seed.problem.is_some() {
+                ModelStatus::Error
+            } else {
+                ModelStatus::Success
+            };
+            CompiledSeed {
+                name: seed.name.clone(),
+                path: seed.path.clone(),
+                relation,
+                config: seed.config.clone(),
+                columns: seed.columns.clone(),
+                status,
+                diagnostics: seed.problem.iter().cloned().collect(),
+            }
+        })
+        .collect()
 }
 
 /// The check that needs every model: refs point at enabled models (CIO013).

@@ -4,7 +4,7 @@
 //! see [`sql::check_name`]); and no two models may build one
 //! relation (CIO015), compared the way Snowflake resolves names.
 
-use crate::compile::{CompiledModel, ModelStatus};
+use crate::compile::{CompiledModel, CompiledSeed, ModelStatus};
 use crate::diagnostics::Diagnostic;
 use crate::diagnostics::codes;
 use crate::project::{Model, Project, config_call_args};
@@ -155,6 +155,69 @@ pub fn check_unique_relations(models: &mut [CompiledModel], project: &Project) {
             let m = &mut models[i];
             m.diagnostics.push(d);
             m.status = ModelStatus::Error;
+        }
+    }
+}
+
+/// Fails a seed that loads the relation an enabled model builds (CIO041,
+/// on both), or that an earlier seed loads (CIO034), compared the way
+/// Snowflake resolves names, as dbt refuses two nodes with one database
+/// representation.
+pub fn check_seed_relations(
+    models: &mut [CompiledModel],
+    seeds: &mut [CompiledSeed],
+    project: &Project,
+) {
+    let quoting = project.config.quoting;
+    let by_model: HashMap<(String, String, String), usize> = models
+        .iter()
+        .enumerate()
+        .filter(|(_, m)| m.status != ModelStatus::Disabled)
+        .map(|(i, m)| (resolved_key(&m.relation, quoting), i))
+        .collect();
+    let mut by_seed: HashMap<(String, String, String), usize> = HashMap::new();
+    for i in 0..seeds.len() {
+        if seeds[i].status == ModelStatus::Disabled {
+            continue;
+        }
+        let key = resolved_key(&seeds[i].relation, quoting);
+        let shown = crate::render::Relation {
+            name: seeds[i].relation.clone(),
+            quoting,
+        }
+        .render_sql();
+        if let Some(&m) = by_model.get(&key) {
+            let (model, seed) = (&mut models[m], &mut seeds[i]);
+            let d = Diagnostic::error(
+                codes::SEED_MODEL_RELATION,
+                format!(
+                    "the seed {} and the model {} ({}) both build the relation {shown}",
+                    seed.path, model.name, model.path
+                ),
+            )
+            .with_help(
+                "give one of them another relation: set +alias or +schema for the seed in dbt_project.yml (seeds:), or config(alias='…') in the model",
+            );
+            model
+                .diagnostics
+                .push(d.clone().for_model(&model.name).at_file(&model.path));
+            model.status = ModelStatus::Error;
+            seed.diagnostics.push(d.at_file(&seed.path));
+            seed.status = ModelStatus::Error;
+        } else if let Some(&first) = by_seed.get(&key) {
+            let other = seeds[first].path.clone();
+            let seed = &mut seeds[i];
+            seed.diagnostics.push(
+                Diagnostic::error(
+                    codes::SEEDS_CLASH,
+                    format!("{} and {other} both load {shown}", seed.path),
+                )
+                .at_file(&seed.path)
+                .with_help("rename one of the files (a seed's file name is its table name), or set +alias for one"),
+            );
+            seed.status = ModelStatus::Error;
+        } else {
+            by_seed.insert(key, i);
         }
     }
 }

@@ -162,6 +162,14 @@ codes! {
     SEED_TYPE = "CIO033", Usage, "A seed's catalog column has a type a seed cannot create";
     SEEDS_CLASH = "CIO034", Usage, "Two seed files load one relation";
     SCRATCH_NAME = "CIO035", Usage, "A model or catalog relation is named like a seed's scratch tables";
+    SEED_MODEL_NAME = "CIO040", Usage, "A seed and a model have one name (`ref()` could not tell them apart)";
+    SEED_MODEL_RELATION = "CIO041", Usage, "A seed and a model build one relation";
+    SEED_CONFIG = "CIO042", Usage, "A seed's `delimiter` or `column_types` config is invalid";
+    SELECTOR = "CIO043", Usage, "A selector method cio-sql does not know, or a bad value for one (`resource_type:`, `state:`, `config.`)";
+    NOTHING_SELECTED = "CIO044", Warning, "A selection criterion matches no node (dbt's \"Nothing to do\")";
+    STATE = "CIO045", Usage, "`state:` without `--state DIR`, or `--state` names a folder without a readable manifest.json";
+    PROPERTIES = "CIO046", Usage, "A properties (`.yml`) file or docs block is invalid, or `doc()` names no docs block";
+    PACKAGE_MISSING = "CIO047", Usage, "A macro of a package that is not installed under `dbt_packages/` (or `packages.yml` is invalid)";
     UNKNOWN_CONTRACT_TEST = "CIO060", Usage, "`cio_tests` names no contract data test";
     BAD_TEST_CONFIG = "CIO061", Usage, "`cio_tests` is not a mapping of contract data tests to `off`, `warn` or `error`";
     SINGULAR_TEST = "CIO062", Usage, "A singular test is empty, has a severity other than `warn`/`error`, or shares its name with another";

@@ -122,7 +122,15 @@ pub fn run_steps(
         },
     )?;
     if kind != RunKind::Seed {
-        for d in &compilation.diagnostics {
+        // A seed's own problem is printed when its load fails, below.
+        let seed_file = |d: &Diagnostic| {
+            kind == RunKind::Build
+                && compilation
+                    .seeds
+                    .iter()
+                    .any(|s| d.file.as_deref() == Some(std::path::Path::new(&s.path)))
+        };
+        for d in compilation.diagnostics.iter().filter(|d| !seed_file(d)) {
             out.diagnostic(d);
         }
         for m in compilation.selected_models() {

@@ -46,6 +46,9 @@ pub struct ProjectConfig {
     /// Where compiled output goes.
     #[serde(default = "default_target_path", rename = "target-path")]
     pub target_path: String,
+    /// Where `dbt deps` installs packages (dbt's `packages-install-path`).
+    #[serde(default = "default_packages_path", rename = "packages-install-path")]
+    pub packages_install_path: String,
     /// The offline catalog (cio-sql's own key).
     #[serde(default = "default_catalog_path", rename = "catalog-path")]
     pub catalog_path: String,
@@ -55,6 +58,11 @@ pub struct ProjectConfig {
     /// Folder-level model configuration.
     #[serde(default)]
     pub models: Value,
+    /// Folder-level seed configuration (dbt's `seeds:` tree: `+schema`,
+    /// `+alias`, `+enabled`, `+column_types`, `+quote_columns`,
+    /// `+delimiter`, …).
+    #[serde(default)]
+    pub seeds: Value,
     /// dbt's `quoting:` block; when a part is true, relation names quote it.
     #[serde(default)]
     pub quoting: Quoting,
@@ -77,6 +85,9 @@ fn default_analysis_paths() -> Vec<String> {
 }
 fn default_snapshot_paths() -> Vec<String> {
     vec!["snapshots".into()]
+}
+fn default_packages_path() -> String {
+    "dbt_packages".into()
 }
 fn default_target_path() -> String {
     "target".into()
@@ -133,6 +144,9 @@ const KNOWN_CONFIG_KEYS: &[&str] = &[
     "contract",
     "cio_sync",
     "cio_timestamp_column",
+    "column_types",
+    "quote_columns",
+    "delimiter",
 ];
 
 impl ProjectConfig {
@@ -144,13 +158,20 @@ impl ProjectConfig {
                 .with_help("the project file needs at least `name:`; see README.md for its keys")
         })?;
         config.check_paths(path, &text)?;
-        if !config.models.is_null() && !config.models.is_object() {
-            return Err(Diagnostic::error(
-                codes::PROJECT_FILE,
-                "`models:` in the project file must be a mapping",
-            )
-            .at_file(path)
-            .with_help("write folder configs as models: {my_project: {+materialized: table}}"));
+        for (key, tree) in [("models", &config.models), ("seeds", &config.seeds)] {
+            if !tree.is_null() && !tree.is_object() {
+                let d = Diagnostic::error(
+                    codes::PROJECT_FILE,
+                    format!("`{key}:` in the project file must be a mapping"),
+                )
+                .with_help(format!(
+                    "write folder configs as {key}: {{my_project: {{+schema: raw}}}}"
+                ));
+                return Err(match key_line(&text, key) {
+                    Some(line) => d.at_line(path, &text, line, None),
+                    None => d.at_file(path),
+                });
+            }
         }
         Ok(config)
     }
@@ -267,8 +288,18 @@ impl ProjectConfig {
     /// The configuration the `models:` tree gives a model in `folder`
     /// (folders below the model path) named `model`.
     pub fn folder_config(&self, folder: &[String], model: &str) -> ModelConfig {
+        self.tree_config(&self.models, folder, model)
+    }
+
+    /// The configuration the `seeds:` tree gives a seed in `folder`
+    /// (folders below the seed path) named `seed`.
+    pub fn seed_config(&self, folder: &[String], seed: &str) -> ModelConfig {
+        self.tree_config(&self.seeds, folder, seed)
+    }
+
+    fn tree_config(&self, tree: &Value, folder: &[String], model: &str) -> ModelConfig {
         let mut config = ModelConfig::default();
-        let Some(top) = self.models.as_object() else {
+        let Some(top) = tree.as_object() else {
             return config;
         };
         apply_node(&mut config, top);
@@ -385,11 +416,12 @@ pub fn merge_config_value(values: &mut Map<String, Value>, key: &str, value: Val
             }
         }
         values.insert("tags".into(), Value::Array(tags));
-    } else if key == "cio_tests"
+    } else if (key == "cio_tests" || key == "column_types")
         && let (Some(Value::Object(existing)), Value::Object(new)) = (values.get_mut(key), &value)
     {
         // A model's contract-test settings layer test by test over its
-        // folder's, as dbt merges `meta`.
+        // folder's, as dbt merges `meta`; dbt updates `column_types` level
+        // by level rather than replacing it.
         for (k, v) in new {
             existing.insert(k.clone(), v.clone());
         }

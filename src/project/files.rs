@@ -139,6 +139,10 @@ pub(super) struct ModelPathFiles {
     pub sql: Vec<(PathBuf, PathBuf)>,
     /// `.yml` then `.yaml` files of each model path, which may declare sources.
     pub yaml: Vec<PathBuf>,
+    /// `.md` files of each model path (docs blocks).
+    pub md: Vec<PathBuf>,
+    /// `.yml`, `.yaml` and `.md` files of the seed paths (properties, docs).
+    pub seed_yaml: Vec<PathBuf>,
 }
 
 impl ModelPathFiles {
@@ -146,16 +150,28 @@ impl ModelPathFiles {
         let mut files = ModelPathFiles {
             sql: Vec::new(),
             yaml: Vec::new(),
+            md: Vec::new(),
+            seed_yaml: Vec::new(),
         };
         for model_dir in &config.model_paths {
             let dir = root.join(model_dir);
-            let [sql, yml, yaml]: [Vec<PathBuf>; 3] =
-                files_with_extensions(&dir, &["sql", "yml", "yaml"])?
+            let [sql, yml, yaml, md]: [Vec<PathBuf>; 4] =
+                files_with_extensions(&dir, &["sql", "yml", "yaml", "md"])?
                     .try_into()
                     .expect("one list per extension");
             files.sql.extend(sql.into_iter().map(|f| (dir.clone(), f)));
             files.yaml.extend(yml);
             files.yaml.extend(yaml);
+            files.md.extend(md);
+        }
+        for seed_dir in &config.seed_paths {
+            let [yml, yaml, md]: [Vec<PathBuf>; 3] =
+                files_with_extensions(&root.join(seed_dir), &["yml", "yaml", "md"])?
+                    .try_into()
+                    .expect("one list per extension");
+            files.seed_yaml.extend(yml);
+            files.seed_yaml.extend(yaml);
+            files.md.extend(md);
         }
         Ok(files)
     }

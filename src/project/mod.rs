@@ -7,7 +7,10 @@
 
 mod config;
 mod files;
+pub mod packages;
 mod profiles;
+pub mod properties;
+pub mod seeds;
 mod sources;
 mod static_config;
 
@@ -15,6 +18,7 @@ pub use config::{Materialization, ModelConfig, ProjectConfig, merge_config_value
 pub use files::{macro_names, read_text};
 pub use profiles::fields as profile_fields;
 pub use profiles::{Target, env_value, load_target};
+pub use seeds::ProjectSeed;
 pub use sources::SourceTable;
 pub use static_config::{ConfigArg, config_call_args, static_config};
 
@@ -83,6 +87,15 @@ pub struct Project {
     pub macro_files: Vec<MacroFile>,
     /// Sources declared in `.yml` files under the model paths.
     pub sources: Vec<SourceTable>,
+    /// Every seed (CSV file under the seed paths), sorted by path.
+    pub seeds: Vec<ProjectSeed>,
+    /// Seed folders that could not be listed.
+    pub seed_problems: Vec<Diagnostic>,
+    /// The `.yml` properties of models, seeds and sources, and the docs
+    /// blocks.
+    pub properties: properties::Properties,
+    /// The packages `packages.yml` lists (see [`packages`]).
+    pub packages: Vec<packages::Package>,
     /// Project variables: the project file's `vars`, overridden by `--vars`.
     pub vars: serde_json::Map<String, serde_json::Value>,
     /// The catalog file to read.
@@ -136,9 +149,26 @@ impl Project {
             }
         }
         let model_files = ModelPathFiles::find(&root, &config)?;
-        let models = load_models(&root, &model_files.sql, &config)?;
+        let mut models = load_models(&root, &model_files.sql, &config)?;
         let macro_files = load_macros(&root, &config.macro_paths)?;
         let sources = load_sources(&root, &model_files.yaml, &target)?;
+        let property_files: Vec<PathBuf> = model_files
+            .yaml
+            .iter()
+            .chain(&model_files.seed_yaml)
+            .cloned()
+            .collect();
+        let properties = properties::load_properties(&root, &property_files, &model_files.md)?;
+        // A `.yml` config block and tags sit between the project file's
+        // folder config and the model's own config().
+        for model in &mut models {
+            if let Some(p) = properties.models.get(&model.name.to_lowercase()) {
+                model.folder_config.merge(&p.node_config());
+            }
+        }
+        let (seeds, seed_problems) = seeds::load_seed_nodes(&root, &config, &properties);
+        let packages = packages::load_packages(&root, &config.packages_install_path)?;
+        check_seed_names(&models, &seeds)?;
         let catalog_path = match &opts.catalog {
             Some(path) => path.clone(),
             None => root.join(&config.catalog_path),
@@ -150,6 +180,10 @@ impl Project {
             models,
             macro_files,
             sources,
+            seeds,
+            seed_problems,
+            properties,
+            packages,
             vars,
             catalog_path,
         })
@@ -159,6 +193,28 @@ impl Project {
     pub fn target_dir(&self) -> PathBuf {
         self.root.join(&self.config.target_path)
     }
+}
+
+/// A seed named like a model is refused: `ref()` names either by name
+/// alone (dbt deprecates the same; see its `require_unique_project_resource_names`).
+fn check_seed_names(models: &[Model], seeds: &[ProjectSeed]) -> Result<(), Diagnostic> {
+    for seed in seeds.iter().filter(|s| s.enabled()) {
+        if let Some(m) = models
+            .iter()
+            .find(|m| m.name.eq_ignore_ascii_case(&seed.name))
+        {
+            return Err(Diagnostic::error(
+                codes::SEED_MODEL_NAME,
+                format!(
+                    "the seed {} and the model {} are both named {}: ref('{}') could mean either",
+                    seed.path, m.path, seed.name, seed.name
+                ),
+            )
+            .at_file(&seed.path)
+            .with_help("rename the CSV file or the model file (a node's name is its file name)"));
+        }
+    }
+    Ok(())
 }
 
 /// Checks the database and schema of `target`, which every model and seed

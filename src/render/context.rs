@@ -31,7 +31,12 @@ pub(super) fn resolve_ref(
             .into());
         }
     };
-    if let Some(model) = shared.models.get(&name.to_lowercase()) {
+    let lower = name.to_lowercase();
+    if let Some(model) = shared
+        .models
+        .get(&lower)
+        .or_else(|| shared.seeds.get(&lower))
+    {
         let rs = state.get_or_insert_extension_with(RenderState::default);
         if !rs.refs.contains(&model.name) {
             rs.refs.push(model.name.clone());
@@ -47,16 +52,20 @@ pub(super) fn resolve_ref(
     match chosen {
         Some(relation) => Ok(warehouse_relation(shared, state, relation)),
         None => {
-            let mut candidates: Vec<&str> =
-                shared.models.values().map(|m| m.name.as_str()).collect();
+            let mut candidates: Vec<&str> = shared
+                .models
+                .values()
+                .chain(shared.seeds.values())
+                .map(|m| m.name.as_str())
+                .collect();
             let relations = shared.catalog.relations();
             candidates.extend(relations.iter().map(|r| r.identifier.as_str()));
             let hint = crate::suggest::did_you_mean(name, candidates);
             Err(HelperError::new(
                 codes::REF_NOT_FOUND,
-                format!("ref('{name}'): no model and no catalog relation is named {name}"),
+                format!("ref('{name}'): no model, no seed and no catalog relation is named {name}"),
                 format!(
-                    "{}{}create models/{name}.sql, or add {name} to the catalog ({}) if it is a table of the warehouse",
+                    "{}{}create models/{name}.sql (or seeds/{name}.csv), or add {name} to the catalog ({}) if it is a table of the warehouse",
                     hint,
                     if hint.is_empty() { "" } else { " Otherwise " },
                     shared.catalog.origin()

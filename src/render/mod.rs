@@ -24,7 +24,7 @@ pub use context::env_var;
 pub use errors::HelperError;
 pub use helpers::{find_column, select_expr};
 pub use objects::{ColumnList, ColumnValue, Relation};
-pub use shared::{ModelRef, Shared, model_relation, relation_for};
+pub use shared::{ModelRef, Shared, model_relation, relation_for, seed_relation};
 pub use state::{RenderState, Warning};
 
 use crate::catalog::Catalog;
@@ -36,7 +36,9 @@ use context::{resolve_ref, resolve_source};
 use errors::{MacroSources, add_macro_template, reserved_macro};
 use minijinja::value::{Kwargs, Rest, Value};
 use minijinja::{Environment, State, UndefinedBehavior};
-use objects::{Adapter, BoundMacros, ConfigObject, Exceptions, MacroProxy, Namespace};
+use objects::{
+    Adapter, BoundMacros, ConfigObject, Exceptions, MacroProxy, MissingPackage, Namespace,
+};
 use shared::shared_for;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -150,7 +152,40 @@ impl Renderer {
                 project_macros.insert(name.clone(), file.path.clone());
             }
         }
+        // Installed packages' macros, as `<package>.<macro>`.
+        let mut package_imports = String::new();
+        let mut packages: Vec<(String, Vec<String>)> = Vec::new();
+        for package in &project.packages {
+            let Some(files) = &package.installed else {
+                continue;
+            };
+            if !crate::sql::is_plain_identifier(&package.name) || package.is_nexus() {
+                continue;
+            }
+            let mut names = Vec::new();
+            for file in files {
+                add_macro_template(&mut env, &file.path, &file.source)?;
+                macros
+                    .sources
+                    .insert(file.path.clone(), file.source.clone());
+                macros.paths.insert(file.path.clone(), file.path.clone());
+                names.extend(file.macros.iter().map(|n| (n.clone(), file.path.clone())));
+            }
+            names.sort();
+            names.dedup_by(|a, b| a.0 == b.0);
+            packages.push((
+                package.name.clone(),
+                names.iter().map(|(n, _)| n.clone()).collect(),
+            ));
+            for (name, path) in names {
+                package_imports.push_str(&format!(
+                    "{{% from {path:?} import {name} as {}__{name} %}}",
+                    package.name
+                ));
+            }
+        }
         let mut module = String::new();
+        module.push_str(&package_imports);
         for (name, path) in &nexus {
             module.push_str(&format!(
                 "{{% from {path:?} import {name} as nexus__{name} %}}"
@@ -172,9 +207,31 @@ impl Renderer {
         env.add_global(
             "nexus",
             Value::from_object(Namespace {
+                package: "nexus".into(),
                 names: nexus.keys().cloned().collect(),
             }),
         );
+        for (package, names) in packages {
+            env.add_global(
+                package.clone(),
+                Value::from_object(Namespace { package, names }),
+            );
+        }
+        for package in project
+            .packages
+            .iter()
+            .filter(|p| p.installed.is_none() && !p.is_nexus())
+        {
+            env.add_global(
+                package.name.clone(),
+                Value::from_object(MissingPackage {
+                    name: package.name.clone(),
+                    spec: package.spec.clone(),
+                    listed_at: format!("{}:{}", package.file, package.line),
+                    install_path: project.config.packages_install_path.clone(),
+                }),
+            );
+        }
         env.add_global("cio", Value::from_object(helpers::Helpers));
         env.add_global("adapter", Value::from_object(Adapter(shared.clone())));
         env.add_global("config", Value::from_object(ConfigObject));

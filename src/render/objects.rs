@@ -346,6 +346,8 @@ pub struct BoundMacros(pub Value);
 /// `nexus`: the built-in macro namespace (`nexus.customer_io_identify(...)`).
 #[derive(Debug)]
 pub struct Namespace {
+    /// The package: `nexus`, or an installed package's name.
+    pub package: String,
     /// The names of the macros in the namespace, sorted.
     pub names: Vec<String>,
 }
@@ -359,29 +361,66 @@ impl Object for Namespace {
     ) -> Result<Value, Error> {
         if !self.names.iter().any(|n| n == method) {
             let suggestion = crate::suggest::closest(method, self.names.iter().map(String::as_str));
+            let p = &self.package;
             return Err(HelperError::new(
                 codes::UNKNOWN_MACRO,
-                format!("nexus has no macro named `{method}`"),
+                format!("{p} has no macro named `{method}`"),
                 match suggestion.first() {
                     Some(best) => format!(
-                        "did you mean nexus.{best}? The nexus macros are: {}",
+                        "did you mean {p}.{best}? The {p} macros are: {}",
                         self.names.join(", ")
                     ),
-                    None => format!("the nexus macros are: {}", self.names.join(", ")),
+                    None => format!("the {p} macros are: {}", self.names.join(", ")),
                 },
             )
             .into());
         }
         call_bound(
             state,
-            &format!("nexus__{method}"),
-            &format!("nexus.{method}"),
+            &format!("{}__{method}", self.package),
+            &format!("{}.{method}", self.package),
             args,
         )
     }
 
     fn get_value(self: &Arc<Self>, _key: &Value) -> Option<Value> {
         None
+    }
+}
+
+/// A package that `packages.yml` lists but that is not installed under
+/// `dbt_packages/`: calling any of its macros is an error naming it.
+#[derive(Debug)]
+pub struct MissingPackage {
+    /// Its name.
+    pub name: String,
+    /// How `packages.yml` lists it.
+    pub spec: String,
+    /// Where: `packages.yml:3`.
+    pub listed_at: String,
+    /// Where dbt installs packages (`dbt_packages`).
+    pub install_path: String,
+}
+
+impl Object for MissingPackage {
+    fn call_method(
+        self: &Arc<Self>,
+        _state: &mut State<'_, '_>,
+        method: &str,
+        _args: &[Value],
+    ) -> Result<Value, Error> {
+        Err(HelperError::new(
+            codes::PACKAGE_MISSING,
+            format!(
+                "{}.{method}() is a macro of the package {} ({}, listed at {}), which is not installed under {}/",
+                self.name, self.name, self.spec, self.listed_at, self.install_path
+            ),
+            format!(
+                "cio-sql installs no packages: run `dbt deps` once to install {} into {}/, or remove the call (only dbt-nexus is built in, as nexus.<macro>)",
+                self.name, self.install_path
+            ),
+        )
+        .into())
     }
 }
 

@@ -3,7 +3,7 @@
 //! and the columns of the models compiled so far.
 
 use crate::catalog::Catalog;
-use crate::project::{Model, ModelConfig, Project, Target};
+use crate::project::{Model, ModelConfig, Project, ProjectSeed, Target};
 use crate::sql::{Column, Quoting, RelationName};
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -28,6 +28,9 @@ pub struct Shared {
     pub vars: serde_json::Map<String, serde_json::Value>,
     /// Models by lower-case name.
     pub models: HashMap<String, ModelRef>,
+    /// Enabled seeds by lower-case name: `ref()` finds a seed after the
+    /// models, before the catalog (dbt's order).
+    pub seeds: HashMap<String, ModelRef>,
     /// The catalog.
     pub catalog: Arc<dyn Catalog>,
     /// Relation quoting.
@@ -94,6 +97,31 @@ pub(super) fn shared_for(project: &Project, catalog: Arc<dyn Catalog>) -> Shared
             },
         );
     }
+    let mut seeds = HashMap::new();
+    let mut seed_columns = HashMap::new();
+    for seed in project.seeds.iter().filter(|s| s.enabled()) {
+        let relation = seed_relation(&project.target, catalog.as_ref(), seed);
+        // A seed loaded into a catalog relation with columns is typed by
+        // the catalog; any other by its header and values.
+        if catalog.columns(&relation).is_none_or(<[Column]>::is_empty) && seed.problem.is_none() {
+            let columns = seed
+                .columns
+                .iter()
+                .map(|(name, ty)| Column {
+                    quoted: seed.quote_columns(),
+                    ..Column::new(name.clone(), ty)
+                })
+                .collect();
+            seed_columns.insert(relation.key(), columns);
+        }
+        seeds.insert(
+            seed.name.to_lowercase(),
+            ModelRef {
+                name: seed.name.clone(),
+                relation,
+            },
+        );
+    }
     let sources = project
         .sources
         .iter()
@@ -109,10 +137,11 @@ pub(super) fn shared_for(project: &Project, catalog: Arc<dyn Catalog>) -> Shared
         target: project.target.clone(),
         vars: project.vars.clone(),
         models,
+        seeds,
         catalog,
         quoting: project.config.quoting,
         sources,
-        model_columns: RwLock::new(HashMap::new()),
+        model_columns: RwLock::new(seed_columns),
         catalog_columns: RwLock::new(HashMap::new()),
     }
 }
@@ -123,6 +152,21 @@ pub fn model_relation(project: &Project, model: &Model) -> RelationName {
     let mut config = model.folder_config.clone();
     config.merge(&crate::project::static_config(&model.source));
     relation_for(&project.target, &model.name, &config)
+}
+
+/// Where a seed is loaded: with no `schema`, `alias` or `database` config,
+/// the catalog relation of its name when the catalog has one; else dbt's
+/// naming, as for a model.
+pub fn seed_relation(target: &Target, catalog: &dyn Catalog, seed: &ProjectSeed) -> RelationName {
+    let c = &seed.config;
+    if c.schema().is_none()
+        && c.alias().is_none()
+        && c.database().is_none()
+        && let Some(found) = catalog.find(&seed.name, &target.database, &target.schema)
+    {
+        return found;
+    }
+    relation_for(target, &seed.name, c)
 }
 
 /// The relation of model `name` with `config`, on `target`.

@@ -76,6 +76,8 @@ pub enum SourceKind {
     Model,
     /// A relation of the catalog.
     Catalog,
+    /// A seed of the project (its CSV file); `model` names the seed.
+    Seed,
     /// A relation that is neither a model nor in the catalog.
     External,
 }
@@ -89,7 +91,7 @@ pub struct Source {
     pub column: String,
     /// What the relation is.
     pub kind: SourceKind,
-    /// The model, for [`SourceKind::Model`].
+    /// The model, for [`SourceKind::Model`]; the seed, for [`SourceKind::Seed`].
     #[serde(skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
     /// For a model's column: how the model derives it from `sources`.
@@ -181,6 +183,8 @@ struct Walker<'a> {
     catalog: &'a dyn Catalog,
     /// Relation key → model.
     models: HashMap<String, &'a CompiledModel>,
+    /// Relation key → seed name.
+    seeds: HashMap<String, &'a str>,
 }
 
 impl<'a> Walker<'a> {
@@ -189,6 +193,11 @@ impl<'a> Walker<'a> {
             c,
             catalog,
             models: c.models.iter().map(|m| (m.relation.key(), m)).collect(),
+            seeds: c
+                .seeds
+                .iter()
+                .map(|s| (s.relation.key(), s.name.as_str()))
+                .collect(),
         }
     }
 
@@ -212,11 +221,15 @@ impl<'a> Walker<'a> {
             return (source, Transform::Copied);
         };
         let Some(m) = self.models.get(&relation.key()) else {
+            // A seed loaded into a catalog relation is that relation.
             if let Some(cols) = self.catalog.columns(&relation) {
                 source.kind = SourceKind::Catalog;
                 if let Some(col) = cols.iter().find(|c| c.stored_name() == s.column) {
                     source.shown = col.identifier();
                 }
+            } else if let Some(seed) = self.seeds.get(&relation.key()) {
+                source.kind = SourceKind::Seed;
+                source.model = Some((*seed).to_string());
             }
             return (source, Transform::Copied);
         };
@@ -407,6 +420,7 @@ fn source_lines(s: &Source, depth: usize, lines: &mut Vec<String>) {
         (SourceKind::Model, Some(m), Some(t), None) => {
             format!("  (model {m}: {})", describe(t))
         }
+        (SourceKind::Seed, Some(seed), ..) => format!("  (seed {seed})"),
         (SourceKind::External, ..) => "  (not in the catalog)".into(),
         _ => String::new(),
     };

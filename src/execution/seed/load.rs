@@ -1,10 +1,12 @@
 //! Loading the seeds: each read, planned and loaded on its own, one at a
 //! time, each a node of the run (`seed.<project>.<name>`) with its result.
 
+use super::plan::SeedSettings;
 use super::{SeedFile, SeedPlan};
 use crate::artifacts::run_results::{NodeResult, NodeStatus};
 use crate::catalog::Catalog;
 use crate::compile::Compilation;
+use crate::compile::{CompiledSeed, ModelStatus};
 use crate::diagnostics::Diagnostic;
 use crate::diagnostics::codes;
 use crate::execution::connect::{connection_usable, outcome_unknown, warehouse_diagnostic};
@@ -60,7 +62,7 @@ pub fn load_seeds(
     for r in catalog.relations() {
         taken.insert(r.key(), format!("catalog relation {r}"));
     }
-    let files = super::find_seeds(project);
+    let files = seeds_to_load(c);
     let nodes: Vec<Node> = files
         .iter()
         .map(|file| {
@@ -105,11 +107,24 @@ pub fn load_seeds(
     }
 }
 
-/// The node name of a seed file: its name; a folder that cannot be listed
-/// is a node named after its path.
-fn node_name(file: &Result<SeedFile, Diagnostic>) -> String {
+/// The seeds a run loads, in path order: every enabled seed (whatever the
+/// selection: a model may read a seed by its name rather than through
+/// `ref()`), then the seed folders that could not be listed, as failed
+/// nodes.
+fn seeds_to_load(c: &Compilation) -> Vec<Result<CompiledSeed, Diagnostic>> {
+    c.seeds
+        .iter()
+        .filter(|s| s.status != ModelStatus::Disabled)
+        .map(|s| Ok(s.clone()))
+        .chain(c.project.seed_problems.iter().cloned().map(Err))
+        .collect()
+}
+
+/// The node name of a seed: its name; a folder that cannot be listed is a
+/// node named after its path.
+fn node_name(file: &Result<CompiledSeed, Diagnostic>) -> String {
     match file {
-        Ok(f) => f.name.clone(),
+        Ok(s) => s.name.clone(),
         Err(d) => d
             .file
             .as_ref()
@@ -125,8 +140,8 @@ struct SeedRunner<'a> {
     wh: &'a dyn Warehouse,
     /// Relation key → the project relation that has that name.
     taken: BTreeMap<String, String>,
-    /// Each file, taken when its node runs.
-    files: Vec<Mutex<Option<Result<SeedFile, Diagnostic>>>>,
+    /// Each seed, taken when its node runs.
+    files: Vec<Mutex<Option<Result<CompiledSeed, Diagnostic>>>>,
     nodes: &'a [Node],
     /// Relation key → the seed file that loads it.
     loaded_into: Mutex<BTreeMap<String, String>>,
@@ -135,25 +150,42 @@ struct SeedRunner<'a> {
 }
 
 impl SeedRunner<'_> {
-    /// The relation seed `name` loads, when it is a file.
+    /// The relation seed `i` loads, when it is a file.
     fn relation(&self, i: usize) -> Option<RelationName> {
         let file = lock(&self.files[i]);
         match file.as_ref() {
-            Some(Ok(f)) => Some(super::seed_relation(
-                &f.name,
-                self.catalog,
-                &self.c.project.target,
-            )),
+            Some(Ok(s)) => Some(s.relation.clone()),
             _ => None,
         }
     }
 
-    /// Reads and plans seed file `f`, checking it against the seeds loaded
+    /// Reads and plans seed `s`, checking it against the seeds loaded
     /// before it and the project's relations.
-    fn plan(&self, f: SeedFile) -> Result<SeedPlan, Diagnostic> {
+    fn plan(&self, s: CompiledSeed) -> Result<SeedPlan, Diagnostic> {
         let project = &self.c.project;
-        let seed = super::read_seed(&f)?;
-        let plan = super::plan_seed(&seed, self.catalog, &project.target, project.config.quoting)?;
+        if let Some(d) = s.diagnostics.iter().find(|d| d.is_error()) {
+            return Err(d.clone());
+        }
+        let known = project.seeds.iter().find(|p| p.path == s.path);
+        let file = SeedFile {
+            name: s.name.clone(),
+            path: s.path.clone(),
+            file: known.map_or_else(|| project.root.join(&s.path), |p| p.file.clone()),
+        };
+        let seed = super::read_seed_with(&file, known.map_or(b',', |p| p.delimiter()))?;
+        let settings = SeedSettings {
+            relation: Some(s.relation.clone()),
+            column_types: known.map(|p| p.column_types()).unwrap_or_default(),
+            quote_columns: known.is_some_and(|p| p.quote_columns()),
+        };
+        let plan = super::plan::plan_seed_with(
+            &seed,
+            self.catalog,
+            &project.target,
+            project.config.quoting,
+            &settings,
+        )?;
+        let f = file;
         let mut loaded_into = lock(&self.loaded_into);
         if let Some(other) = loaded_into.get(&plan.relation.key()) {
             return Err(Diagnostic::error(

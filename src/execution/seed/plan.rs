@@ -3,12 +3,12 @@
 //! `CREATE OR REPLACE TABLE … AS SELECT`), typed from the catalog or
 //! inferred from the values, and the names they use checked.
 
-use super::values::{ddl_type, infer_type, literal};
 use super::{INSERT_BATCH, INSERT_BYTES, SCRATCH_PREFIX, Seed, at};
 use crate::catalog::Catalog;
 use crate::diagnostics::Diagnostic;
 use crate::diagnostics::codes;
 use crate::project::Target;
+use crate::project::seeds::values::{ddl_type, infer_type, literal};
 use crate::render::Relation;
 use crate::sql;
 use crate::sql::{Column, Quoting, RelationName};
@@ -116,14 +116,57 @@ pub fn scratch_relation(relation: &RelationName) -> RelationName {
     )
 }
 
-/// Plans the statements that load `seed`.
+/// What the project's configuration says of one seed's load (dbt's seed
+/// configs): where it goes, the `column_types` it pins, `quote_columns`.
+#[derive(Debug, Clone, Default)]
+pub struct SeedSettings {
+    /// The relation to load (as the compile resolved it, see
+    /// [`crate::render::seed_relation`]); `None`: [`seed_relation`].
+    pub relation: Option<RelationName>,
+    /// `column_types`: column → SQL type, for columns the catalog does not type.
+    pub column_types: Vec<(String, String)>,
+    /// `quote_columns`: write every column name quoted, exactly as spelled.
+    pub quote_columns: bool,
+}
+
+/// Plans the statements that load `seed` (no seed config).
 pub fn plan_seed(
     seed: &Seed,
     catalog: &dyn Catalog,
     target: &Target,
     quoting: Quoting,
 ) -> Result<SeedPlan, Diagnostic> {
-    let declared = catalog_relation(catalog, &seed.name, target);
+    plan_seed_with(seed, catalog, target, quoting, &SeedSettings::default())
+}
+
+/// Plans the statements that load `seed` with its seed `settings`.
+pub fn plan_seed_with(
+    seed: &Seed,
+    catalog: &dyn Catalog,
+    target: &Target,
+    quoting: Quoting,
+    settings: &SeedSettings,
+) -> Result<SeedPlan, Diagnostic> {
+    let declared = match &settings.relation {
+        Some(rel) => catalog
+            .columns(rel)
+            .map(|cols| (rel.clone(), cols.to_vec()))
+            .or_else(|| {
+                catalog
+                    .relations()
+                    .into_iter()
+                    .any(|r| r.key() == rel.key())
+                    .then(|| (rel.clone(), Vec::new()))
+            }),
+        None => catalog_relation(catalog, &seed.name, target),
+    };
+    let column_name = |n: &str| {
+        if settings.quote_columns {
+            sql::quote(n)
+        } else {
+            sql::identifier(n)
+        }
+    };
     let (relation, columns): (RelationName, Vec<(String, String)>) = match &declared {
         Some((rel, cols)) if !cols.is_empty() => {
             for h in &seed.header {
@@ -177,17 +220,31 @@ pub fn plan_seed(
         }
         _ => {
             let rel = declared.as_ref().map_or_else(
-                || RelationName::new(&target.database, &target.schema, &seed.name),
+                || {
+                    settings.relation.clone().unwrap_or_else(|| {
+                        RelationName::new(&target.database, &target.schema, &seed.name)
+                    })
+                },
                 |(rel, _)| rel.clone(),
             );
-            let typed = seed
-                .header
-                .iter()
-                .map(|h| {
-                    let values = column_values(seed, h);
-                    (h.clone(), ddl_type(&infer_type(&values), &values, true))
-                })
-                .collect();
+            let mut typed = Vec::with_capacity(seed.header.len());
+            for h in &seed.header {
+                let configured = settings
+                    .column_types
+                    .iter()
+                    .find(|(k, _)| k.eq_ignore_ascii_case(h));
+                let ty = match configured {
+                    Some((_, ty)) if crate::project::seeds::is_plain_type(ty) => ty.clone(),
+                    Some((_, ty)) => {
+                        return Err(crate::project::seeds::bad_column_type(&seed.path, h, ty));
+                    }
+                    None => {
+                        let values = column_values(seed, h);
+                        ddl_type(&infer_type(&values), &values, true)
+                    }
+                };
+                typed.push((h.clone(), ty));
+            }
             (rel, typed)
         }
     };
@@ -224,7 +281,7 @@ pub fn plan_seed(
             "CREATE OR REPLACE TABLE {scratch} (\n{}\n)",
             columns
                 .iter()
-                .map(|(n, t)| format!("    {} {t}", sql::identifier(n)))
+                .map(|(n, t)| format!("    {} {t}", column_name(n)))
                 .collect::<Vec<_>>()
                 .join(",\n")
         ),
@@ -241,7 +298,7 @@ pub fn plan_seed(
         .collect();
     let column_list = columns
         .iter()
-        .map(|(n, _)| sql::identifier(n))
+        .map(|(n, _)| column_name(n))
         .collect::<Vec<_>>()
         .join(", ");
     let mut values: Vec<String> = Vec::new();
@@ -259,12 +316,18 @@ pub fn plan_seed(
         });
         values.clear();
     };
+    // The literal form of each column's values, from its type as
+    // normalised (a `column_types` entry may say `integer` or `text`).
+    let literal_types: Vec<String> = columns
+        .iter()
+        .map(|(_, ty)| sql::normalize_type(ty))
+        .collect();
     for (i, row) in seed.rows.iter().enumerate() {
         let line = seed.lines.get(i).copied().unwrap_or(i + 2);
         let mut cells = Vec::with_capacity(columns.len());
-        for ((name, ty), pos) in columns.iter().zip(&positions) {
+        for (((name, ty), pos), lit) in columns.iter().zip(&positions).zip(&literal_types) {
             let raw = pos.and_then(|p| row.get(p)).and_then(Option::as_deref);
-            cells.push(literal(raw, ty).map_err(|why| {
+            cells.push(literal(raw, lit).map_err(|why| {
                 at(
                     Diagnostic::error(
                         codes::SEED_VALUE,

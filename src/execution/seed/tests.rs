@@ -2,11 +2,11 @@
 
 use super::parse_seed;
 use super::plan::*;
-use super::values::{infer_type, is_date, is_timestamp};
 use super::*;
 use crate::catalog::Catalog;
 use crate::catalog::OfflineCatalog;
 use crate::project::Target;
+use crate::project::seeds::values::{infer_type, is_date, is_timestamp};
 use crate::sql::{self, Quoting, RelationName};
 use std::path::Path;
 

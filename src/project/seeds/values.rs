@@ -35,14 +35,14 @@ fn is_date_bytes(b: &[u8]) -> bool {
         })
 }
 
-pub(super) fn is_date(v: &str) -> bool {
+pub(crate) fn is_date(v: &str) -> bool {
     is_date_bytes(v.trim().as_bytes())
 }
 
 /// `YYYY-MM-DD HH:MM:SS` (or `T` between), then optional fractions of a
 /// second and a `Z`: what an undeclared seed column must hold to be inferred a
 /// timestamp.
-pub(super) fn is_timestamp(v: &str) -> bool {
+pub(crate) fn is_timestamp(v: &str) -> bool {
     let b = v.trim().as_bytes();
     let time = |t: &[u8]| {
         t.len() == 8
@@ -66,7 +66,7 @@ pub(super) fn is_timestamp(v: &str) -> bool {
 }
 
 /// A type for an undeclared seed column, from its values.
-pub(super) fn infer_type(values: &[&str]) -> String {
+pub(crate) fn infer_type(values: &[&str]) -> String {
     let t = if values.is_empty() {
         "VARCHAR"
     } else if values.iter().all(|v| is_int(v)) || values.iter().all(|v| is_number(v)) {
@@ -90,7 +90,7 @@ pub(super) fn infer_type(values: &[&str]) -> String {
 /// need (at most 12) within Snowflake's 38 digits. An `inferred` column
 /// whose values have an exponent, or more than 38 digits before the point,
 /// is FLOAT instead.
-pub(super) fn ddl_type(normalised: &str, values: &[&str], inferred: bool) -> String {
+pub(crate) fn ddl_type(normalised: &str, values: &[&str], inferred: bool) -> String {
     match normalised {
         "NUMBER" => {
             let mut scale = 0;
@@ -129,7 +129,7 @@ fn whole_digits(v: &str) -> usize {
 }
 
 /// A SQL literal for a CSV cell of type `ty`.
-pub(super) fn literal(raw: Option<&str>, ty: &str) -> Result<String, String> {
+pub(crate) fn literal(raw: Option<&str>, ty: &str) -> Result<String, String> {
     let Some(value) = raw else {
         return Ok("NULL".into());
     };
