@@ -144,6 +144,8 @@ pub fn plan(
                 .dag
                 .parents(&m.name)
                 .into_iter()
+                // Seeds are DAG nodes too; `cio-sql seed` loads them.
+                .filter(|p| c.model(p).is_some())
                 .map(str::to_string)
                 .collect(),
             samples,
