@@ -21,6 +21,7 @@ mod hardening_seeds;
 mod identify;
 mod layering;
 mod lineage;
+mod mistakes;
 mod no_panic;
 mod project;
 mod review;
