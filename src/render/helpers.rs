@@ -135,6 +135,7 @@ fn expect_string(value: &Value, argument: &str) -> Result<String, Error> {
             ),
             format!("pass a string, e.g. {argument}='email'"),
         )
+        .at_argument(argument)
         .into()),
     }
 }
@@ -175,6 +176,7 @@ fn find_or_fail<'a>(
                 format!("{hint} Its columns are: {}", names.join(", "))
             },
         )
+        .at_argument(argument)
         .into()
     })
 }
@@ -345,6 +347,7 @@ fn traits(state: &mut State<'_, '_>, columns: &Value, kwargs: &Kwargs) -> Result
                     "Customer.io attribute names must be unique: rename one of them with {rename_arg}, or add one to {ignore_arg}"
                 ),
             )
+            .at_argument(if t.renamed { &rename_arg } else { "" })
             .into());
         }
         taken.push((t.name.clone(), source));
