@@ -254,17 +254,8 @@ fn check_model(
             }
         }
     }
-    let materialized = m.config.materialized().to_string();
     if m.config.materialization().is_none() {
-        errors.push(
-            Diagnostic::error(
-                codes::MATERIALIZATION,
-                format!("materialized='{materialized}' is not supported"),
-            )
-            .for_model(&m.name)
-            .at_file(&m.path)
-            .with_help("use materialized='table' or materialized='view'"),
-        );
+        errors.push(unsupported_materialization(project, model, m));
     }
     errors.extend(crate::compile::relations::check_model_relation(
         project,
@@ -294,6 +285,44 @@ fn check_model(
     if has_error {
         m.status = ModelStatus::Error;
     }
+}
+
+/// CIO009: a `materialized` value cio-sql does not build. When the value
+/// comes from a folder config (the model does not set `materialized`
+/// itself), the error points at its line in `dbt_project.yml`: every model
+/// of the folder then carries the same diagnostic, which the report prints
+/// once.
+fn unsupported_materialization(
+    project: &Project,
+    model: &crate::project::Model,
+    m: &CompiledModel,
+) -> Diagnostic {
+    let materialized = m.config.materialized();
+    let d = Diagnostic::error(
+        codes::MATERIALIZATION,
+        format!("materialized='{materialized}' is not supported"),
+    )
+    .with_help("use materialized='table' or materialized='view'");
+    let from_folder = model.folder_config.materialized() == materialized
+        && !crate::project::static_config(&model.source)
+            .values
+            .contains_key("materialized");
+    let file = "dbt_project.yml";
+    if from_folder
+        && let Ok(text) = std::fs::read_to_string(project.root.join(file))
+        && let Some(line) = text.lines().position(|l| {
+            l.trim_start()
+                .trim_start_matches('+')
+                .strip_prefix("materialized:")
+                .is_some_and(|v| v.trim().trim_matches(['"', '\'']) == materialized)
+        })
+    {
+        return d
+            .for_model(&m.name)
+            .at_line(file, &text, line + 1, None)
+            .with_help("the folder config sets it for every model below it: use +materialized: table or +materialized: view (or set materialized in the model's config())");
+    }
+    d.for_model(&m.name).at_file(&m.path)
 }
 
 /// `ref('name')` literals in a model's source, for render ordering.
