@@ -6,7 +6,7 @@
 //! anything renders.
 
 use crate::analysis::OutputColumn;
-use crate::analysis::locate::contract_diagnostics;
+use crate::analysis::locate::{column_problem_diagnostics, contract_diagnostics};
 use crate::analysis::project::{
     ModelAnalysis, ProjectAnalyzer, catalog_fallback, published_columns, sync_type,
     unresolved_diagnostic,
@@ -104,11 +104,15 @@ impl ModelWork<'_> {
         let mut columns = Vec::new();
         let mut published = None;
         let analysis = match analysis {
-            Some(ModelAnalysis::Columns(found)) => {
+            Some(ModelAnalysis::Columns(found, problems)) => {
                 if publish {
                     published = Some(published_columns(&found));
                 }
                 columns = found;
+                if let Some(sql) = sql.as_deref() {
+                    cm.diagnostics
+                        .extend(column_problem_diagnostics(&problems, model, sql));
+                }
                 None
             }
             Some(ModelAnalysis::Unresolved { error, upstream }) => {

@@ -191,6 +191,8 @@ codes! {
     NOT_ONE_SELECT = "CIO152", Usage, "Model is not a single SELECT";
     COLUMNS_UNRESOLVED = "CIO160", Warning, "The model's output columns cannot be worked out from its SQL; contract checks skipped";
     TOO_DEEP = "CIO161", Warning, "The compiled SQL nests deeper than the SQL parser goes (1,000 levels: about 330 nested subqueries): it is written unchecked, its columns unknown, contract checks skipped";
+    UNKNOWN_COLUMN = "CIO162", Warning, "A column reference of the select list names no column of any relation in scope";
+    QUOTED_ONLY_COLUMN = "CIO163", Warning, "An unquoted column reference matches only a column created quoted with lower-case letters";
     MISSING_REQUIRED = "CIO201", Usage, "Sync model: a required Customer.io column is missing";
     REQUIRED_CASE = "CIO202", Usage, "Sync model: a required column has the wrong case (unquoted alias)";
     DUPLICATE_COLUMN = "CIO203", Usage, "Sync model: two output columns with one name, ignoring case";

@@ -99,7 +99,7 @@ fn the_nexus_macros_pass_their_own_contract() {
 fn cio201_a_required_column_is_missing() {
     let d = only(
         "track",
-        "SELECT user_id AS \"userId\", occurred_at AS \"timestamp\"\nFROM {{ ref('nexus_events') }}",
+        "SELECT event_id AS \"userId\", occurred_at AS \"timestamp\"\nFROM {{ ref('nexus_events') }}",
         "CIO201",
         Severity::Error,
     );
