@@ -458,10 +458,14 @@ fn unknown_argument(display: &str, detail: Option<&str>, names: &[String]) -> He
     let unknown = detail
         .strip_prefix("unknown keyword argument `")
         .and_then(|rest| rest.split('`').next());
+    // The one closest name: a misspelled argument is one argument.
     let hint = unknown
-        .map(|u| crate::suggest::did_you_mean(u, names.iter().map(String::as_str)))
-        .filter(|h| !h.is_empty())
-        .map(|h| format!("{h} "))
+        .and_then(|u| {
+            crate::suggest::closest(u, names.iter().map(String::as_str))
+                .into_iter()
+                .next()
+        })
+        .map(|best| format!("did you mean `{best}`? "))
         .unwrap_or_default();
     let error = HelperError::new(
         codes::BAD_ARGUMENT,

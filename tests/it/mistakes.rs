@@ -130,6 +130,18 @@ fn the_warehouse_names_the_timestamp_column_differently() {
     p.file("catalog.yml", &catalog);
     p.model("people", "{{ nexus.customer_io_identify() }}\n");
     check("renamed_timestamp_column", compile(&p));
+    // The fix the help offers works.
+    p.model(
+        "people",
+        "{{ nexus.customer_io_identify(updated_at_column='updated_at') }}\n",
+    );
+    let out = compile(&p);
+    assert!(out.starts_with("exit: 0"), "{out}");
+    let sql = std::fs::read_to_string(p.path("target/compiled/models/people.sql")).unwrap();
+    assert!(
+        sql.contains("updated_at") && !sql.contains("_updated_at"),
+        "{sql}"
+    );
 }
 
 #[test]
