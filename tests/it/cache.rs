@@ -199,10 +199,10 @@ fn models_that_read_the_environment_or_warn_are_compiled_every_time() {
         "env",
         "SELECT '{{ env_var('CIO_SQL_CACHE_TEST_VALUE', 'unset') }}' AS v",
     );
-    // `entity_type` lower-case is fine; a non-lower-case trait name warns.
+    // A trait renamed to a reserved attribute in another case warns.
     p.model(
         "warns",
-        "{{ nexus.customer_io_identify(rename_traits={'status': 'Status'}) }}",
+        "{{ nexus.customer_io_identify(rename_traits={'status': 'Timezone'}) }}",
     );
     let first = p.compile();
     assert_eq!(first.model("warns").unwrap().diagnostics.len(), 1);
