@@ -129,8 +129,10 @@ pub(super) fn print_compilation(c: &Compilation, out: &Output, elapsed_ms: u128,
         .iter()
         .filter(|m| m.status == ModelStatus::Success)
         .count();
+    // `ok` of the selected models compiled, `reused` of them unchanged
+    // since the last compile (taken from the cache), `errors` failed.
     let reused = if c.reused > 0 {
-        format!(" ({} unchanged since the last compile)", c.reused)
+        format!(" ({} of them unchanged since the last compile)", c.reused)
     } else {
         String::new()
     };
