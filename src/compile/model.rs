@@ -18,7 +18,7 @@ use crate::project::Project;
 use crate::render::{Renderer, relation_for};
 use crate::sql::Column;
 use crate::store::compact::CompactText;
-use crate::store::{Key, LazyStore, PackedColumns, Record, Stored, Summary};
+use crate::store::{CachedWarning, Key, LazyStore, PackedColumns, Record, Stored, Summary};
 
 /// What compiling one model needs besides the model.
 pub(super) struct ModelWork<'a> {
@@ -147,7 +147,7 @@ impl ModelWork<'_> {
         );
         if let Some(sql) = sql {
             let reusable = pure
-                && cm.diagnostics.is_empty()
+                && cm.diagnostics.iter().all(|d| !d.is_error())
                 && cm.logs.is_empty()
                 && matches!(cm.status, ModelStatus::Success | ModelStatus::Disabled);
             let record = Record {
@@ -163,6 +163,11 @@ impl ModelWork<'_> {
                     columns_unresolved: cm.columns_unresolved.clone(),
                     disabled: cm.status == ModelStatus::Disabled,
                     dynamic_refs,
+                    warnings: if reusable {
+                        cm.diagnostics.iter().map(CachedWarning::new).collect()
+                    } else {
+                        Vec::new()
+                    },
                 },
                 sql: CompactText::new(&sql),
                 columns: PackedColumns::pack(&columns),
@@ -187,6 +192,11 @@ pub(super) fn reused_model(
     stored: Stored,
 ) -> Option<CompiledModel> {
     let config = summary.model_config()?;
+    let diagnostics = summary
+        .warnings
+        .iter()
+        .map(CachedWarning::diagnostic)
+        .collect::<Option<Vec<_>>>()?;
     let relation = summary.relation_name();
     Some(CompiledModel {
         name: model.name.clone(),
@@ -198,7 +208,7 @@ pub(super) fn reused_model(
         depends_on: summary.depends_on,
         relations: summary.relations,
         columns_unresolved: summary.columns_unresolved,
-        diagnostics: Vec::new(),
+        diagnostics,
         logs: Vec::new(),
         status: if summary.disabled {
             ModelStatus::Disabled
