@@ -353,3 +353,25 @@ fn review_with_a_dir_hints_the_same_dir() {
         run(&p, &["review", "--dir", "sql/reviewed"]),
     );
 }
+
+#[test]
+fn a_warning_is_replayed_from_the_compile_cache() {
+    let p = project();
+    p.model(
+        "people",
+        "{{ nexus.customer_io_identify(\n    ignore_traits=['phone_numbr']\n) }}\n",
+    );
+    let first = compile(&p);
+    let second = compile(&p);
+    // The same warning, word for word, from the cache.
+    assert_eq!(
+        first.replace(
+            "in <t>:",
+            "in <t> (1 of them unchanged since the last compile):"
+        ),
+        second
+    );
+    check("cached_warning", second);
+    let strict = run(&p, &["compile", "--warn-error"]);
+    assert!(strict.starts_with("exit: 1"), "{strict}");
+}
