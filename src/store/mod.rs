@@ -563,6 +563,11 @@ mod tests {
                 columns_unresolved: None,
                 disabled: false,
                 dynamic_refs: vec![("up".into(), [3; 32])],
+                warnings: vec![CachedWarning::new(
+                    &Diagnostic::warning(codes::UNMATCHED_KEY, "a warning")
+                        .with_help("its help")
+                        .with_note("its note"),
+                )],
             },
             sql: CompactText::new(sql),
             columns: PackedColumns::default(),
