@@ -37,6 +37,7 @@ Usage:
     python3 scripts/bench.py --runs 10 --sizes 1000,10000
     python3 scripts/bench.py --binary path/to/cio-sql --keep
     python3 scripts/bench.py --scenarios no-cache --cold
+    python3 scripts/bench.py --sizes 1000 --warnings --no-example   # models that warn
 """
 
 import argparse
@@ -186,13 +187,18 @@ def jinja_list(items):
     return "[" + ", ".join(f"'{i}'" for i in items) + "]"
 
 
-def identify_model(rng, i, traits, chain_models):
-    """A model calling nexus.customer_io_identify with varied arguments."""
+def identify_model(rng, i, traits, chain_models, warnings=False):
+    """A model calling nexus.customer_io_identify with varied arguments.
+
+    With warnings, 80% of the models list an ignore_traits key that matches
+    no column, so their compile warns (CIO130)."""
     args = []
     ignored = []
-    if rng.random() < 0.5:
+    warns = warnings and rng.random() < 0.8
+    if rng.random() < 0.5 or warns:
         ignored = rng.sample(traits, rng.randint(1, 6))
-        args.append("ignore_traits=" + jinja_list(ignored))
+        listed = ignored + (["no_such_trait"] if warns else [])
+        args.append("ignore_traits=" + jinja_list(listed))
     if rng.random() < 0.4:
         renamed = rng.sample([t for t in traits if t not in ignored], rng.randint(1, 4))
         pairs = ", ".join(f"'{c}': '{c.replace(' ', '_').lower()}_{i}'" for c in renamed)
@@ -247,8 +253,10 @@ def plain_model(chain, step):
     return name, sql
 
 
-def generate(root, n_models, seed=6):
-    """Writes a project of n_models models under root; returns the model count."""
+def generate(root, n_models, seed=6, warnings=False):
+    """Writes a project of n_models models under root; returns the model count.
+
+    With warnings, most identify models warn (see identify_model)."""
     rng = random.Random(seed * 1_000_003 + n_models)
     columns = entity_columns()
     # Columns that are traits whatever the arguments (not ids, not system columns).
@@ -274,7 +282,7 @@ def generate(root, n_models, seed=6):
     for i in range(n_identify):
         folder = root / "models" / "identify" / f"group_{i // 100:03d}"
         folder.mkdir(parents=True, exist_ok=True)
-        (folder / f"identify_{i:05d}.sql").write_text(identify_model(rng, i, traits, chain_models))
+        (folder / f"identify_{i:05d}.sql").write_text(identify_model(rng, i, traits, chain_models, warnings))
     return n_models
 
 
@@ -479,6 +487,11 @@ def main():
         help="comma-separated, from " + ", ".join(SCENARIOS) + " (default unchanged,edit,no-cache)",
     )
     parser.add_argument("--cold", action="store_true", help="also run the cold scenario")
+    parser.add_argument(
+        "--warnings",
+        action="store_true",
+        help="synthetic projects whose identify models mostly warn (CIO130): a cached recompile must replay the warnings",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the generated projects and print where they are")
     parser.add_argument("--generate-only", type=Path, metavar="DIR", help="only write the synthetic projects under DIR")
     args = parser.parse_args()
@@ -492,7 +505,7 @@ def main():
 
     if args.generate_only:
         for n in sizes:
-            generate(args.generate_only / f"models_{n}", n)
+            generate(args.generate_only / f"models_{n}", n, warnings=args.warnings)
             print(args.generate_only / f"models_{n}")
         return
 
@@ -503,7 +516,8 @@ def main():
         if not args.no_example:
             projects.append(("example project", work / "example", copy_example(work / "example")))
         for n in sizes:
-            projects.append((f"{n:,} models", work / f"models_{n}", generate(work / f"models_{n}", n)))
+            label = f"{n:,} models" + (", most warn" if args.warnings else "")
+            projects.append((label, work / f"models_{n}", generate(work / f"models_{n}", n, warnings=args.warnings)))
 
         info, load_before = machine()
         rows = []

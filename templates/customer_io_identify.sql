@@ -23,27 +23,30 @@
     dedupe_column='email',
     ignore_traits=[],
     rename_traits={},
-    filters=[]
+    filters=[],
+    entity_type_column='entity_type',
+    entity_id_column='entity_id',
+    updated_at_column='_updated_at'
 ) -%}
 {%- set relation = ref('nexus_entities') -%}
 {%- set columns = adapter.get_columns_in_relation(relation) -%}
 {%- do config(cio_sync='identify', cio_timestamp_column='timestamp') -%}
 
-{%- set entity_type_column = cio.column(columns, 'entity_type', argument='the entity type column', relation=relation) -%}
-{%- set entity_id = cio.column(columns, 'entity_id', argument='the tie-breaker column', relation=relation) -%}
-{%- set updated_at = cio.column(columns, '_updated_at', argument='the timestamp column', relation=relation) -%}
+{%- set entity_type_column = cio.column(columns, entity_type_column, argument='entity_type_column', default='entity_type', role='the entity type column', relation=relation) -%}
+{%- set entity_id = cio.column(columns, entity_id_column, argument='entity_id_column', default='entity_id', role='the tie-breaker column', relation=relation) -%}
+{%- set updated_at = cio.column(columns, updated_at_column, argument='updated_at_column', default='_updated_at', role='the timestamp column', relation=relation) -%}
 {%- set user_id = cio.id_expression(columns, user_id_column, argument='user_id_column', relation=relation) -%}
 {%- set id_columns = [user_id.column] -%}
-{%- set outputs = {'userId': 'user_id_column (' ~ user_id.sql ~ ')', 'timestamp': '_updated_at'} -%}
+{%- set outputs = {'userId': 'user_id_column (' ~ user_id.sql ~ ')', 'timestamp': updated_at.name} -%}
 {%- if anonymous_id_column is not none -%}
   {%- set anonymous_id = cio.id_expression(columns, anonymous_id_column, argument='anonymous_id_column', relation=relation) -%}
   {%- set id_columns = id_columns + [anonymous_id.column] -%}
-  {%- set outputs = {'userId': outputs.userId, 'anonymousId': 'anonymous_id_column (' ~ anonymous_id.sql ~ ')', 'timestamp': '_updated_at'} -%}
+  {%- set outputs = {'userId': outputs.userId, 'anonymousId': 'anonymous_id_column (' ~ anonymous_id.sql ~ ')', 'timestamp': updated_at.name} -%}
 {%- endif -%}
 {%- set dedupe = cio.column(columns, dedupe_column, argument='dedupe_column', relation=relation) -%}
 {%- set traits = cio.traits(
     columns,
-    exclude=['entity_id', 'entity_type', '_processed_at', 'traits_entity_id'] + (id_columns | reject('none') | list),
+    exclude=[entity_id.name, entity_type_column.name, '_processed_at', 'traits_entity_id'] + (id_columns | reject('none') | list),
     ignore=ignore_traits,
     default_rename={'_created_at': 'created_at'},
     rename=rename_traits,

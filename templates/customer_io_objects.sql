@@ -23,20 +23,23 @@
     group_id_column='entity_id',
     ignore_traits=[],
     rename_traits={},
-    filters=[]
+    filters=[],
+    entity_type_column='entity_type',
+    entity_id_column='entity_id',
+    updated_at_column='_updated_at'
 ) -%}
 {%- set object_type = cio.object_type_id(object_type_id, argument='object_type_id') -%}
 {%- set relation = ref('nexus_entities') -%}
 {%- set columns = adapter.get_columns_in_relation(relation) -%}
 {%- do config(cio_sync='group', cio_timestamp_column='timestamp', cio_object_type_id=object_type_id | string | trim) -%}
 
-{%- set entity_type_column = cio.column(columns, 'entity_type', argument='the entity type column', relation=relation) -%}
-{%- set entity_id = cio.column(columns, 'entity_id', argument='the tie-breaker column', relation=relation) -%}
-{%- set updated_at = cio.column(columns, '_updated_at', argument='the timestamp column', relation=relation) -%}
+{%- set entity_type_column = cio.column(columns, entity_type_column, argument='entity_type_column', default='entity_type', role='the entity type column', relation=relation) -%}
+{%- set entity_id = cio.column(columns, entity_id_column, argument='entity_id_column', default='entity_id', role='the tie-breaker column', relation=relation) -%}
+{%- set updated_at = cio.column(columns, updated_at_column, argument='updated_at_column', default='_updated_at', role='the timestamp column', relation=relation) -%}
 {%- set group_id = cio.id_expression(columns, group_id_column, argument='group_id_column', relation=relation) -%}
 {%- set traits = cio.traits(
     columns,
-    exclude=['entity_id', 'entity_type', '_processed_at', 'traits_entity_id'] + ([group_id.column] | reject('none') | list),
+    exclude=[entity_id.name, entity_type_column.name, '_processed_at', 'traits_entity_id'] + ([group_id.column] | reject('none') | list),
     ignore=ignore_traits,
     default_rename={'_created_at': 'created_at'},
     rename=rename_traits,

@@ -50,7 +50,12 @@
     rename_attributes={},
     custom_attributes={},
     filters=[],
-    people_model='customer_io_persons'
+    people_model='customer_io_persons',
+    updated_at_column='_updated_at',
+    entity_id_column='entity_id',
+    entity_type_column='entity_type',
+    event_id_column='event_id',
+    occurred_at_column='occurred_at'
 ) -%}
 {%- set object_type = cio.object_type_id(object_type_id, argument='object_type_id') -%}
 {%- set relationships_relation = ref('nexus_relationships') -%}
@@ -64,24 +69,25 @@
 {%- endif -%}
 
 {#- Columns the macro relies on, with errors that say which. -#}
-{%- set relationship_id = cio.column(relationship_columns, 'relationship_id', argument='the tie-breaker column', relation=relationships_relation) -%}
-{%- set a_id = cio.column(relationship_columns, 'entity_a_id', argument='the first entity id column', relation=relationships_relation) -%}
-{%- set a_type = cio.column(relationship_columns, 'entity_a_type', argument='the first entity type column', relation=relationships_relation) -%}
-{%- set a_role = cio.column(relationship_columns, 'entity_a_role', argument='the first entity role column', relation=relationships_relation) -%}
-{%- set b_id = cio.column(relationship_columns, 'entity_b_id', argument='the second entity id column', relation=relationships_relation) -%}
-{%- set b_type = cio.column(relationship_columns, 'entity_b_type', argument='the second entity type column', relation=relationships_relation) -%}
-{%- set b_role = cio.column(relationship_columns, 'entity_b_role', argument='the second entity role column', relation=relationships_relation) -%}
-{%- set established_at = cio.column(relationship_columns, 'established_at', argument='the established-at column', relation=relationships_relation) -%}
-{%- set updated_at = cio.column(relationship_columns, '_updated_at', argument='the timestamp column', relation=relationships_relation) -%}
+{%- set entity_type_name = entity_type_column -%}
+{%- set relationship_id = cio.column(relationship_columns, 'relationship_id', role='the tie-breaker column', relation=relationships_relation) -%}
+{%- set a_id = cio.column(relationship_columns, 'entity_a_id', role='the first entity id column', relation=relationships_relation) -%}
+{%- set a_type = cio.column(relationship_columns, 'entity_a_type', role='the first entity type column', relation=relationships_relation) -%}
+{%- set a_role = cio.column(relationship_columns, 'entity_a_role', role='the first entity role column', relation=relationships_relation) -%}
+{%- set b_id = cio.column(relationship_columns, 'entity_b_id', role='the second entity id column', relation=relationships_relation) -%}
+{%- set b_type = cio.column(relationship_columns, 'entity_b_type', role='the second entity type column', relation=relationships_relation) -%}
+{%- set b_role = cio.column(relationship_columns, 'entity_b_role', role='the second entity role column', relation=relationships_relation) -%}
+{%- set established_at = cio.column(relationship_columns, 'established_at', role='the established-at column', relation=relationships_relation) -%}
+{%- set updated_at = cio.column(relationship_columns, updated_at_column, argument='updated_at_column', default='_updated_at', role='the timestamp column', relation=relationships_relation) -%}
 {%- if active_only -%}
-  {%- set is_active = cio.column(relationship_columns, 'is_active', argument='active_only (the is_active column)', relation=relationships_relation) -%}
+  {%- set is_active = cio.column(relationship_columns, 'is_active', role='the is_active column, read when active_only=true (pass active_only=false to keep every relationship)', relation=relationships_relation) -%}
 {%- endif -%}
 {%- set relationship_type_values = cio.literals(relationship_types, argument='relationship_types') -%}
 {%- if relationship_type_values -%}
-  {%- set relationship_type = cio.column(relationship_columns, 'relationship_type', argument='relationship_types (the relationship type column)', relation=relationships_relation) -%}
+  {%- set relationship_type = cio.column(relationship_columns, 'relationship_type', role='the relationship type column, read for relationship_types', relation=relationships_relation) -%}
 {%- endif -%}
-{%- set entity_id = cio.column(entity_columns, 'entity_id', argument='the entity id column', relation=entities_relation) -%}
-{%- set entity_type_column = cio.column(entity_columns, 'entity_type', argument='the entity type column', relation=entities_relation) -%}
+{%- set entity_id = cio.column(entity_columns, entity_id_column, argument='entity_id_column', default='entity_id', role='the entity id column', relation=entities_relation) -%}
+{%- set entity_type_column = cio.column(entity_columns, entity_type_column, argument='entity_type_column', default='entity_type', role='the entity type column', relation=entities_relation) -%}
 {%- set user_id = cio.id_expression(entity_columns, user_id_column, argument='user_id_column', relation=entities_relation) -%}
 {%- set group_id = cio.id_expression(entity_columns, group_id_column, argument='group_id_column', relation=entities_relation) -%}
 {%- set filters = [filters] if filters is string else filters -%}
@@ -109,11 +115,11 @@
   {%- set participants_relation = ref('nexus_entity_participants') -%}
   {%- set event_columns = adapter.get_columns_in_relation(events_relation) -%}
   {%- set participant_columns = adapter.get_columns_in_relation(participants_relation) -%}
-  {%- set event_id = cio.column(event_columns, 'event_id', argument='the event id column', relation=events_relation) -%}
-  {%- set occurred_at = cio.column(event_columns, 'occurred_at', argument='the event timestamp column', relation=events_relation) -%}
-  {%- set participant_event_id = cio.column(participant_columns, 'event_id', argument='the event id column', relation=participants_relation) -%}
-  {%- set participant_entity_id = cio.column(participant_columns, 'entity_id', argument='the entity id column', relation=participants_relation) -%}
-  {%- set participant_entity_type = cio.column(participant_columns, 'entity_type', argument='the entity type column', relation=participants_relation) -%}
+  {%- set event_id = cio.column(event_columns, event_id_column, argument='event_id_column', default='event_id', role='the event id column', relation=events_relation) -%}
+  {%- set occurred_at = cio.column(event_columns, occurred_at_column, argument='occurred_at_column', default='occurred_at', role='the event timestamp column', relation=events_relation) -%}
+  {%- set participant_event_id = cio.column(participant_columns, event_id_column, argument='event_id_column', default='event_id', role='the event id column', relation=participants_relation) -%}
+  {%- set participant_entity_id = cio.column(participant_columns, entity_id_column, argument='entity_id_column', default='entity_id', role='the entity id column', relation=participants_relation) -%}
+  {%- set participant_entity_type = cio.column(participant_columns, entity_type_name, argument='entity_type_column', default='entity_type', role='the entity type column', relation=participants_relation) -%}
 {%- endif -%}
 {%- set changed_at = 'MAX(pairs.' ~ cio.ident(updated_at.name) ~ ') OVER (PARTITION BY pairs."userId")' if per_person else 'pairs.' ~ cio.ident(updated_at.name) -%}
 {%- set person_is_a = cio.ident(a_type.name) ~ ' = ' ~ cio.literal(person_entity_type) -%}

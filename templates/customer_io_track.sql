@@ -34,7 +34,14 @@
     ignore_properties=[],
     rename_properties={},
     filters=[],
-    people_model='customer_io_persons'
+    people_model='customer_io_persons',
+    event_id_column='event_id',
+    occurred_at_column='occurred_at',
+    event_name_column='event_name',
+    entity_id_column='entity_id',
+    entity_type_column='entity_type',
+    source_column='source',
+    event_type_column='event_type'
 ) -%}
 {%- set events_relation = ref('nexus_events') -%}
 {%- set participants_relation = ref('nexus_entity_participants') -%}
@@ -51,14 +58,14 @@
 {%- endif -%}
 
 {#- Columns the macro relies on, with errors that say which. -#}
-{%- set event_id = cio.column(event_columns, 'event_id', argument='the event id column', relation=events_relation) -%}
-{%- set occurred_at = cio.column(event_columns, 'occurred_at', argument='the timestamp column', relation=events_relation) -%}
-{%- set event_name = cio.column(event_columns, 'event_name', argument='the event name column', relation=events_relation) -%}
-{%- set participant_event_id = cio.column(participant_columns, 'event_id', argument='the event id column', relation=participants_relation) -%}
-{%- set participant_entity_id = cio.column(participant_columns, 'entity_id', argument='the entity id column', relation=participants_relation) -%}
-{%- set participant_entity_type = cio.column(participant_columns, 'entity_type', argument='the entity type column', relation=participants_relation) -%}
-{%- set entity_id = cio.column(entity_columns, 'entity_id', argument='the entity id column', relation=entities_relation) -%}
-{%- set entity_type_column = cio.column(entity_columns, 'entity_type', argument='the entity type column', relation=entities_relation) -%}
+{%- set event_id = cio.column(event_columns, event_id_column, argument='event_id_column', default='event_id', role='the event id column', relation=events_relation) -%}
+{%- set occurred_at = cio.column(event_columns, occurred_at_column, argument='occurred_at_column', default='occurred_at', role='the timestamp column', relation=events_relation) -%}
+{%- set event_name = cio.column(event_columns, event_name_column, argument='event_name_column', default='event_name', role='the event name column', relation=events_relation) -%}
+{%- set participant_event_id = cio.column(participant_columns, event_id_column, argument='event_id_column', default='event_id', role='the event id column', relation=participants_relation) -%}
+{%- set participant_entity_id = cio.column(participant_columns, entity_id_column, argument='entity_id_column', default='entity_id', role='the entity id column', relation=participants_relation) -%}
+{%- set participant_entity_type = cio.column(participant_columns, entity_type_column, argument='entity_type_column', default='entity_type', role='the entity type column', relation=participants_relation) -%}
+{%- set entity_id = cio.column(entity_columns, entity_id_column, argument='entity_id_column', default='entity_id', role='the entity id column', relation=entities_relation) -%}
+{%- set entity_type_column = cio.column(entity_columns, entity_type_column, argument='entity_type_column', default='entity_type', role='the entity type column', relation=entities_relation) -%}
 {%- set user_id = cio.id_expression(entity_columns, user_id_column, argument='user_id_column', relation=entities_relation) -%}
 {%- if anonymous_id_column is not none -%}
   {%- set anonymous_id = cio.id_expression(entity_columns, anonymous_id_column, argument='anonymous_id_column', relation=entities_relation) -%}
@@ -69,10 +76,10 @@
 {%- set event_name_values = cio.literals(event_names, argument='event_names') -%}
 {%- set event_type_values = cio.literals(event_types, argument='event_types') -%}
 {%- if source_values -%}
-  {%- set source_column = cio.column(event_columns, 'source', argument='sources (the source column)', relation=events_relation) -%}
+  {%- set source_column = cio.column(event_columns, source_column, argument='source_column', default='source', role='the source column, for sources', relation=events_relation) -%}
 {%- endif -%}
 {%- if event_type_values -%}
-  {%- set event_type_column = cio.column(event_columns, 'event_type', argument='event_types (the event type column)', relation=events_relation) -%}
+  {%- set event_type_column = cio.column(event_columns, event_type_column, argument='event_type_column', default='event_type', role='the event type column, for event_types', relation=events_relation) -%}
 {%- endif -%}
 {%- set filters = [filters] if filters is string else filters -%}
 

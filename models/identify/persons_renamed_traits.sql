@@ -1,5 +1,6 @@
-{#- Customer.io attribute names chosen by the marketing team: lower case, as
-    Customer.io matches attribute names case-sensitively (CIO207). -#}
+{#- Customer.io attribute names chosen by the marketing team. Customer.io
+    matches attribute names case-sensitively, so these are the exact names
+    its segments and messages use. -#}
 {{ nexus.customer_io_identify(
     rename_traits={
         'first_name': 'given_name',

@@ -18,16 +18,20 @@
 //! | Code   | Severity | Rule |
 //! |--------|----------|------|
 //! | CIO201 | error    | A required column is missing (no column has its name, even ignoring case). |
-//! | CIO202 | error    | A required column is present only with the wrong case, e.g. unquoted `AS userId` stored as `USERID`; write `AS "userId"`. |
-//! | CIO203 | error    | Two or more output columns have the same name ignoring case. |
+//! | CIO202 | error    | A required field matched exactly (`event`, `objectTypeId`) is present only in another case; `userId`, `anonymousId`, `groupId` are matched in any case. |
+//! | CIO203 | error    | Two output columns have one stored name, or feed one field. |
 //! | CIO204 | error    | A column name is longer than 150 bytes. |
-//! | CIO205 | error    | More than 300 attribute columns. |
+//! | CIO205 | error    | More attribute columns than the sync type allows (300; none for track). |
 //! | CIO206 | warning  | An attribute's name was not quoted, so Snowflake stores it upper-cased. |
-//! | CIO207 | warning  | A quoted attribute name is not lower case. |
-//! | CIO208 | warning  | An attribute uses a name Customer.io reserves: `id`, `cio_id`, `_created_in_customerio_at`. |
+//! | CIO212 | error    | ... and the upper-cased name is a settable reserved attribute in another case (`EMAIL`). |
+//! | CIO207 | warning  | A quoted attribute is a settable reserved attribute in another case (`"Email"`). |
+//! | CIO208 | warning  | An attribute uses a name Customer.io reserves for the sync type (`id`, `object_id`, …). |
 //! | CIO209 | warning  | `created_at` has a known type that is neither a timestamp, a date nor a number. |
 //! | CIO210 | warning  | An unaliased expression: Snowflake generates the column name from the expression text. |
 //! | CIO211 | warning  | An optional special column (e.g. `timestamp`) is present only with the wrong case, so it is sent as an ordinary attribute. |
+//!
+//! Each rule's Customer.io page is cited in README.md ("Contract checks")
+//! and, for the reserved names, in [`crate::destinations::Reserved::source`].
 //!
 //! Attribute rules (CIO205–CIO209) do not apply to special columns, nor to
 //! columns that match a special name ignoring case (CIO202/CIO211 cover
@@ -37,7 +41,7 @@ use crate::diagnostics::{Code, codes};
 use serde::Serialize;
 
 use crate::destinations::customerio::CUSTOMER_IO;
-use crate::destinations::{CaseRule, Presence, SyncTypeSpec};
+use crate::destinations::{CaseRule, Presence, Reserved, SyncTypeSpec};
 
 use super::columns::{Naming, OutputColumn};
 
@@ -113,7 +117,7 @@ pub fn check_contract(sync: SyncType, cols: &[OutputColumn]) -> Vec<Finding> {
     let spec = sync.spec();
     let mut out = Vec::new();
     required_columns(sync, cols, &mut out);
-    duplicates(cols, &mut out);
+    duplicates(spec, cols, &mut out);
     for c in cols {
         if c.name.len() > MAX_ATTRIBUTE_NAME_BYTES {
             out.push(finding(
@@ -146,6 +150,20 @@ pub fn check_contract(sync: SyncType, cols: &[OutputColumn]) -> Vec<Finding> {
             None,
         ));
     }
+    let reserved: Vec<&Reserved> = CUSTOMER_IO
+        .reserved
+        .iter()
+        .filter(|r| r.sync_types.contains(&spec.name))
+        .collect();
+    // A settable reserved attribute (`email`) this name reaches in another
+    // case: Customer.io attribute names are case-sensitive, so it is a
+    // different attribute.
+    let miscased = |name: &str| {
+        reserved
+            .iter()
+            .copied()
+            .find(|r| r.settable && r.name != name && r.name.eq_ignore_ascii_case(name))
+    };
     for c in &attributes {
         if c.naming != Naming::Generated && !c.quoted {
             let suggestion = c.name.to_lowercase();
@@ -157,48 +175,57 @@ pub fn check_contract(sync: SyncType, cols: &[OutputColumn]) -> Vec<Finding> {
             } else {
                 format!("write AS \"{suggestion}\" (with the double quotes)")
             };
-            out.push(finding(
-                codes::UNQUOTED_ATTRIBUTE,
-                Severity::Warning,
-                format!(
-                    "attribute `{}` is not quoted, so Customer.io receives it upper-cased",
-                    c.name
-                ),
-                help,
-                Some(&c.name),
-            ));
+            match miscased(&c.name) {
+                Some(r) => out.push(finding(
+                    codes::UNQUOTED_RESERVED,
+                    Severity::Error,
+                    format!(
+                        "attribute `{}` is not quoted, so Customer.io receives `{}`, not its reserved attribute `{}` ({})",
+                        c.name, c.name, r.name, r.help
+                    ),
+                    help,
+                    Some(&c.name),
+                )),
+                None => out.push(finding(
+                    codes::UNQUOTED_ATTRIBUTE,
+                    Severity::Warning,
+                    format!(
+                        "attribute `{}` is not quoted, so Customer.io receives it upper-cased",
+                        c.name
+                    ),
+                    help,
+                    Some(&c.name),
+                )),
+            }
         }
     }
     for c in &attributes {
         if c.naming != Naming::Generated
             && c.quoted
-            && c.name
-                .chars()
-                .any(|ch| ch.to_lowercase().ne(std::iter::once(ch)))
+            && let Some(r) = miscased(&c.name)
         {
             out.push(finding(
-                codes::NOT_LOWER_CASE,
+                codes::RESERVED_CASE,
                 Severity::Warning,
-                format!("attribute `{}` is not lower case", c.name),
                 format!(
-                    "Customer.io attribute names are case-sensitive; prefer AS \"{}\"",
-                    c.name.to_lowercase()
+                    "attribute `{}` is not Customer.io's reserved `{}` ({}): attribute names are case-sensitive, so it is a different attribute",
+                    c.name, r.name, r.help
                 ),
+                format!("write AS \"{}\" to set the reserved attribute, or choose a name that is not one", r.name),
                 Some(&c.name),
             ));
         }
     }
     for c in &attributes {
-        if let Some(reserved) = CUSTOMER_IO
-            .reserved
+        if let Some(r) = reserved
             .iter()
-            .find(|r| r.name.eq_ignore_ascii_case(&c.name))
+            .find(|r| !r.settable && r.name.eq_ignore_ascii_case(&c.name))
         {
             out.push(finding(
                 codes::RESERVED_ATTRIBUTE,
                 Severity::Warning,
                 format!("attribute `{}` uses a name Customer.io reserves", c.name),
-                reserved.help.to_string(),
+                r.help.to_string(),
                 Some(&c.name),
             ));
         }
@@ -322,28 +349,33 @@ fn required_columns(sync: SyncType, cols: &[OutputColumn], out: &mut Vec<Finding
     }
 }
 
-/// CIO203.
-fn duplicates(cols: &[OutputColumn], out: &mut Vec<Finding>) {
-    // Names ignoring case, in order of first appearance: one pass, so a
-    // model with hundreds of columns costs no more than a linear scan.
-    let mut groups: indexmap::IndexMap<String, Vec<&OutputColumn>> = indexmap::IndexMap::new();
+/// CIO203: output columns with one stored name (Snowflake cannot create
+/// the table), or feeding one field of `sync` (a field matched in any case,
+/// `"userId"` and `USERID`). Attributes differing only in case are distinct
+/// attributes in Customer.io (attribute names are case-sensitive).
+fn duplicates(sync: &SyncTypeSpec, cols: &[OutputColumn], out: &mut Vec<Finding>) {
+    // In order of first appearance: one pass, so a model with hundreds of
+    // columns costs no more than a linear scan.
+    let mut groups: indexmap::IndexMap<&str, Vec<&OutputColumn>> = indexmap::IndexMap::new();
     for c in cols {
-        groups.entry(c.name.to_uppercase()).or_default().push(c);
+        let key = sync
+            .field_ignoring_case(&c.name)
+            .filter(|f| names_field(sync, f.name, &c.name))
+            .map_or(c.name.as_str(), |f| f.name);
+        groups.entry(key).or_default().push(c);
     }
     for same in groups.values() {
         if let [c, _, ..] = same.as_slice() {
-            let same: Vec<&str> = same.iter().map(|o| o.name.as_str()).collect();
-            let listed: Vec<String> = same.iter().map(|n| format!("`{n}`")).collect();
+            let listed: Vec<String> = same.iter().map(|o| format!("`{}`", o.name)).collect();
             out.push(finding(
                 codes::DUPLICATE_COLUMN,
                 Severity::Error,
                 format!(
-                    "{} output columns share the name {} ignoring case",
+                    "{} output columns are one column for Customer.io: {}",
                     same.len(),
                     listed.join(", ")
                 ),
-                "rename or drop all but one: Customer.io would receive clashing attributes"
-                    .to_string(),
+                "rename or drop all but one".to_string(),
                 Some(&c.name),
             ));
         }
@@ -507,36 +539,44 @@ mod tests {
 
     #[test]
     fn cio202_required_column_unquoted() {
-        // `email AS userId` is stored USERID.
-        let f = check_contract(SyncType::Identify, &[u("userId"), q("email")]);
+        // `event_name AS event` is stored EVENT: Customer.io matches
+        // `event` exactly.
+        let f = check_contract(SyncType::Track, &[q("userId"), u("event")]);
         assert_eq!(codes(&f), vec!["CIO202"]);
         assert_eq!(f[0].severity, Severity::Error);
-        assert_eq!(f[0].column.as_deref(), Some("USERID"));
-        assert!(f[0].help.contains("AS \"userId\""), "{}", f[0].help);
+        assert_eq!(f[0].column.as_deref(), Some("EVENT"));
+        assert!(f[0].help.contains("AS \"event\""), "{}", f[0].help);
         assert!(f[0].message.contains("without double quotes"));
         // Quoted with the wrong case.
-        let f = check_contract(SyncType::Identify, &[q("UserID")]);
+        let f = check_contract(SyncType::Group, &[q("groupId"), q("ObjectTypeId")]);
         assert_eq!(codes(&f), vec!["CIO202"]);
         assert!(f[0].message.contains("different case"));
-        // Correctly quoted.
-        assert!(!has(
-            &check_contract(SyncType::Identify, &[q("userId")]),
-            "CIO202"
-        ));
+        // Identifiers are recognised in any case ("Queries for each sync
+        // type"): `email AS userId`, stored USERID, is the userId.
+        assert_eq!(check_contract(SyncType::Identify, &[u("userId")]), vec![]);
+        assert_eq!(check_contract(SyncType::Identify, &[q("UserID")]), vec![]);
+        assert_eq!(
+            check_contract(SyncType::Group, &[u("groupId"), q("objectTypeId")]),
+            vec![]
+        );
     }
 
     #[test]
     fn cio203_duplicate_names_ignoring_case() {
-        let f = check_contract(SyncType::Identify, &[q("userId"), q("email"), u("email")]);
-        assert_eq!(codes(&f), vec!["CIO203", "CIO206"]);
+        // One stored name twice: Snowflake cannot create the table.
+        let f = check_contract(SyncType::Identify, &[q("userId"), u("email"), u("email")]);
+        assert!(has(&f, "CIO203"), "{f:?}");
         assert!(
-            f[0].message.contains("`email`, `EMAIL`"),
+            f[0].message.contains("`EMAIL`, `EMAIL`"),
             "{}",
             f[0].message
         );
-        assert_eq!(f[0].column.as_deref(), Some("email"));
+        // Two columns feeding one field matched in any case.
+        let f = check_contract(SyncType::Identify, &[q("userId"), u("userId")]);
+        assert_eq!(codes(&f), vec!["CIO203"]);
+        // Attributes differing in case are two attributes: no finding.
         assert!(!has(
-            &check_contract(SyncType::Identify, &[q("userId"), q("email")]),
+            &check_contract(SyncType::Identify, &[q("userId"), q("name"), q("Name")]),
             "CIO203"
         ));
     }
@@ -587,14 +627,59 @@ mod tests {
     }
 
     #[test]
-    fn cio207_attribute_not_lower_case() {
-        let f = check_contract(SyncType::Identify, &[q("userId"), q("firstName")]);
-        assert_eq!(codes(&f), vec!["CIO207"]);
-        assert!(f[0].help.contains("\"firstname\""));
-        // Identifier columns are exempt, and so are digits and symbols.
+    fn cio207_reserved_attribute_in_another_case() {
+        let f = check_contract(
+            SyncType::Identify,
+            &[q("userId"), q("Email"), q("Timezone")],
+        );
+        assert_eq!(codes(&f), vec!["CIO207", "CIO207"]);
+        assert!(f[0].help.contains("\"email\""), "{}", f[0].help);
+        // Other mixed-case names are fine: attribute names are case-sensitive.
         assert_eq!(
-            check_contract(SyncType::Identify, &[q("userId"), q("plan_2024")]),
+            check_contract(
+                SyncType::Identify,
+                &[q("userId"), q("firstName"), q("plan_2024")]
+            ),
             vec![]
+        );
+        // Reserved people attributes concern identify only.
+        assert_eq!(
+            check_contract(SyncType::Track, &[q("userId"), q("event"), q("Email")]),
+            vec![]
+        );
+        // Unquoted, the upper-cased name misses the reserved one: an error.
+        let f = check_contract(SyncType::Identify, &[q("userId"), u("email"), u("plan")]);
+        assert_eq!(codes(&f), vec!["CIO212", "CIO206"]);
+        assert_eq!(f[0].severity, Severity::Error);
+    }
+
+    #[test]
+    fn cio208_reserved_names_per_sync_type() {
+        let f = check_contract(
+            SyncType::Group,
+            &[
+                q("groupId"),
+                q("objectTypeId"),
+                q("relationship"),
+                q("object_id"),
+                q("id"),
+            ],
+        );
+        assert_eq!(codes(&f), vec!["CIO208", "CIO208"]);
+        let f = check_contract(SyncType::Identify, &[q("userId"), q("id"), q("object_id")]);
+        assert_eq!(codes(&f), vec!["CIO208"]);
+    }
+
+    #[test]
+    fn cio205_counts_attributes_except_for_track() {
+        let mut cols = vec![q("userId"), q("event")];
+        cols.extend((0..301).map(|i| q(&format!("p{i}"))));
+        assert_eq!(check_contract(SyncType::Track, &cols), vec![]);
+        cols.remove(1);
+        cols.push(q("e"));
+        assert_eq!(
+            codes(&check_contract(SyncType::Identify, &cols)),
+            vec!["CIO205"]
         );
     }
 
@@ -680,9 +765,9 @@ mod tests {
         // `event` is special in track, an ordinary attribute in identify.
         let f = check_contract(SyncType::Identify, &[q("userId"), q("event")]);
         assert_eq!(f, vec![]);
-        // objectTypeId in identify is an attribute, and not lower case.
+        // objectTypeId in identify is an ordinary attribute.
         let f = check_contract(SyncType::Identify, &[q("userId"), q("objectTypeId")]);
-        assert_eq!(codes(&f), vec!["CIO207"]);
+        assert_eq!(f, vec![]);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! model's SQL, else the file with the compiled line as a note (a column
 //! a macro made).
 
-use super::columns::{Naming, OutputColumn};
+use super::columns::{ColumnProblem, Naming, OutputColumn, ProblemKind};
 use super::contract::{Severity as FindingSeverity, SyncType, check_contract};
 use crate::diagnostics::Diagnostic;
 use crate::diagnostics::codes;
@@ -23,7 +23,7 @@ pub fn contract_diagnostics(
     check_contract(sync, columns)
         .into_iter()
         .map(|f| {
-            let mut d = match f.severity {
+            let d = match f.severity {
                 FindingSeverity::Error => Diagnostic::error(f.code, f.message),
                 FindingSeverity::Warning => Diagnostic::warning(f.code, f.message),
             }
@@ -40,37 +40,111 @@ pub fn contract_diagnostics(
                     columns.iter().find(|c| c.name == name)
                 }
             });
-            match column.and_then(|c| c.span) {
-                Some((line, col)) => {
-                    let compiled = sql.lines().nth(line.saturating_sub(1) as usize);
-                    match compiled.and_then(|text| model_position(&model.source, text, col)) {
-                        Some((model_line, Some(model_col))) => {
-                            let generated = column.is_some_and(|c| c.naming == Naming::Generated);
-                            d = match token_range(&model.source, model_line, model_col, generated) {
-                                Some(range) => d.at_span(&model.path, &model.source, range),
-                                None => d.at_line(&model.path, &model.source, model_line, None),
-                            };
-                        }
-                        Some((model_line, None)) => {
-                            d = d.at_line(&model.path, &model.source, model_line, None);
-                        }
-                        None => {
-                            d = match quoted_in_source(&model.source, &column_name(column)) {
-                                Some(range) => d.at_span(&model.path, &model.source, range),
-                                None => d.at_file(&model.path),
-                            };
-                            if let Some(text) = compiled {
-                                d = d.with_note(format!(
-                                    "the column comes from line {line} of the compiled SQL: `{}`",
-                                    text.trim()
-                                ));
-                            }
-                        }
+            let generated = column.is_some_and(|c| c.naming == Naming::Generated);
+            locate(
+                d,
+                column.and_then(|c| c.span),
+                model,
+                sql,
+                generated,
+                &column_name(column),
+            )
+        })
+        .collect()
+}
+
+/// Points `d` at the model line that wrote what sits at 1-based `span`
+/// (line, column) of the compiled SQL `sql`: the token there when the model
+/// wrote it, the line when an expression rendered it, else the model file
+/// with the compiled line as a note (or `name` quoted in the source, e.g.
+/// the target of a rename in a macro call).
+fn locate(
+    mut d: Diagnostic,
+    span: Option<(u64, u64)>,
+    model: &Model,
+    sql: &str,
+    generated: bool,
+    name: &str,
+) -> Diagnostic {
+    match span {
+        Some((line, col)) => {
+            let compiled = sql.lines().nth(line.saturating_sub(1) as usize);
+            match compiled.and_then(|text| model_position(&model.source, text, col)) {
+                Some((model_line, Some(model_col))) => {
+                    d = match token_range(&model.source, model_line, model_col, generated) {
+                        Some(range) => d.at_span(&model.path, &model.source, range),
+                        None => d.at_line(&model.path, &model.source, model_line, None),
+                    };
+                }
+                Some((model_line, None)) => {
+                    d = d.at_line(&model.path, &model.source, model_line, None);
+                }
+                None => {
+                    d = match quoted_in_source(&model.source, name) {
+                        Some(range) => d.at_span(&model.path, &model.source, range),
+                        None => d.at_file(&model.path),
+                    };
+                    if let Some(text) = compiled {
+                        d = d.with_note(format!(
+                            "the column comes from line {line} of the compiled SQL: `{}`",
+                            text.trim()
+                        ));
                     }
                 }
-                None => d = d.at_file(&model.path),
             }
-            d
+        }
+        None => d = d.at_file(&model.path),
+    }
+    d
+}
+
+/// The column references Snowflake will reject (CIO162, CIO163), as
+/// warnings at the model line that writes them.
+pub fn column_problem_diagnostics(
+    problems: &[ColumnProblem],
+    model: &Model,
+    sql: &str,
+) -> Vec<Diagnostic> {
+    problems
+        .iter()
+        .map(|p| {
+            let d = match &p.kind {
+                ProblemKind::NotFound { relations, closest } => Diagnostic::warning(
+                    codes::UNKNOWN_COLUMN,
+                    format!(
+                        "`{}` is not a column of {}, so Snowflake will reject the query",
+                        p.name,
+                        match relations.as_slice() {
+                            [] => "any relation in scope".to_string(),
+                            [one] => one.clone(),
+                            many => format!("any of {}", many.join(", ")),
+                        }
+                    ),
+                )
+                .with_help(format!(
+                    "{}check the spelling against catalog.yml (`cio-sql lineage` shows where each column comes from); if the column was added to the warehouse since, add it to catalog.yml or compile with --live",
+                    match closest.as_slice() {
+                        [] => String::new(),
+                        names => format!(
+                            "did you mean {}? ",
+                            names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+                        ),
+                    }
+                )),
+                ProblemKind::QuotedOnly { column, relation } => Diagnostic::warning(
+                    codes::QUOTED_ONLY_COLUMN,
+                    format!(
+                        "`{}` is unquoted, so Snowflake reads it as `{}`, but the column of {relation} is `{column}` (created quoted)",
+                        p.name,
+                        p.name.to_uppercase()
+                    ),
+                )
+                .with_help(format!(
+                    "write it quoted, exactly as stored: \"{column}\""
+                )),
+            }
+            .for_model(&model.name);
+            locate(d, p.span, model, sql, false, &p.name)
         })
         .collect()
 }

@@ -14,7 +14,8 @@ pub mod tracking;
 pub mod validate;
 
 pub use columns::{
-    AnalysisError, ColumnInfo, Naming, NoRelations, OutputColumn, RelationColumns, SourceColumn,
-    Transform, output_columns, statement_output_columns,
+    AnalysisError, ColumnInfo, ColumnProblem, Naming, NoRelations, OutputColumn, ProblemKind,
+    RelationColumns, SourceColumn, Transform, output_columns, statement_analysis,
+    statement_output_columns,
 };
 pub use contract::{Finding, Severity, SyncType, UnknownSyncType, check_contract};

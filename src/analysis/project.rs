@@ -15,8 +15,8 @@
 //! line of the column concerned.
 
 use super::columns::{
-    AnalysisError, ColumnInfo, Naming, OutputColumn, RelationColumns, Transform,
-    statement_output_columns,
+    AnalysisError, ColumnInfo, ColumnProblem, Naming, OutputColumn, RelationColumns, Transform,
+    statement_analysis,
 };
 use super::contract::SyncType;
 use super::validate::{PARSER_RECURSION_LIMIT, Unparsed, parse_model_sql};
@@ -74,8 +74,9 @@ impl RelationColumns for ProjectRelations<'_> {
 pub enum ModelAnalysis {
     /// The compiled SQL is not one query (CIO150–CIO152): the diagnostic.
     Invalid(Diagnostic),
-    /// The output columns.
-    Columns(Vec<OutputColumn>),
+    /// The output columns, and the column references of the select lists
+    /// Snowflake will reject (reported as warnings).
+    Columns(Vec<OutputColumn>, Vec<ColumnProblem>),
     /// The SQL is valid but its column list cannot be worked out.
     Unresolved {
         /// Why.
@@ -135,8 +136,8 @@ impl<'a> ProjectAnalyzer<'a> {
         let relations = ProjectRelations {
             shared: self.shared,
         };
-        match statement_output_columns(&statement, &relations) {
-            Ok(columns) => ModelAnalysis::Columns(columns),
+        match statement_analysis(&statement, &relations) {
+            Ok((columns, problems)) => ModelAnalysis::Columns(columns, problems),
             Err(error) => {
                 let upstream = match &error {
                     AnalysisError::UnresolvedStar { relation } => {

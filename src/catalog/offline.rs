@@ -85,7 +85,7 @@ impl OfflineCatalog {
         } else {
             serde_yaml::from_str(text).map_err(|e| {
                 Diagnostic::yaml_error(codes::CATALOG_FILE, path, text, &e)
-                    .with_help("see the catalog format in README.md (relations: - name: … columns: - {name, data_type})")
+                    .with_general_help("see the catalog format in README.md (relations: - name: … columns: - {name, data_type})")
             })?
         };
         let mut catalog = OfflineCatalog::empty(path.display().to_string());

@@ -85,6 +85,8 @@ pub(super) fn print_compilation(c: &Compilation, out: &Output, elapsed_ms: u128,
     let lines = !out.quiet && out.format == LogFormat::Text;
     let events = out.format == LogFormat::Json;
     let selected = c.selected_models();
+    let shared = shared_diagnostics(&selected);
+    let mut printed: std::collections::HashSet<SharedKey> = std::collections::HashSet::new();
     for m in &selected {
         if lines {
             for log in &m.logs {
@@ -107,7 +109,18 @@ pub(super) fn print_compilation(c: &Compilation, out: &Output, elapsed_ms: u128,
             }));
         }
         for d in &m.diagnostics {
-            out.diagnostic(d);
+            match shared_key(m, d).and_then(|k| shared.get(&k).map(|models| (k, models))) {
+                Some((key, models)) if models.len() > 1 => {
+                    if printed.insert(key) {
+                        out.diagnostic(&d.clone().with_note(format!(
+                            "reported once for the {} models it applies to: {}",
+                            models.len(),
+                            models.join(", ")
+                        )));
+                    }
+                }
+                _ => out.diagnostic(d),
+            }
         }
     }
     let errors = c.error_count();
@@ -116,8 +129,10 @@ pub(super) fn print_compilation(c: &Compilation, out: &Output, elapsed_ms: u128,
         .iter()
         .filter(|m| m.status == ModelStatus::Success)
         .count();
+    // `ok` of the selected models compiled, `reused` of them unchanged
+    // since the last compile (taken from the cache), `errors` failed.
     let reused = if c.reused > 0 {
-        format!(" ({} unchanged since the last compile)", c.reused)
+        format!(" ({} of them unchanged since the last compile)", c.reused)
     } else {
         String::new()
     };
@@ -148,4 +163,39 @@ pub(super) fn print_compilation(c: &Compilation, out: &Output, elapsed_ms: u128,
         "reused": c.reused,
         "elapsed_ms": elapsed_ms,
     }));
+}
+
+/// A diagnostic that points outside its model's file (a folder config in
+/// `dbt_project.yml`): code, message, file and line.
+type SharedKey = (String, String, std::path::PathBuf, Option<usize>);
+
+fn shared_key(
+    m: &crate::compile::CompiledModel,
+    d: &crate::diagnostics::Diagnostic,
+) -> Option<SharedKey> {
+    let file = d.file.as_ref()?;
+    (file.as_path() != std::path::Path::new(&m.path)).then(|| {
+        (
+            d.code.id().to_string(),
+            d.message.clone(),
+            file.clone(),
+            d.line,
+        )
+    })
+}
+
+/// The models sharing each diagnostic that points outside the model's own
+/// file, so that it is printed once.
+fn shared_diagnostics(
+    selected: &[&crate::compile::CompiledModel],
+) -> std::collections::HashMap<SharedKey, Vec<String>> {
+    let mut out: std::collections::HashMap<SharedKey, Vec<String>> = Default::default();
+    for m in selected {
+        for d in &m.diagnostics {
+            if let Some(key) = shared_key(m, d) {
+                out.entry(key).or_default().push(m.name.clone());
+            }
+        }
+    }
+    out
 }

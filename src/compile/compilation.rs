@@ -111,8 +111,8 @@ pub struct Compilation {
     pub selected_nodes: Vec<String>,
     /// Problems not tied to one model.
     pub diagnostics: Vec<Diagnostic>,
-    /// How many models were taken from the compile cache unchanged rather
-    /// than rendered and analysed (see [`crate::store`]).
+    /// How many of the selected models were taken from the compile cache
+    /// unchanged rather than rendered and analysed (see [`crate::store`]).
     pub reused: usize,
 }
 

@@ -216,6 +216,13 @@ pub fn compile_models(
     }
 
     timer.lap("select");
+    // Of the selected models, how many came from the cache: the summary
+    // line counts selected models only.
+    let reused = models
+        .iter()
+        .zip(&reused)
+        .filter(|(m, hit)| **hit && chosen_set.contains(m.name.as_str()))
+        .count();
 
     let compilation = Compilation {
         project,

@@ -6,7 +6,7 @@
 //! anything renders.
 
 use crate::analysis::OutputColumn;
-use crate::analysis::locate::contract_diagnostics;
+use crate::analysis::locate::{column_problem_diagnostics, contract_diagnostics};
 use crate::analysis::project::{
     ModelAnalysis, ProjectAnalyzer, catalog_fallback, published_columns, sync_type,
     unresolved_diagnostic,
@@ -18,7 +18,7 @@ use crate::project::Project;
 use crate::render::{Renderer, relation_for};
 use crate::sql::Column;
 use crate::store::compact::CompactText;
-use crate::store::{Key, LazyStore, PackedColumns, Record, Stored, Summary};
+use crate::store::{CachedWarning, Key, LazyStore, PackedColumns, Record, Stored, Summary};
 
 /// What compiling one model needs besides the model.
 pub(super) struct ModelWork<'a> {
@@ -104,11 +104,15 @@ impl ModelWork<'_> {
         let mut columns = Vec::new();
         let mut published = None;
         let analysis = match analysis {
-            Some(ModelAnalysis::Columns(found)) => {
+            Some(ModelAnalysis::Columns(found, problems)) => {
                 if publish {
                     published = Some(published_columns(&found));
                 }
                 columns = found;
+                if let Some(sql) = sql.as_deref() {
+                    cm.diagnostics
+                        .extend(column_problem_diagnostics(&problems, model, sql));
+                }
                 None
             }
             Some(ModelAnalysis::Unresolved { error, upstream }) => {
@@ -143,7 +147,7 @@ impl ModelWork<'_> {
         );
         if let Some(sql) = sql {
             let reusable = pure
-                && cm.diagnostics.is_empty()
+                && cm.diagnostics.iter().all(|d| !d.is_error())
                 && cm.logs.is_empty()
                 && matches!(cm.status, ModelStatus::Success | ModelStatus::Disabled);
             let record = Record {
@@ -159,6 +163,11 @@ impl ModelWork<'_> {
                     columns_unresolved: cm.columns_unresolved.clone(),
                     disabled: cm.status == ModelStatus::Disabled,
                     dynamic_refs,
+                    warnings: if reusable {
+                        cm.diagnostics.iter().map(CachedWarning::new).collect()
+                    } else {
+                        Vec::new()
+                    },
                 },
                 sql: CompactText::new(&sql),
                 columns: PackedColumns::pack(&columns),
@@ -183,6 +192,11 @@ pub(super) fn reused_model(
     stored: Stored,
 ) -> Option<CompiledModel> {
     let config = summary.model_config()?;
+    let diagnostics = summary
+        .warnings
+        .iter()
+        .map(CachedWarning::diagnostic)
+        .collect::<Option<Vec<_>>>()?;
     let relation = summary.relation_name();
     Some(CompiledModel {
         name: model.name.clone(),
@@ -194,7 +208,7 @@ pub(super) fn reused_model(
         depends_on: summary.depends_on,
         relations: summary.relations,
         columns_unresolved: summary.columns_unresolved,
-        diagnostics: Vec::new(),
+        diagnostics,
         logs: Vec::new(),
         status: if summary.disabled {
             ModelStatus::Disabled
@@ -265,17 +279,8 @@ fn check_model(
     {
         errors.push(d);
     }
-    let materialized = m.config.materialized().to_string();
     if m.config.materialization().is_none() {
-        errors.push(
-            Diagnostic::error(
-                codes::MATERIALIZATION,
-                format!("materialized='{materialized}' is not supported"),
-            )
-            .for_model(&m.name)
-            .at_file(&m.path)
-            .with_help("use materialized='table' or materialized='view'"),
-        );
+        errors.push(unsupported_materialization(project, model, m));
     }
     errors.extend(crate::compile::relations::check_model_relation(
         project,
@@ -305,6 +310,44 @@ fn check_model(
     if has_error {
         m.status = ModelStatus::Error;
     }
+}
+
+/// CIO009: a `materialized` value cio-sql does not build. When the value
+/// comes from a folder config (the model does not set `materialized`
+/// itself), the error points at its line in `dbt_project.yml`: every model
+/// of the folder then carries the same diagnostic, which the report prints
+/// once.
+fn unsupported_materialization(
+    project: &Project,
+    model: &crate::project::Model,
+    m: &CompiledModel,
+) -> Diagnostic {
+    let materialized = m.config.materialized();
+    let d = Diagnostic::error(
+        codes::MATERIALIZATION,
+        format!("materialized='{materialized}' is not supported"),
+    )
+    .with_help("use materialized='table' or materialized='view'");
+    let from_folder = model.folder_config.materialized() == materialized
+        && !crate::project::static_config(&model.source)
+            .values
+            .contains_key("materialized");
+    let file = "dbt_project.yml";
+    if from_folder
+        && let Ok(text) = std::fs::read_to_string(project.root.join(file))
+        && let Some(line) = text.lines().position(|l| {
+            l.trim_start()
+                .trim_start_matches('+')
+                .strip_prefix("materialized:")
+                .is_some_and(|v| v.trim().trim_matches(['"', '\'']) == materialized)
+        })
+    {
+        return d
+            .for_model(&m.name)
+            .at_line(file, &text, line + 1, None)
+            .with_help("the folder config sets it for every model below it: use +materialized: table or +materialized: view (or set materialized in the model's config())");
+    }
+    d.for_model(&m.name).at_file(&m.path)
 }
 
 /// `ref('name')` literals in a model's source, for render ordering.

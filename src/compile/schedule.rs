@@ -20,12 +20,12 @@ use rayon::prelude::*;
 use std::collections::HashMap;
 
 /// What the levels produced: every model in project order, the key each
-/// may be reused under next time (see [`crate::store`]), and how many came
+/// may be reused under next time (see [`crate::store`]), and which came
 /// from the cache.
 pub(super) struct Scheduled {
     pub models: Vec<CompiledModel>,
     pub keys: Vec<Option<Key>>,
-    pub reused: usize,
+    pub reused: Vec<bool>,
 }
 
 /// Compiles (or reuses) every model of `project`, level by level.
@@ -83,7 +83,7 @@ pub(super) fn compile_in_levels(
     // read one): what later models may depend on.
     let mut keys: Vec<Option<Key>> = vec![None; project.models.len()];
     let mut compiled = vec![false; project.models.len()];
-    let mut reused = 0;
+    let mut reused = vec![false; project.models.len()];
     for level in &levels {
         // A ref() the source does not show (made inside a macro, say) is
         // recorded with the key of its model, and checked on reuse: the
@@ -141,7 +141,7 @@ pub(super) fn compile_in_levels(
             slots[idx] = Some(cm);
             keys[idx] = key;
             compiled[idx] = true;
-            reused += usize::from(hit);
+            reused[idx] = hit;
         }
     }
     let models = slots

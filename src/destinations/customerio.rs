@@ -14,12 +14,18 @@
 //!   `userId` or `anonymousId`: "Sending a userId associates the user with
 //!   the group", so in a Group sync those are identifiers, not attributes;
 //! - the Track API's limits (<https://docs.customer.io/api/track/>):
-//!   attribute names of at most 150 bytes, at most 300 attributes per call,
-//!   ids of at most 150 bytes, attribute values of at most 1000 bytes, event
-//!   names of at most 100 bytes and event data of at most 100000 bytes;
+//!   attribute names of at most 150 bytes, at most 300 attributes per
+//!   person or Identify call and per object or relationship; ids of at most
+//!   150 bytes, attribute values of at most 1000 bytes, event names of at
+//!   most 100 bytes; event data is limited by size (100,000 bytes), not by a
+//!   count of properties;
 //! - the Pipelines API's payload limits
 //!   (<https://docs.customer.io/integrations/api/cdp/>, "Rate and payload
-//!   limits"): "A request is limited to 32KB".
+//!   limits"): "A request is limited to 32KB";
+//! - "Queries for each sync type" again: "Customer.io recognizes identifiers
+//!   like userId and groupId in any case", so `userId`, `anonymousId` and
+//!   `groupId` are matched in any case ([`CaseRule::AnyCase`]);
+//! - the reserved attribute names, each with its page ([`Reserved::source`]).
 
 use super::DataRules;
 
@@ -32,13 +38,13 @@ const USER_ID: Field = Field {
     name: "userId",
     description: "the person; every row needs userId or anonymousId",
     presence: Presence::OneOf("person"),
-    case: CaseRule::Exact,
+    case: CaseRule::AnyCase,
 };
 const ANONYMOUS_ID: Field = Field {
     name: "anonymousId",
     description: "the person when there is no userId",
     presence: Presence::OneOf("person"),
-    case: CaseRule::Exact,
+    case: CaseRule::AnyCase,
 };
 const TIMESTAMP: Field = Field {
     name: "timestamp",
@@ -50,7 +56,7 @@ const GROUP_ID: Field = Field {
     name: "groupId",
     description: "the object's id",
     presence: Presence::Required,
-    case: CaseRule::Exact,
+    case: CaseRule::AnyCase,
 };
 const OBJECT_TYPE_ID: Field = Field {
     name: "objectTypeId",
@@ -58,6 +64,18 @@ const OBJECT_TYPE_ID: Field = Field {
     presence: Presence::Required,
     case: CaseRule::Exact,
 };
+
+/// "Reserved attributes", the people attributes with a meaning of their own.
+const RESERVED_PAGE: &str =
+    "Reserved attributes, <https://docs.customer.io/messaging/people/reserved-attributes/>";
+/// "Manage customer attributes": `created_at`, `_created_in_customerio_at`,
+/// and attribute names being case-sensitive.
+const ATTRIBUTES_PAGE: &str =
+    "Manage customer attributes, <https://docs.customer.io/journeys/attributes>";
+/// The Track API reference: `unsubscribed`, and the limits.
+const TRACK_API: &str = "Track API, <https://docs.customer.io/api/track/>";
+/// "Objects": the object and relationship attributes Customer.io reserves.
+const OBJECTS_PAGE: &str = "Objects, <https://docs.customer.io/journeys/objects-create>";
 
 /// Customer.io, the first destination.
 pub const CUSTOMER_IO: Destination = Destination {
@@ -86,13 +104,13 @@ pub const CUSTOMER_IO: Destination = Destination {
                     name: "userId",
                     description: "a person to associate with the object",
                     presence: Presence::Optional,
-                    case: CaseRule::Exact,
+                    case: CaseRule::AnyCase,
                 },
                 Field {
                     name: "anonymousId",
                     description: "a person without a userId to associate with the object",
                     presence: Presence::Optional,
-                    case: CaseRule::Exact,
+                    case: CaseRule::AnyCase,
                 },
                 TIMESTAMP,
             ],
@@ -111,7 +129,7 @@ pub const CUSTOMER_IO: Destination = Destination {
                     name: "userId",
                     description: "the person",
                     presence: Presence::Required,
-                    case: CaseRule::Exact,
+                    case: CaseRule::AnyCase,
                 },
                 TIMESTAMP,
                 Field {
@@ -142,22 +160,89 @@ pub const CUSTOMER_IO: Destination = Destination {
             ],
             key: &[],
             attributes: "properties of the event",
-            max_attributes: Some(300),
+            // Event data is limited by size (100,000 bytes), not by a count
+            // of properties: Track API, "Limits".
+            max_attributes: None,
         },
     ],
     max_name_bytes: 150,
     reserved: &[
         Reserved {
             name: "id",
+            settable: false,
+            sync_types: &["identify"],
             help: "`id` identifies the person in Customer.io; send the identifier as \"userId\" and rename this attribute",
+            source: RESERVED_PAGE,
         },
         Reserved {
             name: "cio_id",
+            settable: false,
+            sync_types: &["identify"],
             help: "`cio_id` is assigned by Customer.io; rename this attribute",
+            source: RESERVED_PAGE,
         },
         Reserved {
             name: "_created_in_customerio_at",
+            settable: false,
+            sync_types: &["identify"],
             help: "Customer.io sets `_created_in_customerio_at` itself; rename this attribute",
+            source: ATTRIBUTES_PAGE,
+        },
+        Reserved {
+            name: "email",
+            settable: true,
+            sync_types: &["identify"],
+            help: "the person's email address",
+            source: RESERVED_PAGE,
+        },
+        Reserved {
+            name: "created_at",
+            settable: true,
+            sync_types: &["identify"],
+            help: "when the person was created (Unix seconds)",
+            source: ATTRIBUTES_PAGE,
+        },
+        Reserved {
+            name: "unsubscribed",
+            settable: true,
+            sync_types: &["identify"],
+            help: "the person's global unsubscribe",
+            source: TRACK_API,
+        },
+        Reserved {
+            name: "timezone",
+            settable: true,
+            sync_types: &["identify"],
+            help: "the person's time zone, for Time Zone Match",
+            source: "Send messages in users' timezones, <https://docs.customer.io/journeys/timezone-match>",
+        },
+        Reserved {
+            name: "object_id",
+            settable: false,
+            sync_types: &["group", "relationship"],
+            help: "`object_id` identifies the object in Customer.io; send the identifier as \"groupId\" and rename this attribute",
+            source: OBJECTS_PAGE,
+        },
+        Reserved {
+            name: "objectId",
+            settable: false,
+            sync_types: &["group", "relationship"],
+            help: "`objectId` stands for `object_id` in some Customer.io integrations; send the identifier as \"groupId\" and rename this attribute",
+            source: OBJECTS_PAGE,
+        },
+        Reserved {
+            name: "cio_object_id",
+            settable: false,
+            sync_types: &["group", "relationship"],
+            help: "`cio_object_id` is assigned by Customer.io; rename this attribute",
+            source: OBJECTS_PAGE,
+        },
+        Reserved {
+            name: "relationship",
+            settable: false,
+            sync_types: &["group", "relationship"],
+            help: "Customer.io does not accept `relationship` as the name of an object attribute; rename it (relationship attributes go in \"relationshipAttributes\")",
+            source: OBJECTS_PAGE,
         },
     ],
     data_rules: DataRules {

@@ -63,13 +63,21 @@ pub struct DataRules {
     pub timestamp_field: &'static str,
 }
 
-/// An attribute name a destination keeps for itself.
+/// An attribute name a destination gives a meaning of its own.
 #[derive(Debug)]
 pub struct Reserved {
-    /// The name (matched ignoring case).
+    /// The name, as the destination spells it.
     pub name: &'static str,
-    /// Why it cannot be an attribute, and what to do instead.
+    /// Whether a sync may set it (`email`): then only this exact spelling
+    /// is the reserved attribute, and another case of it is a different
+    /// attribute. When not, the name (in any case) cannot be an attribute.
+    pub settable: bool,
+    /// The sync types whose attributes it concerns.
+    pub sync_types: &'static [&'static str],
+    /// Why it matters, and what to do.
     pub help: &'static str,
+    /// The destination's page the rule comes from: title and address.
+    pub source: &'static str,
 }
 
 /// One kind of sync table a destination reads.

@@ -8,6 +8,7 @@
 //! code table copies row for row.
 
 pub mod codes;
+mod yaml;
 
 pub use codes::{Code, Kind};
 
@@ -170,13 +171,32 @@ impl Diagnostic {
         self
     }
 
-    /// Turns a YAML parse error into a diagnostic pointing at its line.
+    /// Turns a YAML parse error into a diagnostic pointing at its line, with
+    /// a hint for the known mistakes (see [`yaml`]): the hint is the help
+    /// (and may move the line, for an unclosed bracket); the caller's
+    /// general help goes through [`Diagnostic::with_general_help`].
     pub fn yaml_error(code: Code, path: &Path, source: &str, err: &serde_yaml::Error) -> Self {
         let message = format!("invalid YAML in {}: {}", path.display(), yaml_message(err));
         let diag = Diagnostic::error(code, message);
-        match err.location() {
-            Some(loc) => diag.at_line(path, source, loc.line(), Some(loc.column())),
-            None => diag.at_file(path),
+        let Some(loc) = err.location() else {
+            return diag.at_file(path);
+        };
+        match yaml::hint(source, loc.line()) {
+            Some(h) => {
+                let column = h.column.or((h.line == loc.line()).then(|| loc.column()));
+                diag.at_line(path, source, h.line, column).with_help(h.help)
+            }
+            None => diag.at_line(path, source, loc.line(), Some(loc.column())),
+        }
+    }
+
+    /// Sets the help line unless a more specific one is set, which the
+    /// general help then follows as a note.
+    pub fn with_general_help(self, help: impl Into<String>) -> Self {
+        if self.help.is_some() {
+            self.with_note(help)
+        } else {
+            self.with_help(help)
         }
     }
 

@@ -154,8 +154,9 @@ impl ProjectConfig {
     pub fn load(path: &Path) -> Result<Self, Diagnostic> {
         let text = super::read_text(path)?;
         let mut config: ProjectConfig = serde_yaml::from_str(&text).map_err(|e| {
-            Diagnostic::yaml_error(codes::PROJECT_FILE, path, &text, &e)
-                .with_help("the project file needs at least `name:`; see README.md for its keys")
+            Diagnostic::yaml_error(codes::PROJECT_FILE, path, &text, &e).with_general_help(
+                "fix the YAML syntax; the project file's keys are in README.md (`dbt_project.yml`)",
+            )
         })?;
         config.check_paths(path, &text)?;
         for (key, tree) in [("models", &config.models), ("seeds", &config.seeds)] {

@@ -63,7 +63,7 @@ pub(super) fn load_sources(
                 "sources are declared as sources: [{name, database, schema, tables: [{name}]}]";
             let value: serde_yaml::Value = serde_yaml::from_str(&text).map_err(|e| {
                 Diagnostic::yaml_error(codes::SOURCES_FILE, Path::new(&rel), &text, &e)
-                    .with_help(help)
+                    .with_general_help(help)
             })?;
             // Only a mapping with a top-level `sources:` key declares
             // sources; a list, or a mapping without it, is some other file.
@@ -75,7 +75,7 @@ pub(super) fn load_sources(
             }
             let parsed: SourcesFile = serde_yaml::from_str(&text).map_err(|e| {
                 Diagnostic::yaml_error(codes::SOURCES_FILE, Path::new(&rel), &text, &e)
-                    .with_help(help)
+                    .with_general_help(help)
             })?;
             for source in parsed.sources {
                 for table in source.tables {

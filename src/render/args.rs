@@ -42,6 +42,7 @@ pub(super) fn strings(
             ),
             format!("write it as a list, e.g. {shown}={example}"),
         )
+        .at_argument(shown)
         .into()
     };
     if !matches!(value.kind(), ValueKind::Seq | ValueKind::Iterable) {
@@ -73,6 +74,7 @@ pub(super) fn name_map(
             format!("`{shown}` must map {what}, got {}", describe(&value)),
             format!("write it as a mapping, e.g. {shown}={example}"),
         )
+        .at_argument(shown)
         .into()
     };
     if value.kind() != ValueKind::Map {

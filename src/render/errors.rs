@@ -24,6 +24,10 @@ pub struct HelperError {
     pub message: String,
     /// How to fix it.
     pub help: String,
+    /// The macro argument at fault, when the error is about one: the
+    /// diagnostic then points at that argument inside the model's call
+    /// (its line in a multi-line call), not at the macro's name.
+    pub argument: Option<String>,
 }
 
 impl HelperError {
@@ -33,7 +37,18 @@ impl HelperError {
             code,
             message: message.into(),
             help: help.into(),
+            argument: None,
         }
+    }
+
+    /// Points the error at the macro argument `name` of the model's call,
+    /// when the call passes it (a descriptive label such as `the timestamp
+    /// column` is not an argument and is ignored).
+    pub fn at_argument(mut self, name: &str) -> Self {
+        if crate::sql::is_bare_identifier(name) {
+            self.argument = Some(name.to_string());
+        }
+        self
     }
 }
 
@@ -110,27 +125,31 @@ impl MacroSources {
         }
         // Primary location: the outermost point in the model itself.
         let in_model = chain.iter().find(|e| e.name() == Some(model.path.as_str()));
-        match in_model.and_then(|e| e.range().map(|r| (e, r))) {
-            Some((e, range)) => {
-                let shift = PRELUDE.len();
-                let mut range = range.start.saturating_sub(shift)..range.end.saturating_sub(shift);
-                // A multi-line macro call: point at the macro's name.
-                let called = e.detail().and_then(|d| d.strip_prefix("error in "));
-                if let Some(name) = called.map(|n| n.split(':').next().unwrap_or(n)) {
-                    let head = &model.source[..range.end.min(model.source.len())];
-                    if let Some(at) = head.rfind(&format!("{name}(")) {
-                        let end = model.source[at..]
-                            .find('\n')
-                            .map_or(model.source.len(), |i| at + i);
-                        range = at..end;
-                    }
-                }
-                d = d.at_span(&model.path, &model.source, range);
+        // minijinja gives a byte range, or only the line (the last line of
+        // a multi-line call).
+        let shift = PRELUDE.len();
+        let range = in_model.and_then(|e| e.range()).map(|r| {
+            r.start.saturating_sub(shift).min(model.source.len())
+                ..r.end.saturating_sub(shift).min(model.source.len())
+        });
+        let line = in_model.and_then(|e| e.line());
+        let called = in_model
+            .and_then(|e| e.detail())
+            .and_then(|d| d.strip_prefix("error in "))
+            .map(|n| n.split(':').next().unwrap_or(n));
+        let head_end = range
+            .clone()
+            .map(|r| r.end)
+            .or_else(|| line.map(|l| line_end(&model.source, l)));
+        let call = called
+            .zip(head_end)
+            .and_then(|(name, end)| call_span(&model.source, name, end, helper));
+        match (call, range, line) {
+            (Some(span), _, _) | (None, Some(span), _) => {
+                d = d.at_span(&model.path, &model.source, span);
             }
-            None => match in_model.and_then(|e| e.line()) {
-                Some(line) => d = d.at_line(&model.path, &model.source, line, None),
-                None => d = d.at_file(&model.path),
-            },
+            (None, None, Some(line)) => d = d.at_line(&model.path, &model.source, line, None),
+            (None, None, None) => d = d.at_file(&model.path),
         }
         // Notes: where inside macros it happened.
         for e in chain.iter().rev() {
@@ -290,9 +309,114 @@ pub(super) fn nth_call_site(
     Some(start..end)
 }
 
+/// The byte offset where line `line` (1-based) of `source` ends.
+fn line_end(source: &str, line: usize) -> usize {
+    let mut offset = 0;
+    for (i, text) in source.split_inclusive('\n').enumerate() {
+        offset += text.len();
+        if i + 1 == line {
+            return offset;
+        }
+    }
+    source.len()
+}
+
+/// Where a failed call of macro `name` (ending before `end`) is shown: the
+/// argument the helper error is about, when the call passes it, else the
+/// first line of the call from the macro's name.
+fn call_span(
+    source: &str,
+    name: &str,
+    end: usize,
+    helper: Option<&HelperError>,
+) -> Option<std::ops::Range<usize>> {
+    let at = source[..end].rfind(&format!("{name}("))?;
+    if let Some(arg) = helper.and_then(|h| h.argument.as_deref())
+        && let Some(span) = argument_span(source, at + name.len(), arg)
+    {
+        return Some(span);
+    }
+    let line_end = source[at..].find('\n').map_or(source.len(), |i| at + i);
+    Some(at..line_end)
+}
+
+/// The byte range of the keyword argument `name=value` in the call whose
+/// `(` is at `open` in `source`: the call's arguments are split at the
+/// commas outside brackets and quotes. `None` when the call does not pass
+/// `name` (it takes its default) or the call is not closed.
+pub(super) fn argument_span(
+    source: &str,
+    open: usize,
+    name: &str,
+) -> Option<std::ops::Range<usize>> {
+    let bytes = source.as_bytes();
+    if bytes.get(open) != Some(&b'(') {
+        return None;
+    }
+    let mut depth = 0usize;
+    let mut quote: Option<u8> = None;
+    let mut start = open + 1;
+    let mut i = open;
+    let matches = |from: usize, to: usize| -> Option<std::ops::Range<usize>> {
+        let text = &source[from..to];
+        let trimmed = text.trim_start();
+        let lead = text.len() - trimmed.len();
+        let rest = trimmed.strip_prefix(name)?;
+        let value = rest.trim_start().strip_prefix('=')?;
+        if value.starts_with('=') {
+            return None;
+        }
+        let begin = from + lead;
+        Some(begin..begin + trimmed.trim_end().len())
+    };
+    while i < bytes.len() {
+        let b = bytes[i];
+        match quote {
+            Some(q) => {
+                if b == b'\\' {
+                    i += 1;
+                } else if b == q {
+                    quote = None;
+                }
+            }
+            None => match b {
+                b'\'' | b'"' => quote = Some(b),
+                b'(' | b'[' | b'{' => depth += 1,
+                b')' | b']' | b'}' => {
+                    depth = depth.checked_sub(1)?;
+                    if depth == 0 {
+                        return matches(start, i);
+                    }
+                }
+                b',' if depth == 1 => {
+                    if let Some(found) = matches(start, i) {
+                        return Some(found);
+                    }
+                    start = i + 1;
+                }
+                _ => {}
+            },
+        }
+        i += 1;
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn argument_span_finds_the_argument_line() {
+        let src = "{{ m(\n    a='x, (y)',\n    b={'k': [1, 2]},\n    bb=3\n) }}";
+        let open = src.find('(').unwrap();
+        let at = |name| argument_span(src, open, name).map(|r| &src[r]);
+        assert_eq!(at("a"), Some("a='x, (y)'"));
+        assert_eq!(at("b"), Some("b={'k': [1, 2]}"));
+        assert_eq!(at("bb"), Some("bb=3"));
+        assert_eq!(at("c"), None);
+        assert_eq!(argument_span("m(a == 1)", 1, "a"), None);
+    }
 
     #[test]
     fn nth_call_site_finds_the_right_call() {

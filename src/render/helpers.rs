@@ -47,10 +47,26 @@ impl Object for Helpers {
                 let (columns, name, kwargs): (Value, Value, Kwargs) = from_args(args)?;
                 let argument: Option<String> = kwargs.get("argument")?;
                 let relation: Option<Value> = kwargs.get("relation")?;
+                let default: Option<String> = kwargs.get("default")?;
+                let role: Option<String> = kwargs.get("role")?;
                 kwargs.assert_all_used()?;
                 let columns = columns_of(&columns)?;
                 let argument = argument.unwrap_or_else(|| "column".into());
                 let name = expect_string(&name, &argument)?;
+                if default.as_deref() == Some(name.as_str()) || role.is_some() && default.is_none()
+                {
+                    if let Some(col) = find_column(&columns, &name) {
+                        return Ok(Value::from_object(ColumnValue(col.clone())));
+                    }
+                    let role = role.unwrap_or_else(|| format!("the `{argument}` column"));
+                    return Err(missing_internal(
+                        &columns,
+                        &name,
+                        &role,
+                        default.is_some().then_some(argument.as_str()),
+                        relation.as_ref(),
+                    ));
+                }
                 let col = find_or_fail(&columns, &name, &argument, relation.as_ref())?;
                 Ok(Value::from_object(ColumnValue(col.clone())))
             }
@@ -132,6 +148,7 @@ fn expect_string(value: &Value, argument: &str) -> Result<String, Error> {
             ),
             format!("pass a string, e.g. {argument}='email'"),
         )
+        .at_argument(argument)
         .into()),
     }
 }
@@ -172,8 +189,50 @@ fn find_or_fail<'a>(
                 format!("{hint} Its columns are: {}", names.join(", "))
             },
         )
+        .at_argument(argument)
         .into()
     })
+}
+
+/// CIO121 for a column a macro relies on under its default name (or a
+/// fixed one, when `argument` is none) that the relation lacks: the fix is
+/// to add the column to the catalog, or to name the warehouse's column.
+fn missing_internal(
+    columns: &[Column],
+    name: &str,
+    role: &str,
+    argument: Option<&str>,
+    relation: Option<&Value>,
+) -> Error {
+    let names: Vec<&str> = columns.iter().map(|c| c.name.as_str()).collect();
+    let relation = relation_label(relation);
+    // Only a column that is plainly the same one under another spelling
+    // (`updated_at` for `_updated_at`): any similar name would mislead
+    // (`entity_id` is not the entity type column).
+    let bare = |n: &str| n.replace('_', "").to_lowercase();
+    let near = names.iter().find(|n| {
+        let (a, b) = (bare(n), bare(name));
+        a == b || a.contains(&b) || b.contains(&a)
+    });
+    let help = match (argument, near) {
+        (Some(arg), Some(close)) => format!(
+            "add `{name}` to {relation} in catalog.yml (or pass {arg}= if your column has another name, e.g. {arg}='{close}')"
+        ),
+        (Some(arg), None) => format!(
+            "add `{name}` to {relation} in catalog.yml (or pass {arg}= if your column has another name)"
+        ),
+        (None, _) => format!("add `{name}` to {relation} in catalog.yml"),
+    };
+    let error = HelperError::new(
+        codes::NOT_A_COLUMN,
+        format!("{relation} has no column `{name}` ({role})"),
+        format!("{help}; its columns are: {}", names.join(", ")),
+    );
+    match argument {
+        Some(arg) => error.at_argument(arg),
+        None => error,
+    }
+    .into()
 }
 
 /// `user_id_column` and friends: a bare identifier must be a column (and is
@@ -342,6 +401,7 @@ fn traits(state: &mut State<'_, '_>, columns: &Value, kwargs: &Kwargs) -> Result
                     "Customer.io attribute names must be unique: rename one of them with {rename_arg}, or add one to {ignore_arg}"
                 ),
             )
+            .at_argument(if t.renamed { &rename_arg } else { "" })
             .into());
         }
         taken.push((t.name.clone(), source));

@@ -480,17 +480,39 @@ fn call_bound(
                     inner.detail().unwrap_or("too many arguments")
                 ),
             )
-            .with_source(HelperError::new(
-                codes::BAD_ARGUMENT,
-                format!(
-                    "{display}: {}",
-                    inner.detail().unwrap_or("too many arguments")
-                ),
-                format!("{display} takes: {}", names.join(", ")),
-            ));
+            .with_source(unknown_argument(display, inner.detail(), &names));
         } else {
             format!("error in {display}")
         };
         Error::new(inner.kind(), detail).with_source(inner)
     })
+}
+
+/// CIO104 for a call with an argument the macro does not take: the
+/// misspelled name (minijinja's detail quotes it in backticks) is the
+/// argument the diagnostic points at, with the closest names the macro
+/// takes.
+fn unknown_argument(display: &str, detail: Option<&str>, names: &[String]) -> HelperError {
+    let detail = detail.unwrap_or("too many arguments");
+    let unknown = detail
+        .strip_prefix("unknown keyword argument `")
+        .and_then(|rest| rest.split('`').next());
+    // The one closest name: a misspelled argument is one argument.
+    let hint = unknown
+        .and_then(|u| {
+            crate::suggest::closest(u, names.iter().map(String::as_str))
+                .into_iter()
+                .next()
+        })
+        .map(|best| format!("did you mean `{best}`? "))
+        .unwrap_or_default();
+    let error = HelperError::new(
+        codes::BAD_ARGUMENT,
+        format!("{display}: {detail}"),
+        format!("{hint}{display} takes: {}", names.join(", ")),
+    );
+    match unknown {
+        Some(name) => error.at_argument(name),
+        None => error,
+    }
 }

@@ -31,6 +31,10 @@ pub struct Shared {
     /// Enabled seeds by lower-case name: `ref()` finds a seed after the
     /// models, before the catalog (dbt's order).
     pub seeds: HashMap<String, ModelRef>,
+    /// The models that look like Identify (people) models before rendering
+    /// (they call `customer_io_identify(` or set `cio_sync` to identify), by
+    /// name, sorted: what `people_model=` errors offer.
+    pub identify_models: Vec<String>,
     /// The catalog.
     pub catalog: Arc<dyn Catalog>,
     /// Relation quoting.
@@ -88,7 +92,11 @@ impl Shared {
 
 pub(super) fn shared_for(project: &Project, catalog: Arc<dyn Catalog>) -> Shared {
     let mut models = HashMap::new();
+    let mut identify_models = Vec::new();
     for model in &project.models {
+        if looks_like_identify(model) {
+            identify_models.push(model.name.clone());
+        }
         models.insert(
             model.name.to_lowercase(),
             ModelRef {
@@ -138,12 +146,23 @@ pub(super) fn shared_for(project: &Project, catalog: Arc<dyn Catalog>) -> Shared
         vars: project.vars.clone(),
         models,
         seeds,
+        identify_models,
         catalog,
         quoting: project.config.quoting,
         sources,
         model_columns: RwLock::new(seed_columns),
         catalog_columns: RwLock::new(HashMap::new()),
     }
+}
+
+/// Does `model` feed an Identify sync, as far as its text and folder config
+/// tell before rendering?
+fn looks_like_identify(model: &Model) -> bool {
+    let mut config = model.folder_config.clone();
+    config.merge(&crate::project::static_config(&model.source));
+    let sync = config.values.get("cio_sync").and_then(|v| v.as_str());
+    sync.is_some_and(|s| s.eq_ignore_ascii_case("identify"))
+        || (sync.is_none() && model.source.contains("customer_io_identify("))
 }
 
 /// Where a model is built: dbt's default naming. A custom schema is appended

@@ -64,6 +64,7 @@ fn object_type_id(value: &Value, kwargs: &Kwargs) -> Result<Value, Error> {
                 "pass the id Customer.io gave the object type (a number), e.g. {argument}='1'"
             ),
         )
+        .at_argument(&argument)
         .into());
     }
     let text = match value.kind() {
@@ -85,6 +86,7 @@ fn object_type_id(value: &Value, kwargs: &Kwargs) -> Result<Value, Error> {
                 "Customer.io numbers object types 1, 2, 3…; pass the number, not the type's name, e.g. {argument}='1'"
             ),
         )
+        .at_argument(&argument)
         .into());
     }
     Ok(Value::from(sql::string_literal(&text)))
@@ -111,6 +113,7 @@ fn people_model(state: &mut State<'_, '_>, value: &Value, kwargs: &Kwargs) -> Re
             ),
             format!("pass a model name, e.g. {argument}='customer_io_persons', or {argument}=none to turn the restriction off"),
         )
+        .at_argument(&argument)
         .into());
     };
     let shared = state
@@ -139,10 +142,20 @@ fn people_model(state: &mut State<'_, '_>, value: &Value, kwargs: &Kwargs) -> Re
             .collect();
         models.sort_unstable();
         let hint = suggest::did_you_mean(name, models.iter().copied());
-        let lead = if hint.is_empty() {
-            String::new()
-        } else {
-            format!("{hint} ")
+        let people: Vec<String> = shared
+            .identify_models
+            .iter()
+            .filter(|n| n.to_lowercase() != this)
+            .map(|n| format!("`{n}`"))
+            .collect();
+        let lead = match (hint.is_empty(), people.as_slice()) {
+            (false, _) => format!("{hint} "),
+            (true, []) => "The project has no Identify model yet. ".to_string(),
+            (true, [one]) => format!(
+                "The project's Identify model is {one}: pass {argument}='{}'. ",
+                one.trim_matches('`')
+            ),
+            (true, many) => format!("The project's Identify models are {}. ", many.join(", ")),
         };
         return Err(HelperError::new(
             codes::PEOPLE_MODEL,
@@ -153,6 +166,7 @@ fn people_model(state: &mut State<'_, '_>, value: &Value, kwargs: &Kwargs) -> Re
                 "{lead}Point {argument} at your Identify model (e.g. models/identify/customer_io_persons.sql holding {{{{ nexus.customer_io_identify() }}}}), create models/{name}.sql, or pass {argument}=none to keep every person"
             ),
         )
+        .at_argument(&argument)
         .into());
     }
     let reference = state
@@ -182,6 +196,7 @@ fn literals(value: &Value, kwargs: &Kwargs) -> Result<Value, Error> {
             ),
             format!("write it as a list, e.g. {argument}=['first', 'second']"),
         )
+        .at_argument(&argument)
         .into()
     };
     if !matches!(value.kind(), ValueKind::Seq | ValueKind::Iterable) {
@@ -327,6 +342,7 @@ fn relationship_attributes(
                     names.join(", ")
                 ),
             )
+            .at_argument(&selected_argument)
             .into());
         };
         if out.iter().any(|a| a.key.as_deref() == Some(key.as_str())) {

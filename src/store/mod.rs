@@ -20,9 +20,11 @@
 //! rendered, parsed or analysed again: its record is copied into the new
 //! store. This is dbt's partial parsing, for the whole compile.
 //!
-//! Only clean results are reused: a model compiled without any diagnostic
+//! Only clean results are reused: a model compiled without any error
 //! or `log()` line, that read no environment variable, and whose upstream
-//! models are clean too. A `ref()` its source does not name literally (one
+//! models are clean too. Its warnings are kept in its record and replayed
+//! exactly (same text, same place) when it is reused; `--warn-error` is
+//! part of every key, so with it the model is compiled again and fails. A `ref()` its source does not name literally (one
 //! a macro makes) is recorded with the key of the model it names, and the
 //! record is reused only while that key is unchanged. Other records are
 //! written with an empty key and never match. Checks that involve several models (refs to
@@ -58,7 +60,7 @@ use std::sync::{Arc, OnceLock};
 pub const CACHE_FILE: &str = "compile_cache.bin";
 
 /// Bumped whenever what is stored, or how, changes.
-pub const FORMAT: u32 = 4;
+pub const FORMAT: u32 = 5;
 const MAGIC: &[u8; 8] = b"cio-sqlC";
 const HEADER_LEN: u64 = 8 + 4 + 32;
 /// Before each record: its key, length and CRC-32.
@@ -89,6 +91,59 @@ pub struct Summary {
     /// made the call), with their keys when it was compiled: the record is
     /// reused only while they have the same keys.
     pub dynamic_refs: Vec<(String, Key)>,
+    /// The warnings its compile gave, replayed exactly when it is reused.
+    pub warnings: Vec<CachedWarning>,
+}
+
+/// A warning as the cache keeps it: every field of the [`Diagnostic`],
+/// the code by its id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CachedWarning {
+    code: String,
+    message: String,
+    model: Option<String>,
+    file: Option<PathBuf>,
+    line: Option<usize>,
+    column: Option<usize>,
+    source_line: Option<String>,
+    span: Option<(usize, usize)>,
+    help: Option<String>,
+    notes: Vec<String>,
+}
+
+impl CachedWarning {
+    /// The cached form of the warning `d`.
+    pub fn new(d: &Diagnostic) -> Self {
+        CachedWarning {
+            code: d.code.id().to_string(),
+            message: d.message.clone(),
+            model: d.model.clone(),
+            file: d.file.clone(),
+            line: d.line,
+            column: d.column,
+            source_line: d.source_line.clone(),
+            span: d.span.as_ref().map(|r| (r.start, r.end)),
+            help: d.help.clone(),
+            notes: d.notes.clone(),
+        }
+    }
+
+    /// The warning again; `None` for a code the registry no longer has.
+    pub fn diagnostic(&self) -> Option<Diagnostic> {
+        let mut d = Diagnostic::warning(
+            crate::diagnostics::Code::lookup(&self.code)?,
+            self.message.clone(),
+        );
+        d.model = self.model.clone();
+        d.file = self.file.clone();
+        d.line = self.line;
+        d.column = self.column;
+        d.source_line = self.source_line.clone();
+        d.span = self.span.map(|(a, b)| a..b);
+        d.help = self.help.clone();
+        d.notes = self.notes.clone();
+        Some(d)
+    }
 }
 
 impl Summary {
@@ -508,6 +563,11 @@ mod tests {
                 columns_unresolved: None,
                 disabled: false,
                 dynamic_refs: vec![("up".into(), [3; 32])],
+                warnings: vec![CachedWarning::new(
+                    &Diagnostic::warning(codes::UNMATCHED_KEY, "a warning")
+                        .with_help("its help")
+                        .with_note("its note"),
+                )],
             },
             sql: CompactText::new(sql),
             columns: PackedColumns::default(),

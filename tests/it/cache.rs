@@ -193,27 +193,26 @@ fn macros_catalog_vars_target_and_warn_error_each_invalidate_everything() {
 }
 
 #[test]
-fn models_that_read_the_environment_or_warn_are_compiled_every_time() {
+fn models_that_read_the_environment_are_compiled_every_time_and_warnings_replayed() {
     let p = project();
     p.model(
         "env",
         "SELECT '{{ env_var('CIO_SQL_CACHE_TEST_VALUE', 'unset') }}' AS v",
     );
-    // `entity_type` lower-case is fine; a non-lower-case trait name warns.
+    // A trait renamed to a reserved attribute in another case warns.
     p.model(
         "warns",
-        "{{ nexus.customer_io_identify(rename_traits={'status': 'Status'}) }}",
+        "{{ nexus.customer_io_identify(\n    rename_traits={'status': 'Timezone'}\n) }}",
     );
     let first = p.compile();
-    assert_eq!(first.model("warns").unwrap().diagnostics.len(), 1);
+    let warned = first.model("warns").unwrap().diagnostics.clone();
+    assert_eq!(warned.len(), 1);
     let second = p.compile();
-    assert_eq!(second.reused, 4, "env and warns are compiled again");
+    assert_eq!(second.reused, 5, "only env is compiled again");
     let warns = second.model("warns").unwrap();
-    assert_eq!(
-        warns.diagnostics.len(),
-        1,
-        "the warning is shown every time"
-    );
+    // The warning is replayed exactly: same text, same place, same snippet.
+    assert_eq!(warns.diagnostics, warned, "the warning is shown every time");
+    assert_eq!(warns.diagnostics[0].render(false), warned[0].render(false));
     assert!(
         warns.diagnostics[0].source_line.is_some(),
         "with its snippet"
@@ -226,6 +225,16 @@ fn models_that_read_the_environment_or_warn_are_compiled_every_time() {
             .unwrap()
             .contains("'unset'")
     );
+    // --warn-error still fails it (it is part of every key).
+    let strict = compile_with(&p, |o| o.warn_error = true);
+    let warns = strict.model("warns").unwrap();
+    assert_eq!(warns.status, ModelStatus::Error);
+    assert!(warns.diagnostics[0].is_error());
+    // And the warning is still replayed on the next plain compile.
+    p.compile();
+    let again = p.compile();
+    assert_eq!(again.reused, 5);
+    assert_eq!(again.model("warns").unwrap().diagnostics, warned);
 }
 
 #[test]
@@ -280,7 +289,8 @@ fn failures_are_not_cached_and_disabled_models_stay_disabled() {
     assert_eq!(c.model("broken").unwrap().status, ModelStatus::Error);
     assert!(!c.model("broken").unwrap().diagnostics.is_empty());
     assert_eq!(c.model("off").unwrap().status, ModelStatus::Disabled);
-    assert_eq!(c.reused, 5, "every model but the broken one");
+    // The disabled model is reused too, but is not selected: not counted.
+    assert_eq!(c.reused, 4, "every selected model but the broken one");
     // A ref to the disabled model is caught whether or not it is reused.
     p.model("uses_off", "SELECT x FROM {{ ref('off') }}");
     let c = p.compile();

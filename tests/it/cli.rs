@@ -83,7 +83,7 @@ fn failures_exit_1_and_keep_earlier_output() {
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains("error[CIO121]") && stderr.contains("models/people.sql:1:4"),
+        stderr.contains("error[CIO121]") && stderr.contains("models/people.sql:1:31"),
         "{stderr}"
     );
     assert_eq!(

@@ -99,7 +99,7 @@ fn the_nexus_macros_pass_their_own_contract() {
 fn cio201_a_required_column_is_missing() {
     let d = only(
         "track",
-        "SELECT user_id AS \"userId\", occurred_at AS \"timestamp\"\nFROM {{ ref('nexus_events') }}",
+        "SELECT event_id AS \"userId\", occurred_at AS \"timestamp\"\nFROM {{ ref('nexus_events') }}",
         "CIO201",
         Severity::Error,
     );
@@ -124,18 +124,27 @@ fn cio201_a_required_column_is_missing() {
 #[test]
 fn cio202_a_required_column_written_unquoted() {
     let d = only(
-        "identify",
-        &format!("SELECT\n    email AS userId\n{FROM}"),
+        "track",
+        "SELECT\n    event_id AS \"userId\",\n    event_name AS event\nFROM {{ ref('nexus_events') }}",
         "CIO202",
         Severity::Error,
     );
     assert_eq!(
         d.message,
-        "column `USERID` is meant to be `userId` but was written without double quotes, so Snowflake upper-cased it"
+        "column `EVENT` is meant to be `event` but was written without double quotes, so Snowflake upper-cased it"
     );
     // Points at the alias in the model.
-    assert_eq!((d.line, d.column), (Some(3), Some(14)));
-    assert_eq!(d.source_line.as_deref(), Some("    email AS userId"));
+    assert_eq!((d.line, d.column), (Some(4), Some(19)));
+    assert_eq!(d.source_line.as_deref(), Some("    event_name AS event"));
+}
+
+#[test]
+fn an_identifier_in_another_case_is_accepted() {
+    // "Customer.io recognizes identifiers like userId and groupId in any
+    // case" (Queries for each sync type).
+    let (status, diags) = check("identify", &format!("SELECT\n    email AS userId\n{FROM}"));
+    assert!(diags.is_empty(), "{}", render_all(&diags));
+    assert_eq!(status, ModelStatus::Success);
 }
 
 #[test]
@@ -148,7 +157,11 @@ fn cio203_two_columns_with_one_name() {
         "CIO203",
         Severity::Error,
     );
-    assert!(d.message.contains("share the name"), "{}", d.message);
+    assert!(
+        d.message.contains("one column for Customer.io"),
+        "{}",
+        d.message
+    );
     assert_eq!(d.line, Some(5), "points at the second column");
 }
 
@@ -207,12 +220,28 @@ fn cio206_an_unquoted_attribute() {
 }
 
 #[test]
-fn cio207_an_attribute_that_is_not_lower_case() {
+fn cio207_a_reserved_attribute_in_another_case() {
     only(
         "identify",
-        &format!("SELECT user_id AS \"userId\", first_name AS \"firstName\"\n{FROM}"),
+        &format!("SELECT user_id AS \"userId\", email AS \"Email\"\n{FROM}"),
         "CIO207",
         Severity::Warning,
+    );
+    // Mixed case is fine otherwise: attribute names are case-sensitive.
+    let (_, diags) = check(
+        "identify",
+        &format!("SELECT user_id AS \"userId\", first_name AS \"firstName\"\n{FROM}"),
+    );
+    assert!(diags.is_empty(), "{}", render_all(&diags));
+}
+
+#[test]
+fn cio212_an_unquoted_reserved_attribute() {
+    only(
+        "identify",
+        &format!("SELECT user_id AS \"userId\", email AS email\n{FROM}"),
+        "CIO212",
+        Severity::Error,
     );
 }
 
@@ -221,7 +250,7 @@ fn cio207_on_a_macro_rename_points_at_the_rename() {
     let p = TestProject::new();
     p.model(
         "m",
-        "{{ nexus.customer_io_identify(\n    rename_traits={'first_name': 'firstName'}\n) }}",
+        "{{ nexus.customer_io_identify(\n    rename_traits={'first_name': 'Timezone'}\n) }}",
     );
     let c = p.compile();
     let diags = &c.model("m").unwrap().diagnostics;
@@ -230,7 +259,7 @@ fn cio207_on_a_macro_rename_points_at_the_rename() {
     assert_eq!((d.line, d.column), (Some(2), Some(34)));
     assert_eq!(
         d.notes,
-        vec!["the column comes from line 5 of the compiled SQL: `first_name AS \"firstName\",`"]
+        vec!["the column comes from line 5 of the compiled SQL: `first_name AS \"Timezone\",`"]
     );
 }
 
@@ -304,7 +333,7 @@ fn warn_error_turns_contract_warnings_into_errors() {
     p.model(
         "m",
         &format!(
-            "{{{{ config(cio_sync='identify') }}}}\nSELECT user_id AS \"userId\", first_name AS \"firstName\"\n{FROM}"
+            "{{{{ config(cio_sync='identify') }}}}\nSELECT user_id AS \"userId\", first_name AS \"Email\"\n{FROM}"
         ),
     );
     let c = compile(&CompileOptions {

@@ -901,7 +901,7 @@ fn error_messages_snapshot() {
 #[test]
 fn a_hand_written_model_declares_its_sync_type() {
     let c = compile_one(
-        "{{ config(cio_sync='track') }}\nSELECT\n    user_id AS \"userId\",\n    event_name AS \"event\",\n    occurred_at AS Timestamp\nFROM {{ ref('nexus_events') }}",
+        "{{ config(cio_sync='track') }}\nSELECT\n    event_id AS \"userId\",\n    event_name AS \"event\",\n    occurred_at AS Timestamp\nFROM {{ ref('nexus_events') }}",
     );
     // The contract check warns at compile time (CIO211) ...
     let m = model(&c, "m");
@@ -930,7 +930,7 @@ fn a_group_sync_reads_user_id_and_anonymous_id_as_fields_not_attributes() {
     // which relates a person to the object: the contract checks and
     // sync-query read them from one table, as fields.
     let c = compile_one(
-        "{{ config(cio_sync='group') }}\nSELECT\n    account_id AS \"groupId\",\n    '1' AS \"objectTypeId\",\n    owner_id AS \"userId\",\n    visitor_id AS \"anonymousId\",\n    plan AS \"plan\"\nFROM {{ ref('nexus_events') }}",
+        "{{ config(cio_sync='group') }}\nSELECT\n    event_id AS \"groupId\",\n    '1' AS \"objectTypeId\",\n    source AS \"userId\",\n    event_type AS \"anonymousId\",\n    value_unit AS \"plan\"\nFROM {{ ref('nexus_events') }}",
     );
     let m = model(&c, "m");
     assert_eq!(m.status, ModelStatus::Success);
@@ -952,7 +952,7 @@ fn a_group_sync_reads_user_id_and_anonymous_id_as_fields_not_attributes() {
 #[test]
 fn a_model_breaking_the_contract_fails_and_sync_query_shows_why() {
     let c = compile_one(
-        "{{ config(cio_sync='track') }}\nSELECT\n    user_id AS \"userId\",\n    event_name AS Event,\n    occurred_at AS \"timestamp\"\nFROM {{ ref('nexus_events') }}",
+        "{{ config(cio_sync='track') }}\nSELECT\n    event_id AS \"userId\",\n    event_name AS Event,\n    occurred_at AS \"timestamp\"\nFROM {{ ref('nexus_events') }}",
     );
     assert_eq!(model(&c, "m").status, ModelStatus::Error);
     let err = sync_query(&c, Some("m")).unwrap_err();

@@ -35,6 +35,10 @@ pub(super) trait Subqueries {
         env: &CteEnv,
         outer: Option<&Scope<'_>>,
     ) -> Result<Derived, AnalysisError>;
+
+    /// Records a column reference Snowflake will reject (see
+    /// [`super::ColumnProblem`]).
+    fn problem(&self, problem: super::ColumnProblem);
 }
 
 /// Analyses expressions.
@@ -214,7 +218,7 @@ impl Exprs<'_> {
         if qualifier.is_empty() {
             self.unqualified(col, cx)
         } else {
-            qualified(qualifier, col, cx.scope)
+            self.qualified(qualifier, col, cx.scope)
         }
     }
 
@@ -233,8 +237,9 @@ impl Exprs<'_> {
                 .iter()
                 .filter(|(_, l)| matches!(l, Lookup::Found(_)))
                 .collect();
-            if let Some((_, Lookup::Found(c))) = found.first() {
+            if let Some((i, Lookup::Found(c))) = found.first() {
                 if found.len() == 1 || shared {
+                    self.check_case(col, c, &s.rels[*i]);
                     return Facts::column(c.clone());
                 }
                 let names: Vec<String> = found.iter().map(|(i, _)| s.rels[*i].display()).collect();
@@ -254,6 +259,7 @@ impl Exprs<'_> {
                     lineage: alias.lineage.clone(),
                     transform: alias.transform.clone(),
                     data_type: alias.data_type.clone(),
+                    quoted_only: None,
                 });
             }
             let by_name: Vec<(usize, &ColRef)> = results
@@ -292,10 +298,33 @@ impl Exprs<'_> {
             innermost = false;
             scope = s.parent;
         }
+        self.subqueries.problem(super::ColumnProblem {
+            name: col.value.clone(),
+            span: location(col.span.start),
+            kind: super::ProblemKind::NotFound {
+                relations: cx.scope.rels.iter().map(ScopeRel::display).collect(),
+                closest: closest_columns(col, cx.scope.rels.iter()),
+            },
+        });
         Facts::unknown(format!(
             "column {} is not found in any relation in scope",
             col.value
         ))
+    }
+
+    /// Records an unquoted reference that only matched a column created
+    /// quoted with lower-case letters.
+    fn check_case(&self, col: &Ident, c: &ColRef, rel: &ScopeRel) {
+        if let Some(stored) = &c.quoted_only {
+            self.subqueries.problem(super::ColumnProblem {
+                name: col.value.clone(),
+                span: location(col.span.start),
+                kind: super::ProblemKind::QuotedOnly {
+                    column: stored.clone(),
+                    relation: rel.display(),
+                },
+            });
+        }
     }
 
     fn function(&self, f: &Function, cx: &Cx<'_>) -> Facts {
@@ -439,34 +468,64 @@ impl Exprs<'_> {
     }
 }
 
-/// A qualified column reference: the qualifier names a relation in the
-/// innermost scope that has one by that name.
-fn qualified(qualifier: &[Ident], col: &Ident, scope: &Scope<'_>) -> Facts {
-    let mut current = Some(scope);
-    while let Some(s) = current {
-        if let Some(rel) = s.rels.iter().find(|r| r.qualified_by(qualifier)) {
-            return match lookup(&rel.kind, col) {
-                Lookup::Found(c) | Lookup::ByName(c) => Facts::column(c),
-                Lookup::Missing => {
-                    let lineage = match &rel.kind {
-                        RelKind::Base { relation, .. } => vec![SourceColumn {
-                            relation: relation.clone(),
-                            column: stored(col),
-                        }],
-                        _ => vec![],
-                    };
-                    Facts::unknown_with(
-                        format!("{} has no column {}", rel.display(), col.value),
-                        lineage,
-                    )
-                }
-                Lookup::Unknown(reason) => Facts::unknown(reason),
-            };
+/// The columns of `rels` closest to `col`, for "did you mean".
+fn closest_columns<'r>(col: &Ident, rels: impl Iterator<Item = &'r ScopeRel>) -> Vec<String> {
+    let mut names: Vec<&str> = Vec::new();
+    for rel in rels {
+        match &rel.kind {
+            RelKind::Base {
+                columns: Some(cols),
+                ..
+            } => names.extend(cols.iter().map(|c| c.name.as_str())),
+            RelKind::Derived(d) => names.extend(d.cols.iter().map(|c| c.name.as_str())),
+            _ => {}
         }
-        current = s.parent;
     }
-    let q: Vec<&str> = qualifier.iter().map(|i| i.value.as_str()).collect();
-    Facts::unknown(format!("no relation named {} in FROM", q.join(".")))
+    crate::suggest::closest(&col.value, names)
+}
+
+impl Exprs<'_> {
+    /// A qualified column reference: the qualifier names a relation in the
+    /// innermost scope that has one by that name.
+    fn qualified(&self, qualifier: &[Ident], col: &Ident, scope: &Scope<'_>) -> Facts {
+        let mut current = Some(scope);
+        while let Some(s) = current {
+            if let Some(rel) = s.rels.iter().find(|r| r.qualified_by(qualifier)) {
+                return match lookup(&rel.kind, col) {
+                    Lookup::Found(c) => {
+                        self.check_case(col, &c, rel);
+                        Facts::column(c)
+                    }
+                    Lookup::ByName(c) => Facts::column(c),
+                    Lookup::Missing => {
+                        self.subqueries.problem(super::ColumnProblem {
+                            name: col.value.clone(),
+                            span: location(col.span.start),
+                            kind: super::ProblemKind::NotFound {
+                                relations: vec![rel.display()],
+                                closest: closest_columns(col, std::iter::once(rel)),
+                            },
+                        });
+                        let lineage = match &rel.kind {
+                            RelKind::Base { relation, .. } => vec![SourceColumn {
+                                relation: relation.clone(),
+                                column: stored(col),
+                            }],
+                            _ => vec![],
+                        };
+                        Facts::unknown_with(
+                            format!("{} has no column {}", rel.display(), col.value),
+                            lineage,
+                        )
+                    }
+                    Lookup::Unknown(reason) => Facts::unknown(reason),
+                };
+            }
+            current = s.parent;
+        }
+        let q: Vec<&str> = qualifier.iter().map(|i| i.value.as_str()).collect();
+        Facts::unknown(format!("no relation named {} in FROM", q.join(".")))
+    }
 }
 
 /// Lineage of `*` or `q.*` used as a function argument
@@ -503,6 +562,7 @@ fn star_facts(scope: &Scope<'_>, qualifier: Option<&ObjectName>) -> Facts {
                 lineage: c.lineage,
                 transform: c.transform,
                 data_type: c.data_type,
+                quoted_only: None,
             })
         }));
     }

@@ -202,6 +202,41 @@ pub struct OutputColumn {
     pub span: Option<(u64, u64)>,
 }
 
+/// A column reference in a query's select list that Snowflake will reject,
+/// though the query parses: found while working out the output columns.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ColumnProblem {
+    /// The identifier as written (quotes removed).
+    pub name: String,
+    /// 1-based `(line, column)` of the identifier in the compiled SQL.
+    pub span: Option<(u64, u64)>,
+    /// What is wrong.
+    pub kind: ProblemKind,
+}
+
+/// What is wrong with a [`ColumnProblem`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ProblemKind {
+    /// No relation in scope has the column, and the columns of every
+    /// relation in scope are known.
+    NotFound {
+        /// The relations in scope, as written (aliases where given).
+        relations: Vec<String>,
+        /// Their columns closest to the name, best first.
+        closest: Vec<String>,
+    },
+    /// The identifier is unquoted, so Snowflake upper-cases it, but the
+    /// only column it matches ignoring case was created quoted with
+    /// lower-case letters (`"FavoriteColor"`).
+    QuotedOnly {
+        /// The column's stored name.
+        column: String,
+        /// Its relation, as written.
+        relation: String,
+    },
+}
+
 /// Why a query could not be analysed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AnalysisError {
@@ -336,6 +371,18 @@ pub fn statement_output_columns(
     statement: &Statement,
     resolver: &dyn RelationColumns,
 ) -> Result<Vec<OutputColumn>, AnalysisError> {
+    statement_analysis(statement, resolver).map(|(cols, _)| cols)
+}
+
+/// [`statement_output_columns`], with the column references of the select
+/// lists that Snowflake will reject ([`ColumnProblem`]).
+///
+/// # Errors
+/// As [`statement_output_columns`].
+pub fn statement_analysis(
+    statement: &Statement,
+    resolver: &dyn RelationColumns,
+) -> Result<(Vec<OutputColumn>, Vec<ColumnProblem>), AnalysisError> {
     let query = match statement {
         Statement::Query(q) => q,
         other => {
@@ -347,6 +394,7 @@ pub fn statement_output_columns(
     let walker = QueryWalker {
         resolver,
         depth: Cell::new(0),
+        problems: Default::default(),
     };
     let derived = walker.query(query, &CteEnv::default(), None)?;
     if let Some(first) = derived.unexpanded.first() {
@@ -361,7 +409,7 @@ pub fn statement_output_columns(
         c.lineage.shrink_to_fit();
     }
     cols.shrink_to_fit();
-    Ok(cols)
+    Ok((cols, walker.problems.into_inner()))
 }
 
 /// The first words of a statement's SQL text, for error messages.
@@ -391,6 +439,38 @@ mod tests {
         );
         assert_eq!(parse_location("recursion limit exceeded"), (None, None));
         assert_eq!(parse_location("at Line: x, Column: 2"), (None, None));
+    }
+
+    #[test]
+    fn column_problems_are_found_in_select_lists() {
+        let resolver = |name: &[String]| -> Option<Vec<ColumnInfo>> {
+            (name.last()?.eq_ignore_ascii_case("t")).then(|| {
+                vec![
+                    ColumnInfo::new("ACCOUNT_NUMBER", None),
+                    ColumnInfo::new("FavoriteColor", None),
+                ]
+            })
+        };
+        let problems = |sql: &str| {
+            let stmts = super::super::validate::parse_snowflake(sql).unwrap();
+            statement_analysis(&stmts[0], &resolver).unwrap().1
+        };
+        let found = problems(
+            "with c as (select acount_number, t.nope from t) select c.acount_number, FavoriteColor, \"FavoriteColor\" as f from c, t",
+        );
+        let names: Vec<&str> = found.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["acount_number", "nope", "FavoriteColor"]);
+        assert_eq!(
+            found[0].kind,
+            ProblemKind::NotFound {
+                relations: vec!["t".into()],
+                closest: vec!["ACCOUNT_NUMBER".into()],
+            }
+        );
+        assert_eq!(found[0].span, Some((1, 19)));
+        // A relation whose columns are unknown, an alias of the same list:
+        // nothing to report.
+        assert!(problems("select x, 1 as y, y + 1 as z from unknown_rel").is_empty());
     }
 
     #[test]

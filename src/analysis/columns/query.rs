@@ -28,6 +28,8 @@ pub(super) struct QueryWalker<'r> {
     /// Current nesting of queries and expressions being analysed, bounded by
     /// [`MAX_DEPTH`] so that no input can overflow the stack.
     pub depth: Cell<usize>,
+    /// Column references Snowflake will reject, in the order met.
+    pub problems: std::cell::RefCell<Vec<super::ColumnProblem>>,
 }
 
 impl Subqueries for QueryWalker<'_> {
@@ -38,6 +40,13 @@ impl Subqueries for QueryWalker<'_> {
         outer: Option<&Scope<'_>>,
     ) -> Result<Derived, AnalysisError> {
         self.query(q, env, outer)
+    }
+
+    fn problem(&self, problem: super::ColumnProblem) {
+        let mut problems = self.problems.borrow_mut();
+        if !problems.contains(&problem) {
+            problems.push(problem);
+        }
     }
 }
 

@@ -236,6 +236,10 @@ pub(super) struct ColRef {
     pub lineage: Vec<SourceColumn>,
     pub transform: Transform,
     pub data_type: Option<String>,
+    /// An unquoted identifier matched a base column stored with lower-case
+    /// letters (created quoted, `"FavoriteColor"`): Snowflake upper-cases
+    /// the identifier, so it does not reach that column. The stored name.
+    pub quoted_only: Option<String>,
 }
 
 /// The result of looking a column name up in one relation.
@@ -268,6 +272,9 @@ pub(super) fn lookup(kind: &RelKind, col: &Ident) -> Lookup {
                     }],
                     transform: Transform::Copied,
                     data_type: one.data_type.clone(),
+                    quoted_only: (col.quote_style.is_none()
+                        && one.name.chars().any(char::is_lowercase))
+                    .then(|| one.name.clone()),
                 }),
                 _ => Lookup::Unknown(format!(
                     "{} matches several columns of {relation}",
@@ -285,6 +292,7 @@ pub(super) fn lookup(kind: &RelKind, col: &Ident) -> Lookup {
             }],
             transform: Transform::Copied,
             data_type: None,
+            quoted_only: None,
         }),
         RelKind::Derived(d) => {
             let hits: Vec<&OutputColumn> = d
@@ -298,6 +306,7 @@ pub(super) fn lookup(kind: &RelKind, col: &Ident) -> Lookup {
                         lineage: one.lineage.clone(),
                         transform: one.transform.clone(),
                         data_type: one.data_type.clone(),
+                        quoted_only: None,
                     });
                 }
                 [] => {}

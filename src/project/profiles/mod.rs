@@ -251,7 +251,9 @@ pub fn parse_target(
     };
     let doc: Value = serde_yaml::from_str(text).map_err(|e| {
         Diagnostic::yaml_error(codes::PROFILE, path, &mask_secret_lines(text), &e)
-            .with_help("profiles.yml maps a profile name to {target: NAME, outputs: {NAME: {...}}}")
+            .with_general_help(
+                "profiles.yml maps a profile name to {target: NAME, outputs: {NAME: {...}}}",
+            )
     })?;
     let Some(entry) = doc.get(profile) else {
         let known: Vec<&str> = doc
