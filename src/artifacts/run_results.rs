@@ -70,6 +70,33 @@ pub struct NodeResult {
     pub sample: Option<String>,
 }
 
+impl NodeResult {
+    /// The result of a node before it runs: status `status`, nothing
+    /// measured yet.
+    pub fn start(
+        unique_id: String,
+        name: String,
+        relation: String,
+        materialized: String,
+        status: NodeStatus,
+    ) -> Self {
+        NodeResult {
+            unique_id,
+            name,
+            relation,
+            materialized,
+            status,
+            execution_time: 0.0,
+            rows: None,
+            query_id: None,
+            message: None,
+            code: None,
+            failures: None,
+            sample: None,
+        }
+    }
+}
+
 /// `target/run_results.json`.
 #[derive(Debug, Clone, Serialize)]
 pub struct RunResults {

@@ -79,24 +79,17 @@ impl TestRunner<'_> {
     pub fn start(&self, i: usize) -> NodeResult {
         let t = &self.tests[i];
         let quoting = self.c.project.config.quoting;
-        NodeResult {
-            unique_id: t.unique_id(&self.c.project.config.name),
-            name: t.name.clone(),
-            relation: if self.opts.store_failures {
+        NodeResult::start(
+            t.unique_id(&self.c.project.config.name),
+            t.name.clone(),
+            if self.opts.store_failures {
                 audit_relation(self.c, t).sql(quoting)
             } else {
                 String::new()
             },
-            materialized: "test".into(),
-            status: NodeStatus::Pass,
-            execution_time: 0.0,
-            rows: None,
-            query_id: None,
-            message: None,
-            code: None,
-            failures: None,
-            sample: None,
-        }
+            "test".into(),
+            NodeStatus::Pass,
+        )
     }
 
     /// Runs test `i`, recording its outcome in `result`.

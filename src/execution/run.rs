@@ -446,20 +446,13 @@ struct ModelRunner<'a> {
 impl NodeRunner for ModelRunner<'_> {
     fn start(&self, i: usize) -> NodeResult {
         let m = self.models[i];
-        NodeResult {
-            unique_id: self.nodes[i].id.clone(),
-            name: m.name.clone(),
-            relation: m.relation.to_string(),
-            materialized: m.config.materialized().to_string(),
-            status: NodeStatus::Success,
-            execution_time: 0.0,
-            rows: None,
-            query_id: None,
-            message: None,
-            code: None,
-            failures: None,
-            sample: None,
-        }
+        NodeResult::start(
+            self.nodes[i].id.clone(),
+            m.name.clone(),
+            m.relation.to_string(),
+            m.config.materialized().to_string(),
+            NodeStatus::Success,
+        )
     }
 
     fn run(&self, i: usize, result: &mut NodeResult) {

@@ -222,24 +222,16 @@ impl SeedRunner<'_> {
 impl NodeRunner for SeedRunner<'_> {
     fn start(&self, i: usize) -> NodeResult {
         let node = &self.nodes[i];
-        NodeResult {
-            unique_id: node.id.clone(),
-            name: node.name.clone(),
-            relation: self
-                .relation(i)
+        NodeResult::start(
+            node.id.clone(),
+            node.name.clone(),
+            self.relation(i)
                 .as_ref()
                 .map(ToString::to_string)
                 .unwrap_or_default(),
-            materialized: "seed".into(),
-            status: NodeStatus::Success,
-            execution_time: 0.0,
-            rows: None,
-            query_id: None,
-            message: None,
-            code: None,
-            failures: None,
-            sample: None,
-        }
+            "seed".into(),
+            NodeStatus::Success,
+        )
     }
 
     fn run(&self, i: usize, r: &mut NodeResult) {
