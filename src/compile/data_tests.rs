@@ -343,7 +343,7 @@ fn sync_of(m: &CompiledModel) -> Option<SyncType> {
 /// table, its live rows (a tombstone is a key Customer.io is told to
 /// delete, not a row it receives: it is no duplicate, no missing person and
 /// no NULL the sync would send); otherwise the relation itself.
-fn live_rows(m: &CompiledModel, quoting: crate::sql::Quoting) -> String {
+pub(crate) fn live_rows(m: &CompiledModel, quoting: crate::sql::Quoting) -> String {
     let relation = m.relation.sql(quoting);
     match crate::compile::model::tracking_of(m) {
         Ok(Some(_)) => format!(

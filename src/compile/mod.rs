@@ -14,6 +14,7 @@
 mod compilation;
 pub mod dag;
 pub mod data_tests;
+pub mod generic_tests;
 pub mod keys;
 mod model;
 pub mod relations;

@@ -174,6 +174,7 @@ codes! {
     BAD_TEST_CONFIG = "CIO061", Usage, "`cio_tests` is not a mapping of contract data tests to `off`, `warn` or `error`";
     SINGULAR_TEST = "CIO062", Usage, "A singular test is empty, has a severity other than `warn`/`error`, or shares its name with another";
     TEST_SELECTOR = "CIO063", Usage, "`--select`/`--exclude` has a `test_type:` that is not `contract`, `singular` or `generic`";
+    GENERIC_TEST = "CIO064", Usage, "A `.yml` test is unknown, names a column its node does not have, or has bad arguments";
     JINJA_SYNTAX = "CIO100", Usage, "Jinja syntax error";
     RENDER = "CIO101", Usage, "Other rendering error";
     UNDEFINED = "CIO102", Usage, "Undefined variable";

@@ -144,6 +144,7 @@ pub fn run_steps(
     if matches!(kind, RunKind::Build | RunKind::Test) {
         tests = contract_tests(&compilation);
         tests.extend(singular_tests(&compilation, catalog.clone())?);
+        tests.extend(crate::compile::generic_tests::generic_tests(&compilation)?);
         tests = test_selection.apply(tests);
         write_compiled(&compilation, &tests)?;
     }

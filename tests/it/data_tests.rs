@@ -620,3 +620,139 @@ fn contract_test_sql_is_pinned() {
         .collect();
     crate::support::snapshots(|| insta::assert_snapshot!("contract_test_sql", text.join("\n")));
 }
+
+const SCHEMA_TESTS: &str = "version: 2
+models:
+  - name: people
+    columns:
+      - name: userId
+        tests:
+          - unique
+          - not_null:
+              config: {severity: warn}
+      - name: bio
+        data_tests:
+          - accepted_values:
+              values: ['hello', 'anonymous']
+  - name: members
+    columns:
+      - name: userId
+        tests:
+          - relationships:
+              to: ref('people')
+              field: userId
+seeds:
+  - name: object_rows
+    columns:
+      - name: group_id
+        tests: [unique, not_null]
+";
+
+#[test]
+fn dbt_generic_tests_from_yml_pass_on_clean_rows_and_fail_on_broken_ones() {
+    let server = fakesnow::shared();
+    let dir = project("E2E_DATA_TESTS_GENERIC", &server.base_url(), "");
+    std::fs::write(dir.path().join("models/schema.yml"), SCHEMA_TESTS).unwrap();
+    let run = cio(dir.path(), &["build", "--select", "test_type:generic"]);
+    let log = || format!("{}\n{}\n{}", run.stdout, run.stderr, server.log_tail());
+    assert_eq!(run.code, 0, "only a warning fails: {}", log());
+    let results = run_results(dir.path());
+    let status = |name: &str| result_of(&results, name)["status"].clone();
+    assert_eq!(status("unique_people_userId"), "pass", "{}", log());
+    // The anonymous person has no userId: a warning, one row.
+    assert_eq!(status("not_null_people_userId"), "warn");
+    assert_eq!(result_of(&results, "not_null_people_userId")["failures"], 1);
+    assert_eq!(status("accepted_values_people_bio"), "pass");
+    assert_eq!(
+        status("relationships_members_userId__userId__ref_people_"),
+        "pass"
+    );
+    assert_eq!(status("unique_object_rows_group_id"), "pass");
+    assert_eq!(status("not_null_object_rows_group_id"), "pass");
+    let sql = std::fs::read_to_string(
+        dir.path()
+            .join("target/compiled/cio_tests/accepted_values_people_bio.sql"),
+    )
+    .unwrap();
+    assert!(sql.contains("NOT IN ('hello', 'anonymous')"), "{sql}");
+
+    // Broken rows: u1 twice (unique), a bio not accepted, a member who is
+    // no person (relationships), a repeated group (unique on the seed).
+    seed(
+        dir.path(),
+        "people_rows",
+        "user_id,anonymous_id,ts,bio\nu1,,2024-01-01 00:00:00,hello\nu1,,2024-01-01 00:00:00,bad\n,a3,2024-01-03 00:00:00,anonymous\n",
+    );
+    seed(
+        dir.path(),
+        "member_rows",
+        "group_id,object_type_id,user_id\ng1,1,u1\ng1,1,u9\ng2,2,u1\n",
+    );
+    seed(
+        dir.path(),
+        "object_rows",
+        "group_id,object_type_id,label\ng1,1,North\ng1,2,South\n",
+    );
+    let run = cio(
+        dir.path(),
+        &[
+            "build",
+            "--select",
+            "test_type:generic",
+            "--allow-mass-delete",
+        ],
+    );
+    let log = || format!("{}\n{}\n{}", run.stdout, run.stderr, server.log_tail());
+    assert_eq!(run.code, 1, "{}", log());
+    let results = run_results(dir.path());
+    let failures = |name: &str| {
+        let r = result_of(&results, name);
+        (r["status"].clone(), r["failures"].clone())
+    };
+    assert_eq!(
+        failures("unique_people_userId"),
+        ("fail".into(), 1.into()),
+        "{}",
+        log()
+    );
+    assert_eq!(
+        failures("accepted_values_people_bio"),
+        ("fail".into(), 1.into())
+    );
+    assert_eq!(
+        failures("relationships_members_userId__userId__ref_people_"),
+        ("fail".into(), 1.into())
+    );
+    assert_eq!(
+        failures("unique_object_rows_group_id"),
+        ("fail".into(), 1.into())
+    );
+}
+
+#[test]
+fn a_yml_test_on_a_missing_column_or_unknown_test_is_an_error_at_its_line() {
+    let server = fakesnow::shared();
+    let dir = project("E2E_DATA_TESTS_GENERIC_BAD", &server.base_url(), "");
+    let yml = dir.path().join("models/schema.yml");
+    std::fs::write(
+        &yml,
+        "version: 2\nmodels:\n  - name: people\n    columns:\n      - name: user_id\n        tests: [unique]\n",
+    )
+    .unwrap();
+    let run = cio(dir.path(), &["test"]);
+    assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
+    let text = format!("{}{}", run.stdout, run.stderr);
+    assert!(text.contains("CIO064"), "{text}");
+    assert!(text.contains("`people` has no column `user_id`"), "{text}");
+    assert!(text.contains("models/schema.yml:6"), "{text}");
+
+    std::fs::write(
+        &yml,
+        "version: 2\nmodels:\n  - name: people\n    columns:\n      - name: userId\n        tests: [uniqe]\n",
+    )
+    .unwrap();
+    let run = cio(dir.path(), &["test"]);
+    assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
+    let text = format!("{}{}", run.stdout, run.stderr);
+    assert!(text.contains("did you mean `unique`?"), "{text}");
+}

@@ -53,9 +53,16 @@ fn build_the_example_project_and_check_every_sync_model() {
     assert_eq!(results["success"], true);
     assert_eq!(
         results["results"].as_array().unwrap().len(),
-        5 + 8 + 59,
-        "5 seeds, 8 models and their 59 contract data tests"
+        5 + 8 + 59 + 3,
+        "5 seeds, 8 models, their 59 contract data tests and the 3 schema tests of models/schema.yml"
     );
+    for test in [
+        "unique_customer_io_persons_userId",
+        "not_null_customer_io_persons_userId",
+        "relationships_customer_io_location_relationships_userId__userId__ref_customer_io_persons_",
+    ] {
+        assert_eq!(result_of(&results, test)["status"], "pass", "{test}");
+    }
     assert_eq!(
         result_of(&results, "cio_timestamp_not_null_persons_with_anonymous_id")["status"],
         "warn",
