@@ -30,8 +30,9 @@ struct Node {
     columns: Vec<String>,
 }
 
-/// The generic tests of every selected model and every seed of `c`.
-pub fn generic_tests(c: &Compilation) -> Result<Vec<DataTest>, Diagnostic> {
+/// The generic tests of every selected model and every seed of `c`, and a
+/// warning for each test of a package (`dbt_utils.…`), which is not run.
+pub fn generic_tests(c: &Compilation) -> Result<(Vec<DataTest>, Vec<Diagnostic>), Diagnostic> {
     let quoting = c.project.config.quoting;
     let model_node = |name: &str| -> Option<Node> {
         let m = c.model(name)?;
@@ -56,6 +57,7 @@ pub fn generic_tests(c: &Compilation) -> Result<Vec<DataTest>, Diagnostic> {
     let resolve = |name: &str| model_node(name).or_else(|| seed_node(name));
     let props = &c.project.properties;
     let mut out: Vec<DataTest> = Vec::new();
+    let mut warnings = Vec::new();
     let mut attached: Vec<(Node, &NodeProperties)> = Vec::new();
     for m in c.selected_models() {
         if let (Some(node), Some(p)) = (
@@ -76,6 +78,21 @@ pub fn generic_tests(c: &Compilation) -> Result<Vec<DataTest>, Diagnostic> {
             if entry.config.get("enabled") == Some(&Value::Bool(false)) {
                 continue;
             }
+            if let Some((package, _)) = entry.test.split_once('.') {
+                warnings.push(at_entry(
+                    c,
+                    entry,
+                    Diagnostic::warning(
+                        codes::PACKAGE_TEST,
+                        format!(
+                            "`{}` on `{}` is not run: tests of packages ({package}) are not supported yet",
+                            entry.test, node.name
+                        ),
+                    )
+                    .with_help("write the rule as a singular test (a .sql file under test-paths), or remove it"),
+                ));
+                continue;
+            }
             let test = generic_test(c, node, entry, &resolve)?;
             if out.iter().any(|t| t.name == test.name) {
                 return Err(at_entry(
@@ -91,7 +108,7 @@ pub fn generic_tests(c: &Compilation) -> Result<Vec<DataTest>, Diagnostic> {
             out.push(test);
         }
     }
-    Ok(out)
+    Ok((out, warnings))
 }
 
 /// The test `entry` on `node`.
@@ -123,10 +140,11 @@ fn generic_test(
             ),
         ));
     }
-    let Some(column) = &entry.column else {
+    let column_name = entry.arguments.get("column_name").and_then(Value::as_str);
+    let Some(column) = entry.column.as_deref().or(column_name) else {
         return Err(bad(
             format!("`{}` needs a column: put it under `columns:`", entry.test),
-            "write it in the `tests:` (or `data_tests:`) of a column",
+            "write it in the `tests:` (or `data_tests:`) of a column, or give it `column_name:`",
         ));
     };
     let col = find_column(node, column).ok_or_else(|| {

@@ -175,6 +175,7 @@ codes! {
     SINGULAR_TEST = "CIO062", Usage, "A singular test is empty, has a severity other than `warn`/`error`, or shares its name with another";
     TEST_SELECTOR = "CIO063", Usage, "`--select`/`--exclude` has a `test_type:` that is not `contract`, `singular` or `generic`";
     GENERIC_TEST = "CIO064", Usage, "A `.yml` test is unknown, names a column its node does not have, or has bad arguments";
+    PACKAGE_TEST = "CIO065", Warning, "A `.yml` test of a package (`dbt_utils.…`) is not run: not supported yet";
     JINJA_SYNTAX = "CIO100", Usage, "Jinja syntax error";
     RENDER = "CIO101", Usage, "Other rendering error";
     UNDEFINED = "CIO102", Usage, "Undefined variable";

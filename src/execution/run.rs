@@ -144,7 +144,11 @@ pub fn run_steps(
     if matches!(kind, RunKind::Build | RunKind::Test) {
         tests = contract_tests(&compilation);
         tests.extend(singular_tests(&compilation, catalog.clone())?);
-        tests.extend(crate::compile::generic_tests::generic_tests(&compilation)?);
+        let (generic, warnings) = crate::compile::generic_tests::generic_tests(&compilation)?;
+        for d in &warnings {
+            out.diagnostic(d);
+        }
+        tests.extend(generic);
         tests = test_selection.apply(tests);
         write_compiled(&compilation, &tests)?;
     }

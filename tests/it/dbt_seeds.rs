@@ -315,10 +315,31 @@ fn build_loads_the_seeds_with_their_config_before_the_models() {
         .iter()
         .map(|r| r["unique_id"].as_str().unwrap())
         .collect();
-    let first_model = ids.iter().position(|i| i.starts_with("model.")).unwrap();
+    // The three seeds load first; then the models and the tests of the
+    // `.yml` (a seed's test, a model-level test with `column_name:`).
     assert!(
-        ids[..first_model].iter().all(|i| i.starts_with("seed.")) && first_model == 3,
+        ids[..3].iter().all(|i| i.starts_with("seed."))
+            && ids[3..].iter().all(|i| !i.starts_with("seed.")),
         "{ids:?}"
+    );
+    for test in [
+        "not_null_raw_orders_amount",
+        "orders_have_customers",
+        "unique_customers_customer_id",
+        "not_null_customers_customer_id",
+    ] {
+        assert_eq!(
+            emulator_cli::result_of(&results, test)["status"],
+            "pass",
+            "{test}: {ids:?}"
+        );
+    }
+    // dbt_utils.accepted_range is not run, and says so.
+    assert!(
+        run.stdout.contains("CIO065") || run.stderr.contains("CIO065"),
+        "{}\n{}",
+        run.stdout,
+        run.stderr
     );
     let wh = connect(dir.path());
     let rows = records(&query(
