@@ -2,11 +2,10 @@
 //! order; as a table, or in one of dbt's `--output` forms (`selector`,
 //! `name`, `path`, `json`), filtered by `--resource-type`.
 
+use super::ExitStatus;
 use super::args::{LsOutput, ResourceType};
-use super::{ExitStatus, fatal};
 use crate::compile::select::fqn_of;
 use crate::compile::{Compilation, CompileOptions};
-use crate::pipeline;
 use crate::project::ModelConfig;
 use crate::report::{LogFormat, Output, print_out};
 use crate::sql::RelationName;
@@ -78,12 +77,9 @@ pub(super) fn ls(
     form: Option<LsOutput>,
     types: &[ResourceType],
 ) -> ExitStatus {
-    let compilation = match pipeline::compile(&CompileOptions {
-        write: false,
-        ..opts.clone()
-    }) {
+    let compilation = match super::compile_only(opts, out) {
         Ok(c) => c,
-        Err(d) => return fatal(out, &d),
+        Err(status) => return status,
     };
     let c = &compilation;
     // Problems not tied to one model: a selection criterion that matched

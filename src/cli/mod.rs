@@ -17,6 +17,7 @@ mod test;
 
 pub use args::Cli;
 
+use crate::compile::{Compilation, CompileOptions};
 use crate::diagnostics::{Diagnostic, Kind, codes};
 use crate::execution::connect::connect_project;
 use crate::execution::run::{RunKind, RunOptions};
@@ -118,6 +119,16 @@ pub fn finish(status: ExitStatus) -> u8 {
     u8::try_from(code).unwrap_or(1)
 }
 
+/// The compilation a command reads without writing `target/`, or the
+/// status of the error that stopped it (printed).
+fn compile_only(opts: &CompileOptions, out: &Output) -> Result<Compilation, ExitStatus> {
+    crate::pipeline::compile(&CompileOptions {
+        write: false,
+        ..opts.clone()
+    })
+    .map_err(|d| fatal(out, &d))
+}
+
 /// Prints `d`, which stops the command, and returns the command's status.
 fn fatal(out: &Output, d: &Diagnostic) -> ExitStatus {
     out.diagnostic(d);
@@ -179,21 +190,19 @@ pub fn run(cli: &Cli) -> ExitStatus {
             output,
             run,
             tests,
-        } => run::run(
-            RunKind::Build,
-            &compile_options(project, selection, true, false),
-            test::with_tests(run_options(run), tests),
-            &output.output(),
-            &connect_project,
-        ),
-        Command::Test {
+        }
+        | Command::Test {
             project,
             selection,
             output,
             run,
             tests,
         } => run::run(
-            RunKind::Test,
+            if matches!(cli.command, Command::Build { .. }) {
+                RunKind::Build
+            } else {
+                RunKind::Test
+            },
             &compile_options(project, selection, true, false),
             test::with_tests(run_options(run), tests),
             &output.output(),

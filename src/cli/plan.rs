@@ -5,7 +5,6 @@ use super::{ExitStatus, fatal};
 use crate::compile::CompileOptions;
 use crate::execution::Connector;
 use crate::execution::plan::{plan as plan_tables, render};
-use crate::pipeline;
 use crate::report::{LogFormat, Output, print_out};
 
 /// `cio-sql plan`: compiles the project (without writing), connects, and
@@ -18,12 +17,9 @@ pub(super) fn plan(
     out: &Output,
     connect: &Connector,
 ) -> ExitStatus {
-    let compilation = match pipeline::compile(&CompileOptions {
-        write: false,
-        ..opts.clone()
-    }) {
+    let compilation = match super::compile_only(opts, out) {
         Ok(c) => c,
-        Err(d) => return fatal(out, &d),
+        Err(status) => return status,
     };
     for d in &compilation.diagnostics {
         out.diagnostic(d);

@@ -2,7 +2,6 @@
 
 use super::{ExitStatus, fatal};
 use crate::compile::CompileOptions;
-use crate::pipeline;
 use crate::report::{LogFormat, Output, print_out};
 use crate::reports::{self, review::ReviewStatus};
 
@@ -13,12 +12,9 @@ pub(super) fn review(
     accept: bool,
     out: &Output,
 ) -> ExitStatus {
-    let compilation = match pipeline::compile(&CompileOptions {
-        write: false,
-        ..opts.clone()
-    }) {
+    let compilation = match super::compile_only(opts, out) {
         Ok(c) => c,
-        Err(d) => return fatal(out, &d),
+        Err(status) => return status,
     };
     let review = match reports::review::review(&compilation, dir, accept) {
         Ok(r) => r,
