@@ -72,6 +72,8 @@ pub struct DataTest {
     pub description: String,
     /// Its source file (a singular test), relative to the project.
     pub path: Option<String>,
+    /// When it fails and whether its rows are stored (dbt's test configs).
+    pub config: crate::compile::test_config::TestConfig,
 }
 
 impl DataTest {
@@ -324,6 +326,7 @@ pub fn contract_tests(c: &Compilation) -> Vec<DataTest> {
                 sql,
                 description: format!("{}: {}", sync, check.about),
                 path: None,
+                config: Default::default(),
             });
         }
     }

@@ -2,9 +2,9 @@
 //! `.yml` properties (read by `project::properties`): `not_null`,
 //! `unique`, `accepted_values` and `relationships`, on the columns of
 //! models and seeds, with dbt's arguments (`values`, `quote`, `to`,
-//! `field`) and `config:` keys `severity`, `where` and `enabled` (`tags`
-//! and `meta` are accepted; thresholds and per-test `store_failures` are
-//! refused by name, not ignored).
+//! `field`) and `config:` keys `severity`, `where`, `enabled`, the
+//! thresholds and `store_failures` ([`TestConfig`]); `tags` and `meta` are
+//! accepted.
 //!
 //! Each becomes a [`DataTest`] of kind generic: one query selecting the
 //! failing rows, run like every other test by `cio-sql test` and `build`.
@@ -12,6 +12,7 @@
 //! arguments is an error at the `.yml` line, before anything runs.
 
 use crate::compile::data_tests::{DataTest, TestKind, TestSeverity, live_rows};
+use crate::compile::test_config::TestConfig;
 use crate::compile::{Compilation, ModelStatus};
 use crate::diagnostics::{Diagnostic, codes};
 use crate::project::properties::{DataTest as TestEntry, NodeProperties};
@@ -167,26 +168,26 @@ fn generic_test(
     for key in entry.config.keys() {
         match key.as_str() {
             "severity" | "where" | "enabled" | "tags" | "meta" => {}
-            "error_if" | "warn_if" | "fail_calc" | "limit" => {
-                return Err(bad(
-                    format!("`{key}` is not supported yet: a test fails on any failing row"),
-                    &format!("remove `{key}`, or write the rule into a singular test"),
-                ));
-            }
-            "store_failures" | "store_failures_as" => {
-                return Err(bad(
-                    format!("`{key}` on one test is not supported yet"),
-                    "remove it and pass --store-failures to `cio-sql test` or `build`",
-                ));
-            }
+            k if TestConfig::KEYS.contains(&k) => {}
             other => {
                 return Err(bad(
                     format!("`{other}` is not a test config cio-sql knows"),
-                    "a test's config takes severity, where, enabled, tags and meta",
+                    "a test's config takes severity, where, error_if, warn_if, fail_calc, limit, store_failures, store_failures_as, enabled, tags and meta",
                 ));
             }
         }
     }
+    let config = TestConfig::from_map(&entry.config).map_err(|(message, help)| {
+        at_entry(
+            c,
+            entry,
+            Diagnostic::error(
+                codes::TEST_THRESHOLD,
+                format!("`{}` on `{}`: {message}", entry.test, node.name),
+            )
+            .with_help(help),
+        )
+    })?;
     // dbt's `where`: the test reads the node's rows that match it.
     let rows = match entry.config.get("where") {
         None | Some(Value::Null) => node.relation.clone(),
@@ -318,6 +319,7 @@ fn generic_test(
         sql,
         description: format!("{}: {about}", entry.test),
         path: None,
+        config,
     })
 }
 

@@ -21,6 +21,7 @@ pub mod relations;
 mod schedule;
 pub mod select;
 pub mod singular;
+pub mod test_config;
 pub mod test_select;
 
 pub use compilation::{Compilation, CompiledModel, CompiledSeed, ModelStatus};

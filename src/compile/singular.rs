@@ -7,6 +7,7 @@
 use crate::catalog::Catalog;
 use crate::compile::Compilation;
 use crate::compile::data_tests::{DataTest, TestKind, TestSeverity};
+use crate::compile::test_config::TestConfig;
 use crate::diagnostics::{Diagnostic, codes};
 use crate::project::{Model, ModelConfig, Project, read_text};
 use crate::render::Renderer;
@@ -138,6 +139,11 @@ pub fn singular_tests(
                 "write a SELECT that returns the rows that break the rule, or delete the file",
             ));
         }
+        let config = TestConfig::from_map(&rendered.config.values).map_err(|(message, help)| {
+            Diagnostic::error(codes::TEST_THRESHOLD, format!("test {name}: {message}"))
+                .at_file(&rel)
+                .with_help(help)
+        })?;
         tests.push(DataTest {
             name,
             kind: TestKind::Singular,
@@ -147,6 +153,7 @@ pub fn singular_tests(
             sql,
             description: format!("singular test {rel}"),
             path: Some(rel),
+            config,
         });
     }
     Ok(tests)

@@ -131,6 +131,7 @@ mod tests {
             sql: "select 1".into(),
             description: String::new(),
             path: None,
+            config: Default::default(),
         }
     }
 

@@ -82,7 +82,7 @@ impl TestRunner<'_> {
         NodeResult::start(
             t.unique_id(&self.c.project.config.name),
             t.name.clone(),
-            if self.opts.store_failures {
+            if self.stores(t) {
                 audit_relation(self.c, t).sql(quoting)
             } else {
                 String::new()
@@ -90,6 +90,12 @@ impl TestRunner<'_> {
             "test".into(),
             NodeStatus::Pass,
         )
+    }
+
+    /// Whether test `t` stores its failing rows: its own `store_failures`,
+    /// else the run's `--store-failures` (as dbt's `should_store_failures`).
+    fn stores(&self, t: &DataTest) -> bool {
+        t.config.store_failures.unwrap_or(self.opts.store_failures)
     }
 
     /// Runs test `i`, recording its outcome in `result`.
@@ -117,7 +123,8 @@ impl TestRunner<'_> {
     ) -> Result<(), (WarehouseError, String)> {
         let quoting = self.c.project.config.quoting;
         // What the failing rows are read from: the test, or its table.
-        let from = if self.opts.store_failures {
+        let query = t.config.limited(&t.sql);
+        let from = if self.stores(t) {
             let audit = audit_relation(self.c, t);
             let schema = audit.schema_sql(quoting);
             let made = self.audit_made.lock().unwrap_or_else(|e| e.into_inner());
@@ -133,31 +140,44 @@ impl TestRunner<'_> {
             }
             let table = audit.sql(quoting);
             self.warehouse
-                .execute(&format!("CREATE OR REPLACE TABLE {table} AS\n{}", t.sql))
+                .execute(&format!("CREATE OR REPLACE TABLE {table} AS\n{query}"))
                 .map_err(|e| (e, format!(" (storing its failures in {table})")))?;
             table
         } else {
-            format!("(\n{}\n) AS dbt_internal_test", t.sql)
+            format!("(\n{query}\n) AS dbt_internal_test")
         };
         let counted = self
             .warehouse
-            .query(&format!("SELECT COUNT(*) AS failures FROM {from}"))
+            .query(&t.config.count_query(&from))
             .map_err(|e| (e, String::new()))?;
         result.query_id = counted.query_id.clone();
-        let failures = first_number(&counted).unwrap_or(0);
-        result.failures = Some(failures);
-        if failures == 0 {
+        // `fail_calc` over no rows can be NULL (a SUM): no failures.
+        let failures = first_number(&counted).unwrap_or(0.0);
+        result.failures = Some(failures.max(0.0).round() as u64);
+        let error = t.severity == TestSeverity::Error;
+        let Some(is_error) = t.config.outcome(failures, error) else {
             return Ok(());
-        }
-        let (status, code, severity) = match t.severity {
-            TestSeverity::Error => (NodeStatus::Fail, codes::TEST_FAILED, "error"),
-            TestSeverity::Warn => (NodeStatus::Warn, codes::TEST_WARNED, "warn"),
+        };
+        let (status, code, severity) = if is_error {
+            (NodeStatus::Fail, codes::TEST_FAILED, "error")
+        } else {
+            (
+                NodeStatus::Warn,
+                codes::TEST_WARNED,
+                if error { "error" } else { "warn" },
+            )
         };
         result.status = status;
         result.code = Some(code.to_string());
-        let rows = if failures == 1 { "row" } else { "rows" };
+        let shown = result.failures.unwrap_or(0);
+        let rows = if shown == 1 { "row" } else { "rows" };
+        let thresholds = t
+            .config
+            .thresholds(error)
+            .map(|t| format!(", {t}"))
+            .unwrap_or_default();
         result.message = Some(format!(
-            "{failures} failing {rows} (severity {severity}): {}",
+            "{shown} failing {rows} (severity {severity}{thresholds}): {}",
             t.description
         ));
         if self.opts.rows > 0 {
@@ -171,10 +191,10 @@ impl TestRunner<'_> {
     }
 }
 
-/// The first value of the first row, as a whole number.
-fn first_number(rows: &Rows) -> Option<u64> {
+/// The first value of the first row, as a number.
+fn first_number(rows: &Rows) -> Option<f64> {
     let v = rows.rows.first()?.first()?;
-    v.as_u64()
+    v.as_f64()
         .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
 }
 
@@ -248,7 +268,7 @@ mod tests {
                 rows: vec![vec!["7".into()]],
                 ..rows
             }),
-            Some(7)
+            Some(7.0)
         );
     }
 }

@@ -55,7 +55,7 @@ from {{ ref('member_rows') }}";
 
 /// A project of four sync models over four seeds, one per sync type, plus
 /// a model downstream of the people and one alone.
-fn project(database: &str, host: &str, dbt_project_extra: &str) -> tempfile::TempDir {
+pub(crate) fn project(database: &str, host: &str, dbt_project_extra: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let write = |rel: &str, text: &str| {
         let path = dir.path().join(rel);
@@ -83,7 +83,7 @@ fn project(database: &str, host: &str, dbt_project_extra: &str) -> tempfile::Tem
     dir
 }
 
-fn seed(dir: &Path, name: &str, csv: &str) {
+pub(crate) fn seed(dir: &Path, name: &str, csv: &str) {
     std::fs::create_dir_all(dir.join("seeds")).unwrap();
     std::fs::write(dir.join(format!("seeds/{name}.csv")), csv).unwrap();
 }

@@ -13,6 +13,7 @@ mod cache;
 mod cli;
 mod code_table;
 mod contract;
+mod data_test_configs;
 mod data_tests;
 mod dbt_packages;
 mod dbt_properties;
