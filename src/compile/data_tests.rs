@@ -74,6 +74,9 @@ pub struct DataTest {
     pub path: Option<String>,
     /// When it fails and whether its rows are stored (dbt's test configs).
     pub config: crate::compile::test_config::TestConfig,
+    /// The source table it tests (a test on a source), as
+    /// `DATABASE.SCHEMA.TABLE`: the models reading it run after it.
+    pub source_relation: Option<String>,
 }
 
 impl DataTest {
@@ -327,6 +330,7 @@ pub fn contract_tests(c: &Compilation) -> Vec<DataTest> {
                 description: format!("{}: {}", sync, check.about),
                 path: None,
                 config: Default::default(),
+                source_relation: None,
             });
         }
     }

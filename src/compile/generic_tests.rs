@@ -11,6 +11,7 @@
 //! A test on a column the node does not have, an unknown test, or bad
 //! arguments is an error at the `.yml` line, before anything runs.
 
+use crate::catalog::Catalog;
 use crate::compile::data_tests::{DataTest, TestKind, TestSeverity, live_rows};
 use crate::compile::test_config::TestConfig;
 use crate::compile::{Compilation, ModelStatus};
@@ -29,11 +30,18 @@ struct Node {
     name: String,
     relation: String,
     columns: Vec<String>,
+    /// A source table: its `DATABASE.SCHEMA.TABLE` (dbt prefixes the
+    /// test's name with `source_` and attaches it to no model).
+    source: Option<String>,
 }
 
-/// The generic tests of every selected model and every seed of `c`, and a
-/// warning for each test of a package (`dbt_utils.…`), which is not run.
-pub fn generic_tests(c: &Compilation) -> Result<(Vec<DataTest>, Vec<Diagnostic>), Diagnostic> {
+/// The generic tests of every selected model, every seed and every source
+/// table of `c` (its columns read from `catalog`), and a warning for each
+/// test of a package (`dbt_utils.…`), which is not run.
+pub fn generic_tests(
+    c: &Compilation,
+    catalog: &dyn Catalog,
+) -> Result<(Vec<DataTest>, Vec<Diagnostic>), Diagnostic> {
     let quoting = c.project.config.quoting;
     let model_node = |name: &str| -> Option<Node> {
         let m = c.model(name)?;
@@ -42,6 +50,7 @@ pub fn generic_tests(c: &Compilation) -> Result<(Vec<DataTest>, Vec<Diagnostic>)
             // A change-tracked table's live rows: tombstones are deletes.
             relation: live_rows(m, quoting),
             columns: m.columns().into_iter().map(|col| col.name).collect(),
+            source: None,
         })
     };
     let seed_node = |name: &str| -> Option<Node> {
@@ -53,6 +62,7 @@ pub fn generic_tests(c: &Compilation) -> Result<(Vec<DataTest>, Vec<Diagnostic>)
             name: s.name.clone(),
             relation: s.relation.sql(quoting),
             columns: s.columns.iter().map(|(n, _)| n.clone()).collect(),
+            source: None,
         })
     };
     let resolve = |name: &str| model_node(name).or_else(|| seed_node(name));
@@ -73,6 +83,41 @@ pub fn generic_tests(c: &Compilation) -> Result<(Vec<DataTest>, Vec<Diagnostic>)
         {
             attached.push((node, p));
         }
+    }
+    for st in &c.project.sources {
+        let key = (st.source.to_lowercase(), st.table.to_lowercase());
+        let Some(p) = props.sources.get(&key) else {
+            continue;
+        };
+        if p.data_tests.is_empty() {
+            continue;
+        }
+        let Some(columns) = catalog.columns(&st.relation) else {
+            let first = &p.data_tests[0];
+            return Err(at_entry(
+                c,
+                first,
+                Diagnostic::error(
+                    codes::GENERIC_TEST,
+                    format!(
+                        "source('{}', '{}') has tests, but the catalog has no columns for {}",
+                        st.source, st.table, st.relation
+                    ),
+                )
+                .with_help(
+                    "run `cio-sql catalog` to read its columns from the warehouse, or add it to catalog.yml",
+                ),
+            ));
+        };
+        attached.push((
+            Node {
+                name: format!("{}_{}", st.source, st.table),
+                relation: st.relation.sql(quoting),
+                columns: columns.iter().map(|col| col.name.clone()).collect(),
+                source: Some(st.relation.to_string()),
+            },
+            p,
+        ));
     }
     for (node, p) in &attached {
         for entry in &p.data_tests {
@@ -200,7 +245,11 @@ fn generic_test(
         }
     };
     let c_ = quote(col);
-    let mut depends_on = vec![node.name.clone()];
+    // A source is built by no node: a test on it depends on no model.
+    let mut depends_on: Vec<String> = match node.source {
+        None => vec![node.name.clone()],
+        Some(_) => Vec::new(),
+    };
     let (sql, about, suffix) = match entry.test.as_str() {
         "not_null" => (
             format!("SELECT * FROM {rows} WHERE {c_} IS NULL"),
@@ -306,20 +355,22 @@ fn generic_test(
             )
         }
     };
+    let prefix = if node.source.is_some() { "source_" } else { "" };
     let name = entry
         .name
         .clone()
-        .unwrap_or_else(|| format!("{}_{}_{}{suffix}", entry.test, node.name, column));
+        .unwrap_or_else(|| format!("{prefix}{}_{}_{}{suffix}", entry.test, node.name, column));
     Ok(DataTest {
         name,
         kind: TestKind::Generic,
-        model: Some(node.name.clone()),
+        model: node.source.is_none().then(|| node.name.clone()),
         depends_on,
         severity,
         sql,
         description: format!("{}: {about}", entry.test),
         path: None,
         config,
+        source_relation: node.source.clone(),
     })
 }
 
@@ -386,6 +437,7 @@ mod tests {
             name: "m".into(),
             relation: "R".into(),
             columns: vec!["userId".into(), "ID".into(), "a".into(), "A".into()],
+            source: None,
         };
         assert_eq!(find_column(&node, "userId"), Some("userId"));
         assert_eq!(find_column(&node, "userid"), Some("userId"));

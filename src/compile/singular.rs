@@ -154,6 +154,7 @@ pub fn singular_tests(
             description: format!("singular test {rel}"),
             path: Some(rel),
             config,
+            source_relation: None,
         });
     }
     Ok(tests)

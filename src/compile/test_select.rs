@@ -132,6 +132,7 @@ mod tests {
             description: String::new(),
             path: None,
             config: Default::default(),
+            source_relation: None,
         }
     }
 

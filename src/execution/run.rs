@@ -144,7 +144,8 @@ pub fn run_steps(
     if matches!(kind, RunKind::Build | RunKind::Test) {
         tests = contract_tests(&compilation);
         tests.extend(singular_tests(&compilation, catalog.clone())?);
-        let (generic, warnings) = crate::compile::generic_tests::generic_tests(&compilation)?;
+        let (generic, warnings) =
+            crate::compile::generic_tests::generic_tests(&compilation, catalog.as_ref())?;
         for d in &warnings {
             out.diagnostic(d);
         }
@@ -343,9 +344,18 @@ pub fn run_graph(
     let first_test = selected.len();
     // The tests attached to each model.
     let mut tests_of: HashMap<&str, Vec<usize>> = HashMap::new();
+    // The tests of each source table, by `DATABASE.SCHEMA.TABLE`: the
+    // models reading it run after them, as in dbt's build.
+    let mut source_tests: HashMap<&str, Vec<usize>> = HashMap::new();
     for (i, t) in tests.iter().enumerate() {
         if let Some(m) = &t.model {
             tests_of.entry(m.as_str()).or_default().push(first_test + i);
+        }
+        if let Some(r) = &t.source_relation {
+            source_tests
+                .entry(r.as_str())
+                .or_default()
+                .push(first_test + i);
         }
     }
     let mut nodes: Vec<Node> = selected
@@ -363,6 +373,13 @@ pub fn run_graph(
                 .flat_map(|(p, i)| {
                     std::iter::once(i).chain(tests_of.get(p).into_iter().flatten().copied())
                 })
+                .chain(
+                    m.relations
+                        .iter()
+                        .filter_map(|r| source_tests.get(r.as_str()))
+                        .flatten()
+                        .copied(),
+                )
                 .collect(),
         })
         .collect();

@@ -34,5 +34,6 @@ mod no_panic;
 mod profiles_dbt;
 mod project;
 mod review;
+mod source_tests;
 mod sync_types;
 mod warehouse_emulator;
