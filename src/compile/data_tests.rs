@@ -77,12 +77,20 @@ pub struct DataTest {
     /// The source table it tests (a test on a source), as
     /// `DATABASE.SCHEMA.TABLE`: the models reading it run after it.
     pub source_relation: Option<String>,
+    /// dbt's short name for a long generic test's name: its compiled
+    /// file's and stored-failures table's name (`None`: its name).
+    pub alias: Option<String>,
 }
 
 impl DataTest {
     /// `test.<project>.<name>`, as in dbt's `run_results.json`.
     pub fn unique_id(&self, project: &str) -> String {
         format!("test.{project}.{}", self.name)
+    }
+
+    /// The name of its compiled file and stored-failures table.
+    pub fn alias(&self) -> &str {
+        self.alias.as_deref().unwrap_or(&self.name)
     }
 }
 
@@ -331,6 +339,7 @@ pub fn contract_tests(c: &Compilation) -> Vec<DataTest> {
                 path: None,
                 config: Default::default(),
                 source_relation: None,
+                alias: None,
             });
         }
     }

@@ -14,6 +14,7 @@
 use crate::catalog::Catalog;
 use crate::compile::data_tests::{DataTest, TestKind, TestSeverity, live_rows};
 use crate::compile::test_config::TestConfig;
+use crate::compile::test_names::generic_test_names;
 use crate::compile::{Compilation, ModelStatus};
 use crate::diagnostics::{Diagnostic, codes};
 use crate::project::properties::{DataTest as TestEntry, NodeProperties};
@@ -250,18 +251,16 @@ fn generic_test(
         None => vec![node.name.clone()],
         Some(_) => Vec::new(),
     };
-    let (sql, about, suffix) = match entry.test.as_str() {
+    let (sql, about) = match entry.test.as_str() {
         "not_null" => (
             format!("SELECT * FROM {rows} WHERE {c_} IS NULL"),
             format!("`{column}` is never NULL"),
-            String::new(),
         ),
         "unique" => (
             format!(
                 "SELECT {c_} AS \"unique_field\", COUNT(*) AS \"n_records\" FROM {rows} WHERE {c_} IS NOT NULL GROUP BY {c_} HAVING COUNT(*) > 1"
             ),
             format!("no two rows share `{column}`"),
-            String::new(),
         ),
         "accepted_values" => {
             let Some(Value::Array(values)) = entry.arguments.get("values") else {
@@ -311,7 +310,6 @@ fn generic_test(
                     list.join(", ")
                 ),
                 format!("`{column}` is one of {} values", list.len()),
-                String::new(),
             )
         }
         _ => {
@@ -351,15 +349,19 @@ fn generic_test(
                     quote(pf)
                 ),
                 format!("every `{column}` is a `{field}` of {}", parent.name),
-                format!("__{field}__ref_{}_", parent.name),
             )
         }
     };
+    // dbt's name: the arguments with the column, as dbt passes them.
     let prefix = if node.source.is_some() { "source_" } else { "" };
-    let name = entry
-        .name
-        .clone()
-        .unwrap_or_else(|| format!("{prefix}{}_{}_{}{suffix}", entry.test, node.name, column));
+    let mut arguments = entry.arguments.clone();
+    arguments.insert("column_name".into(), Value::String(column.to_string()));
+    let (full, short) =
+        generic_test_names(&format!("{prefix}{}", entry.test), &node.name, &arguments);
+    let (name, alias) = match &entry.name {
+        Some(name) => (name.clone(), None),
+        None => (full.clone(), (short != full).then_some(short)),
+    };
     Ok(DataTest {
         name,
         kind: TestKind::Generic,
@@ -368,9 +370,10 @@ fn generic_test(
         severity,
         sql,
         description: format!("{}: {about}", entry.test),
-        path: None,
+        path: Some(entry.file.clone()),
         config,
         source_relation: node.source.clone(),
+        alias,
     })
 }
 

@@ -22,6 +22,7 @@ mod schedule;
 pub mod select;
 pub mod singular;
 pub mod test_config;
+pub mod test_names;
 pub mod test_select;
 
 pub use compilation::{Compilation, CompiledModel, CompiledSeed, ModelStatus};

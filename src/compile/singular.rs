@@ -155,6 +155,7 @@ pub fn singular_tests(
             path: Some(rel),
             config,
             source_relation: None,
+            alias: None,
         });
     }
     Ok(tests)

@@ -133,6 +133,7 @@ mod tests {
             path: None,
             config: Default::default(),
             source_relation: None,
+            alias: None,
         }
     }
 

@@ -12,7 +12,7 @@
 
 use crate::artifacts::run_results::{NodeResult, NodeStatus};
 use crate::compile::Compilation;
-use crate::compile::data_tests::{DataTest, TestSeverity};
+use crate::compile::data_tests::{DataTest, TestKind, TestSeverity};
 use crate::diagnostics::{Diagnostic, codes};
 use crate::execution::connect::warehouse_diagnostic;
 use crate::sql::RelationName;
@@ -38,19 +38,38 @@ pub fn audit_relation(c: &Compilation, test: &DataTest) -> RelationName {
     RelationName::new(
         target.database.clone(),
         format!("{}{AUDIT_SUFFIX}", target.schema),
-        test.name.clone(),
+        test.alias().to_string(),
     )
 }
 
-/// Writes each test's query to `target/compiled/cio_tests/<name>.sql`
-/// (singular tests: under `compiled/` at their own path), as dbt writes
-/// compiled tests.
+/// Writes each test's query under `target/compiled/`, where dbt writes
+/// compiled tests: a generic test at `<project>/<its .yml>/<alias>.sql`, a
+/// singular test at `<project>/<its path>`, a contract test at
+/// `cio_tests/<name>.sql`.
 pub fn write_compiled(c: &Compilation, tests: &[DataTest]) -> Result<(), Diagnostic> {
     let root = c.project.target_dir().join("compiled");
+    // The project's name as one folder, whatever it holds.
+    let folder: String = c
+        .project
+        .config
+        .name
+        .chars()
+        .map(|ch| {
+            if ch.is_ascii_alphanumeric() || ch == '-' {
+                ch
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let project = root.join(folder);
     for t in tests {
-        let path = match &t.path {
-            Some(p) => root.join(p.trim_start_matches('/')),
-            None => root.join("cio_tests").join(format!("{}.sql", t.name)),
+        let path = match (&t.path, t.kind) {
+            (Some(yml), TestKind::Generic) => project
+                .join(yml.trim_start_matches('/'))
+                .join(format!("{}.sql", t.alias())),
+            (Some(p), _) => project.join(p.trim_start_matches('/')),
+            (None, _) => root.join("cio_tests").join(format!("{}.sql", t.alias())),
         };
         if let Some(dir) = path.parent() {
             crate::files::ensure_dir(dir)?;

@@ -64,13 +64,13 @@ fn thresholds_fail_calc_limit_and_store_failures_decide_each_test() {
     assert_eq!(outcome("not_null_people_userId"), ("pass".into(), 1.into()));
     // Two rows not accepted, in two groups: sum(n_records) is 2, a warning.
     assert_eq!(
-        outcome("accepted_values_people_bio"),
+        outcome("accepted_values_people_bio__hello"),
         ("warn".into(), 2.into())
     );
     // Two groups, `limit: 1`: one failure, an error; stored without the flag.
     assert_eq!(outcome("bio_limited"), ("fail".into(), 1.into()));
     assert_eq!(run.code, 1, "{}", log());
-    let message = result_of(&results, "accepted_values_people_bio")["message"]
+    let message = result_of(&results, "accepted_values_people_bio__hello")["message"]
         .as_str()
         .unwrap()
         .to_string();

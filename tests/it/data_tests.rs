@@ -459,7 +459,7 @@ fn singular_tests_under_test_paths_select_failing_rows() {
     assert_eq!(result_of(&results, "few_objects")["status"], "pass");
     let compiled = std::fs::read_to_string(
         dir.path()
-            .join("target/compiled/tests/no_ghost_members.sql"),
+            .join("target/compiled/cio_sql_example/tests/no_ghost_members.sql"),
     )
     .unwrap();
     assert!(
@@ -662,7 +662,10 @@ fn dbt_generic_tests_from_yml_pass_on_clean_rows_and_fail_on_broken_ones() {
     // The anonymous person has no userId: a warning, one row.
     assert_eq!(status("not_null_people_userId"), "warn");
     assert_eq!(result_of(&results, "not_null_people_userId")["failures"], 1);
-    assert_eq!(status("accepted_values_people_bio"), "pass");
+    assert_eq!(
+        status("accepted_values_people_bio__hello__anonymous"),
+        "pass"
+    );
     assert_eq!(
         status("relationships_members_userId__userId__ref_people_"),
         "pass"
@@ -671,7 +674,7 @@ fn dbt_generic_tests_from_yml_pass_on_clean_rows_and_fail_on_broken_ones() {
     assert_eq!(status("not_null_object_rows_group_id"), "pass");
     let sql = std::fs::read_to_string(
         dir.path()
-            .join("target/compiled/cio_tests/accepted_values_people_bio.sql"),
+            .join("target/compiled/cio_sql_example/models/schema.yml/accepted_values_people_bio__hello__anonymous.sql"),
     )
     .unwrap();
     assert!(sql.contains("NOT IN ('hello', 'anonymous')"), "{sql}");
@@ -716,7 +719,7 @@ fn dbt_generic_tests_from_yml_pass_on_clean_rows_and_fail_on_broken_ones() {
         log()
     );
     assert_eq!(
-        failures("accepted_values_people_bio"),
+        failures("accepted_values_people_bio__hello__anonymous"),
         ("fail".into(), 1.into())
     );
     assert_eq!(

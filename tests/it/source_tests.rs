@@ -48,20 +48,26 @@ fn source_tests_run_before_the_models_reading_the_source_and_skip_them() {
     assert_eq!(run.code, 0, "{}", log());
     let results = run_results(dir.path());
     let not_null = "source_not_null_raw_event_rows_user_id";
-    let accepted = "source_accepted_values_raw_event_rows_event_name";
+    let accepted = "source_accepted_values_raw_event_rows_event_name__signed_up__paid";
     assert_eq!(result_of(&results, not_null)["status"], "pass", "{}", log());
     assert_eq!(result_of(&results, accepted)["status"], "pass");
     assert_eq!(result_of(&results, "raw_events")["status"], "success");
     assert!(position(&results, not_null) < position(&results, "raw_events"));
     assert!(position(&results, accepted) < position(&results, "raw_events"));
-    let sql = std::fs::read_to_string(
-        dir.path()
-            .join(format!("target/compiled/cio_tests/{not_null}.sql")),
-    )
+    let sql = std::fs::read_to_string(dir.path().join(format!(
+        "target/compiled/cio_sql_example/models/sources.yml/{not_null}.sql"
+    )))
     .unwrap();
     assert!(
         sql.contains("FROM E2E_SOURCE_TESTS.CUSTOMER_IO.event_rows WHERE \"user_id\" IS NULL"),
         "{sql}"
+    );
+
+    // A name of 64 characters or more: dbt's short name for its file.
+    assert!(
+        dir.path()
+            .join("target/compiled/cio_sql_example/models/sources.yml/source_accepted_values_raw_eve_667c16cee1d09b8540563fe1e00f1f36.sql")
+            .is_file()
     );
 
     // A NULL user and an event name not accepted: both fail, the model
