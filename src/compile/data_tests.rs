@@ -305,6 +305,7 @@ pub fn contract_tests(c: &Compilation) -> Vec<DataTest> {
             rules,
             relation: live_rows(m, quoting),
             columns: &columns,
+            cio_key: cio_key(m),
         };
         for check in CHECKS {
             let setting = set
@@ -377,6 +378,21 @@ struct ModelTests<'a> {
     relation: String,
     /// Output column names, as stored.
     columns: &'a [String],
+    /// The model's `cio_key` columns: the key of a sync type that has none
+    /// of its own (track).
+    cio_key: Vec<String>,
+}
+
+/// The columns of a model's `cio_key` config (one name or a list).
+fn cio_key(m: &CompiledModel) -> Vec<String> {
+    match m.config.values.get("cio_key") {
+        Some(Value::String(s)) => vec![s.clone()],
+        Some(Value::Array(items)) => items
+            .iter()
+            .filter_map(|v| v.as_str().map(str::to_string))
+            .collect(),
+        _ => Vec::new(),
+    }
 }
 
 /// A column of the model, by its stored name: always quoted, exactly as
@@ -449,15 +465,17 @@ impl ModelTests<'_> {
                 (!groups.is_empty()).then(|| self.rows_where(&groups.join(" OR ")))
             }
             "unique_key" => {
-                let key: Vec<String> = self
-                    .sync
-                    .spec()
-                    .key
-                    .iter()
-                    .flat_map(|part| part.iter())
-                    .filter(|f| self.has(f))
-                    .map(|f| col(f))
-                    .collect();
+                let spec = self.sync.spec();
+                // A track row has no key of its own: its `cio_key`, when set.
+                let key: Vec<&str> = if spec.key.is_empty() {
+                    self.cio_key.iter().map(String::as_str).collect()
+                } else {
+                    spec.key
+                        .iter()
+                        .flat_map(|part| part.iter().copied())
+                        .collect()
+                };
+                let key: Vec<String> = key.into_iter().filter(|f| self.has(f)).map(col).collect();
                 if key.is_empty() {
                     return None;
                 }
@@ -625,12 +643,25 @@ mod tests {
             rules: &CUSTOMER_IO.data_rules,
             relation: "DB.S.events".into(),
             columns: &columns,
+            cio_key: Vec::new(),
         };
         assert_eq!(
             t.query("not_null").unwrap(),
             "SELECT * FROM DB.S.events WHERE (\"event\" IS NULL) OR (\"userId\" IS NULL)"
         );
         assert_eq!(t.query("unique_key"), None, "an event has no key");
+        let keyed = ModelTests {
+            sync: SyncType::Track,
+            rules: &CUSTOMER_IO.data_rules,
+            relation: "DB.S.events".into(),
+            columns: &columns,
+            cio_key: vec!["userId".into(), "event".into(), "timestamp".into()],
+        };
+        assert_eq!(
+            keyed.query("unique_key").unwrap(),
+            "SELECT \"userId\", \"event\", \"timestamp\", COUNT(*) AS n_records FROM DB.S.events WHERE NOT (\"userId\" IS NULL AND \"event\" IS NULL AND \"timestamp\" IS NULL) GROUP BY \"userId\", \"event\", \"timestamp\" HAVING COUNT(*) > 1",
+            "a track model's cio_key is its key"
+        );
         assert_eq!(t.query("attribute_value_bytes"), None);
         assert!(
             t.query("event_name_bytes")
@@ -682,6 +713,7 @@ mod tests {
                     rules: &CUSTOMER_IO.data_rules,
                     relation: "R".into(),
                     columns: &all,
+                    cio_key: Vec::new(),
                 };
                 m.query(check.name).is_some() || m.user_exists(&["P"]).is_some()
             });

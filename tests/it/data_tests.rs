@@ -142,6 +142,7 @@ fn crafted_seeds(dir: &Path) {
         &format!(
             "user_id,event_name,ts,detail\n\
              u1,signed_up,2024-01-01 00:00:00,web\n\
+             u1,signed_up,2024-01-01 00:00:00,web again\n\
              ghost,signed_up,2024-01-01 00:00:00,web\n\
              u1,{long_event},2024-01-01 00:00:00,web\n\
              u1,big,2024-01-01 00:00:00,{data}\n\
@@ -188,6 +189,7 @@ const EXPECTED: &[(&str, u64)] = &[
     ("cio_timestamp_not_null_people", 1),
     ("cio_timestamp_not_future_people", 1),
     ("cio_not_null_events", 1),
+    ("cio_unique_key_events", 1),
     ("cio_id_bytes_events", 0),
     ("cio_event_name_bytes_events", 1),
     ("cio_event_data_bytes_events", 1),
@@ -232,7 +234,7 @@ fn contract_tests_pass_on_clean_seeds_and_fail_on_crafted_ones() {
         );
     }
     assert!(
-        run.stdout.contains("tests: 27 passed, 0 failed, 0 warned"),
+        run.stdout.contains("tests: 28 passed, 0 failed, 0 warned"),
         "{}",
         log()
     );
@@ -316,7 +318,7 @@ fn contract_tests_pass_on_clean_seeds_and_fail_on_crafted_ones() {
     assert_eq!(run.code, 1, "{}", log());
     assert!(
         run.stdout
-            .contains("11 passed, 16 failed, 0 warned, 0 errored"),
+            .contains("11 passed, 17 failed, 0 warned, 0 errored"),
         "{}",
         log()
     );
@@ -550,7 +552,7 @@ fn select_and_exclude_pick_tests_by_kind_name_and_model() {
         "--exclude",
         "cio_row_bytes_people",
     ]);
-    assert_eq!(contract.len(), 26, "{contract:?}");
+    assert_eq!(contract.len(), 27, "{contract:?}");
     assert!(!contract.contains(&"no_ghosts".to_string()));
     // `build --select test_type:singular` builds every model, runs the one test.
     let run = cio(dir.path(), &["build", "--select", "test_type:singular"]);
