@@ -272,6 +272,8 @@ pub enum LsOutput {
 pub enum ResourceType {
     Model,
     Seed,
+    /// Data tests: listed only when asked for by name.
+    Test,
     All,
     Default,
 }

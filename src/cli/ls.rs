@@ -1,6 +1,8 @@
 //! `cio-sql ls`: the selected models and seeds, one per line, in dependency
 //! order; as a table, or in one of dbt's `--output` forms (`selector`,
-//! `name`, `path`, `json`), filtered by `--resource-type`.
+//! `name`, `path`, `json`), filtered by `--resource-type`. With
+//! `--resource-type test`, the data tests `cio-sql test` would run
+//! (`ls_tests.rs`).
 
 use super::ExitStatus;
 use super::args::{LsOutput, ResourceType};
@@ -77,7 +79,19 @@ pub(super) fn ls(
     form: Option<LsOutput>,
     types: &[ResourceType],
 ) -> ExitStatus {
-    let compilation = match super::compile_only(opts, out) {
+    // Specs naming tests (`test_type:generic`, a test's name) pick tests,
+    // and list them without `--resource-type test`.
+    let asked = types.contains(&ResourceType::Test);
+    let (opts, selection) = if asked || !opts.select.is_empty() {
+        match super::ls_tests::split(opts) {
+            Ok(split) => split,
+            Err(d) => return super::fatal(out, &d),
+        }
+    } else {
+        (opts.clone(), Default::default())
+    };
+    let listing_tests = asked || !selection.select.is_empty();
+    let compilation = match super::compile_only(&opts, out) {
         Ok(c) => c,
         Err(status) => return status,
     };
@@ -87,15 +101,15 @@ pub(super) fn ls(
     for d in &c.diagnostics {
         out.diagnostic(d);
     }
-    if c.selected_nodes.is_empty() {
-        out.info("Nothing to do: no model or seed is selected.", true);
-    }
     let every = types.is_empty()
         || types
             .iter()
             .any(|t| matches!(t, ResourceType::All | ResourceType::Default));
+    if c.selected_nodes.is_empty() {
+        out.info("Nothing to do: no model or seed is selected.", true);
+    }
     let wanted = |kind: &str| {
-        every
+        (every && !listing_tests)
             || types.iter().any(|t| {
                 matches!(
                     (t, kind),
@@ -142,6 +156,9 @@ pub(super) fn ls(
             .to_string(),
         };
         print_out(&format!("{line}\n"));
+    }
+    if listing_tests {
+        return super::ls_tests::list(c, &selection, out, form);
     }
     ExitStatus::Success
 }

@@ -8,6 +8,7 @@ mod catalog;
 mod compile;
 mod lineage;
 mod ls;
+mod ls_tests;
 mod plan;
 mod review;
 mod run;

@@ -352,16 +352,7 @@ fn generic_test(
             )
         }
     };
-    // dbt's name: the arguments with the column, as dbt passes them.
-    let prefix = if node.source.is_some() { "source_" } else { "" };
-    let mut arguments = entry.arguments.clone();
-    arguments.insert("column_name".into(), Value::String(column.to_string()));
-    let (full, short) =
-        generic_test_names(&format!("{prefix}{}", entry.test), &node.name, &arguments);
-    let (name, alias) = match &entry.name {
-        Some(name) => (name.clone(), None),
-        None => (full.clone(), (short != full).then_some(short)),
-    };
+    let (name, alias) = test_name(entry, &node.name, node.source.is_some(), column);
     Ok(DataTest {
         name,
         kind: TestKind::Generic,
@@ -375,6 +366,66 @@ fn generic_test(
         source_relation: node.source.clone(),
         alias,
     })
+}
+
+/// The name of `entry` on node `node` (a source's `<source>_<table>`)
+/// testing `column`: its `name:`, or dbt's, with dbt's short name when
+/// that one is long.
+fn test_name(
+    entry: &TestEntry,
+    node: &str,
+    source: bool,
+    column: &str,
+) -> (String, Option<String>) {
+    if let Some(name) = &entry.name {
+        return (name.clone(), None);
+    }
+    // The arguments with the column, as dbt passes them.
+    let prefix = if source { "source_" } else { "" };
+    let mut arguments = entry.arguments.clone();
+    arguments.insert("column_name".into(), Value::String(column.to_string()));
+    let (full, short) = generic_test_names(&format!("{prefix}{}", entry.test), node, &arguments);
+    let alias = (short != full).then_some(short);
+    (full, alias)
+}
+
+/// The names of the generic tests the `.yml` files of `project` declare,
+/// read without compiling (for `--select` to tell a test's name from a
+/// model's).
+pub fn declared_test_names(project: &crate::project::Project) -> Vec<String> {
+    let props = &project.properties;
+    let models = project.models.iter().map(|m| {
+        (
+            m.name.clone(),
+            props.models.get(&m.name.to_lowercase()),
+            false,
+        )
+    });
+    let seeds = project.seeds.iter().map(|s| {
+        (
+            s.name.clone(),
+            props.seeds.get(&s.name.to_lowercase()),
+            false,
+        )
+    });
+    let sources = project.sources.iter().map(|st| {
+        let key = (st.source.to_lowercase(), st.table.to_lowercase());
+        (
+            format!("{}_{}", st.source, st.table),
+            props.sources.get(&key),
+            true,
+        )
+    });
+    let mut names = Vec::new();
+    for (node, p, source) in models.chain(seeds).chain(sources) {
+        for entry in p.into_iter().flat_map(|p| &p.data_tests) {
+            let column_name = entry.arguments.get("column_name").and_then(Value::as_str);
+            if let Some(column) = entry.column.as_deref().or(column_name) {
+                names.push(test_name(entry, &node, source, column).0);
+            }
+        }
+    }
+    names
 }
 
 /// The stored name of `node`'s column `name`: the same name, or the one

@@ -17,6 +17,7 @@ pub mod data_tests;
 pub mod generic_tests;
 pub mod keys;
 mod model;
+pub mod project_tests;
 pub mod relations;
 mod schedule;
 pub mod select;

@@ -4,8 +4,8 @@
 //!
 //! A spec names tests when it is `test_type:contract`, `test_type:singular`
 //! or `test_type:generic`, or the name of a test (a singular test's file
-//! name, or a contract test's `cio_<test>_<model>`) that is no model's
-//! name. Every other spec selects models, as for `run`, and a selected
+//! name, a generic test's name, or a contract test's `cio_<test>_<model>`)
+//! that is no model's name. Every other spec selects models, as for `run`, and a selected
 //! model brings its tests.
 
 use crate::compile::data_tests::{DataTest, TestKind, check_names};
@@ -25,7 +25,8 @@ pub struct TestSelection {
 const KINDS: [TestKind; 3] = [TestKind::Generic, TestKind::Singular, TestKind::Contract];
 
 /// True when `spec` names tests rather than models. `models`: the
-/// project's model names; `singular`: its singular tests' names.
+/// project's model names; `singular`: its singular and generic tests'
+/// names.
 fn is_test_spec(spec: &str, models: &[&str], singular: &[String]) -> bool {
     if spec.starts_with("test_type:") {
         return true;

@@ -10,9 +10,8 @@
 
 use crate::artifacts::run_results::{NodeResult, NodeStatus, RunRecorder};
 use crate::catalog::load_catalog;
-use crate::compile::data_tests::{DataTest, contract_tests};
-use crate::compile::singular::{singular_tests, test_files, test_name};
-use crate::compile::test_select::{self, TestSelection};
+use crate::compile::data_tests::DataTest;
+use crate::compile::test_select::TestSelection;
 use crate::compile::{Compilation, CompileOptions, CompiledModel, ModelStatus};
 use crate::diagnostics::Diagnostic;
 use crate::execution::connect::{Connector, outcome_unknown, warehouse_diagnostic};
@@ -107,11 +106,8 @@ pub fn run_steps(
     let mut opts = opts.clone();
     let mut test_selection = TestSelection::default();
     if matches!(kind, RunKind::Build | RunKind::Test) {
-        let singular: Vec<String> = test_files(&project)?.iter().map(|f| test_name(f)).collect();
-        let models: Vec<&str> = project.models.iter().map(|m| m.name.as_str()).collect();
-        let (select, exclude, tests) =
-            test_select::split(&opts.select, &opts.exclude, &models, &singular)?;
-        (opts.select, opts.exclude, test_selection) = (select, exclude, tests);
+        (opts.select, opts.exclude, test_selection) =
+            crate::compile::project_tests::split_specs(&project, &opts.select, &opts.exclude)?;
     }
     let compilation = compile_project(
         project,
@@ -142,15 +138,15 @@ pub fn run_steps(
     // The data tests, rendered and written before anything runs.
     let mut tests = Vec::new();
     if matches!(kind, RunKind::Build | RunKind::Test) {
-        tests = contract_tests(&compilation);
-        tests.extend(singular_tests(&compilation, catalog.clone())?);
-        let (generic, warnings) =
-            crate::compile::generic_tests::generic_tests(&compilation, catalog.as_ref())?;
+        let warnings;
+        (tests, warnings) = crate::compile::project_tests::project_tests(
+            &compilation,
+            catalog.clone(),
+            &test_selection,
+        )?;
         for d in &warnings {
             out.diagnostic(d);
         }
-        tests.extend(generic);
-        tests = test_selection.apply(tests);
         write_compiled(&compilation, &tests)?;
     }
     let wh = connect(&compilation.project)?;

@@ -29,6 +29,7 @@ mod hardening_seeds;
 mod identify;
 mod layering;
 mod lineage;
+mod ls_tests;
 mod mistakes;
 mod no_panic;
 mod profiles_dbt;
