@@ -623,7 +623,7 @@ fn contract_test_sql_is_pinned() {
     crate::support::snapshots(|| insta::assert_snapshot!("contract_test_sql", text.join("\n")));
 }
 
-const SCHEMA_TESTS: &str = "version: 2
+pub(crate) const SCHEMA_TESTS: &str = "version: 2
 models:
   - name: people
     columns:

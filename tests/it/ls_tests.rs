@@ -2,26 +2,8 @@
 //! tests `cio-sql test` would run, in dbt's output forms (offline: `ls`
 //! connects to nothing).
 
-use crate::data_tests::project;
+use crate::data_tests::{SCHEMA_TESTS, project};
 use crate::support::emulator_cli::cio;
-
-const SCHEMA: &str = "version: 2
-models:
-  - name: people
-    columns:
-      - name: userId
-        tests:
-          - unique
-          - not_null:
-              config: {severity: warn}
-  - name: members
-    columns:
-      - name: userId
-        tests:
-          - relationships:
-              to: ref('people')
-              field: userId
-";
 
 fn lines(dir: &std::path::Path, args: &[&str]) -> Vec<String> {
     let run = cio(dir, args);
@@ -32,7 +14,7 @@ fn lines(dir: &std::path::Path, args: &[&str]) -> Vec<String> {
 #[test]
 fn ls_lists_tests_by_kind_in_dbts_forms() {
     let dir = project("LS_TESTS", "http://127.0.0.1:9", "");
-    std::fs::write(dir.path().join("models/schema.yml"), SCHEMA).unwrap();
+    std::fs::write(dir.path().join("models/schema.yml"), SCHEMA_TESTS).unwrap();
     std::fs::create_dir_all(dir.path().join("tests")).unwrap();
     std::fs::write(
         dir.path().join("tests/no_ghosts.sql"),
@@ -45,8 +27,11 @@ fn ls_lists_tests_by_kind_in_dbts_forms() {
     assert_eq!(
         generic,
         [
+            "accepted_values_people_bio__hello__anonymous",
+            "not_null_object_rows_group_id",
             "not_null_people_userId",
             "relationships_members_userId__userId__ref_people_",
+            "unique_object_rows_group_id",
             "unique_people_userId",
         ]
     );
