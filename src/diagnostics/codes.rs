@@ -234,6 +234,12 @@ codes! {
     PROFILE_UNKNOWN_FIELD = "CIO307", Warning, "profiles.yml: an output field neither cio-sql nor dbt-snowflake knows (ignored; did you mean …)";
     UNSUPPORTED_AUTH = "CIO308", Usage, "profiles.yml: an `authenticator` cio-sql does not support yet (browser SSO, OAuth, MFA, Okta, …)";
     RUN_LOCKED = "CIO310", Runtime, "Another run holds the project/target lock";
+    EXPORT_NOT_BUILT = "CIO311", Usage, "`cio-sql export`: the model's relation does not exist in the warehouse (build it first)";
+    EXPORT_FORMAT_UNFIT = "CIO312", Usage, "`cio-sql export`: the model's table cannot be written in the asked format";
+    EXPORT_SINCE_UNTRACKED = "CIO313", Usage, "`cio-sql export --since` on a table without change tracking";
+    EXPORT_FILE_IN_THE_WAY = "CIO314", Usage, "`cio-sql export`: a file of the export's name is already in the output folder";
+    EXPORT_ITEM_TOO_LARGE = "CIO315", Runtime, "`cio-sql export`: one row's operation is over the format's size limit";
+    EXPORT_BAD_ROW = "CIO316", Runtime, "`cio-sql export`: a row cannot be written in the format (a required value is NULL, a time is not a time)";
     NOTHING_TO_INTROSPECT = "CIO320", Usage, "`cio-sql catalog` has nothing to introspect";
     MISSING_RELATION = "CIO321", Warning, "A catalog relation is missing from the warehouse";
     MASS_DELETE = "CIO330", Runtime, "A build would delete more than `cio_max_delete_share` of a sync table's rows (pass `--allow-mass-delete`)";
