@@ -5,8 +5,8 @@
 //! file keeps the destination's limits.
 //!
 //! Memory does not grow with the table: rows are read [`PAGE_ROWS`] at a
-//! time (`LIMIT … OFFSET …` over an order of every column, the tracked key
-//! first, so pages neither overlap nor miss a row), and each file is
+//! time (`LIMIT … OFFSET …` ordered by the tracked key and content hash,
+//! else by every column, so pages neither overlap nor miss a row), and each file is
 //! streamed into a temporary file of the output folder. The files are
 //! renamed into place only when the whole export succeeded, so a failed
 //! export leaves nothing behind, and an export never replaces a file: a
@@ -181,19 +181,17 @@ fn chosen_format(req: &ExportRequest) -> Result<Format, Diagnostic> {
     .with_help(format!("use --format {}", fit.join(" or --format "))))
 }
 
-/// The query of one page: every column in `columns` but those left out,
-/// ordered by every column (the key first when tracked).
+/// The query of one page of `columns`. A change-tracked table is ordered
+/// by its key and content hash: rows equal in both are equal in every
+/// column, so the order of ties cannot move a different row across a page
+/// boundary. Another table is ordered by every column, for the same reason.
 fn page_sql(req: &ExportRequest, columns: &[String], tracked: bool, offset: usize) -> String {
     let list: Vec<String> = columns.iter().map(|c| quote(c)).collect();
-    let key = columns
-        .iter()
-        .position(|c| c.eq_ignore_ascii_case(KEY))
-        .filter(|_| tracked);
-    let order: Vec<String> = key
-        .into_iter()
-        .chain((0..columns.len()).filter(|i| Some(*i) != key))
-        .map(|i| (i + 1).to_string())
-        .collect();
+    let order: Vec<String> = if tracked {
+        vec![quote(KEY), quote(HASH)]
+    } else {
+        (1..=columns.len()).map(|i| i.to_string()).collect()
+    };
     let filter = match req.since {
         Some(since) => format!("\nWHERE {} >= TO_TIMESTAMP_NTZ({since})", quote(CHANGED_AT)),
         None => String::new(),
@@ -406,7 +404,7 @@ mod tests {
     }
 
     #[test]
-    fn pages_order_by_every_column_key_first() {
+    fn pages_order_by_the_key_and_hash_or_every_column() {
         let req = ExportRequest {
             model: "m".into(),
             relation: RelationName::new("D", "S", "M"),
@@ -420,7 +418,8 @@ mod tests {
         let cols = vec!["a".to_string(), KEY.to_string(), "b".to_string()];
         assert_eq!(
             page_sql(&req, &cols, true, 5000),
-            "SELECT \"a\", \"__cio_sql_key\", \"b\"\nFROM D.S.M\nWHERE \"__cio_sql_changed_at\" >= TO_TIMESTAMP_NTZ(1700000000)\nORDER BY 2, 1, 3\nLIMIT 5000 OFFSET 5000"
+            "SELECT \"a\", \"__cio_sql_key\", \"b\"\nFROM D.S.M\nWHERE \"__cio_sql_changed_at\" >= TO_TIMESTAMP_NTZ(1700000000)\nORDER BY \"__cio_sql_key\", \"__cio_sql_hash\"\nLIMIT 5000 OFFSET 5000"
         );
+        assert!(page_sql(&req, &cols, false, 0).contains("ORDER BY 1, 2, 3\nLIMIT 5000 OFFSET 0"));
     }
 }
