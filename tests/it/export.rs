@@ -82,6 +82,13 @@ fn files_of(out: &Path, model: &str) -> Vec<PathBuf> {
     files
 }
 
+/// `cio-sql export MODEL --out OUT EXTRA…` on the project in `dir`.
+fn export(dir: &Path, model: &str, out: &Path, extra: &[&str]) -> Run {
+    let mut args = vec!["export", model, "--out", out.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    cio(dir, &args)
+}
+
 fn ok(run: &Run) {
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
 }
@@ -90,17 +97,7 @@ fn ok(run: &Run) {
 /// against the format's schema and size limit, and returns the items of
 /// every file (operations, events, elements) in order.
 fn export_valid(dir: &Path, model: &str, out: &Path, format: &str) -> Vec<Vec<Value>> {
-    let run = cio(
-        dir,
-        &[
-            "export",
-            model,
-            "--out",
-            out.to_str().unwrap(),
-            "--format",
-            format,
-        ],
-    );
+    let run = export(dir, model, out, &["--format", format]);
     ok(&run);
     let (_, name) = SCHEMAS.iter().find(|(f, _)| *f == format).unwrap();
     let validator = schema(name);
@@ -173,17 +170,7 @@ fn the_example_sync_tables_export_in_every_format_that_fits() {
     // csv and jsonl: one record per row, the columns of the table.
     let plain = dir.join("plain");
     for format in ["csv", "jsonl"] {
-        let run = cio(
-            dir,
-            &[
-                "export",
-                "customer_io_events",
-                "--out",
-                plain.to_str().unwrap(),
-                "--format",
-                format,
-            ],
-        );
+        let run = export(dir, "customer_io_events", &plain, &["--format", format]);
         ok(&run);
         let text =
             std::fs::read_to_string(plain.join(format!("customer_io_events-00001.{format}")))
@@ -211,16 +198,11 @@ fn the_example_sync_tables_export_in_every_format_that_fits() {
         );
     }
     // --log-format json: the summary as an event.
-    let run = cio(
+    let run = export(
         dir,
-        &[
-            "export",
-            "customer_io_locations",
-            "--out",
-            dir.join("json").to_str().unwrap(),
-            "--log-format",
-            "json",
-        ],
+        "customer_io_locations",
+        &dir.join("json"),
+        &["--log-format", "json"],
     );
     ok(&run);
     let event: Value = run
@@ -234,15 +216,7 @@ fn the_example_sync_tables_export_in_every_format_that_fits() {
 
     // A file in the way: refused, named, left as it was.
     let before = std::fs::read(out.join("customer_io_persons-00001.json")).unwrap();
-    let run = cio(
-        dir,
-        &[
-            "export",
-            "customer_io_persons",
-            "--out",
-            out.to_str().unwrap(),
-        ],
-    );
+    let run = export(dir, "customer_io_persons", &out, &[]);
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(
         run.stderr.contains("CIO314") && run.stderr.contains("customer_io_persons-00001.json"),
@@ -254,16 +228,11 @@ fn the_example_sync_tables_export_in_every_format_that_fits() {
         before
     );
     // A format the sync type cannot be written as: the ones that fit.
-    let run = cio(
+    let run = export(
         dir,
-        &[
-            "export",
-            "customer_io_persons",
-            "--out",
-            dir.join("x").to_str().unwrap(),
-            "--format",
-            "meta_capi",
-        ],
+        "customer_io_persons",
+        &dir.join("x"),
+        &["--format", "meta_capi"],
     );
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(
@@ -272,28 +241,15 @@ fn the_example_sync_tables_export_in_every_format_that_fits() {
         run.stderr
     );
     // An unknown format, an unknown model.
-    let run = cio(
+    let run = export(
         dir,
-        &[
-            "export",
-            "customer_io_persons",
-            "--out",
-            dir.join("x").to_str().unwrap(),
-            "--format",
-            "xml",
-        ],
+        "customer_io_persons",
+        &dir.join("x"),
+        &["--format", "xml"],
     );
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.stderr.contains("jsonl"), "{}", run.stderr);
-    let run = cio(
-        dir,
-        &[
-            "export",
-            "no_such_model",
-            "--out",
-            dir.join("x").to_str().unwrap(),
-        ],
-    );
+    let run = export(dir, "no_such_model", &dir.join("x"), &[]);
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.stderr.contains("no_such_model"), "{}", run.stderr);
     assert!(!dir.join("x").exists(), "nothing written");
@@ -383,15 +339,7 @@ fn big_tables_are_split_at_each_destination_limit() {
             &vars(1, 40_000),
         ],
     ));
-    let run = cio(
-        dir,
-        &[
-            "export",
-            "people",
-            "--out",
-            dir.join("huge").to_str().unwrap(),
-        ],
-    );
+    let run = export(dir, "people", &dir.join("huge"), &[]);
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(
         run.stderr.contains("CIO315") && run.stderr.contains("u0"),
@@ -431,17 +379,7 @@ fn since_exports_what_changed_deletes_included() {
     ok(&cio(dir, &["build", "-s", "people", "--vars", &vars(2, 5)]));
 
     let out = dir.join("out");
-    let run = cio(
-        dir,
-        &[
-            "export",
-            "people",
-            "--out",
-            out.to_str().unwrap(),
-            "--since",
-            &cursor.to_string(),
-        ],
-    );
+    let run = export(dir, "people", &out, &["--since", &cursor.to_string()]);
     ok(&run);
     let items: Vec<Value> = std::fs::read_dir(&out)
         .unwrap()
@@ -461,29 +399,11 @@ fn since_exports_what_changed_deletes_included() {
     assert_eq!(all.concat().len(), 3);
 
     // --since on a table without change tracking.
-    let run = cio(
-        dir,
-        &[
-            "export",
-            "plain",
-            "--out",
-            dir.join("x").to_str().unwrap(),
-            "--since",
-            "0",
-        ],
-    );
+    let run = export(dir, "plain", &dir.join("x"), &["--since", "0"]);
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.stderr.contains("CIO313"), "{}", run.stderr);
     // A model never built: the fix is to build it.
-    let run = cio(
-        dir,
-        &[
-            "export",
-            "never_built",
-            "--out",
-            dir.join("x").to_str().unwrap(),
-        ],
-    );
+    let run = export(dir, "never_built", &dir.join("x"), &[]);
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(
         run.stderr.contains("CIO311") && run.stderr.contains("cio-sql build -s never_built"),

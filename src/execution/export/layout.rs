@@ -286,6 +286,23 @@ fn others(row: &Row, fields: &[&str]) -> Map<String, Value> {
         .collect()
 }
 
+/// Adds a person operation's `timestamp` (Unix seconds) and its
+/// `attributes`: the columns that are not `fields`.
+fn timed_attributes(
+    op: &mut Map<String, Value>,
+    row: &Row,
+    fields: &[&str],
+) -> Result<(), RowError> {
+    if let Some(t) = time_field(row, "timestamp")? {
+        op.insert("timestamp".into(), json!(t));
+    }
+    let attributes = others(row, fields);
+    if !attributes.is_empty() {
+        op.insert("attributes".into(), Value::Object(attributes));
+    }
+    Ok(())
+}
+
 /// A row as a Customer.io v2 batch operation.
 ///
 /// Shapes from Customer.io's Track API v2 ("Track API", batch and entity
@@ -316,13 +333,7 @@ pub fn customerio(sync: CioSync, row: &Row) -> Result<Item, RowError> {
                 return Ok(Item::Write(Value::Object(op)));
             }
             op.insert("action".into(), json!("identify"));
-            if let Some(t) = time_field(row, "timestamp")? {
-                op.insert("timestamp".into(), json!(t));
-            }
-            let attributes = others(row, &["userId", "anonymousId", "timestamp"]);
-            if !attributes.is_empty() {
-                op.insert("attributes".into(), Value::Object(attributes));
-            }
+            timed_attributes(&mut op, row, &["userId", "anonymousId", "timestamp"])?;
         }
         CioSync::Track => {
             if gone {
@@ -335,13 +346,11 @@ pub fn customerio(sync: CioSync, row: &Row) -> Result<Item, RowError> {
                 "name".into(),
                 json!(id_text(required(row, "event", "the event's name")?)),
             );
-            if let Some(t) = time_field(row, "timestamp")? {
-                op.insert("timestamp".into(), json!(t));
-            }
-            let properties = others(row, &["userId", "anonymousId", "event", "timestamp"]);
-            if !properties.is_empty() {
-                op.insert("attributes".into(), Value::Object(properties));
-            }
+            timed_attributes(
+                &mut op,
+                row,
+                &["userId", "anonymousId", "event", "timestamp"],
+            )?;
         }
         CioSync::Group => {
             op.insert("type".into(), json!("object"));
