@@ -286,6 +286,21 @@ fn others(row: &Row, fields: &[&str]) -> Map<String, Value> {
         .collect()
 }
 
+/// Starts the operation on a person or object: `identify`, or `delete`
+/// for a tombstone (`gone`, then returns true: nothing more to add).
+fn identify_or_delete(
+    op: &mut Map<String, Value>,
+    kind: &str,
+    identifiers: Value,
+    gone: bool,
+) -> bool {
+    op.insert("type".into(), json!(kind));
+    op.insert("identifiers".into(), identifiers);
+    let action = if gone { "delete" } else { "identify" };
+    op.insert("action".into(), json!(action));
+    gone
+}
+
 /// Adds a person operation's `timestamp` (Unix seconds) and its
 /// `attributes`: the columns that are not `fields`.
 fn timed_attributes(
@@ -326,13 +341,9 @@ pub fn customerio(sync: CioSync, row: &Row) -> Result<Item, RowError> {
     let mut op = Map::new();
     match sync {
         CioSync::Identify => {
-            op.insert("type".into(), json!("person"));
-            op.insert("identifiers".into(), person(row)?);
-            if gone {
-                op.insert("action".into(), json!("delete"));
+            if identify_or_delete(&mut op, "person", person(row)?, gone) {
                 return Ok(Item::Write(Value::Object(op)));
             }
-            op.insert("action".into(), json!("identify"));
             timed_attributes(&mut op, row, &["userId", "anonymousId", "timestamp"])?;
         }
         CioSync::Track => {
@@ -353,13 +364,9 @@ pub fn customerio(sync: CioSync, row: &Row) -> Result<Item, RowError> {
             )?;
         }
         CioSync::Group => {
-            op.insert("type".into(), json!("object"));
-            op.insert("identifiers".into(), object(row)?);
-            if gone {
-                op.insert("action".into(), json!("delete"));
+            if identify_or_delete(&mut op, "object", object(row)?, gone) {
                 return Ok(Item::Write(Value::Object(op)));
             }
-            op.insert("action".into(), json!("identify"));
             let fields = [
                 "groupId",
                 "objectTypeId",
