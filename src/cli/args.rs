@@ -161,6 +161,27 @@ pub enum Command {
         #[command(flatten)]
         tests: TestArgs,
     },
+    /// Write a model's built table into files: csv, jsonl, or a
+    /// destination's request bodies (Customer.io v2 batch, Meta Conversions
+    /// API, MoEngage bulk import), split to the destination's limits.
+    Export {
+        /// The model whose built table to export.
+        model: String,
+        /// The folder to write the files into (created if missing).
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// The file format (default: the model's destination's, else jsonl).
+        #[arg(long, value_enum)]
+        format: Option<ExportFormatArg>,
+        /// Only rows whose change time is at or after this Unix time
+        /// (change-tracked tables only; deletions included).
+        #[arg(long, value_name = "UNIX_TIME")]
+        since: Option<i64>,
+        #[command(flatten)]
+        project: ProjectArgs,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
     /// Run a model's compiled SQL with a limit and print the rows.
     Show {
         /// The model to preview.
@@ -207,6 +228,17 @@ pub enum ShowFormatArg {
     Table,
     Csv,
     Json,
+}
+
+/// `export --format`.
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum ExportFormatArg {
+    Csv,
+    Jsonl,
+    Customerio,
+    #[value(name = "meta_capi")]
+    MetaCapi,
+    Moengage,
 }
 
 #[derive(Args, Debug)]

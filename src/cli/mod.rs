@@ -6,6 +6,7 @@
 mod args;
 mod catalog;
 mod compile;
+mod export;
 mod lineage;
 mod ls;
 mod ls_tests;
@@ -224,6 +225,22 @@ pub fn run(cli: &Cli) -> ExitStatus {
                 ShowFormatArg::Csv => crate::execution::show::ShowFormat::Csv,
                 ShowFormatArg::Json => crate::execution::show::ShowFormat::Json,
             },
+            &output.output(),
+            &connect_project,
+        ),
+        Command::Export {
+            model,
+            out,
+            format,
+            since,
+            project,
+            output,
+        } => export::export(
+            &compile_options(project, &none, false, false),
+            model,
+            out,
+            format.map(export::format),
+            *since,
             &output.output(),
             &connect_project,
         ),

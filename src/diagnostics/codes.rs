@@ -152,6 +152,8 @@ codes! {
     REF_TO_DISABLED = "CIO013", Usage, "`ref()` to a disabled model";
     BAD_NAME = "CIO014", Usage, "A database, schema, table or seed column name cio-sql cannot create: not one Snowflake holds, or not a plain identifier while `quoting:` is off for it (see [Names in generated SQL](#names-in-generated-sql))";
     SAME_RELATION = "CIO015", Usage, "Two models build one relation";
+    UNKNOWN_DESTINATION = "CIO016", Usage, "`cio_destination` names no destination cio-sql knows";
+    NOT_A_DESTINATION_SYNC = "CIO017", Usage, "`cio_sync` names no sync type of the model's `cio_destination`";
     WRITE_FAILED = "CIO020", Runtime, "Cannot write to the target folder (or a file stands where a folder must be)";
     REVIEW_DIR = "CIO021", Usage, "`review --dir` is outside the project or overlaps a folder of your files";
     TARGET_BUSY = "CIO022", Runtime, "Another process is writing the target folder (compile lock held for 10 s)";
@@ -235,6 +237,12 @@ codes! {
     PROFILE_UNKNOWN_FIELD = "CIO307", Warning, "profiles.yml: an output field neither cio-sql nor dbt-snowflake knows (ignored; did you mean …)";
     UNSUPPORTED_AUTH = "CIO308", Usage, "profiles.yml: an `authenticator` cio-sql does not support yet (browser SSO, OAuth, MFA, Okta, …)";
     RUN_LOCKED = "CIO310", Runtime, "Another run holds the project/target lock";
+    EXPORT_NOT_BUILT = "CIO311", Usage, "`cio-sql export`: the model's relation does not exist in the warehouse (build it first)";
+    EXPORT_FORMAT_UNFIT = "CIO312", Usage, "`cio-sql export`: the model's table cannot be written in the asked format";
+    EXPORT_SINCE_UNTRACKED = "CIO313", Usage, "`cio-sql export --since` on a table without change tracking";
+    EXPORT_FILE_IN_THE_WAY = "CIO314", Usage, "`cio-sql export`: a file of the export's name is already in the output folder";
+    EXPORT_ITEM_TOO_LARGE = "CIO315", Runtime, "`cio-sql export`: one row's operation is over the format's size limit";
+    EXPORT_BAD_ROW = "CIO316", Runtime, "`cio-sql export`: a row cannot be written in the format (a required value is NULL, a time is not a time)";
     NOTHING_TO_INTROSPECT = "CIO320", Usage, "`cio-sql catalog` has nothing to introspect";
     MISSING_RELATION = "CIO321", Warning, "A catalog relation is missing from the warehouse";
     MASS_DELETE = "CIO330", Runtime, "A build would delete more than `cio_max_delete_share` of a sync table's rows (pass `--allow-mass-delete`)";

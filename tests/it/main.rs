@@ -22,6 +22,7 @@ mod dbt_selectors;
 mod emulator_e2e;
 mod exact_syncs;
 mod exact_syncs_sql;
+mod export;
 mod hardening_files;
 mod hardening_names;
 mod hardening_secrets;
