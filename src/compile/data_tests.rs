@@ -720,8 +720,8 @@ mod tests {
         );
         assert_eq!(t.query("unique_key"), None, "an event has no key");
         let keyed = ModelTests {
-            sync: SyncType::Track,
-            rules: &CUSTOMER_IO.data_rules,
+            sync: SyncType::TRACK,
+            rules: &SyncType::TRACK.destination().data_rules,
             relation: "DB.S.events".into(),
             columns: &columns,
             cio_key: vec!["userId".into(), "event".into(), "timestamp".into()],
