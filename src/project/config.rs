@@ -106,17 +106,26 @@ pub enum Materialization {
     View,
     /// `CREATE OR REPLACE TABLE … AS <sql>`.
     Table,
+    /// A table built once, then given only the new rows on later runs
+    /// (`unique_key`, `incremental_strategy`, `on_schema_change`: see
+    /// [`crate::project::incremental`]).
+    Incremental,
 }
 
 impl Materialization {
     /// Every materialization cio-sql builds.
-    pub const ALL: [Materialization; 2] = [Materialization::View, Materialization::Table];
+    pub const ALL: [Materialization; 3] = [
+        Materialization::View,
+        Materialization::Table,
+        Materialization::Incremental,
+    ];
 
     /// The `materialized` value that selects it.
     pub fn name(self) -> &'static str {
         match self {
             Materialization::View => "view",
             Materialization::Table => "table",
+            Materialization::Incremental => "incremental",
         }
     }
 
@@ -147,6 +156,9 @@ const KNOWN_CONFIG_KEYS: &[&str] = &[
     "column_types",
     "quote_columns",
     "delimiter",
+    "unique_key",
+    "incremental_strategy",
+    "on_schema_change",
 ];
 
 impl ProjectConfig {

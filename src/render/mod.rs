@@ -100,7 +100,10 @@ pub struct Renderer {
 }
 
 /// The names every model's render context sets besides the globals.
-const RENDER_CONTEXT: &[&str] = &["this", "model"];
+const RENDER_CONTEXT: &[&str] = &["this", "model", INCREMENTAL_FLAG];
+
+/// The context variable `is_incremental()` reads.
+const INCREMENTAL_FLAG: &str = "__cio_is_incremental";
 
 impl std::fmt::Debug for Renderer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -242,7 +245,11 @@ impl Renderer {
         );
         env.add_global("project_name", Value::from(shared.project_name.clone()));
         env.add_function("env_var", env_var);
-        env.add_function("is_incremental", |_kw: Kwargs| false);
+        // True only in the render of an incremental run (see
+        // `Renderer::render_incremental`); a compile renders the full build.
+        env.add_function("is_incremental", |state: &State, _kw: Kwargs| {
+            state.lookup(INCREMENTAL_FLAG).is_some_and(|v| v.is_true())
+        });
         env.add_function("__cio_bind", |state: &mut State, module: Value| {
             *state.get_or_insert_extension_with(|| BoundMacros(Value::from(()))) =
                 BoundMacros(module);
@@ -310,6 +317,24 @@ impl Renderer {
     /// Renders `model`. On failure, returns the error as a diagnostic that
     /// names the model file and line.
     pub fn render(&self, model: &crate::project::Model) -> Result<Rendered, Diagnostic> {
+        self.render_as(model, false)
+    }
+
+    /// Renders `model` for an incremental run: `is_incremental()` is true
+    /// (the caller checked that its table exists and no full refresh was
+    /// asked for, as dbt does).
+    pub fn render_incremental(
+        &self,
+        model: &crate::project::Model,
+    ) -> Result<Rendered, Diagnostic> {
+        self.render_as(model, true)
+    }
+
+    fn render_as(
+        &self,
+        model: &crate::project::Model,
+        incremental: bool,
+    ) -> Result<Rendered, Diagnostic> {
         let source = format!("{PRELUDE}{}", model.source);
         let tmpl = self
             .env
@@ -328,6 +353,7 @@ impl Renderer {
                 )
             });
         let ctx = minijinja::context! {
+            __cio_is_incremental => incremental,
             this => Value::from_object(Relation { name: this, quoting: self.shared.quoting }),
             model => minijinja::context! {
                 name => model.name.clone(),
