@@ -1,7 +1,9 @@
 //! Compile-time checks of a model's materialization config that need the
 //! model's source: an incremental model's keys (CIO048, pointed at the
 //! key in the model's `config(...)` or in `dbt_project.yml`), and an
-//! incremental model that is also a change-tracked sync model (CIO049).
+//! incremental model that is also a change-tracked sync model (CIO049);
+//! a model whose `materialized='ephemeral'` could not be read before
+//! rendering, when `ref()` had to know (CIO051).
 
 use crate::compile::CompiledModel;
 use crate::diagnostics::{Diagnostic, codes};
@@ -14,6 +16,20 @@ pub(super) fn check(
     model: &crate::project::Model,
     m: &CompiledModel,
 ) -> Vec<Diagnostic> {
+    let ephemeral = m.config.materialization() == Some(Materialization::Ephemeral);
+    if ephemeral != crate::render::ephemeral::is_ephemeral(model) {
+        let d = Diagnostic::error(
+            codes::DYNAMIC_EPHEMERAL,
+            format!(
+                "the model renders materialized='{}', but before rendering it read as {}: ref() of it could not inline it",
+                m.config.materialized(),
+                if ephemeral { "not ephemeral" } else { "ephemeral" }
+            ),
+        )
+        .with_help("write materialized='ephemeral' as a plain string in config(...) or as +materialized: ephemeral in dbt_project.yml")
+        .for_model(&m.name);
+        return vec![at_key(project, model, d, "materialized")];
+    }
     if m.config.materialization() != Some(Materialization::Incremental) {
         return Vec::new();
     }

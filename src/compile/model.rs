@@ -328,7 +328,7 @@ fn unsupported_materialization(
         codes::MATERIALIZATION,
         format!("materialized='{materialized}' is not supported"),
     )
-    .with_help("use materialized='table', 'view' or 'incremental'");
+    .with_help("use materialized='table', 'view', 'incremental' or 'ephemeral'");
     let from_folder = model.folder_config.materialized() == materialized
         && !crate::project::static_config(&model.source)
             .values
@@ -346,7 +346,7 @@ fn unsupported_materialization(
         return d
             .for_model(&m.name)
             .at_line(file, &text, line + 1, None)
-            .with_help("the folder config sets it for every model below it: use +materialized: table, view or incremental (or set materialized in the model's config())");
+            .with_help("the folder config sets it for every model below it: use +materialized: table, view, incremental or ephemeral (or set materialized in the model's config())");
     }
     d.for_model(&m.name).at_file(&m.path)
 }

@@ -108,7 +108,10 @@ pub struct Plan {
 /// which picks between the full build here and an incremental run.
 pub fn needs_state(materialization: Materialization) -> bool {
     match materialization {
-        Materialization::View | Materialization::Table | Materialization::Incremental => false,
+        Materialization::View
+        | Materialization::Table
+        | Materialization::Incremental
+        | Materialization::Ephemeral => false,
     }
 }
 
@@ -123,6 +126,15 @@ pub fn materialize(model: &ModelBuild<'_>, state: Option<&RelationState>) -> Pla
         // A first run or a full refresh of an incremental model: the whole
         // table, as dbt-snowflake's create-table-as.
         Materialization::Table | Materialization::Incremental => replace(model, "TABLE", true),
+        // Never built: inlined into the models that ref it (a run has no
+        // node for it).
+        Materialization::Ephemeral => Plan {
+            statements: Vec::new(),
+            row_count: None,
+            guard: None,
+            transaction: false,
+            finally: Vec::new(),
+        },
     }
 }
 

@@ -348,10 +348,39 @@ pub fn run_graph(
     tests: &[DataTest],
     report: &(dyn Fn(&NodeResult, usize, usize) + Sync),
 ) -> Vec<NodeResult> {
+    // Ephemeral models are never built: they are inlined into their
+    // dependents, which wait for the ephemerals' own parents.
+    let ephemeral =
+        |m: &CompiledModel| m.config.materialization() == Some(Materialization::Ephemeral);
+    let ephemerals: HashSet<&str> = c
+        .models
+        .iter()
+        .filter(|m| ephemeral(m))
+        .map(|m| m.name.as_str())
+        .collect();
     let selected: Vec<&CompiledModel> = if models {
         c.selected_models()
+            .into_iter()
+            .filter(|m| !ephemeral(m))
+            .collect()
     } else {
         Vec::new()
+    };
+    let parents_through = |name: &str| -> Vec<&str> {
+        let mut out = Vec::new();
+        let mut todo: Vec<&str> = c.dag.parents(name);
+        let mut seen = HashSet::new();
+        while let Some(p) = todo.pop() {
+            if !seen.insert(p) {
+                continue;
+            }
+            if ephemerals.contains(p) {
+                todo.extend(c.dag.parents(p));
+            } else {
+                out.push(p);
+            }
+        }
+        out
     };
     let index: HashMap<&str, usize> = selected
         .iter()
@@ -373,9 +402,7 @@ pub fn run_graph(
             name: m.name.clone(),
             kind: NodeKind::Model,
             // Selected parents only: the others are not built by this run.
-            deps: c
-                .dag
-                .parents(&m.name)
+            deps: parents_through(&m.name)
                 .into_iter()
                 .filter_map(|p| index.get(p).map(|&i| (p, i)))
                 .flat_map(|(p, i)| {

@@ -110,14 +110,18 @@ pub enum Materialization {
     /// (`unique_key`, `incremental_strategy`, `on_schema_change`: see
     /// [`crate::project::incremental`]).
     Incremental,
+    /// Never built: inlined as a CTE `__dbt__cte__<name>` into every model
+    /// that `ref()`s it (see `render::ephemeral`).
+    Ephemeral,
 }
 
 impl Materialization {
     /// Every materialization cio-sql builds.
-    pub const ALL: [Materialization; 3] = [
+    pub const ALL: [Materialization; 4] = [
         Materialization::View,
         Materialization::Table,
         Materialization::Incremental,
+        Materialization::Ephemeral,
     ];
 
     /// The `materialized` value that selects it.
@@ -126,6 +130,7 @@ impl Materialization {
             Materialization::View => "view",
             Materialization::Table => "table",
             Materialization::Incremental => "incremental",
+            Materialization::Ephemeral => "ephemeral",
         }
     }
 

@@ -13,6 +13,7 @@
 
 mod args;
 mod context;
+pub mod ephemeral;
 mod errors;
 mod helpers;
 mod objects;
@@ -97,6 +98,9 @@ pub struct Renderer {
     shared: Arc<Shared>,
     /// Source text of every macro template, for diagnostics.
     macros: MacroSources,
+    /// The ephemeral models, by lower-case name: rendered again into each
+    /// model that refs them.
+    ephemerals: std::collections::HashMap<String, crate::project::Model>,
 }
 
 /// The names every model's render context sets besides the globals.
@@ -302,10 +306,22 @@ impl Renderer {
                 Value::from_object(MacroProxy { name: name.clone() }),
             );
         }
+        let ephemerals = project
+            .models
+            .iter()
+            .filter(|m| {
+                shared
+                    .models
+                    .get(&m.name.to_lowercase())
+                    .is_some_and(|r| r.ephemeral)
+            })
+            .map(|m| (m.name.to_lowercase(), m.clone()))
+            .collect();
         Ok(Renderer {
             env,
             shared,
             macros,
+            ephemerals,
         })
     }
 
@@ -335,6 +351,22 @@ impl Renderer {
         model: &crate::project::Model,
         incremental: bool,
     ) -> Result<Rendered, Diagnostic> {
+        let (mut rendered, ctes) = self.render_parts(model, incremental, &mut Vec::new())?;
+        if !ctes.is_empty() {
+            rendered.sql = ephemeral::inject(&rendered.sql, &ctes);
+        }
+        Ok(rendered)
+    }
+
+    /// Renders `model` without inlining the ephemeral models it refs: its
+    /// own SQL, and the CTEs of those models (theirs first) in order.
+    /// `stack`: the models whose render is under way, refs of ephemerals.
+    fn render_parts(
+        &self,
+        model: &crate::project::Model,
+        incremental: bool,
+        stack: &mut Vec<String>,
+    ) -> Result<(Rendered, Vec<ephemeral::Cte>), Diagnostic> {
         let source = format!("{PRELUDE}{}", model.source);
         let tmpl = self
             .env
@@ -393,7 +425,52 @@ impl Renderer {
                 .collect();
         }
         rendered.config = config;
-        Ok(rendered)
+        let refs = state
+            .get_extension::<RenderState>()
+            .map(|rs| rs.ephemerals.clone())
+            .unwrap_or_default();
+        let mut ctes = Vec::new();
+        for name in refs {
+            let key = name.to_lowercase();
+            let (Some(e), Some(known)) = (self.ephemerals.get(&key), self.shared.models.get(&key))
+            else {
+                continue;
+            };
+            if stack.contains(&key) || key == model.name.to_lowercase() {
+                return Err(Diagnostic::error(
+                    codes::REF_CYCLE,
+                    format!(
+                        "the ephemeral model {name} refs itself through {}",
+                        model.name
+                    ),
+                )
+                .for_model(&model.name)
+                .at_file(&model.path)
+                .with_help("break the cycle of ref()s between ephemeral models"));
+            }
+            stack.push(model.name.to_lowercase());
+            let inner = self.render_parts(e, false, stack);
+            stack.pop();
+            let (inner, nested) = inner?;
+            for c in nested {
+                ephemeral::push(&mut ctes, c);
+            }
+            for r in inner.relations {
+                if !rendered.relations.contains(&r) {
+                    rendered.relations.push(r);
+                }
+            }
+            rendered.volatile |= inner.volatile;
+            ephemeral::push(
+                &mut ctes,
+                ephemeral::Cte {
+                    model: known.name.clone(),
+                    name: ephemeral::cte_name(&known.relation.identifier),
+                    body: inner.sql,
+                },
+            );
+        }
+        Ok((rendered, ctes))
     }
 }
 

@@ -14,6 +14,7 @@ mod cli;
 mod code_table;
 mod contract;
 mod data_tests;
+mod dbt_ephemeral;
 mod dbt_incremental;
 mod dbt_packages;
 mod dbt_properties;
