@@ -71,14 +71,11 @@ pub fn existing(
     relation: &RelationName,
     quoting: Quoting,
 ) -> Result<Existing, WarehouseError> {
-    let like = relation
-        .identifier
-        .replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_");
+    // No escapes: the emulator's LIKE has no escape character, and a `_`
+    // matching any character is harmless since rows are matched by name.
     let rows = warehouse.query(&format!(
         "SHOW OBJECTS LIKE {} IN SCHEMA {}",
-        string_literal(&like),
+        string_literal(&relation.identifier),
         relation.schema_sql(quoting)
     ))?;
     let (Some(name_i), Some(kind_i)) = (rows.column_index("name"), rows.column_index("kind"))

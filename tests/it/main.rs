@@ -17,6 +17,7 @@ mod data_tests;
 mod dbt_ephemeral;
 mod dbt_incremental;
 mod dbt_packages;
+mod dbt_parity;
 mod dbt_properties;
 mod dbt_seeds;
 mod dbt_selectors;
