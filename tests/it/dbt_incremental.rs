@@ -43,6 +43,13 @@ fn build(dir: &Path, extra: &[&str]) {
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
 }
 
+/// A `build` that must fail: its run results.
+fn failed_build(dir: &Path) -> Value {
+    let run = cio(dir, &["build"]);
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    run_results(dir)
+}
+
 /// The table's rows as `id:name` (plus any further columns), sorted by id.
 fn rows(dir: &Path, database: &str) -> Vec<String> {
     let wh = connect(dir);
@@ -213,9 +220,7 @@ fn on_schema_change_fail_stops_with_the_table_unchanged() {
     let dir = project(db, config);
     build(dir.path(), &[]);
     change_schema(dir.path(), config);
-    let run = cio(dir.path(), &["build"]);
-    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
-    let results = run_results(dir.path());
+    let results = failed_build(dir.path());
     let r = result_of(&results, "events");
     assert_eq!(r["code"], "CIO050", "{r}");
     let message = r["message"].as_str().unwrap();
@@ -257,9 +262,7 @@ fn a_failed_incremental_run_leaves_the_table_as_it_was() {
         wh.as_ref(),
         &format!("ALTER TABLE {db}.CUSTOMER_IO.events ALTER COLUMN name SET NOT NULL"),
     );
-    let run = cio(dir.path(), &["build"]);
-    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
-    let results = run_results(dir.path());
+    let results = failed_build(dir.path());
     let message = result_of(&results, "events")["message"]
         .as_str()
         .unwrap()
