@@ -114,7 +114,8 @@ pub fn load_seeds(
 /// The enabled seeds the selection needs: the selected ones and those the
 /// selected models read, directly or through other models (a `build
 /// --select orders` loads the seeds under `orders` only, as `+orders`
-/// would select them); a seed folder that cannot be listed, always.
+/// would select them); a seed that cannot be read and a seed folder that
+/// cannot be listed, always.
 fn seeds_to_load(c: &Compilation) -> Vec<Result<CompiledSeed, Diagnostic>> {
     let mut needed: std::collections::HashSet<&str> =
         c.selected_nodes.iter().map(String::as_str).collect();
@@ -131,7 +132,9 @@ fn seeds_to_load(c: &Compilation) -> Vec<Result<CompiledSeed, Diagnostic>> {
     c.seeds
         .iter()
         .filter(|s| s.status != ModelStatus::Disabled)
-        .filter(|s| needed.contains(s.name.as_str()))
+        // A seed that cannot be read fails as a node of its own, skipping
+        // the models that read it, whatever the selection.
+        .filter(|s| needed.contains(s.name.as_str()) || s.status == ModelStatus::Error)
         .map(|s| Ok(s.clone()))
         .chain(c.project.seed_problems.iter().cloned().map(Err))
         .collect()
