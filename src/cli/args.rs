@@ -211,6 +211,10 @@ pub struct RunArgs {
     /// `cio_max_delete_share` of rows (default 50%) in one build.
     #[arg(long)]
     pub allow_mass_delete: bool,
+    /// Rebuild incremental models whole, as on their first run (`run`,
+    /// `build`; a model's `full_refresh=false` config keeps its table).
+    #[arg(long)]
+    pub full_refresh: bool,
 }
 
 #[derive(Args, Debug)]

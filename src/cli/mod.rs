@@ -142,6 +142,8 @@ fn run_options(run: &RunArgs) -> RunOptions {
         threads: run.threads.unwrap_or(0),
         fail_fast: run.fail_fast,
         allow_mass_delete: run.allow_mass_delete,
+        full_refresh: run.full_refresh,
+        renderer: None,
         failed_seeds: Vec::new(),
         tests: Default::default(),
     }

@@ -16,6 +16,7 @@ pub mod dag;
 pub mod data_tests;
 pub mod generic_tests;
 pub mod keys;
+mod materializations;
 mod model;
 pub mod project_tests;
 pub mod relations;

@@ -282,6 +282,7 @@ fn check_model(
     if m.config.materialization().is_none() {
         errors.push(unsupported_materialization(project, model, m));
     }
+    errors.extend(crate::compile::materializations::check(project, model, m));
     errors.extend(crate::compile::relations::check_model_relation(
         project,
         model,
@@ -327,7 +328,7 @@ fn unsupported_materialization(
         codes::MATERIALIZATION,
         format!("materialized='{materialized}' is not supported"),
     )
-    .with_help("use materialized='table' or materialized='view'");
+    .with_help("use materialized='table', 'view', 'incremental' or 'ephemeral'");
     let from_folder = model.folder_config.materialized() == materialized
         && !crate::project::static_config(&model.source)
             .values
@@ -345,7 +346,7 @@ fn unsupported_materialization(
         return d
             .for_model(&m.name)
             .at_line(file, &text, line + 1, None)
-            .with_help("the folder config sets it for every model below it: use +materialized: table or +materialized: view (or set materialized in the model's config())");
+            .with_help("the folder config sets it for every model below it: use +materialized: table, view, incremental or ephemeral (or set materialized in the model's config())");
     }
     d.for_model(&m.name).at_file(&m.path)
 }

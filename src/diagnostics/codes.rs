@@ -172,6 +172,10 @@ codes! {
     STATE = "CIO045", Usage, "`state:` without `--state DIR`, or `--state` names a folder without a readable manifest.json";
     PROPERTIES = "CIO046", Usage, "A properties (`.yml`) file or docs block is invalid, or `doc()` names no docs block";
     PACKAGE_MISSING = "CIO047", Usage, "A macro of a package that is not installed under `dbt_packages/` (or `packages.yml` is invalid)";
+    INCREMENTAL_CONFIG = "CIO048", Usage, "An incremental model's `unique_key`, `incremental_strategy`, `on_schema_change` or `full_refresh` is invalid (`merge` without `unique_key`, an unknown strategy or mode)";
+    INCREMENTAL_SYNC = "CIO049", Usage, "An incremental model is also a change-tracked sync model (`cio_sync`)";
+    SCHEMA_CHANGED = "CIO050", Runtime, "An incremental model with `on_schema_change='fail'`: the new rows' columns differ from the table's";
+    DYNAMIC_EPHEMERAL = "CIO051", Usage, "`materialized='ephemeral'` set where it cannot be read before rendering (not a literal in `config(...)` or the project file)";
     UNKNOWN_CONTRACT_TEST = "CIO060", Usage, "`cio_tests` names no contract data test";
     BAD_TEST_CONFIG = "CIO061", Usage, "`cio_tests` is not a mapping of contract data tests to `off`, `warn` or `error`";
     SINGULAR_TEST = "CIO062", Usage, "A singular test is empty, has a severity other than `warn`/`error`, or shares its name with another";

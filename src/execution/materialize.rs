@@ -94,13 +94,24 @@ pub struct Plan {
     pub row_count: Option<String>,
     /// Checked before the statements run.
     pub guard: Option<Guard>,
+    /// The statements open a transaction (`BEGIN`): when one fails,
+    /// `ROLLBACK` is sent before anything else.
+    pub transaction: bool,
+    /// Run after the statements whatever their outcome (dropping a scratch
+    /// table); their own failures are not the build's.
+    pub finally: Vec<String>,
 }
 
 /// Whether the strategy of `materialization` needs the relation's current
-/// [`RelationState`]. None of today's does.
+/// [`RelationState`]. None of today's does: an incremental model reads
+/// its table's kind and columns in [`crate::execution::incremental`],
+/// which picks between the full build here and an incremental run.
 pub fn needs_state(materialization: Materialization) -> bool {
     match materialization {
-        Materialization::View | Materialization::Table => false,
+        Materialization::View
+        | Materialization::Table
+        | Materialization::Incremental
+        | Materialization::Ephemeral => false,
     }
 }
 
@@ -112,7 +123,18 @@ pub fn materialize(model: &ModelBuild<'_>, state: Option<&RelationState>) -> Pla
     }
     match model.materialization {
         Materialization::View => replace(model, "VIEW", false),
-        Materialization::Table => replace(model, "TABLE", true),
+        // A first run or a full refresh of an incremental model: the whole
+        // table, as dbt-snowflake's create-table-as.
+        Materialization::Table | Materialization::Incremental => replace(model, "TABLE", true),
+        // Never built: inlined into the models that ref it (a run has no
+        // node for it).
+        Materialization::Ephemeral => Plan {
+            statements: Vec::new(),
+            row_count: None,
+            guard: None,
+            transaction: false,
+            finally: Vec::new(),
+        },
     }
 }
 
@@ -129,6 +151,8 @@ fn replace(model: &ModelBuild<'_>, kind: &str, counted: bool) -> Plan {
         }],
         row_count: counted.then(|| format!("SELECT COUNT(*) AS n FROM {relation}")),
         guard: None,
+        transaction: false,
+        finally: Vec::new(),
     }
 }
 
@@ -161,6 +185,8 @@ fn change_tracked(model: &ModelBuild<'_>, t: &Tracking, state: Option<&RelationS
             crate::sql::quote(tracking::DELETED)
         )),
         guard,
+        transaction: false,
+        finally: Vec::new(),
     }
 }
 
@@ -201,6 +227,15 @@ pub fn mass_delete(
 /// built; or the first failure, with what is known of the relation when a
 /// statement got no answer. `target` names the target in messages.
 pub fn build(plan: &Plan, warehouse: &dyn Warehouse, target: &str, result: &mut NodeResult) {
+    run_plan(plan, warehouse, target, result);
+    for sql in &plan.finally {
+        if let Err(e) = warehouse.execute(sql) {
+            log::warn!("{sql} failed after the build: {e}");
+        }
+    }
+}
+
+fn run_plan(plan: &Plan, warehouse: &dyn Warehouse, target: &str, result: &mut NodeResult) {
     if let Some(guard) = &plan.guard {
         match warehouse.query(&guard.counts) {
             Ok(rows) => {
@@ -234,6 +269,11 @@ pub fn build(plan: &Plan, warehouse: &dyn Warehouse, target: &str, result: &mut 
                 } else {
                     String::new()
                 };
+                if plan.transaction
+                    && let Err(rollback) = warehouse.execute("ROLLBACK")
+                {
+                    log::warn!("ROLLBACK after a failed statement failed: {rollback}");
+                }
                 result.status = NodeStatus::Error;
                 result.message = Some(format!("{}{what}", d.message));
                 result.code = Some(d.code.to_string());
@@ -287,6 +327,8 @@ mod tests {
                 .contains("one atomic statement")
         );
         assert!(!Materialization::ALL.into_iter().any(needs_state));
+        let incremental = materialize(&model(Materialization::Incremental), None);
+        assert_eq!(incremental, table, "a first run builds the whole table");
     }
 
     #[test]

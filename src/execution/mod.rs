@@ -11,6 +11,7 @@ pub mod catalog;
 pub mod connect;
 pub mod data_test;
 pub mod export;
+pub mod incremental;
 pub mod materialize;
 pub mod plan;
 pub mod run;

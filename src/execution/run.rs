@@ -21,7 +21,7 @@ use crate::execution::scheduler::{Node, NodeKind, NodeRunner, ScheduleOptions, l
 use crate::execution::seed::load_seeds;
 use crate::files::lock::RunLock;
 use crate::pipeline::compile_project;
-use crate::project::Project;
+use crate::project::{Materialization, Project};
 use crate::report::Output;
 use crate::sql::RelationName;
 use crate::warehouse::Warehouse;
@@ -44,6 +44,11 @@ pub struct RunOptions {
     /// Let change-tracked sync tables lose more than their
     /// `cio_max_delete_share` of rows.
     pub allow_mass_delete: bool,
+    /// `--full-refresh`: rebuild incremental models whole.
+    pub full_refresh: bool,
+    /// Renders an incremental model again with `is_incremental()` true;
+    /// set by [`run_steps`] when a selected model is incremental.
+    pub renderer: Option<Arc<crate::render::Renderer>>,
 }
 
 /// A seed that did not load.
@@ -170,11 +175,24 @@ pub fn run_steps(
         failed_seeds = seeds.failed;
     }
     if kind != RunKind::Seed {
+        let incremental = compilation
+            .selected_models()
+            .iter()
+            .any(|m| m.config.materialization() == Some(Materialization::Incremental));
+        let renderer = if incremental && kind != RunKind::Test {
+            Some(Arc::new(crate::render::Renderer::new(
+                &compilation.project,
+                catalog.clone(),
+            )?))
+        } else {
+            None
+        };
         run_graph(
             &compilation,
             wh.as_ref(),
             RunOptions {
                 failed_seeds,
+                renderer,
                 ..run
             },
             kind != RunKind::Test,
@@ -327,10 +345,39 @@ pub fn run_graph(
     tests: &[DataTest],
     report: &(dyn Fn(&NodeResult, usize, usize) + Sync),
 ) -> Vec<NodeResult> {
+    // Ephemeral models are never built: they are inlined into their
+    // dependents, which wait for the ephemerals' own parents.
+    let ephemeral =
+        |m: &CompiledModel| m.config.materialization() == Some(Materialization::Ephemeral);
+    let ephemerals: HashSet<&str> = c
+        .models
+        .iter()
+        .filter(|m| ephemeral(m))
+        .map(|m| m.name.as_str())
+        .collect();
     let selected: Vec<&CompiledModel> = if models {
         c.selected_models()
+            .into_iter()
+            .filter(|m| !ephemeral(m))
+            .collect()
     } else {
         Vec::new()
+    };
+    let parents_through = |name: &str| -> Vec<&str> {
+        let mut out = Vec::new();
+        let mut todo: Vec<&str> = c.dag.parents(name);
+        let mut seen = HashSet::new();
+        while let Some(p) = todo.pop() {
+            if !seen.insert(p) {
+                continue;
+            }
+            if ephemerals.contains(p) {
+                todo.extend(c.dag.parents(p));
+            } else {
+                out.push(p);
+            }
+        }
+        out
     };
     let index: HashMap<&str, usize> = selected
         .iter()
@@ -361,9 +408,7 @@ pub fn run_graph(
             name: m.name.clone(),
             kind: NodeKind::Model,
             // Selected parents only: the others are not built by this run.
-            deps: c
-                .dag
-                .parents(&m.name)
+            deps: parents_through(&m.name)
                 .into_iter()
                 .filter_map(|p| index.get(p).map(|&i| (p, i)))
                 .flat_map(|(p, i)| {
@@ -413,6 +458,8 @@ pub fn run_graph(
             warehouse,
             schemas_made: Mutex::new(HashSet::new()),
             allow_mass_delete: opts.allow_mass_delete,
+            full_refresh: opts.full_refresh,
+            renderer: opts.renderer.clone(),
         },
         tests: TestRunner {
             c,
@@ -459,6 +506,10 @@ struct ModelRunner<'a> {
     schemas_made: Mutex<HashSet<String>>,
     /// See [`RunOptions::allow_mass_delete`].
     allow_mass_delete: bool,
+    /// See [`RunOptions::full_refresh`].
+    full_refresh: bool,
+    /// See [`RunOptions::renderer`].
+    renderer: Option<Arc<crate::render::Renderer>>,
 }
 
 impl NodeRunner for ModelRunner<'_> {
@@ -504,6 +555,9 @@ impl NodeRunner for ModelRunner<'_> {
             tracking: tracking.as_ref(),
             allow_mass_delete: self.allow_mass_delete,
         };
+        if materialization == Materialization::Incremental {
+            return self.incremental(m, build, result);
+        }
         let state = if build.needs_state() {
             match relation_state(self.warehouse, &m.relation) {
                 Ok(state) => Some(state),
@@ -523,6 +577,47 @@ impl NodeRunner for ModelRunner<'_> {
         };
         let plan = materialize::materialize(&build, state.as_ref());
         materialize::build(&plan, self.warehouse, target, result);
+    }
+}
+
+impl ModelRunner<'_> {
+    /// Builds incremental model `m` ([`crate::execution::incremental`]).
+    fn incremental(&self, m: &CompiledModel, model: ModelBuild<'_>, result: &mut NodeResult) {
+        let config = match crate::project::incremental::incremental_config(&m.config) {
+            Ok(config) => config,
+            Err(p) => {
+                // Checked at compile time (CIO048); kept for a model built
+                // from an older compile.
+                result.status = NodeStatus::Error;
+                result.message = Some(format!("{}; {}", p.message, p.help));
+                result.code = Some(crate::diagnostics::codes::INCREMENTAL_CONFIG.to_string());
+                return;
+            }
+        };
+        let render = || -> Result<String, crate::diagnostics::Diagnostic> {
+            let source = self.c.project.models.iter().find(|p| p.name == m.name);
+            match (&self.renderer, source) {
+                (Some(r), Some(source)) => r.render_incremental(source).map(|r| r.sql),
+                _ => Err(crate::diagnostics::Diagnostic::error(
+                    crate::diagnostics::codes::INCREMENTAL_CONFIG,
+                    "the model's source is not at hand for an incremental run",
+                )),
+            }
+        };
+        let b = crate::execution::incremental::IncrementalBuild {
+            model,
+            name: &m.relation,
+            quoting: self.c.project.config.quoting,
+            config,
+            full_refresh_flag: self.full_refresh,
+            render_incremental: &render,
+        };
+        crate::execution::incremental::build(
+            &b,
+            self.warehouse,
+            &self.c.project.target.name,
+            result,
+        );
     }
 }
 

@@ -106,17 +106,31 @@ pub enum Materialization {
     View,
     /// `CREATE OR REPLACE TABLE … AS <sql>`.
     Table,
+    /// A table built once, then given only the new rows on later runs
+    /// (`unique_key`, `incremental_strategy`, `on_schema_change`: see
+    /// [`crate::project::incremental`]).
+    Incremental,
+    /// Never built: inlined as a CTE `__dbt__cte__<name>` into every model
+    /// that `ref()`s it (see `render::ephemeral`).
+    Ephemeral,
 }
 
 impl Materialization {
     /// Every materialization cio-sql builds.
-    pub const ALL: [Materialization; 2] = [Materialization::View, Materialization::Table];
+    pub const ALL: [Materialization; 4] = [
+        Materialization::View,
+        Materialization::Table,
+        Materialization::Incremental,
+        Materialization::Ephemeral,
+    ];
 
     /// The `materialized` value that selects it.
     pub fn name(self) -> &'static str {
         match self {
             Materialization::View => "view",
             Materialization::Table => "table",
+            Materialization::Incremental => "incremental",
+            Materialization::Ephemeral => "ephemeral",
         }
     }
 
@@ -148,6 +162,9 @@ const KNOWN_CONFIG_KEYS: &[&str] = &[
     "column_types",
     "quote_columns",
     "delimiter",
+    "unique_key",
+    "incremental_strategy",
+    "on_schema_change",
 ];
 
 impl ProjectConfig {

@@ -7,6 +7,7 @@
 
 mod config;
 mod files;
+pub mod incremental;
 pub mod packages;
 mod profiles;
 pub mod properties;

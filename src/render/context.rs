@@ -41,6 +41,14 @@ pub(super) fn resolve_ref(
         if !rs.refs.contains(&model.name) {
             rs.refs.push(model.name.clone());
         }
+        if model.ephemeral {
+            if !rs.ephemerals.contains(&model.name) {
+                rs.ephemerals.push(model.name.clone());
+            }
+            return Ok(Value::from_safe_string(super::ephemeral::cte_name(
+                &model.relation.identifier,
+            )));
+        }
         return Ok(Value::from_object(Relation {
             name: model.relation.clone(),
             quoting: shared.quoting,

@@ -13,6 +13,7 @@
 
 mod args;
 mod context;
+pub mod ephemeral;
 mod errors;
 mod helpers;
 mod objects;
@@ -97,10 +98,16 @@ pub struct Renderer {
     shared: Arc<Shared>,
     /// Source text of every macro template, for diagnostics.
     macros: MacroSources,
+    /// The ephemeral models, by lower-case name: rendered again into each
+    /// model that refs them.
+    ephemerals: std::collections::HashMap<String, crate::project::Model>,
 }
 
 /// The names every model's render context sets besides the globals.
-const RENDER_CONTEXT: &[&str] = &["this", "model"];
+const RENDER_CONTEXT: &[&str] = &["this", "model", INCREMENTAL_FLAG];
+
+/// The context variable `is_incremental()` reads.
+const INCREMENTAL_FLAG: &str = "__cio_is_incremental";
 
 impl std::fmt::Debug for Renderer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -242,7 +249,11 @@ impl Renderer {
         );
         env.add_global("project_name", Value::from(shared.project_name.clone()));
         env.add_function("env_var", env_var);
-        env.add_function("is_incremental", |_kw: Kwargs| false);
+        // True only in the render of an incremental run (see
+        // `Renderer::render_incremental`); a compile renders the full build.
+        env.add_function("is_incremental", |state: &State, _kw: Kwargs| {
+            state.lookup(INCREMENTAL_FLAG).is_some_and(|v| v.is_true())
+        });
         env.add_function("__cio_bind", |state: &mut State, module: Value| {
             *state.get_or_insert_extension_with(|| BoundMacros(Value::from(()))) =
                 BoundMacros(module);
@@ -295,10 +306,22 @@ impl Renderer {
                 Value::from_object(MacroProxy { name: name.clone() }),
             );
         }
+        let ephemerals = project
+            .models
+            .iter()
+            .filter(|m| {
+                shared
+                    .models
+                    .get(&m.name.to_lowercase())
+                    .is_some_and(|r| r.ephemeral)
+            })
+            .map(|m| (m.name.to_lowercase(), m.clone()))
+            .collect();
         Ok(Renderer {
             env,
             shared,
             macros,
+            ephemerals,
         })
     }
 
@@ -310,6 +333,40 @@ impl Renderer {
     /// Renders `model`. On failure, returns the error as a diagnostic that
     /// names the model file and line.
     pub fn render(&self, model: &crate::project::Model) -> Result<Rendered, Diagnostic> {
+        self.render_as(model, false)
+    }
+
+    /// Renders `model` for an incremental run: `is_incremental()` is true
+    /// (the caller checked that its table exists and no full refresh was
+    /// asked for, as dbt does).
+    pub fn render_incremental(
+        &self,
+        model: &crate::project::Model,
+    ) -> Result<Rendered, Diagnostic> {
+        self.render_as(model, true)
+    }
+
+    fn render_as(
+        &self,
+        model: &crate::project::Model,
+        incremental: bool,
+    ) -> Result<Rendered, Diagnostic> {
+        let (mut rendered, ctes) = self.render_parts(model, incremental, &mut Vec::new())?;
+        if !ctes.is_empty() {
+            rendered.sql = ephemeral::inject(&rendered.sql, &ctes);
+        }
+        Ok(rendered)
+    }
+
+    /// Renders `model` without inlining the ephemeral models it refs: its
+    /// own SQL, and the CTEs of those models (theirs first) in order.
+    /// `stack`: the models whose render is under way, refs of ephemerals.
+    fn render_parts(
+        &self,
+        model: &crate::project::Model,
+        incremental: bool,
+        stack: &mut Vec<String>,
+    ) -> Result<(Rendered, Vec<ephemeral::Cte>), Diagnostic> {
         let source = format!("{PRELUDE}{}", model.source);
         let tmpl = self
             .env
@@ -328,6 +385,7 @@ impl Renderer {
                 )
             });
         let ctx = minijinja::context! {
+            __cio_is_incremental => incremental,
             this => Value::from_object(Relation { name: this, quoting: self.shared.quoting }),
             model => minijinja::context! {
                 name => model.name.clone(),
@@ -367,7 +425,52 @@ impl Renderer {
                 .collect();
         }
         rendered.config = config;
-        Ok(rendered)
+        let refs = state
+            .get_extension::<RenderState>()
+            .map(|rs| rs.ephemerals.clone())
+            .unwrap_or_default();
+        let mut ctes = Vec::new();
+        for name in refs {
+            let key = name.to_lowercase();
+            let (Some(e), Some(known)) = (self.ephemerals.get(&key), self.shared.models.get(&key))
+            else {
+                continue;
+            };
+            if stack.contains(&key) || key == model.name.to_lowercase() {
+                return Err(Diagnostic::error(
+                    codes::REF_CYCLE,
+                    format!(
+                        "the ephemeral model {name} refs itself through {}",
+                        model.name
+                    ),
+                )
+                .for_model(&model.name)
+                .at_file(&model.path)
+                .with_help("break the cycle of ref()s between ephemeral models"));
+            }
+            stack.push(model.name.to_lowercase());
+            let inner = self.render_parts(e, false, stack);
+            stack.pop();
+            let (inner, nested) = inner?;
+            for c in nested {
+                ephemeral::push(&mut ctes, c);
+            }
+            for r in inner.relations {
+                if !rendered.relations.contains(&r) {
+                    rendered.relations.push(r);
+                }
+            }
+            rendered.volatile |= inner.volatile;
+            ephemeral::push(
+                &mut ctes,
+                ephemeral::Cte {
+                    model: known.name.clone(),
+                    name: ephemeral::cte_name(&known.relation.identifier),
+                    body: inner.sql,
+                },
+            );
+        }
+        Ok((rendered, ctes))
     }
 }
 

@@ -15,6 +15,9 @@ pub struct ModelRef {
     pub name: String,
     /// Where it is built.
     pub relation: RelationName,
+    /// An ephemeral model (as its folder config and literal `config()`
+    /// say): `ref()` inlines it as a CTE.
+    pub ephemeral: bool,
 }
 
 /// Data shared by every render: read-only except for the columns of
@@ -102,6 +105,7 @@ pub(super) fn shared_for(project: &Project, catalog: Arc<dyn Catalog>) -> Shared
             ModelRef {
                 name: model.name.clone(),
                 relation: model_relation(project, model),
+                ephemeral: super::ephemeral::is_ephemeral(model),
             },
         );
     }
@@ -127,6 +131,7 @@ pub(super) fn shared_for(project: &Project, catalog: Arc<dyn Catalog>) -> Shared
             ModelRef {
                 name: seed.name.clone(),
                 relation,
+                ephemeral: false,
             },
         );
     }

@@ -24,6 +24,8 @@ pub struct RenderState {
     pub config: Map<String, Value>,
     /// Models this render `ref()`ed, by name.
     pub refs: Vec<String>,
+    /// The ephemeral models among them, in first-use order.
+    pub ephemerals: Vec<String>,
     /// Catalog relations this render `ref()`ed or `source()`d (fully qualified).
     pub relations: Vec<String>,
     /// Warnings raised so far.

@@ -360,3 +360,40 @@ fn build_loads_the_seeds_with_their_config_before_the_models() {
     );
     assert_eq!(countries.rows.len(), 2);
 }
+
+/// `build` loads only the seeds its selection needs: the selected ones and
+/// those the selected models read, through other models too.
+#[test]
+fn build_loads_only_the_seeds_the_selection_needs() {
+    let server = crate::support::fakesnow::shared();
+    let dir = emulator_cli::small_project(
+        "SEEDS_NEEDED",
+        &server.base_url(),
+        &[
+            ("over_a", "select x from {{ ref('seed_a') }}"),
+            ("top", "select x from {{ ref('over_a') }}"),
+            ("over_b", "select y from {{ ref('seed_b') }}"),
+        ],
+    );
+    std::fs::create_dir_all(dir.path().join("seeds")).unwrap();
+    std::fs::write(dir.path().join("seeds/seed_a.csv"), "x\n1\n").unwrap();
+    std::fs::write(dir.path().join("seeds/seed_b.csv"), "y\n2\n").unwrap();
+    let loaded = |select: &str| {
+        let run = cio(dir.path(), &["build", "--select", select]);
+        assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+        let results = run_results(dir.path());
+        let mut seeds: Vec<String> = results["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["unique_id"].as_str().unwrap().starts_with("seed."))
+            .map(|r| r["name"].as_str().unwrap().to_string())
+            .collect();
+        seeds.sort();
+        seeds
+    };
+    assert_eq!(loaded("over_a"), ["seed_a"]);
+    assert_eq!(loaded("top"), ["seed_a"], "through the unselected over_a");
+    assert_eq!(loaded("over_b"), ["seed_b"]);
+    assert_eq!(loaded("seed_b"), ["seed_b"]);
+}

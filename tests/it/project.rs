@@ -171,7 +171,7 @@ fn context_errors_have_codes_and_help() {
     p.model("empty", "{# nothing #}\n");
     p.model(
         "table_kind",
-        "{{ config(materialized='incremental') }} select 1 as a",
+        "{{ config(materialized='snapshot') }} select 1 as a",
     );
     let c = p.compile();
     let code = |name: &str| {

@@ -111,10 +111,30 @@ pub fn load_seeds(
 /// selection: a model may read a seed by its name rather than through
 /// `ref()`), then the seed folders that could not be listed, as failed
 /// nodes.
+/// The enabled seeds the selection needs: the selected ones and those the
+/// selected models read, directly or through other models (a `build
+/// --select orders` loads the seeds under `orders` only, as `+orders`
+/// would select them); a seed that cannot be read and a seed folder that
+/// cannot be listed, always.
 fn seeds_to_load(c: &Compilation) -> Vec<Result<CompiledSeed, Diagnostic>> {
+    let mut needed: std::collections::HashSet<&str> =
+        c.selected_nodes.iter().map(String::as_str).collect();
+    let mut todo: Vec<&str> = c.selected.iter().map(String::as_str).collect();
+    let mut seen = std::collections::HashSet::new();
+    while let Some(name) = todo.pop() {
+        if seen.insert(name) {
+            for p in c.dag.parents(name) {
+                needed.insert(p);
+                todo.push(p);
+            }
+        }
+    }
     c.seeds
         .iter()
         .filter(|s| s.status != ModelStatus::Disabled)
+        // A seed that cannot be read fails as a node of its own, skipping
+        // the models that read it, whatever the selection.
+        .filter(|s| needed.contains(s.name.as_str()) || s.status == ModelStatus::Error)
         .map(|s| Ok(s.clone()))
         .chain(c.project.seed_problems.iter().cloned().map(Err))
         .collect()
