@@ -318,11 +318,17 @@ fn unreachable_host_fails_fast_with_clear_message() {
     let started = Instant::now();
     let err = SnowflakeWarehouse::connect(&c).unwrap_err();
     let took = started.elapsed();
-    assert!(took < Duration::from_secs(5), "took {took:?}");
+    // A refused connection is retried with backoff only (0.25 + 0.5 + 1 s,
+    // plus up to a quarter of jitter), never waiting out the 10 s connect
+    // timeout; the bound is loose because the suite runs tests in parallel
+    // on a loaded machine (a wall-clock figure is the benchmark's job), and
+    // the reason says the connection was refused, not timed out.
+    assert!(took < Duration::from_secs(30), "took {took:?}");
     match &err {
         WarehouseError::Connection { host: h, reason } => {
             assert_eq!(h, &host);
             assert!(!reason.is_empty());
+            assert!(!reason.contains("timed out"), "{reason}");
         }
         other => panic!("expected a connection error, got {other:?}"),
     }
