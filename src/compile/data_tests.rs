@@ -741,4 +741,46 @@ mod tests {
             assert!(any, "{}", check.name);
         }
     }
+
+    #[test]
+    fn value_rules_of_other_destinations_are_checked() {
+        let objects = SyncType::find("rudderstack", "objects").unwrap();
+        let columns: Vec<String> = ["action", "groupId", "objectTypeId", "name"]
+            .map(String::from)
+            .to_vec();
+        let t = ModelTests {
+            sync: objects,
+            rules: &objects.destination().data_rules,
+            relation: "R".into(),
+            columns: &columns,
+        };
+        assert_eq!(
+            t.query("accepted_value").unwrap(),
+            "SELECT * FROM R WHERE (\"action\" IS NOT NULL AND TO_VARCHAR(\"action\") NOT IN ('identify', 'delete'))"
+        );
+        assert!(
+            t.query("object_type_id_whole")
+                .unwrap()
+                .contains("TRY_TO_DECIMAL(TO_VARCHAR(\"objectTypeId\"), 38, 10)")
+        );
+        assert_eq!(
+            t.query("whole_number"),
+            None,
+            "objectTypeId is its own check"
+        );
+        assert_eq!(t.query("unix_seconds"), None);
+        assert_eq!(t.query("sha256_hex"), None);
+        assert_eq!(t.query("event_name_bytes"), None, "no events");
+        assert_eq!(t.query("timestamp_not_null"), None, "no timestamp rule");
+        assert_eq!(t.user_exists(&["P"]), None, "no people rule");
+        assert!(
+            t.query("attribute_value_bytes")
+                .unwrap()
+                .ends_with("OCTET_LENGTH(TO_BINARY(TO_VARCHAR(\"name\"), 'UTF-8')) > 1000")
+        );
+        assert_eq!(
+            t.query("unique_key").unwrap(),
+            "SELECT \"objectTypeId\", \"groupId\", COUNT(*) AS n_records FROM R WHERE NOT (\"objectTypeId\" IS NULL AND \"groupId\" IS NULL) GROUP BY \"objectTypeId\", \"groupId\" HAVING COUNT(*) > 1"
+        );
+    }
 }

@@ -63,6 +63,14 @@ pub const BUILTIN_TEMPLATES: &[(&str, &str)] = &[
         "templates/customer_io_track.sql",
         include_str!("../../templates/customer_io_track.sql"),
     ),
+    (
+        "templates/rudderstack_customer_io_objects.sql",
+        include_str!("../../templates/rudderstack_customer_io_objects.sql"),
+    ),
+    (
+        "templates/rudderstack_customer_io_relationships.sql",
+        include_str!("../../templates/rudderstack_customer_io_relationships.sql"),
+    ),
 ];
 
 /// The name of the generated template that imports every macro.
