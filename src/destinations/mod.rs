@@ -13,6 +13,8 @@
 //! A leaf module: it depends on no stage.
 
 pub mod customerio;
+pub mod moengage;
+pub mod names;
 pub mod rudderstack;
 
 /// A tool sync tables feed.
@@ -244,7 +246,11 @@ impl Destination {
 
 /// Every destination cio-sql knows. Customer.io stays first: the default,
 /// and [`SyncType`]'s Customer.io constants point at it.
-pub const DESTINATIONS: &[&Destination] = &[&customerio::CUSTOMER_IO, &rudderstack::RUDDERSTACK];
+pub const DESTINATIONS: &[&Destination] = &[
+    &customerio::CUSTOMER_IO,
+    &rudderstack::RUDDERSTACK,
+    &moengage::MOENGAGE,
+];
 
 /// The destination a model names when it sets no `cio_destination`.
 pub const DEFAULT_DESTINATION: &str = "customerio";

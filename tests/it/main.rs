@@ -18,6 +18,7 @@ mod dbt_packages;
 mod dbt_properties;
 mod dbt_seeds;
 mod dbt_selectors;
+mod destinations_moengage;
 mod destinations_rudderstack;
 mod emulator_e2e;
 mod exact_syncs;
