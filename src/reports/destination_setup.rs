@@ -71,42 +71,8 @@ pub fn render(s: &SyncSetup) -> String {
             );
         }
     }
-    let _ = writeln!(out, "\nColumn mapping ({} field <- column):", dest.title);
-    let sources: Vec<String> = s
-        .mapping
-        .iter()
-        .map(|m| {
-            m.column
-                .as_ref()
-                .map_or_else(|| "(none)".to_string(), |c| format!("\"{c}\""))
-        })
-        .collect();
-    let width = s.mapping.iter().map(|m| m.field.len()).max().unwrap_or(0);
-    let source_width = sources.iter().map(String::len).max().unwrap_or(0);
-    for (m, source) in s.mapping.iter().zip(&sources) {
-        let _ = writeln!(
-            out,
-            "  {:width$}  <- {source:source_width$}  {}{}",
-            m.field,
-            m.role,
-            if m.required { " (required)" } else { "" }
-        );
-    }
-    if s.other_columns.is_empty() {
-        let _ = writeln!(out, "  other columns: none");
-    } else {
-        let quoted: Vec<String> = s.other_columns.iter().map(|c| format!("\"{c}\"")).collect();
-        let _ = writeln!(
-            out,
-            "  other columns -> {} ({}): {}",
-            s.other_columns_role,
-            s.other_columns.len(),
-            quoted.join(", ")
-        );
-    }
-    for w in &s.warnings {
-        let _ = writeln!(out, "\nwarning: {w}");
-    }
+    out.push('\n');
+    super::sync_query::render_mapping(&mut out, s);
     if let Some((field, value)) = &s.delete_action {
         let _ = writeln!(
             out,

@@ -426,7 +426,34 @@ pub fn render_setup(s: &SyncSetup) -> String {
         );
         let _ = writeln!(out, "{delete}\n");
     }
-    let _ = writeln!(out, "Column mapping (Customer.io field <- column):");
+    render_mapping(&mut out, s);
+    if let Some(overlap) = s.overlap_seconds {
+        let resend = if s.sync_type == SyncType::TRACK {
+            "an event built within the overlap before a sync can be sent again by the next one (whether Customer.io de-duplicates reverse-ETL events is not documented): set it to 0 for this model if builds never run while the sync reads"
+        } else {
+            "a row resent within the overlap sets the same values again, which is harmless"
+        };
+        let _ = writeln!(
+            out,
+            "\nnote: the table is change-tracked: the query reads the rows whose content changed in a build after the last sync, less an overlap of {overlap} s ({}), so a build that commits while a sync reads is not lost; {resend} (see README, \"How cio-sql keeps Customer.io exact\").",
+            crate::analysis::tracking::OVERLAP_VAR
+        );
+    }
+    let _ = writeln!(out, "\nnote: {}", edit_warning(s.sync_type));
+    for note in notes(s.sync_type).into_iter().filter(|_| !s.change_tracked) {
+        let _ = writeln!(out, "note: {note}");
+    }
+    out
+}
+
+/// The column mapping of a setup (fields, other columns, columns not read
+/// from the SQL) and its warnings, as text.
+pub(super) fn render_mapping(out: &mut String, s: &SyncSetup) {
+    let _ = writeln!(
+        out,
+        "Column mapping ({} field <- column):",
+        s.sync_type.destination().title
+    );
     let sources: Vec<String> = s
         .mapping
         .iter()
@@ -468,23 +495,6 @@ pub fn render_setup(s: &SyncSetup) -> String {
     for w in &s.warnings {
         let _ = writeln!(out, "\nwarning: {w}");
     }
-    if let Some(overlap) = s.overlap_seconds {
-        let resend = if s.sync_type == SyncType::TRACK {
-            "an event built within the overlap before a sync can be sent again by the next one (whether Customer.io de-duplicates reverse-ETL events is not documented): set it to 0 for this model if builds never run while the sync reads"
-        } else {
-            "a row resent within the overlap sets the same values again, which is harmless"
-        };
-        let _ = writeln!(
-            out,
-            "\nnote: the table is change-tracked: the query reads the rows whose content changed in a build after the last sync, less an overlap of {overlap} s ({}), so a build that commits while a sync reads is not lost; {resend} (see README, \"How cio-sql keeps Customer.io exact\").",
-            crate::analysis::tracking::OVERLAP_VAR
-        );
-    }
-    let _ = writeln!(out, "\nnote: {}", edit_warning(s.sync_type));
-    for note in notes(s.sync_type).into_iter().filter(|_| !s.change_tracked) {
-        let _ = writeln!(out, "note: {note}");
-    }
-    out
 }
 
 /// Every sync model of the project: the initial order, then each setup.
