@@ -164,6 +164,19 @@ pub fn check_contract(sync: SyncType, cols: &[OutputColumn]) -> Vec<Finding> {
             .copied()
             .find(|r| r.settable && r.name != name && r.name.eq_ignore_ascii_case(name))
     };
+    // An event's name field is a value, not a name: the rules are on the
+    // attribute columns.
+    for rule in crate::destinations::names::rules(dest.name) {
+        for c in attributes.iter().filter(|c| rule.check.broken_by(&c.name)) {
+            out.push(finding(
+                codes::DESTINATION_NAME,
+                Severity::Error,
+                format!("attribute `{}` is a name {title} does not accept", c.name),
+                format!("{} ({})", rule.help, rule.source),
+                Some(&c.name),
+            ));
+        }
+    }
     for c in &attributes {
         if c.naming != Naming::Generated && !c.quoted {
             let suggestion = c.name.to_lowercase();

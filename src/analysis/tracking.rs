@@ -217,7 +217,12 @@ pub fn tracking(
         sync_type,
         columns: columns.to_vec(),
         key,
-        deletes: delete_event(sync_type).is_some() && flag(config, "cio_deletes") != Some(false),
+        // A delete action needs its column: the tombstone carries it.
+        deletes: match delete_event(sync_type) {
+            Some(Deletes::Action { field, .. }) => columns.iter().any(|c| c == field),
+            Some(Deletes::Event { .. }) => true,
+            None => false,
+        } && flag(config, "cio_deletes") != Some(false),
         max_delete_share,
     }))
 }
@@ -262,6 +267,16 @@ fn col(alias: &str, name: &str) -> String {
 }
 
 impl Tracking {
+    /// The field and value a tombstone carries when the destination reads
+    /// tombstones as rows with a delete action (RudderStack's `action`), and
+    /// the model has deletes.
+    pub fn delete_action(&self) -> Option<(&'static str, &'static str)> {
+        match delete_event(self.sync_type) {
+            Some(Deletes::Action { field, value }) if self.deletes => Some((field, value)),
+            _ => None,
+        }
+    }
+
     /// The key of a row of `alias`: each part its first non-NULL column,
     /// tagged with the column's name.
     fn key_sql(&self, alias: &str) -> String {
@@ -330,12 +345,16 @@ impl Tracking {
                 self.column_list("n")
             );
         };
-        // A tombstone keeps the previous values of the columns the table had.
+        // A tombstone keeps the previous values of the columns the table
+        // had, but for the delete action of a destination that reads it.
+        let action = self.delete_action();
         let kept: Vec<String> = self
             .columns
             .iter()
             .map(|c| {
-                if previous.iter().any(|p| p == c) {
+                if let Some((field, value)) = action.filter(|(f, _)| f == c) {
+                    format!("{} AS {}", crate::sql::string_literal(value), quote(field))
+                } else if previous.iter().any(|p| p == c) {
                     format!("p.{}", quote(c))
                 } else {
                     format!("NULL AS {}", quote(c))
@@ -417,11 +436,17 @@ WHERE NOT EXISTS (SELECT 1 FROM \"__cio_sql_new\" AS n WHERE n.{key} = p.{key})"
     /// The incremental query of the sync: the Customer.io columns of the
     /// live rows that changed after the previous sync (less `overlap`
     /// seconds).
+    /// With a delete action, the tombstones that changed too: each tells
+    /// the destination to delete its key.
     pub fn incremental_query(&self, relation: &str, overlap: u64) -> String {
+        let live = if self.delete_action().is_some() {
+            String::new()
+        } else {
+            format!("NOT {}\n  AND ", quote(DELETED))
+        };
         format!(
-            "SELECT {}\nFROM {relation}\nWHERE NOT {}\n  AND {} > {}",
+            "SELECT {}\nFROM {relation}\nWHERE {live}{} > {}",
             self.quoted_columns(),
-            quote(DELETED),
             quote(CHANGED_AT),
             Self::since(overlap)
         )

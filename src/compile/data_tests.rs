@@ -789,4 +789,72 @@ mod tests {
             assert!(any, "{}", check.name);
         }
     }
+
+    #[test]
+    fn value_rules_of_other_destinations_are_checked() {
+        let objects = SyncType::find("rudderstack", "objects").unwrap();
+        let columns: Vec<String> = ["action", "groupId", "objectTypeId", "name"]
+            .map(String::from)
+            .to_vec();
+        let t = ModelTests {
+            sync: objects,
+            rules: &objects.destination().data_rules,
+            relation: "R".into(),
+            columns: &columns,
+        };
+        assert_eq!(
+            t.query("accepted_value").unwrap(),
+            "SELECT * FROM R WHERE (\"action\" IS NOT NULL AND TO_VARCHAR(\"action\") NOT IN ('identify', 'delete'))"
+        );
+        assert!(
+            t.query("object_type_id_whole")
+                .unwrap()
+                .contains("TRY_TO_DECIMAL(TO_VARCHAR(\"objectTypeId\"), 38, 10)")
+        );
+        assert_eq!(
+            t.query("whole_number"),
+            None,
+            "objectTypeId is its own check"
+        );
+        assert_eq!(t.query("unix_seconds"), None);
+        assert_eq!(t.query("sha256_hex"), None);
+        assert_eq!(t.query("event_name_bytes"), None, "no events");
+        assert_eq!(t.query("timestamp_not_null"), None, "no timestamp rule");
+        assert_eq!(t.user_exists(&["P"]), None, "no people rule");
+        assert!(
+            t.query("attribute_value_bytes")
+                .unwrap()
+                .ends_with("OCTET_LENGTH(TO_BINARY(TO_VARCHAR(\"name\"), 'UTF-8')) > 1000")
+        );
+        assert_eq!(
+            t.query("unique_key").unwrap(),
+            "SELECT \"objectTypeId\", \"groupId\", COUNT(*) AS n_records FROM R WHERE NOT (\"objectTypeId\" IS NULL AND \"groupId\" IS NULL) GROUP BY \"objectTypeId\", \"groupId\" HAVING COUNT(*) > 1"
+        );
+
+        let events = SyncType::find("moengage", "events").unwrap();
+        let columns: Vec<String> = ["customer_id", "event_id", "action", "event_time", "plan"]
+            .map(String::from)
+            .to_vec();
+        let e = ModelTests {
+            sync: events,
+            rules: &events.destination().data_rules,
+            relation: "E".into(),
+            columns: &columns,
+        };
+        assert_eq!(
+            e.query("unix_seconds").unwrap(),
+            "SELECT * FROM E WHERE (\"event_time\" IS NOT NULL AND (TRY_TO_DECIMAL(TO_VARCHAR(\"event_time\"), 38, 10) IS NULL OR TRY_TO_DECIMAL(TO_VARCHAR(\"event_time\"), 38, 10) <> FLOOR(TRY_TO_DECIMAL(TO_VARCHAR(\"event_time\"), 38, 10)) OR TRY_TO_DECIMAL(TO_VARCHAR(\"event_time\"), 38, 10) < 0))"
+        );
+        assert!(
+            e.query("event_name_bytes")
+                .unwrap()
+                .ends_with("TO_VARCHAR(\"action\"), 'UTF-8')) > 200")
+        );
+        assert_eq!(e.query("event_data_bytes"), None, "no event data limit");
+        assert_eq!(e.query("id_bytes"), None, "no id limit");
+        assert_eq!(
+            e.user_exists(&["U"]).unwrap(),
+            "SELECT child.* FROM E AS child WHERE child.\"customer_id\" IS NOT NULL AND NOT EXISTS (SELECT 1 FROM U AS people WHERE people.\"customer_id\" = child.\"customer_id\")"
+        );
+    }
 }

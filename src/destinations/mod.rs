@@ -13,6 +13,9 @@
 //! A leaf module: it depends on no stage.
 
 pub mod customerio;
+pub mod moengage;
+pub mod names;
+pub mod rudderstack;
 
 /// A tool sync tables feed.
 #[derive(Debug)]
@@ -129,6 +132,15 @@ pub enum Deletes {
         /// from).
         columns: &'static [(&'static str, &'static str)],
     },
+    /// The tombstone itself is sent, with `value` in its `field` (the
+    /// `action` of RudderStack's group calls, `delete`): the sync reads the
+    /// tombstones with the rows that changed.
+    Action {
+        /// The field naming what to do with the row.
+        field: &'static str,
+        /// Its value on a tombstone.
+        value: &'static str,
+    },
 }
 
 /// A column a sync type reads by name.
@@ -234,7 +246,11 @@ impl Destination {
 
 /// Every destination cio-sql knows. Customer.io stays first: the default,
 /// and [`SyncType`]'s Customer.io constants point at it.
-pub const DESTINATIONS: &[&Destination] = &[&customerio::CUSTOMER_IO];
+pub const DESTINATIONS: &[&Destination] = &[
+    &customerio::CUSTOMER_IO,
+    &rudderstack::RUDDERSTACK,
+    &moengage::MOENGAGE,
+];
 
 /// The destination a model names when it sets no `cio_destination`.
 pub const DEFAULT_DESTINATION: &str = "customerio";
@@ -445,10 +461,21 @@ mod tests {
             fields.sort_unstable();
             fields.dedup();
             assert_eq!(fields.len(), spec.fields.len(), "{t}: a field twice");
-            if let Some(Deletes::Event { columns, .. }) = &spec.deletes {
-                for (_, from) in *columns {
-                    assert!(spec.field(from).is_some(), "{t}: delete column {from}");
+            match &spec.deletes {
+                Some(Deletes::Event { columns, .. }) => {
+                    for (_, from) in *columns {
+                        assert!(spec.field(from).is_some(), "{t}: delete column {from}");
+                    }
                 }
+                Some(Deletes::Action { field, value }) => {
+                    let f = spec.field(field).unwrap_or_else(|| panic!("{t}: {field}"));
+                    assert_eq!(f.presence, Presence::Required, "{t}: {field}");
+                    assert!(
+                        matches!(f.value, ValueRule::OneOf(values) if values.contains(value)),
+                        "{t}: {value} is not a value of {field}"
+                    );
+                }
+                None => {}
             }
             let rules = &t.destination().data_rules;
             for id in rules.id_fields {

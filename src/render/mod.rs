@@ -64,6 +64,26 @@ pub const BUILTIN_TEMPLATES: &[(&str, &str)] = &[
         "templates/customer_io_track.sql",
         include_str!("../../templates/customer_io_track.sql"),
     ),
+    (
+        "templates/moengage_aliases.sql",
+        include_str!("../../templates/moengage_aliases.sql"),
+    ),
+    (
+        "templates/moengage_events.sql",
+        include_str!("../../templates/moengage_events.sql"),
+    ),
+    (
+        "templates/moengage_users.sql",
+        include_str!("../../templates/moengage_users.sql"),
+    ),
+    (
+        "templates/rudderstack_customer_io_objects.sql",
+        include_str!("../../templates/rudderstack_customer_io_objects.sql"),
+    ),
+    (
+        "templates/rudderstack_customer_io_relationships.sql",
+        include_str!("../../templates/rudderstack_customer_io_relationships.sql"),
+    ),
 ];
 
 /// The name of the generated template that imports every macro.

@@ -4,6 +4,7 @@
 //! Each is a pure function of a [`crate::compile::Compilation`]; the CLI
 //! prints it.
 
+pub mod destination_setup;
 pub mod lineage;
 pub mod review;
 pub mod sync_query;

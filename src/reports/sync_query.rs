@@ -129,6 +129,10 @@ pub struct SyncSetup {
     /// The query of the delete sync (a Track sync of Customer.io's semantic
     /// delete events), when the model has deletes.
     pub delete_query: Option<String>,
+    /// The (field, value) a tombstone carries, when the destination reads
+    /// tombstones as rows with a delete action (RudderStack's `action`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delete_action: Option<(String, String)>,
     /// Customer.io fields and their columns.
     pub mapping: Vec<Mapping>,
     /// The remaining columns and what Customer.io makes of them.
@@ -215,7 +219,8 @@ pub fn setup(c: &Compilation, m: &CompiledModel, sync_type: SyncType) -> SyncSet
             ));
         }
     }
-    if columns.complete()
+    if sync_type.is_customerio()
+        && columns.complete()
         && !columns.has(&timestamp_column)
         && crate::compile::tracking_of(m).ok().flatten().is_none()
     {
@@ -292,6 +297,10 @@ pub fn setup(c: &Compilation, m: &CompiledModel, sync_type: SyncType) -> SyncSet
         }
     };
     let (query, backfill, delete_query) = match &tracking {
+        _ if !sync_type.is_customerio() => {
+            let q = super::destination_setup::query(tracking.as_ref(), &columns.names, &relation);
+            (q.clone(), q, None)
+        }
         Some(t) => (
             t.incremental_query(&relation, overlap),
             t.backfill_query(&relation),
@@ -313,6 +322,10 @@ pub fn setup(c: &Compilation, m: &CompiledModel, sync_type: SyncType) -> SyncSet
         change_tracked: tracking.is_some(),
         overlap_seconds: tracking.as_ref().map(|_| overlap),
         delete_query,
+        delete_action: tracking
+            .as_ref()
+            .and_then(|t| t.delete_action())
+            .map(|(f, v)| (f.to_string(), v.to_string())),
         relation,
         timestamp_column,
         mapping,
@@ -343,7 +356,7 @@ pub fn sync_models(c: &Compilation) -> Vec<(&CompiledModel, SyncType)> {
         .collect();
     out.sort_by_key(|(m, t)| {
         (
-            t.rank(),
+            *t,
             position.get(m.name.as_str()).copied().unwrap_or(usize::MAX),
         )
     });
@@ -374,6 +387,9 @@ pub fn notes(sync_type: SyncType) -> Vec<&'static str> {
 
 /// One model's setup as text.
 pub fn render_setup(s: &SyncSetup) -> String {
+    if !s.sync_type.is_customerio() {
+        return super::destination_setup::render(s);
+    }
     let mut out = String::new();
     let _ = writeln!(out, "== {} ({})", s.model, s.path);
     let _ = writeln!(out, "Sync type: {}", s.label);
@@ -410,7 +426,34 @@ pub fn render_setup(s: &SyncSetup) -> String {
         );
         let _ = writeln!(out, "{delete}\n");
     }
-    let _ = writeln!(out, "Column mapping (Customer.io field <- column):");
+    render_mapping(&mut out, s);
+    if let Some(overlap) = s.overlap_seconds {
+        let resend = if s.sync_type == SyncType::TRACK {
+            "an event built within the overlap before a sync can be sent again by the next one (whether Customer.io de-duplicates reverse-ETL events is not documented): set it to 0 for this model if builds never run while the sync reads"
+        } else {
+            "a row resent within the overlap sets the same values again, which is harmless"
+        };
+        let _ = writeln!(
+            out,
+            "\nnote: the table is change-tracked: the query reads the rows whose content changed in a build after the last sync, less an overlap of {overlap} s ({}), so a build that commits while a sync reads is not lost; {resend} (see README, \"How cio-sql keeps Customer.io exact\").",
+            crate::analysis::tracking::OVERLAP_VAR
+        );
+    }
+    let _ = writeln!(out, "\nnote: {}", edit_warning(s.sync_type));
+    for note in notes(s.sync_type).into_iter().filter(|_| !s.change_tracked) {
+        let _ = writeln!(out, "note: {note}");
+    }
+    out
+}
+
+/// The column mapping of a setup (fields, other columns, columns not read
+/// from the SQL) and its warnings, as text.
+pub(super) fn render_mapping(out: &mut String, s: &SyncSetup) {
+    let _ = writeln!(
+        out,
+        "Column mapping ({} field <- column):",
+        s.sync_type.destination().title
+    );
     let sources: Vec<String> = s
         .mapping
         .iter()
@@ -452,23 +495,6 @@ pub fn render_setup(s: &SyncSetup) -> String {
     for w in &s.warnings {
         let _ = writeln!(out, "\nwarning: {w}");
     }
-    if let Some(overlap) = s.overlap_seconds {
-        let resend = if s.sync_type == SyncType::TRACK {
-            "an event built within the overlap before a sync can be sent again by the next one (whether Customer.io de-duplicates reverse-ETL events is not documented): set it to 0 for this model if builds never run while the sync reads"
-        } else {
-            "a row resent within the overlap sets the same values again, which is harmless"
-        };
-        let _ = writeln!(
-            out,
-            "\nnote: the table is change-tracked: the query reads the rows whose content changed in a build after the last sync, less an overlap of {overlap} s ({}), so a build that commits while a sync reads is not lost; {resend} (see README, \"How cio-sql keeps Customer.io exact\").",
-            crate::analysis::tracking::OVERLAP_VAR
-        );
-    }
-    let _ = writeln!(out, "\nnote: {}", edit_warning(s.sync_type));
-    for note in notes(s.sync_type).into_iter().filter(|_| !s.change_tracked) {
-        let _ = writeln!(out, "note: {note}");
-    }
-    out
 }
 
 /// Every sync model of the project: the initial order, then each setup.

@@ -208,20 +208,28 @@ fn example_sync_query_snapshots() {
     assert!(plan.contains(LAST_SYNC_TIME));
     snapshot!("sync_types__sync_query__all", plan);
     let setups = sync_query(&c, None).expect("every sync model");
-    assert_eq!(setups.len(), 8);
+    assert_eq!(setups.len(), 13);
     for s in &setups {
         let one = sync_query(&c, Some(&s.model)).expect("a sync model");
         assert_eq!(one.len(), 1);
         let text = render_setup(&one[0]);
-        // Tables filter on the change time; the one view on its timestamp.
-        let filter = if one[0].change_tracked {
+        // Tables filter on the change time; the one view on its timestamp;
+        // RudderStack reads its tables' cursor itself.
+        let filter = if s.sync_type.destination().name == "moengage" {
+            "with `cio-sql export "
+        } else if !s.sync_type.is_customerio() {
+            "Cursor column (incremental syncs):      \"__cio_sql_changed_at\""
+        } else if one[0].change_tracked {
             "AND \"__cio_sql_changed_at\" > DATEADD(second, -300, TO_TIMESTAMP_NTZ({{last_sync_time}}))"
         } else {
             "WHERE TO_TIMESTAMP_NTZ(\"timestamp\") > TO_TIMESTAMP_NTZ({{last_sync_time}})"
         };
         assert!(text.contains(filter), "{text}");
         assert_eq!(one[0].change_tracked, s.model != "paying_customers");
-        assert!(text.contains(&format!("FROM {}", s.relation)));
+        assert!(
+            text.contains(&format!("FROM {}", s.relation))
+                || s.sync_type.destination().name == "moengage"
+        );
         assert!(
             one[0].warnings.is_empty(),
             "{}: {:?}",
@@ -235,10 +243,31 @@ fn example_sync_query_snapshots() {
 #[test]
 fn sync_query_lists_models_in_the_initial_sync_order() {
     let c = example();
-    let order: Vec<(String, SyncType)> = sync_models(&c)
+    // Customer.io's models first, in its order; then the other
+    // destinations', each in its own.
+    let all: Vec<(String, SyncType)> = sync_models(&c)
         .into_iter()
         .map(|(m, t)| (m.name.clone(), t))
         .collect();
+    let customerio = all.iter().take_while(|(_, t)| t.is_customerio()).count();
+    assert!(
+        all[customerio..].iter().all(|(_, t)| !t.is_customerio()),
+        "{all:?}"
+    );
+    assert_eq!(
+        all[customerio..]
+            .iter()
+            .map(|(n, _)| n.as_str())
+            .collect::<Vec<_>>(),
+        [
+            "rudderstack_locations",
+            "rudderstack_location_relationships",
+            "moengage_persons",
+            "moengage_aliases",
+            "moengage_events"
+        ]
+    );
+    let order = all[..customerio].to_vec();
     let ranks: Vec<usize> = order.iter().map(|(_, t)| t.rank()).collect();
     let mut sorted = ranks.clone();
     sorted.sort_unstable();
@@ -1193,7 +1222,7 @@ fn cli_sync_query_json_lines() {
         .lines()
         .map(|l| serde_json::from_str(l).expect("a JSON line"))
         .collect();
-    assert_eq!(lines.len(), 8);
+    assert_eq!(lines.len(), 13);
     assert_eq!(lines[0]["event"], "sync_query");
     assert_eq!(lines[0]["order"], 1);
     assert_eq!(lines[0]["sync_type"], "identify");
