@@ -801,6 +801,7 @@ mod tests {
             rules: &objects.destination().data_rules,
             relation: "R".into(),
             columns: &columns,
+            cio_key: Vec::new(),
         };
         assert_eq!(
             t.query("accepted_value").unwrap(),
@@ -840,6 +841,7 @@ mod tests {
             rules: &events.destination().data_rules,
             relation: "E".into(),
             columns: &columns,
+            cio_key: Vec::new(),
         };
         assert_eq!(
             e.query("unix_seconds").unwrap(),
