@@ -13,6 +13,7 @@
 //! A leaf module: it depends on no stage.
 
 pub mod customerio;
+pub mod meta_capi;
 
 /// A tool sync tables feed.
 #[derive(Debug)]

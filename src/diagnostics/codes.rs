@@ -224,6 +224,8 @@ codes! {
     UNALIASED = "CIO210", Warning, "Sync model: an expression without an alias";
     OPTIONAL_CASE = "CIO211", Warning, "Sync model: an optional special column with the wrong case";
     UNQUOTED_RESERVED = "CIO212", Usage, "Sync model: an unquoted attribute whose upper-cased name is a reserved attribute in another case (EMAIL for email)";
+    META_UNKNOWN_FIELD = "CIO221", Usage, "`nexus.meta_hash`: not a Meta user_data field that is hashed (em, ph, fn, ln, ge, db, ct, st, zp, country, external_id)";
+    META_BAD_HINT = "CIO222", Usage, "`nexus.meta_hash`: a `country`, `calling_code` or `date_format` argument that is wrong or does not apply to the field";
     NO_CONNECTION = "CIO300", Runtime, "The target cannot connect (not `type: snowflake`, missing account/user/credentials)";
     UNREACHABLE = "CIO301", Runtime, "Snowflake unreachable";
     AUTHENTICATION = "CIO302", Runtime, "Snowflake authentication failed";

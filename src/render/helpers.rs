@@ -100,6 +100,7 @@ impl Object for Helpers {
                 traits(state, &columns, &kwargs)
             }
             _ => super::sync_helpers::call(state, method, args)
+                .or_else(|| super::meta_hash::call(method, args))
                 .unwrap_or_else(|| Err(Error::from(ErrorKind::UnknownMethod))),
         }
     }

@@ -15,6 +15,7 @@ mod args;
 mod context;
 mod errors;
 mod helpers;
+mod meta_hash;
 mod objects;
 mod shared;
 mod state;
@@ -62,6 +63,10 @@ pub const BUILTIN_TEMPLATES: &[(&str, &str)] = &[
     (
         "templates/customer_io_track.sql",
         include_str!("../../templates/customer_io_track.sql"),
+    ),
+    (
+        "templates/meta_hash.sql",
+        include_str!("../../templates/meta_hash.sql"),
     ),
 ];
 
