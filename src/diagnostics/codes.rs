@@ -226,6 +226,10 @@ codes! {
     UNQUOTED_RESERVED = "CIO212", Usage, "Sync model: an unquoted attribute whose upper-cased name is a reserved attribute in another case (EMAIL for email)";
     META_UNKNOWN_FIELD = "CIO221", Usage, "`nexus.meta_hash`: not a Meta user_data field that is hashed (em, ph, fn, ln, ge, db, ct, st, zp, country, external_id)";
     META_BAD_HINT = "CIO222", Usage, "`nexus.meta_hash`: a `country`, `calling_code` or `date_format` argument that is wrong or does not apply to the field";
+    META_EVENT_NAMES = "CIO223", Usage, "`nexus.meta_capi_events`: `event_names` missing, empty or not a mapping of nexus event names to Meta event names";
+    META_ACTION_SOURCE = "CIO224", Usage, "Meta CAPI: an `action_source` that is missing or not one of Meta's (email, website, app, phone_call, chat, physical_store, system_generated, business_messaging, other)";
+    META_NO_USER_DATA = "CIO225", Usage, "`nexus.meta_capi_events`: no user_data field (no column to hash, none sent in clear)";
+    META_WEBSITE_FIELDS = "CIO226", Usage, "Meta CAPI: website events without `event_source_url` or `client_user_agent`, which Meta requires for them";
     NO_CONNECTION = "CIO300", Runtime, "The target cannot connect (not `type: snowflake`, missing account/user/credentials)";
     UNREACHABLE = "CIO301", Runtime, "Snowflake unreachable";
     AUTHENTICATION = "CIO302", Runtime, "Snowflake authentication failed";

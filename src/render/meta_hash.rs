@@ -378,11 +378,16 @@ fn text_kwarg(kwargs: &Kwargs, key: &str) -> Result<Option<String>, Error> {
 
 /// `cio.meta_normalize(expr, kind, country=none, calling_code=none,
 /// date_format=none)`.
+/// The `meta_*` helpers of [`super::meta_events`] are reached from here.
 pub(super) fn call(method: &str, args: &[Value]) -> Option<Result<Value, Error>> {
-    (method == "meta_normalize").then(|| {
-        let (expr, kind, kwargs): (Value, Value, Kwargs) = from_args(args)?;
-        meta_normalize(&expr, &kind, &kwargs).map(Value::from)
-    })
+    if method != "meta_normalize" {
+        return super::meta_events::call(method, args);
+    }
+    Some(
+        from_args(args).and_then(|(expr, kind, kwargs): (Value, Value, Kwargs)| {
+            meta_normalize(&expr, &kind, &kwargs).map(Value::from)
+        }),
+    )
 }
 
 fn meta_normalize(expr: &Value, kind: &Value, kwargs: &Kwargs) -> Result<String, Error> {

@@ -15,6 +15,7 @@ mod args;
 mod context;
 mod errors;
 mod helpers;
+mod meta_events;
 mod meta_hash;
 mod objects;
 mod shared;
