@@ -54,7 +54,7 @@ pub mod warehouse;
 pub use catalog::{Catalog, OfflineCatalog, load_catalog};
 pub use cli::{Cli, ExitStatus};
 pub use compile::{Compilation, CompileOptions, CompiledModel, ModelStatus};
-pub use destinations::customerio::SyncType;
+pub use destinations::SyncType;
 pub use diagnostics::{Code, Diagnostic, Severity};
 pub use pipeline::compile_project;
 pub use project::{LoadOptions, Project, Target};

@@ -40,15 +40,11 @@
 use crate::diagnostics::{Code, codes};
 use serde::Serialize;
 
-use crate::destinations::customerio::CUSTOMER_IO;
 use crate::destinations::{CaseRule, Presence, Reserved, SyncTypeSpec};
 
 use super::columns::{Naming, OutputColumn};
 
-pub use crate::destinations::customerio::{SyncType, UnknownSyncType};
-
-/// Longest attribute name Customer.io accepts, in bytes.
-pub const MAX_ATTRIBUTE_NAME_BYTES: usize = CUSTOMER_IO.max_name_bytes;
+pub use crate::destinations::{SyncType, UnknownSyncType};
 
 /// Does the column `column` feed the field `field` of `sync`: its name
 /// exactly, or in another case for a field matched in any case?
@@ -110,21 +106,25 @@ fn finding(
     }
 }
 
-/// Checks a model's output columns against the Customer.io contract for
-/// `sync`. Findings come in rule order (CIO201 first), and in column order
+/// Checks a model's output columns against the contract of `sync` (its
+/// destination's registry entry). Findings come in rule order (CIO201 first), and in column order
 /// within a rule.
 pub fn check_contract(sync: SyncType, cols: &[OutputColumn]) -> Vec<Finding> {
     let spec = sync.spec();
+    let dest = sync.destination();
+    let title = dest.title;
     let mut out = Vec::new();
     required_columns(sync, cols, &mut out);
-    duplicates(spec, cols, &mut out);
+    duplicates(sync, cols, &mut out);
     for c in cols {
-        if c.name.len() > MAX_ATTRIBUTE_NAME_BYTES {
+        if let Some(max) = dest.max_name_bytes
+            && c.name.len() > max
+        {
             out.push(finding(
                 codes::NAME_TOO_LONG,
                 Severity::Error,
                 format!(
-                    "column name is {} bytes long; Customer.io accepts at most {MAX_ATTRIBUTE_NAME_BYTES}",
+                    "column name is {} bytes long; {title} accepts at most {max}",
                     c.name.len()
                 ),
                 "shorten the alias".to_string(),
@@ -143,14 +143,14 @@ pub fn check_contract(sync: SyncType, cols: &[OutputColumn]) -> Vec<Finding> {
             codes::TOO_MANY_ATTRIBUTES,
             Severity::Error,
             format!(
-                "{} attribute columns; Customer.io accepts at most {max} per {sync} call",
+                "{} attribute columns; {title} accepts at most {max} per {sync} call",
                 attributes.len()
             ),
             "drop columns, or pack some into one OBJECT_CONSTRUCT(...) column".to_string(),
             None,
         ));
     }
-    let reserved: Vec<&Reserved> = CUSTOMER_IO
+    let reserved: Vec<&Reserved> = dest
         .reserved
         .iter()
         .filter(|r| r.sync_types.contains(&spec.name))
@@ -180,7 +180,7 @@ pub fn check_contract(sync: SyncType, cols: &[OutputColumn]) -> Vec<Finding> {
                     codes::UNQUOTED_RESERVED,
                     Severity::Error,
                     format!(
-                        "attribute `{}` is not quoted, so Customer.io receives `{}`, not its reserved attribute `{}` ({})",
+                        "attribute `{}` is not quoted, so {title} receives `{}`, not its reserved attribute `{}` ({})",
                         c.name, c.name, r.name, r.help
                     ),
                     help,
@@ -190,7 +190,7 @@ pub fn check_contract(sync: SyncType, cols: &[OutputColumn]) -> Vec<Finding> {
                     codes::UNQUOTED_ATTRIBUTE,
                     Severity::Warning,
                     format!(
-                        "attribute `{}` is not quoted, so Customer.io receives it upper-cased",
+                        "attribute `{}` is not quoted, so {title} receives it upper-cased",
                         c.name
                     ),
                     help,
@@ -208,7 +208,7 @@ pub fn check_contract(sync: SyncType, cols: &[OutputColumn]) -> Vec<Finding> {
                 codes::RESERVED_CASE,
                 Severity::Warning,
                 format!(
-                    "attribute `{}` is not Customer.io's reserved `{}` ({}): attribute names are case-sensitive, so it is a different attribute",
+                    "attribute `{}` is not {title}'s reserved `{}` ({}): attribute names are case-sensitive, so it is a different attribute",
                     c.name, r.name, r.help
                 ),
                 format!("write AS \"{}\" to set the reserved attribute, or choose a name that is not one", r.name),
@@ -224,13 +224,15 @@ pub fn check_contract(sync: SyncType, cols: &[OutputColumn]) -> Vec<Finding> {
             out.push(finding(
                 codes::RESERVED_ATTRIBUTE,
                 Severity::Warning,
-                format!("attribute `{}` uses a name Customer.io reserves", c.name),
+                format!("attribute `{}` uses a name {title} reserves", c.name),
                 r.help.to_string(),
                 Some(&c.name),
             ));
         }
     }
-    for c in &attributes {
+    // `created_at` is Unix seconds where the destination reserves it.
+    let created_at = dest.reserved.iter().any(|r| r.name == "created_at");
+    for c in attributes.iter().filter(|_| created_at) {
         if c.name.eq_ignore_ascii_case("created_at")
             && let Some(ty) = &c.data_type
             && !is_time_or_number(ty)
@@ -239,7 +241,7 @@ pub fn check_contract(sync: SyncType, cols: &[OutputColumn]) -> Vec<Finding> {
                 codes::CREATED_AT_TYPE,
                 Severity::Warning,
                 format!(
-                    "`{}` has type {ty}; Customer.io expects a timestamp (Unix seconds)",
+                    "`{}` has type {ty}; {title} expects a timestamp (Unix seconds)",
                     c.name
                 ),
                 "convert it, e.g. DATE_PART(epoch_second, TO_TIMESTAMP_NTZ(...)), or rename the attribute".to_string(),
@@ -342,7 +344,10 @@ fn required_columns(sync: SyncType, cols: &[OutputColumn], out: &mut Vec<Finding
                 codes::REQUIRED_CASE,
                 Severity::Error,
                 format!("column `{}` is meant to be `{name}` but {how}", col.name),
-                format!("write AS \"{name}\" (with the double quotes); Customer.io names are case-sensitive"),
+                format!(
+                    "write AS \"{name}\" (with the double quotes); {} names are case-sensitive",
+                    sync.destination().title
+                ),
                 Some(&col.name),
             ));
         }
@@ -353,7 +358,8 @@ fn required_columns(sync: SyncType, cols: &[OutputColumn], out: &mut Vec<Finding
 /// the table), or feeding one field of `sync` (a field matched in any case,
 /// `"userId"` and `USERID`). Attributes differing only in case are distinct
 /// attributes in Customer.io (attribute names are case-sensitive).
-fn duplicates(sync: &SyncTypeSpec, cols: &[OutputColumn], out: &mut Vec<Finding>) {
+fn duplicates(sync_type: SyncType, cols: &[OutputColumn], out: &mut Vec<Finding>) {
+    let sync = sync_type.spec();
     // In order of first appearance: one pass, so a model with hundreds of
     // columns costs no more than a linear scan.
     let mut groups: indexmap::IndexMap<&str, Vec<&OutputColumn>> = indexmap::IndexMap::new();
@@ -371,8 +377,9 @@ fn duplicates(sync: &SyncTypeSpec, cols: &[OutputColumn], out: &mut Vec<Finding>
                 codes::DUPLICATE_COLUMN,
                 Severity::Error,
                 format!(
-                    "{} output columns are one column for Customer.io: {}",
+                    "{} output columns are one column for {}: {}",
                     same.len(),
+                    sync_type.destination().title,
                     listed.join(", ")
                 ),
                 "rename or drop all but one".to_string(),
@@ -451,15 +458,15 @@ mod tests {
 
     #[test]
     fn sync_type_parses_names_ignoring_case_and_object_alias() {
-        assert_eq!("identify".parse::<SyncType>(), Ok(SyncType::Identify));
-        assert_eq!("track".parse::<SyncType>(), Ok(SyncType::Track));
-        assert_eq!("group".parse::<SyncType>(), Ok(SyncType::Group));
-        assert_eq!("object".parse::<SyncType>(), Ok(SyncType::Group));
+        assert_eq!("identify".parse::<SyncType>(), Ok(SyncType::IDENTIFY));
+        assert_eq!("track".parse::<SyncType>(), Ok(SyncType::TRACK));
+        assert_eq!("group".parse::<SyncType>(), Ok(SyncType::GROUP));
+        assert_eq!("object".parse::<SyncType>(), Ok(SyncType::GROUP));
         assert_eq!(
             "relationship".parse::<SyncType>(),
-            Ok(SyncType::Relationship)
+            Ok(SyncType::RELATIONSHIP)
         );
-        assert_eq!(" Identify ".parse::<SyncType>(), Ok(SyncType::Identify));
+        assert_eq!(" Identify ".parse::<SyncType>(), Ok(SyncType::IDENTIFY));
         let err = "people".parse::<SyncType>().unwrap_err();
         assert!(err.to_string().contains("unknown sync type `people`"));
     }
@@ -467,19 +474,19 @@ mod tests {
     #[test]
     fn sync_type_serde_is_lower_case_with_object_alias() {
         assert_eq!(
-            serde_json::to_string(&SyncType::Group).unwrap(),
+            serde_json::to_string(&SyncType::GROUP).unwrap(),
             "\"group\""
         );
         assert_eq!(
             serde_json::from_str::<SyncType>("\"object\"").unwrap(),
-            SyncType::Group
+            SyncType::GROUP
         );
         assert_eq!(
             serde_json::from_str::<SyncType>("\"relationship\"").unwrap(),
-            SyncType::Relationship
+            SyncType::RELATIONSHIP
         );
         assert!(serde_json::from_str::<SyncType>("\"person\"").is_err());
-        assert_eq!(SyncType::Track.to_string(), "track");
+        assert_eq!(SyncType::TRACK.to_string(), "track");
     }
 
     #[test]
@@ -489,12 +496,12 @@ mod tests {
             q("email"),
             typed(q("created_at"), "TIMESTAMP_NTZ"),
         ];
-        assert_eq!(check_contract(SyncType::Identify, &cols), vec![]);
+        assert_eq!(check_contract(SyncType::IDENTIFY, &cols), vec![]);
     }
 
     #[test]
     fn cio201_missing_required_column() {
-        let f = check_contract(SyncType::Identify, &[q("email")]);
+        let f = check_contract(SyncType::IDENTIFY, &[q("email")]);
         assert_eq!(codes(&f), vec!["CIO201"]);
         assert_eq!(f[0].severity, Severity::Error);
         assert!(
@@ -505,27 +512,27 @@ mod tests {
         assert!(f[0].help.contains("AS \"userId\" or AS \"anonymousId\""));
         // anonymousId alone satisfies identify.
         assert!(!has(
-            &check_contract(SyncType::Identify, &[q("anonymousId")]),
+            &check_contract(SyncType::IDENTIFY, &[q("anonymousId")]),
             "CIO201"
         ));
 
-        let track = check_contract(SyncType::Track, &[q("userId")]);
+        let track = check_contract(SyncType::TRACK, &[q("userId")]);
         assert_eq!(codes(&track), vec!["CIO201"]);
         assert!(track[0].message.contains("`event`"));
         assert!(!has(
-            &check_contract(SyncType::Track, &[q("userId"), q("event")]),
+            &check_contract(SyncType::TRACK, &[q("userId"), q("event")]),
             "CIO201"
         ));
 
-        let group = check_contract(SyncType::Group, &[q("groupId")]);
+        let group = check_contract(SyncType::GROUP, &[q("groupId")]);
         assert_eq!(codes(&group), vec!["CIO201"]);
         assert!(group[0].message.contains("`objectTypeId`"));
         assert!(!has(
-            &check_contract(SyncType::Group, &[q("groupId"), q("objectTypeId")]),
+            &check_contract(SyncType::GROUP, &[q("groupId"), q("objectTypeId")]),
             "CIO201"
         ));
 
-        let rel = check_contract(SyncType::Relationship, &[q("groupId"), q("objectTypeId")]);
+        let rel = check_contract(SyncType::RELATIONSHIP, &[q("groupId"), q("objectTypeId")]);
         assert_eq!(codes(&rel), vec!["CIO201"]);
         assert!(rel[0].message.contains("`userId`"));
         let ok = [
@@ -534,29 +541,29 @@ mod tests {
             q("userId"),
             q("relationshipAttributes"),
         ];
-        assert_eq!(check_contract(SyncType::Relationship, &ok), vec![]);
+        assert_eq!(check_contract(SyncType::RELATIONSHIP, &ok), vec![]);
     }
 
     #[test]
     fn cio202_required_column_unquoted() {
         // `event_name AS event` is stored EVENT: Customer.io matches
         // `event` exactly.
-        let f = check_contract(SyncType::Track, &[q("userId"), u("event")]);
+        let f = check_contract(SyncType::TRACK, &[q("userId"), u("event")]);
         assert_eq!(codes(&f), vec!["CIO202"]);
         assert_eq!(f[0].severity, Severity::Error);
         assert_eq!(f[0].column.as_deref(), Some("EVENT"));
         assert!(f[0].help.contains("AS \"event\""), "{}", f[0].help);
         assert!(f[0].message.contains("without double quotes"));
         // Quoted with the wrong case.
-        let f = check_contract(SyncType::Group, &[q("groupId"), q("ObjectTypeId")]);
+        let f = check_contract(SyncType::GROUP, &[q("groupId"), q("ObjectTypeId")]);
         assert_eq!(codes(&f), vec!["CIO202"]);
         assert!(f[0].message.contains("different case"));
         // Identifiers are recognised in any case ("Queries for each sync
         // type"): `email AS userId`, stored USERID, is the userId.
-        assert_eq!(check_contract(SyncType::Identify, &[u("userId")]), vec![]);
-        assert_eq!(check_contract(SyncType::Identify, &[q("UserID")]), vec![]);
+        assert_eq!(check_contract(SyncType::IDENTIFY, &[u("userId")]), vec![]);
+        assert_eq!(check_contract(SyncType::IDENTIFY, &[q("UserID")]), vec![]);
         assert_eq!(
-            check_contract(SyncType::Group, &[u("groupId"), q("objectTypeId")]),
+            check_contract(SyncType::GROUP, &[u("groupId"), q("objectTypeId")]),
             vec![]
         );
     }
@@ -564,7 +571,7 @@ mod tests {
     #[test]
     fn cio203_duplicate_names_ignoring_case() {
         // One stored name twice: Snowflake cannot create the table.
-        let f = check_contract(SyncType::Identify, &[q("userId"), u("email"), u("email")]);
+        let f = check_contract(SyncType::IDENTIFY, &[q("userId"), u("email"), u("email")]);
         assert!(has(&f, "CIO203"), "{f:?}");
         assert!(
             f[0].message.contains("`EMAIL`, `EMAIL`"),
@@ -572,11 +579,11 @@ mod tests {
             f[0].message
         );
         // Two columns feeding one field matched in any case.
-        let f = check_contract(SyncType::Identify, &[q("userId"), u("userId")]);
+        let f = check_contract(SyncType::IDENTIFY, &[q("userId"), u("userId")]);
         assert_eq!(codes(&f), vec!["CIO203"]);
         // Attributes differing in case are two attributes: no finding.
         assert!(!has(
-            &check_contract(SyncType::Identify, &[q("userId"), q("name"), q("Name")]),
+            &check_contract(SyncType::IDENTIFY, &[q("userId"), q("name"), q("Name")]),
             "CIO203"
         ));
     }
@@ -584,15 +591,15 @@ mod tests {
     #[test]
     fn cio204_name_longer_than_150_bytes() {
         let long = "a".repeat(151);
-        let f = check_contract(SyncType::Identify, &[q("userId"), q(&long)]);
+        let f = check_contract(SyncType::IDENTIFY, &[q("userId"), q(&long)]);
         assert_eq!(codes(&f), vec!["CIO204"]);
         assert!(f[0].message.contains("151 bytes"));
         // 150 bytes exactly is fine; multi-byte characters count as bytes.
         assert!(!has(
-            &check_contract(SyncType::Identify, &[q("userId"), q(&"a".repeat(150))]),
+            &check_contract(SyncType::IDENTIFY, &[q("userId"), q(&"a".repeat(150))]),
             "CIO204"
         ));
-        let f = check_contract(SyncType::Identify, &[q("userId"), q(&"é".repeat(76))]);
+        let f = check_contract(SyncType::IDENTIFY, &[q("userId"), q(&"é".repeat(76))]);
         assert!(has(&f, "CIO204"));
     }
 
@@ -600,9 +607,9 @@ mod tests {
     fn cio205_more_than_300_attributes() {
         let mut cols = vec![q("userId"), q("timestamp")];
         cols.extend((0..300).map(|i| q(&format!("attr_{i}"))));
-        assert!(!has(&check_contract(SyncType::Identify, &cols), "CIO205"));
+        assert!(!has(&check_contract(SyncType::IDENTIFY, &cols), "CIO205"));
         cols.push(q("one_too_many"));
-        let f = check_contract(SyncType::Identify, &cols);
+        let f = check_contract(SyncType::IDENTIFY, &cols);
         assert_eq!(codes(&f), vec!["CIO205"]);
         assert!(f[0].message.starts_with("301 attribute columns"));
         assert_eq!(f[0].column, None);
@@ -610,7 +617,7 @@ mod tests {
 
     #[test]
     fn cio206_unquoted_attribute() {
-        let f = check_contract(SyncType::Identify, &[q("userId"), u("first_name")]);
+        let f = check_contract(SyncType::IDENTIFY, &[q("userId"), u("first_name")]);
         assert_eq!(codes(&f), vec!["CIO206"]);
         assert_eq!(f[0].severity, Severity::Warning);
         assert!(f[0].help.contains("AS \"first_name\""));
@@ -618,10 +625,10 @@ mod tests {
             naming: Naming::Star,
             ..u("email")
         };
-        let f = check_contract(SyncType::Identify, &[q("userId"), star]);
+        let f = check_contract(SyncType::IDENTIFY, &[q("userId"), star]);
         assert!(f[0].help.contains("EMAIL AS \"email\""), "{}", f[0].help);
         assert_eq!(
-            check_contract(SyncType::Identify, &[q("userId"), q("first_name")]),
+            check_contract(SyncType::IDENTIFY, &[q("userId"), q("first_name")]),
             vec![]
         );
     }
@@ -629,7 +636,7 @@ mod tests {
     #[test]
     fn cio207_reserved_attribute_in_another_case() {
         let f = check_contract(
-            SyncType::Identify,
+            SyncType::IDENTIFY,
             &[q("userId"), q("Email"), q("Timezone")],
         );
         assert_eq!(codes(&f), vec!["CIO207", "CIO207"]);
@@ -637,18 +644,18 @@ mod tests {
         // Other mixed-case names are fine: attribute names are case-sensitive.
         assert_eq!(
             check_contract(
-                SyncType::Identify,
+                SyncType::IDENTIFY,
                 &[q("userId"), q("firstName"), q("plan_2024")]
             ),
             vec![]
         );
         // Reserved people attributes concern identify only.
         assert_eq!(
-            check_contract(SyncType::Track, &[q("userId"), q("event"), q("Email")]),
+            check_contract(SyncType::TRACK, &[q("userId"), q("event"), q("Email")]),
             vec![]
         );
         // Unquoted, the upper-cased name misses the reserved one: an error.
-        let f = check_contract(SyncType::Identify, &[q("userId"), u("email"), u("plan")]);
+        let f = check_contract(SyncType::IDENTIFY, &[q("userId"), u("email"), u("plan")]);
         assert_eq!(codes(&f), vec!["CIO212", "CIO206"]);
         assert_eq!(f[0].severity, Severity::Error);
     }
@@ -656,7 +663,7 @@ mod tests {
     #[test]
     fn cio208_reserved_names_per_sync_type() {
         let f = check_contract(
-            SyncType::Group,
+            SyncType::GROUP,
             &[
                 q("groupId"),
                 q("objectTypeId"),
@@ -666,7 +673,7 @@ mod tests {
             ],
         );
         assert_eq!(codes(&f), vec!["CIO208", "CIO208"]);
-        let f = check_contract(SyncType::Identify, &[q("userId"), q("id"), q("object_id")]);
+        let f = check_contract(SyncType::IDENTIFY, &[q("userId"), q("id"), q("object_id")]);
         assert_eq!(codes(&f), vec!["CIO208"]);
     }
 
@@ -674,11 +681,11 @@ mod tests {
     fn cio205_counts_attributes_except_for_track() {
         let mut cols = vec![q("userId"), q("event")];
         cols.extend((0..301).map(|i| q(&format!("p{i}"))));
-        assert_eq!(check_contract(SyncType::Track, &cols), vec![]);
+        assert_eq!(check_contract(SyncType::TRACK, &cols), vec![]);
         cols.remove(1);
         cols.push(q("e"));
         assert_eq!(
-            codes(&check_contract(SyncType::Identify, &cols)),
+            codes(&check_contract(SyncType::IDENTIFY, &cols)),
             vec!["CIO205"]
         );
     }
@@ -686,15 +693,15 @@ mod tests {
     #[test]
     fn cio208_reserved_attribute_names() {
         for name in ["id", "cio_id", "_created_in_customerio_at"] {
-            let f = check_contract(SyncType::Identify, &[q("userId"), q(name)]);
+            let f = check_contract(SyncType::IDENTIFY, &[q("userId"), q(name)]);
             assert_eq!(codes(&f), vec!["CIO208"], "{name}");
             assert_eq!(f[0].column.as_deref(), Some(name));
         }
         // Unquoted ID is reserved too (and also unquoted).
-        let f = check_contract(SyncType::Identify, &[q("userId"), u("id")]);
+        let f = check_contract(SyncType::IDENTIFY, &[q("userId"), u("id")]);
         assert_eq!(codes(&f), vec!["CIO206", "CIO208"]);
         assert_eq!(
-            check_contract(SyncType::Identify, &[q("userId"), q("idea")]),
+            check_contract(SyncType::IDENTIFY, &[q("userId"), q("idea")]),
             vec![]
         );
     }
@@ -702,7 +709,7 @@ mod tests {
     #[test]
     fn cio209_created_at_with_a_non_time_type() {
         let f = check_contract(
-            SyncType::Identify,
+            SyncType::IDENTIFY,
             &[q("userId"), typed(q("created_at"), "VARCHAR")],
         );
         assert_eq!(codes(&f), vec!["CIO209"]);
@@ -715,11 +722,11 @@ mod tests {
             "FLOAT",
         ] {
             let cols = [q("userId"), typed(q("created_at"), ok)];
-            assert_eq!(check_contract(SyncType::Identify, &cols), vec![], "{ok}");
+            assert_eq!(check_contract(SyncType::IDENTIFY, &cols), vec![], "{ok}");
         }
         // Unknown type: no finding.
         assert_eq!(
-            check_contract(SyncType::Identify, &[q("userId"), q("created_at")]),
+            check_contract(SyncType::IDENTIFY, &[q("userId"), q("created_at")]),
             vec![]
         );
     }
@@ -730,22 +737,22 @@ mod tests {
             naming: Naming::Generated,
             ..u("LOWER(EMAIL)")
         };
-        let f = check_contract(SyncType::Identify, &[q("userId"), generated]);
+        let f = check_contract(SyncType::IDENTIFY, &[q("userId"), generated]);
         assert_eq!(codes(&f), vec!["CIO210"]);
         assert!(f[0].help.contains("AS \"attribute_name\""));
         assert!(!has(
-            &check_contract(SyncType::Identify, &[q("userId"), q("email")]),
+            &check_contract(SyncType::IDENTIFY, &[q("userId"), q("email")]),
             "CIO210"
         ));
     }
 
     #[test]
     fn cio211_optional_special_column_with_wrong_case() {
-        let f = check_contract(SyncType::Identify, &[q("userId"), u("timestamp")]);
+        let f = check_contract(SyncType::IDENTIFY, &[q("userId"), u("timestamp")]);
         assert_eq!(codes(&f), vec!["CIO211"]);
         assert!(f[0].help.contains("AS \"timestamp\""));
         let f = check_contract(
-            SyncType::Relationship,
+            SyncType::RELATIONSHIP,
             &[
                 q("groupId"),
                 q("objectTypeId"),
@@ -755,7 +762,7 @@ mod tests {
         );
         assert_eq!(codes(&f), vec!["CIO211"]);
         assert_eq!(
-            check_contract(SyncType::Identify, &[q("userId"), q("timestamp")]),
+            check_contract(SyncType::IDENTIFY, &[q("userId"), q("timestamp")]),
             vec![]
         );
     }
@@ -763,10 +770,10 @@ mod tests {
     #[test]
     fn special_columns_differ_by_sync() {
         // `event` is special in track, an ordinary attribute in identify.
-        let f = check_contract(SyncType::Identify, &[q("userId"), q("event")]);
+        let f = check_contract(SyncType::IDENTIFY, &[q("userId"), q("event")]);
         assert_eq!(f, vec![]);
         // objectTypeId in identify is an ordinary attribute.
-        let f = check_contract(SyncType::Identify, &[q("userId"), q("objectTypeId")]);
+        let f = check_contract(SyncType::IDENTIFY, &[q("userId"), q("objectTypeId")]);
         assert_eq!(f, vec![]);
     }
 

@@ -20,11 +20,13 @@ use super::columns::{
 };
 use super::contract::SyncType;
 use super::validate::{PARSER_RECURSION_LIMIT, Unparsed, parse_model_sql};
+use crate::destinations::{DEFAULT_DESTINATION, SyncLookupError, destination_names};
 use crate::diagnostics::Diagnostic;
 use crate::diagnostics::codes;
 use crate::project::{Model, ModelConfig, Target};
 use crate::render::Shared;
 use crate::sql::{Column, RelationName, normalize_type};
+use crate::suggest::did_you_mean;
 
 /// The fully qualified relation a dotted name written in SQL refers to:
 /// one part is in the target's database and schema, two parts in the
@@ -260,9 +262,12 @@ pub fn unresolved_diagnostic(
         .with_help(help)
 }
 
-/// The sync type in a model's `cio_sync` config: `Ok(None)` when it has
-/// none, CIO146 when the value is not a sync type. The diagnostic points at
-/// `cio_sync` in `source` when the model sets it there.
+/// The sync type in a model's `cio_sync` config, of the destination its
+/// `cio_destination` names (default `customerio`): `Ok(None)` when it sets
+/// no `cio_sync`. An unknown destination is CIO016, a sync type the
+/// destination does not have CIO017 (CIO146 for Customer.io's), each with
+/// the valid names. The diagnostic points at the config key in `source`
+/// when the model sets it there.
 pub fn sync_type(
     name: &str,
     path: &str,
@@ -273,17 +278,70 @@ pub fn sync_type(
         None | Some(serde_json::Value::Null) => return Ok(None),
         Some(value) => value,
     };
+    let at = |d: Diagnostic, key: &str| match source.and_then(|s| s.find(key).map(|at| (s, at))) {
+        Some((s, at)) => d.at_span(path, s, at..at + key.len()),
+        None => d.at_file(path),
+    };
+    let destination = match config.values.get("cio_destination") {
+        None | Some(serde_json::Value::Null) => DEFAULT_DESTINATION.to_string(),
+        Some(serde_json::Value::String(s)) => s.clone(),
+        Some(other) => other.to_string(),
+    };
     let text = value.as_str().unwrap_or_default();
-    text.parse::<SyncType>().map(Some).map_err(|_| {
-        let d = Diagnostic::error(
-            codes::BAD_SYNC_TYPE,
-            format!("{name}: cio_sync is {value}, which is not a Customer.io sync type"),
-        )
-        .for_model(name)
-        .with_help("use config(cio_sync='identify'), 'track', 'group' or 'relationship'");
-        match source.and_then(|s| s.find("cio_sync").map(|at| (s, at))) {
-            Some((s, at)) => d.at_span(path, s, at..at + "cio_sync".len()),
-            None => d.at_file(path),
+    SyncType::find(&destination, text).map(Some).map_err(|e| match e {
+        SyncLookupError::UnknownDestination(_) => {
+            let names = destination_names();
+            let mut help = format!(
+                "set cio_destination to one of {}",
+                names.iter().map(|n| format!("'{n}'")).collect::<Vec<_>>().join(", ")
+            );
+            let near = did_you_mean(&destination, names.iter().copied());
+            if !near.is_empty() {
+                help = format!("{near} {help}");
+            }
+            at(
+                Diagnostic::error(
+                    codes::UNKNOWN_DESTINATION,
+                    format!("{name}: cio_destination is '{destination}', which is not a destination cio-sql knows"),
+                )
+                .for_model(name)
+                .with_help(help),
+                "cio_destination",
+            )
+        }
+        SyncLookupError::UnknownSyncType { destination, .. }
+            if destination == DEFAULT_DESTINATION =>
+        {
+            at(
+                Diagnostic::error(
+                    codes::BAD_SYNC_TYPE,
+                    format!("{name}: cio_sync is {value}, which is not a Customer.io sync type"),
+                )
+                .for_model(name)
+                .with_help("use config(cio_sync='identify'), 'track', 'group' or 'relationship'"),
+                "cio_sync",
+            )
+        }
+        SyncLookupError::UnknownSyncType { destination, .. } => {
+            let dest = crate::destinations::destination(destination);
+            let names = dest.map(|d| d.sync_type_names()).unwrap_or_default();
+            let mut help = format!(
+                "use config(cio_sync=...) with one of {}",
+                names.iter().map(|n| format!("'{n}'")).collect::<Vec<_>>().join(", ")
+            );
+            let near = did_you_mean(text, names.iter().copied());
+            if !near.is_empty() {
+                help = format!("{near} {help}");
+            }
+            at(
+                Diagnostic::error(
+                    codes::NOT_A_DESTINATION_SYNC,
+                    format!("{name}: cio_sync is {value}, which is not a sync type of {destination}"),
+                )
+                .for_model(name)
+                .with_help(help),
+                "cio_sync",
+            )
         }
     })
 }
@@ -327,5 +385,51 @@ mod tests {
         assert_eq!(published[0].data_type, "TIMESTAMP_NTZ");
         assert_eq!(published[1].identifier(), "EMAIL2");
         assert_eq!(published[1].stored_name(), "EMAIL2");
+    }
+
+    fn config(pairs: &[(&str, &str)]) -> ModelConfig {
+        let mut c = ModelConfig::default();
+        for (k, v) in pairs {
+            c.values
+                .insert((*k).into(), serde_json::Value::String((*v).into()));
+        }
+        c
+    }
+
+    #[test]
+    fn the_sync_type_is_looked_up_in_the_model_destination() {
+        let read = |pairs: &[(&str, &str)], source: Option<&str>| {
+            sync_type("m", "models/m.sql", source, &config(pairs))
+        };
+        assert_eq!(read(&[], None), Ok(None));
+        assert_eq!(
+            read(&[("cio_sync", "track")], None),
+            Ok(Some(SyncType::TRACK))
+        );
+        assert_eq!(
+            read(
+                &[("cio_destination", "CustomerIO"), ("cio_sync", "object")],
+                None
+            ),
+            Ok(Some(SyncType::GROUP))
+        );
+
+        let source = "{{ config(cio_destination='custmerio', cio_sync='track') }}\nselect 1";
+        let d = read(
+            &[("cio_destination", "custmerio"), ("cio_sync", "track")],
+            Some(source),
+        )
+        .unwrap_err();
+        assert_eq!(d.code, codes::UNKNOWN_DESTINATION);
+        assert!(d.message.contains("'custmerio'"), "{d:?}");
+        let help = d.help.as_deref().unwrap();
+        assert!(help.starts_with("did you mean `customerio`?"), "{help}");
+        assert!(help.contains("'customerio'"), "{help}");
+        // At the key, on the model's line.
+        let rendered = d.render(false);
+        assert!(rendered.contains("models/m.sql:1:"), "{rendered}");
+
+        let d = read(&[("cio_sync", "people")], None).unwrap_err();
+        assert_eq!(d.code, codes::BAD_SYNC_TYPE);
     }
 }

@@ -10,7 +10,7 @@
 //! … AS SELECT` (and not MERGE): see README, "How cio-sql keeps Customer.io
 //! exact".
 
-use crate::destinations::customerio::SyncType;
+use crate::destinations::{Deletes, SyncType};
 use crate::diagnostics::{Diagnostic, codes};
 use crate::project::{Materialization, ModelConfig};
 use crate::sql::quote;
@@ -65,44 +65,14 @@ pub struct Tracking {
     pub max_delete_share: f64,
 }
 
-/// A semantic delete event of Customer.io's (see README; source:
-/// "Semantic events", <https://docs.customer.io/integrations/data-in/semantic-events/cio-journeys.md>
+/// The delete event of a sync type, from the registry
+/// ([`crate::destinations::Deletes`]; for Customer.io its semantic delete
+/// events, see README; source: "Semantic events",
+/// <https://docs.customer.io/integrations/data-in/semantic-events/cio-journeys.md>
 /// and the Pipelines API's "Deletions, suppressions, and other semantic
 /// events", <https://docs.customer.io/integrations/api/cdp/>).
-struct DeleteEvent {
-    /// The `event` value.
-    event: &'static str,
-    /// (column of the delete sync, column of the sync table it comes from).
-    columns: &'static [(&'static str, &'static str)],
-}
-
-fn delete_event(sync_type: SyncType) -> Option<DeleteEvent> {
-    match sync_type {
-        SyncType::Identify => Some(DeleteEvent {
-            event: "User Deleted",
-            columns: &[("userId", "userId")],
-        }),
-        // The spec's "Delete Object" requires an anonymousId; the object id
-        // is the one stable value at hand.
-        SyncType::Group => Some(DeleteEvent {
-            event: "Object Deleted",
-            columns: &[
-                ("anonymousId", "groupId"),
-                ("objectId", "groupId"),
-                ("objectTypeId", "objectTypeId"),
-            ],
-        }),
-        SyncType::Relationship => Some(DeleteEvent {
-            event: "Relationship Deleted",
-            columns: &[
-                ("userId", "userId"),
-                ("objectId", "groupId"),
-                ("objectTypeId", "objectTypeId"),
-            ],
-        }),
-        // An event that happened is not undone.
-        SyncType::Track => None,
-    }
+fn delete_event(sync_type: SyncType) -> Option<&'static Deletes> {
+    sync_type.spec().deletes.as_ref()
 }
 
 fn flag(config: &ModelConfig, key: &str) -> Option<bool> {
@@ -477,19 +447,22 @@ WHERE NOT EXISTS (SELECT 1 FROM \"__cio_sql_new\" AS n WHERE n.{key} = p.{key})"
     /// The query of the delete sync (a Track sync of Customer.io's semantic
     /// delete event), when the model has deletes.
     pub fn delete_query(&self, relation: &str, overlap: u64) -> Option<String> {
-        let event = delete_event(self.sync_type).filter(|_| self.deletes)?;
-        let mut items: Vec<String> = event
-            .columns
+        let Some(Deletes::Event { event, columns }) =
+            delete_event(self.sync_type).filter(|_| self.deletes)
+        else {
+            return None;
+        };
+        let mut items: Vec<String> = columns
             .iter()
             .map(|(to, from)| format!("{} AS {}", quote(from), quote(to)))
             .collect();
         items.push(format!(
             "{} AS \"event\"",
-            crate::sql::string_literal(event.event)
+            crate::sql::string_literal(event)
         ));
         items.push(format!("{} AS \"timestamp\"", quote(CHANGED_AT)));
         let mut needed: Vec<String> = Vec::new();
-        for (_, from) in event.columns {
+        for (_, from) in *columns {
             let test = format!("\n  AND {} IS NOT NULL", quote(from));
             if !needed.contains(&test) {
                 needed.push(test);

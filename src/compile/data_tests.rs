@@ -15,8 +15,7 @@
 //! ([`check_config`]: CIO060, CIO061).
 
 use crate::compile::{Compilation, CompiledModel, ModelStatus};
-use crate::destinations::DataRules;
-use crate::destinations::customerio::{CUSTOMER_IO, SyncType};
+use crate::destinations::{DataRules, Field, SyncType, ValueRule};
 use crate::diagnostics::{Diagnostic, codes};
 use crate::project::ModelConfig;
 use crate::sql::quote;
@@ -132,6 +131,22 @@ const CHECKS: &[Check] = &[
     Check {
         name: "object_type_id_whole",
         about: "objectTypeId is a whole number",
+    },
+    Check {
+        name: "whole_number",
+        about: "the fields holding a whole number do",
+    },
+    Check {
+        name: "unix_seconds",
+        about: "the fields holding a time hold whole Unix seconds",
+    },
+    Check {
+        name: "sha256_hex",
+        about: "the hashed fields hold lower-case hex SHA-256 digests",
+    },
+    Check {
+        name: "accepted_value",
+        about: "the fields with a fixed list of values hold one of them",
     },
 ];
 
@@ -264,15 +279,20 @@ pub fn check_config(
 /// in model order, with what each model's `cio_tests` made of them.
 pub fn contract_tests(c: &Compilation) -> Vec<DataTest> {
     let quoting = c.project.config.quoting;
-    // The people models: every compiled identify model with a userId.
-    let rules = &CUSTOMER_IO.data_rules;
-    let people: Vec<(&CompiledModel, String)> = c
+    // The people models of each destination: every compiled model of its
+    // people sync with its person field (Customer.io: identify, userId).
+    let people: Vec<(SyncType, &CompiledModel, String)> = c
         .models
         .iter()
         .filter(|m| m.status != ModelStatus::Disabled && m.stored.is_some())
-        .filter(|m| sync_of(m).is_some_and(|s| s.spec().name == rules.people_sync))
-        .filter(|m| m.columns().iter().any(|col| col.name == rules.person_field))
-        .map(|m| (m, live_rows(m, quoting)))
+        .filter_map(|m| sync_of(m).map(|s| (s, m)))
+        .filter(|(s, m)| {
+            s.destination().data_rules.people.as_ref().is_some_and(|p| {
+                s.name() == p.people_sync
+                    && m.columns().iter().any(|col| col.name == p.person_field)
+            })
+        })
+        .map(|(s, m)| (s, m, live_rows(m, quoting)))
         .collect();
     let mut out = Vec::new();
     for m in c.selected_models() {
@@ -289,7 +309,7 @@ pub fn contract_tests(c: &Compilation) -> Vec<DataTest> {
         }
         let model = ModelTests {
             sync,
-            rules,
+            rules: &sync.destination().data_rules,
             relation: live_rows(m, quoting),
             columns: &columns,
         };
@@ -303,13 +323,17 @@ pub fn contract_tests(c: &Compilation) -> Vec<DataTest> {
             };
             let mut depends_on = vec![m.name.clone()];
             let sql = if check.name == "user_exists" {
-                let others: Vec<&(&CompiledModel, String)> =
-                    people.iter().filter(|(p, _)| p.name != m.name).collect();
+                let others: Vec<&(SyncType, &CompiledModel, String)> = people
+                    .iter()
+                    .filter(|(s, p, _)| {
+                        p.name != m.name && s.destination().name == sync.destination().name
+                    })
+                    .collect();
                 if others.is_empty() {
                     continue;
                 }
-                depends_on.extend(others.iter().map(|(p, _)| p.name.clone()));
-                let relations: Vec<&str> = others.iter().map(|(_, r)| r.as_str()).collect();
+                depends_on.extend(others.iter().map(|(_, p, _)| p.name.clone()));
+                let relations: Vec<&str> = others.iter().map(|(_, _, r)| r.as_str()).collect();
                 model.user_exists(&relations)
             } else {
                 model.query(check.name)
@@ -332,11 +356,9 @@ pub fn contract_tests(c: &Compilation) -> Vec<DataTest> {
 
 /// The sync type of a compiled model, if it is a sync model.
 fn sync_of(m: &CompiledModel) -> Option<SyncType> {
-    m.config
-        .values
-        .get("cio_sync")
-        .and_then(Value::as_str)
-        .and_then(|s| s.parse().ok())
+    crate::analysis::project::sync_type(&m.name, &m.path, None, &m.config)
+        .ok()
+        .flatten()
 }
 
 /// The rows of `m`'s relation a sync reads: for a change-tracked sync
@@ -399,11 +421,35 @@ impl ModelTests<'_> {
             .collect()
     }
 
+    /// The destination's event rules, when this sync type sends events
+    /// (it reads the event name field).
+    fn events(&self) -> Option<&crate::destinations::EventRules> {
+        self.rules
+            .events
+            .as_ref()
+            .filter(|e| self.sync.spec().field(e.name_field).is_some())
+    }
+
     fn is_event(&self) -> bool {
-        self.sync
+        self.events().is_some()
+    }
+
+    /// Rows where a field of the sync type present in the model holds a
+    /// value its rule rejects: `bad` gives, for a field and its quoted
+    /// column, the condition of a bad value (`None`: not this check's rule).
+    fn rows_with_bad(&self, bad: impl Fn(&Field, &str) -> Option<String>) -> Option<String> {
+        let any: Vec<String> = self
+            .sync
             .spec()
-            .field(self.rules.event_name_field)
-            .is_some()
+            .fields
+            .iter()
+            .filter(|f| self.has(f.name))
+            .filter_map(|f| {
+                let c = col(f.name);
+                bad(f, &c).map(|b| format!("({c} IS NOT NULL AND {b})"))
+            })
+            .collect();
+        (!any.is_empty()).then(|| self.rows_where(&any.join(" OR ")))
     }
 
     fn rows_where(&self, condition: &str) -> String {
@@ -454,42 +500,39 @@ impl ModelTests<'_> {
                 ))
             }
             "id_bytes" => {
+                let max = r.max_id_bytes?;
                 let over: Vec<String> = r
                     .id_fields
                     .iter()
                     .filter(|f| self.has(f))
-                    .map(|f| format!("{} > {}", bytes(f), r.max_id_bytes))
+                    .map(|f| format!("{} > {max}", bytes(f)))
                     .collect();
                 (!over.is_empty()).then(|| self.rows_where(&over.join(" OR ")))
             }
             "attribute_value_bytes" if !self.is_event() => {
+                let max = r.max_value_bytes?;
                 let over: Vec<String> = self
                     .attributes()
                     .iter()
-                    .map(|c| format!("{} > {}", bytes(c), r.max_value_bytes))
+                    .map(|c| format!("{} > {max}", bytes(c)))
                     .collect();
                 (!over.is_empty()).then(|| self.rows_where(&over.join(" OR ")))
             }
-            "event_name_bytes" if self.is_event() && self.has(r.event_name_field) => {
-                Some(self.rows_where(&format!(
-                    "{} > {}",
-                    bytes(r.event_name_field),
-                    r.max_event_name_bytes
-                )))
+            "event_name_bytes" => {
+                let e = self.events()?;
+                let max = e.max_name_bytes?;
+                self.has(e.name_field)
+                    .then(|| self.rows_where(&format!("{} > {max}", bytes(e.name_field))))
             }
-            "event_data_bytes" if self.is_event() => {
+            "event_data_bytes" => {
+                let max = self.events()?.max_data_bytes?;
                 let sizes: Vec<String> = self
                     .attributes()
                     .iter()
                     .map(|c| format!("COALESCE({}, 0)", bytes(c)))
                     .collect();
-                (!sizes.is_empty()).then(|| {
-                    self.rows_where(&format!(
-                        "{} > {}",
-                        sizes.join(" + "),
-                        r.max_event_data_bytes
-                    ))
-                })
+                (!sizes.is_empty())
+                    .then(|| self.rows_where(&format!("{} > {max}", sizes.join(" + "))))
             }
             "row_bytes" => {
                 // Names and values: less than the JSON of the call, so a
@@ -499,42 +542,68 @@ impl ModelTests<'_> {
                     .iter()
                     .map(|c| format!("{} + COALESCE({}, 0)", c.len(), bytes(c)))
                     .collect();
-                Some(self.rows_where(&format!("{} > {}", sizes.join(" + "), r.max_call_bytes)))
+                let max = r.max_call_bytes?;
+                Some(self.rows_where(&format!("{} > {max}", sizes.join(" + "))))
             }
-            "timestamp_not_null" if self.has(r.timestamp_field) => {
-                Some(self.rows_where(&format!("{} IS NULL", col(r.timestamp_field))))
+            "timestamp_not_null" => {
+                let ts = r.timestamp_field.filter(|t| self.has(t))?;
+                Some(self.rows_where(&format!("{} IS NULL", col(ts))))
             }
             // CURRENT_TIMESTAMP() is a TIMESTAMP_LTZ, whose operations run in
             // the session's time zone
             // (<https://docs.snowflake.com/en/sql-reference/data-types-datetime>);
             // that a TIMESTAMP_NTZ is compared with it as a wall-clock time
             // of that zone is our reading, not verified on Snowflake.
-            "timestamp_not_future" if self.has(r.timestamp_field) => {
-                Some(self.rows_where(&format!("{} > CURRENT_TIMESTAMP()", col(r.timestamp_field))))
+            "timestamp_not_future" => {
+                let ts = r.timestamp_field.filter(|t| self.has(t))?;
+                Some(self.rows_where(&format!("{} > CURRENT_TIMESTAMP()", col(ts))))
             }
-            "object_type_id_whole" => {
-                let bad: Vec<String> = r
-                    .whole_number_fields
-                    .iter()
-                    .filter(|f| self.has(f))
-                    .map(|f| {
-                        let n = format!("TRY_TO_DECIMAL(TO_VARCHAR({}), 38, 10)", col(f));
-                        format!(
-                            "({col} IS NOT NULL AND ({n} IS NULL OR {n} <> FLOOR({n})))",
-                            col = col(f)
-                        )
-                    })
-                    .collect();
-                (!bad.is_empty()).then(|| self.rows_where(&bad.join(" OR ")))
+            // A whole number, in a number or in text: TRY_TO_DECIMAL of its
+            // text is NULL when it is no number
+            // (<https://docs.snowflake.com/en/sql-reference/functions/try_to_decimal>).
+            "object_type_id_whole" | "whole_number" => {
+                let object_type = name == "object_type_id_whole";
+                self.rows_with_bad(|f, c| {
+                    let is_object_type = f.name == "objectTypeId";
+                    (f.value == ValueRule::WholeNumber && is_object_type == object_type).then(
+                        || {
+                            let n = format!("TRY_TO_DECIMAL(TO_VARCHAR({c}), 38, 10)");
+                            format!("({n} IS NULL OR {n} <> FLOOR({n}))")
+                        },
+                    )
+                })
             }
+            "unix_seconds" => self.rows_with_bad(|f, c| {
+                (f.value == ValueRule::UnixSeconds).then(|| {
+                    let n = format!("TRY_TO_DECIMAL(TO_VARCHAR({c}), 38, 10)");
+                    format!("({n} IS NULL OR {n} <> FLOOR({n}) OR {n} < 0)")
+                })
+            }),
+            // REGEXP_LIKE matches the whole value
+            // (<https://docs.snowflake.com/en/sql-reference/functions/regexp_like>).
+            "sha256_hex" => self.rows_with_bad(|f, c| {
+                (f.value == ValueRule::Sha256Hex)
+                    .then(|| format!("NOT REGEXP_LIKE(TO_VARCHAR({c}), '[0-9a-f]{{64}}')"))
+            }),
+            "accepted_value" => self.rows_with_bad(|f, c| match f.value {
+                ValueRule::OneOf(values) => {
+                    let list: Vec<String> = values
+                        .iter()
+                        .map(|v| crate::sql::string_literal(v))
+                        .collect();
+                    Some(format!("TO_VARCHAR({c}) NOT IN ({})", list.join(", ")))
+                }
+                _ => None,
+            }),
             _ => None,
         }
     }
 
     /// Rows naming a person none of the people `relations` has.
     fn user_exists(&self, relations: &[&str]) -> Option<String> {
-        let person = self.rules.person_field;
-        if self.sync.spec().name == self.rules.people_sync
+        let people = self.rules.people.as_ref()?;
+        let person = people.person_field;
+        if self.sync.spec().name == people.people_sync
             || self.sync.spec().field(person).is_none()
             || !self.has(person)
         {
@@ -605,8 +674,8 @@ mod tests {
             .map(String::from)
             .to_vec();
         let t = ModelTests {
-            sync: SyncType::Track,
-            rules: &CUSTOMER_IO.data_rules,
+            sync: SyncType::TRACK,
+            rules: &SyncType::TRACK.destination().data_rules,
             relation: "DB.S.events".into(),
             columns: &columns,
         };
@@ -632,7 +701,7 @@ mod tests {
             .map(String::from)
             .to_vec();
         let r = ModelTests {
-            sync: SyncType::Relationship,
+            sync: SyncType::RELATIONSHIP,
             columns: &columns,
             ..t
         };
@@ -653,7 +722,7 @@ mod tests {
         );
         // Every check has a query for some sync type.
         for check in CHECKS {
-            let any = SyncType::ALL.into_iter().any(|sync| {
+            let any = SyncType::all().any(|sync| {
                 let all: Vec<String> = sync
                     .spec()
                     .fields
@@ -663,7 +732,7 @@ mod tests {
                     .collect();
                 let m = ModelTests {
                     sync,
-                    rules: &CUSTOMER_IO.data_rules,
+                    rules: &sync.destination().data_rules,
                     relation: "R".into(),
                     columns: &all,
                 };

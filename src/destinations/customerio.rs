@@ -27,42 +27,45 @@
 //!   `groupId` are matched in any case ([`CaseRule::AnyCase`]);
 //! - the reserved attribute names, each with its page ([`Reserved::source`]).
 
-use super::DataRules;
-
-use super::{CaseRule, Destination, Field, Presence, Reserved, SyncTypeSpec};
-use serde::{Deserialize, Serialize};
-use std::fmt;
-use std::str::FromStr;
+use super::{
+    CaseRule, DataRules, Deletes, Destination, EventRules, Field, PeopleRule, Presence, Reserved,
+    SyncTypeSpec, ValueRule,
+};
 
 const USER_ID: Field = Field {
     name: "userId",
     description: "the person; every row needs userId or anonymousId",
     presence: Presence::OneOf("person"),
     case: CaseRule::AnyCase,
+    value: ValueRule::Any,
 };
 const ANONYMOUS_ID: Field = Field {
     name: "anonymousId",
     description: "the person when there is no userId",
     presence: Presence::OneOf("person"),
     case: CaseRule::AnyCase,
+    value: ValueRule::Any,
 };
 const TIMESTAMP: Field = Field {
     name: "timestamp",
     description: "the time of the call",
     presence: Presence::Optional,
     case: CaseRule::Exact,
+    value: ValueRule::Any,
 };
 const GROUP_ID: Field = Field {
     name: "groupId",
     description: "the object's id",
     presence: Presence::Required,
     case: CaseRule::AnyCase,
+    value: ValueRule::Any,
 };
 const OBJECT_TYPE_ID: Field = Field {
     name: "objectTypeId",
     description: "the object type",
     presence: Presence::Required,
     case: CaseRule::Exact,
+    value: ValueRule::WholeNumber,
 };
 
 /// "Reserved attributes", the people attributes with a meaning of their own.
@@ -92,6 +95,10 @@ pub const CUSTOMER_IO: Destination = Destination {
             key: &[&["userId", "anonymousId"]],
             attributes: "traits of the person",
             max_attributes: Some(300),
+            deletes: Some(Deletes::Event {
+                event: "User Deleted",
+                columns: &[("userId", "userId")],
+            }),
         },
         SyncTypeSpec {
             name: "group",
@@ -105,18 +112,30 @@ pub const CUSTOMER_IO: Destination = Destination {
                     description: "a person to associate with the object",
                     presence: Presence::Optional,
                     case: CaseRule::AnyCase,
+                    value: ValueRule::Any,
                 },
                 Field {
                     name: "anonymousId",
                     description: "a person without a userId to associate with the object",
                     presence: Presence::Optional,
                     case: CaseRule::AnyCase,
+                    value: ValueRule::Any,
                 },
                 TIMESTAMP,
             ],
             key: &[&["groupId"]],
             attributes: "attributes of the object",
             max_attributes: Some(300),
+            // The spec's "Delete Object" requires an anonymousId; the object
+            // id is the one stable value at hand.
+            deletes: Some(Deletes::Event {
+                event: "Object Deleted",
+                columns: &[
+                    ("anonymousId", "groupId"),
+                    ("objectId", "groupId"),
+                    ("objectTypeId", "objectTypeId"),
+                ],
+            }),
         },
         SyncTypeSpec {
             name: "relationship",
@@ -130,6 +149,7 @@ pub const CUSTOMER_IO: Destination = Destination {
                     description: "the person",
                     presence: Presence::Required,
                     case: CaseRule::AnyCase,
+                    value: ValueRule::Any,
                 },
                 TIMESTAMP,
                 Field {
@@ -137,11 +157,20 @@ pub const CUSTOMER_IO: Destination = Destination {
                     description: "attributes of the relationship (a JSON object)",
                     presence: Presence::Optional,
                     case: CaseRule::Exact,
+                    value: ValueRule::Any,
                 },
             ],
             key: &[&["groupId"], &["userId"]],
             attributes: "attributes of the object, not of the relationship",
             max_attributes: Some(300),
+            deletes: Some(Deletes::Event {
+                event: "Relationship Deleted",
+                columns: &[
+                    ("userId", "userId"),
+                    ("objectId", "groupId"),
+                    ("objectTypeId", "objectTypeId"),
+                ],
+            }),
         },
         SyncTypeSpec {
             name: "track",
@@ -156,6 +185,7 @@ pub const CUSTOMER_IO: Destination = Destination {
                     description: "the event name",
                     presence: Presence::Required,
                     case: CaseRule::Exact,
+                    value: ValueRule::Any,
                 },
             ],
             key: &[],
@@ -163,9 +193,11 @@ pub const CUSTOMER_IO: Destination = Destination {
             // Event data is limited by size (100,000 bytes), not by a count
             // of properties: Track API, "Limits".
             max_attributes: None,
+            // An event that happened is not undone.
+            deletes: None,
         },
     ],
-    max_name_bytes: 150,
+    max_name_bytes: Some(150),
     reserved: &[
         Reserved {
             name: "id",
@@ -247,107 +279,40 @@ pub const CUSTOMER_IO: Destination = Destination {
     ],
     data_rules: DataRules {
         id_fields: &["userId", "anonymousId", "groupId"],
-        max_id_bytes: 150,
-        max_value_bytes: 1000,
-        event_name_field: "event",
-        max_event_name_bytes: 100,
-        max_event_data_bytes: 100_000,
-        max_call_bytes: 32 * 1024,
-        whole_number_fields: &["objectTypeId"],
-        person_field: "userId",
-        people_sync: "identify",
-        timestamp_field: "timestamp",
+        max_id_bytes: Some(150),
+        max_value_bytes: Some(1000),
+        events: Some(EventRules {
+            name_field: "event",
+            max_name_bytes: Some(100),
+            max_data_bytes: Some(100_000),
+        }),
+        max_call_bytes: Some(32 * 1024),
+        people: Some(PeopleRule {
+            person_field: "userId",
+            people_sync: "identify",
+        }),
+        timestamp_field: Some("timestamp"),
     },
 };
-
-/// The kind of Customer.io call a sync table feeds: a handle on one entry
-/// of [`CUSTOMER_IO`]'s sync types.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum SyncType {
-    /// People and their attributes.
-    Identify,
-    /// Events performed by people.
-    Track,
-    /// Objects (Customer.io's name for groups) and their attributes.
-    #[serde(alias = "object")]
-    Group,
-    /// Relationships between people and objects.
-    Relationship,
-}
-
-/// A sync type name that is not one of `identify`, `track`, `group`,
-/// `object` or `relationship`.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown sync type `{0}`: expected identify, track, group (or object), or relationship")]
-pub struct UnknownSyncType(pub String);
-
-impl FromStr for SyncType {
-    type Err = UnknownSyncType;
-
-    /// Reads a `cio_sync` value, ignoring case and surrounding spaces.
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let wanted = s.trim().to_ascii_lowercase();
-        SyncType::ALL
-            .into_iter()
-            .find(|t| {
-                let spec = t.spec();
-                spec.name == wanted || spec.aliases.contains(&wanted.as_str())
-            })
-            .ok_or_else(|| UnknownSyncType(s.to_string()))
-    }
-}
-
-impl fmt::Display for SyncType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.spec().name)
-    }
-}
-
-impl SyncType {
-    /// Every sync type, in Customer.io's initial sync order (see
-    /// [`SyncType::rank`]).
-    pub const ALL: [SyncType; 4] = [
-        SyncType::Identify,
-        SyncType::Group,
-        SyncType::Relationship,
-        SyncType::Track,
-    ];
-
-    /// Its entry in [`CUSTOMER_IO`].
-    pub fn spec(self) -> &'static SyncTypeSpec {
-        &CUSTOMER_IO.sync_types[self.rank()]
-    }
-
-    /// Position in the initial sync order: people, objects, relationships,
-    /// then events (which only need the people to exist).
-    pub fn rank(self) -> usize {
-        match self {
-            SyncType::Identify => 0,
-            SyncType::Group => 1,
-            SyncType::Relationship => 2,
-            SyncType::Track => 3,
-        }
-    }
-
-    /// The sync type to choose in Customer.io, with what it syncs.
-    pub fn label(self) -> &'static str {
-        self.spec().label
-    }
-
-    /// What Customer.io makes of the columns that are not its fields.
-    pub fn attributes_role(self) -> &'static str {
-        self.spec().attributes
-    }
-}
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::destinations::SyncType;
 
     #[test]
     fn each_sync_type_is_its_table_entry() {
-        for (i, t) in SyncType::ALL.into_iter().enumerate() {
+        let all: Vec<SyncType> = SyncType::all().filter(|t| t.is_customerio()).collect();
+        assert_eq!(
+            all,
+            [
+                SyncType::IDENTIFY,
+                SyncType::GROUP,
+                SyncType::RELATIONSHIP,
+                SyncType::TRACK
+            ]
+        );
+        for (i, t) in all.into_iter().enumerate() {
             assert_eq!(t.rank(), i);
             assert_eq!(t.to_string(), t.spec().name);
             assert_eq!(t.to_string().parse::<SyncType>(), Ok(t));
@@ -358,29 +323,29 @@ mod tests {
                 }
             }
         }
-        assert_eq!(CUSTOMER_IO.sync_types.len(), SyncType::ALL.len());
-        assert_eq!("object".parse::<SyncType>(), Ok(SyncType::Group));
+        assert_eq!(CUSTOMER_IO.sync_types.len(), 4);
+        assert_eq!("object".parse::<SyncType>(), Ok(SyncType::GROUP));
     }
 
     #[test]
     fn required_groups_follow_customer_io() {
         let groups = |t: SyncType| t.spec().required_groups();
-        assert_eq!(groups(SyncType::Identify), [vec!["userId", "anonymousId"]]);
+        assert_eq!(groups(SyncType::IDENTIFY), [vec!["userId", "anonymousId"]]);
         assert_eq!(
-            groups(SyncType::Track),
+            groups(SyncType::TRACK),
             [vec!["event"], vec!["userId", "anonymousId"]]
         );
         assert_eq!(
-            groups(SyncType::Group),
+            groups(SyncType::GROUP),
             [vec!["groupId"], vec!["objectTypeId"]]
         );
         assert_eq!(
-            groups(SyncType::Relationship),
+            groups(SyncType::RELATIONSHIP),
             [vec!["groupId"], vec!["objectTypeId"], vec!["userId"]]
         );
         // A Group sync reads userId and anonymousId: they relate a person
         // to the object, they are not attributes.
-        let group = SyncType::Group.spec();
+        let group = SyncType::GROUP.spec();
         assert!(group.field("userId").is_some() && group.field("anonymousId").is_some());
     }
 }

@@ -152,6 +152,8 @@ codes! {
     REF_TO_DISABLED = "CIO013", Usage, "`ref()` to a disabled model";
     BAD_NAME = "CIO014", Usage, "A database, schema, table or seed column name cio-sql cannot create: not one Snowflake holds, or not a plain identifier while `quoting:` is off for it (see [Names in generated SQL](#names-in-generated-sql))";
     SAME_RELATION = "CIO015", Usage, "Two models build one relation";
+    UNKNOWN_DESTINATION = "CIO016", Usage, "`cio_destination` names no destination cio-sql knows";
+    NOT_A_DESTINATION_SYNC = "CIO017", Usage, "`cio_sync` names no sync type of the model's `cio_destination`";
     WRITE_FAILED = "CIO020", Runtime, "Cannot write to the target folder (or a file stands where a folder must be)";
     REVIEW_DIR = "CIO021", Usage, "`review --dir` is outside the project or overlaps a folder of your files";
     TARGET_BUSY = "CIO022", Runtime, "Another process is writing the target folder (compile lock held for 10 s)";

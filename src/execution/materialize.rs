@@ -292,7 +292,7 @@ mod tests {
     #[test]
     fn a_change_tracked_table_is_one_statement_after_its_guard() {
         let t = Tracking {
-            sync_type: crate::destinations::customerio::SyncType::Identify,
+            sync_type: crate::destinations::SyncType::IDENTIFY,
             columns: vec!["userId".into(), "name".into()],
             key: vec![vec!["userId".into()]],
             deletes: true,

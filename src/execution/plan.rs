@@ -10,7 +10,7 @@
 //! names them) for the plan of the data they will hold.
 
 use crate::compile::{Compilation, ModelStatus, tracking_of};
-use crate::destinations::customerio::SyncType;
+use crate::destinations::SyncType;
 use crate::diagnostics::{Diagnostic, codes};
 use crate::execution::connect::warehouse_diagnostic;
 use crate::execution::materialize::{counts_by_kind, mass_delete};

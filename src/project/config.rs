@@ -143,6 +143,7 @@ const KNOWN_CONFIG_KEYS: &[&str] = &[
     "grants",
     "contract",
     "cio_sync",
+    "cio_destination",
     "cio_timestamp_column",
     "column_types",
     "quote_columns",

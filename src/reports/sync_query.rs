@@ -230,7 +230,7 @@ pub fn setup(c: &Compilation, m: &CompiledModel, sync_type: SyncType) -> SyncSet
         .filter(|col| !field_names.iter().any(|f| f.eq_ignore_ascii_case(col)))
         .cloned()
         .collect();
-    if sync_type == SyncType::Relationship && !other_columns.is_empty() {
+    if sync_type == SyncType::RELATIONSHIP && !other_columns.is_empty() {
         warnings.push(format!(
             "{} would land on the object, not on the relationship; move them into \"relationshipAttributes\"",
             other_columns.join(", ")
@@ -243,7 +243,7 @@ pub fn setup(c: &Compilation, m: &CompiledModel, sync_type: SyncType) -> SyncSet
     };
     if let Some(people) = config_str(m, "cio_people_model") {
         match synced(people) {
-            Some((p, Some(SyncType::Identify))) => {
+            Some((p, Some(SyncType::IDENTIFY))) => {
                 after.push(format!(
                     "{} (people: rows are limited to its \"userId\" values)",
                     p.name
@@ -258,15 +258,15 @@ pub fn setup(c: &Compilation, m: &CompiledModel, sync_type: SyncType) -> SyncSet
             }
             None => after.push(format!("{people} (people)")),
         }
-    } else if matches!(sync_type, SyncType::Track | SyncType::Relationship) {
+    } else if matches!(sync_type, SyncType::TRACK | SyncType::RELATIONSHIP) {
         after.push("the people sync (Identify)".into());
     }
     let object_type_id = config_str(m, "cio_object_type_id").map(str::to_string);
-    if sync_type == SyncType::Relationship {
+    if sync_type == SyncType::RELATIONSHIP {
         let objects: Vec<&str> = sync_models(c)
             .into_iter()
             .filter(|(o, t)| {
-                *t == SyncType::Group
+                *t == SyncType::GROUP
                     && object_type_id.is_some()
                     && config_str(o, "cio_object_type_id") == object_type_id.as_deref()
             })
@@ -353,7 +353,7 @@ pub fn sync_models(c: &Compilation) -> Vec<(&CompiledModel, SyncType)> {
 /// The warning about editing an existing sync, for a sync of `sync_type`.
 pub fn edit_warning(sync_type: SyncType) -> &'static str {
     match sync_type {
-        SyncType::Track => {
+        SyncType::TRACK => {
             "Editing the query of an existing sync can leave {{last_sync_time}} at the last run, so the edited query sees no changed rows. Every Track row is an event: the backfill query, or a new sync (its first run gets 0), sends every event again, and Customer.io can record each one twice. To catch up after an edit, run the query once with the time of the last successful run in place of {{last_sync_time}}."
         }
         _ => {
@@ -365,7 +365,7 @@ pub fn edit_warning(sync_type: SyncType) -> &'static str {
 /// Caveats of the incremental query particular to a sync type.
 pub fn notes(sync_type: SyncType) -> Vec<&'static str> {
     match sync_type {
-        SyncType::Track => vec![
+        SyncType::TRACK => vec![
             "\"timestamp\" is when the event happened, so an event that reaches the warehouse after a run, with an earlier time, is not sent by later runs.",
         ],
         _ => Vec::new(),
@@ -396,7 +396,7 @@ pub fn render_setup(s: &SyncSetup) -> String {
     let _ = writeln!(
         out,
         "{}",
-        if s.sync_type == SyncType::Track {
+        if s.sync_type == SyncType::TRACK {
             "-- Backfill: every row, once. For Track this sends every event again (see the note below)."
         } else {
             "-- Backfill: run once to resend every row."
@@ -453,7 +453,7 @@ pub fn render_setup(s: &SyncSetup) -> String {
         let _ = writeln!(out, "\nwarning: {w}");
     }
     if let Some(overlap) = s.overlap_seconds {
-        let resend = if s.sync_type == SyncType::Track {
+        let resend = if s.sync_type == SyncType::TRACK {
             "an event built within the overlap before a sync can be sent again by the next one (whether Customer.io de-duplicates reverse-ETL events is not documented): set it to 0 for this model if builds never run while the sync reads"
         } else {
             "a row resent within the overlap sets the same values again, which is harmless"

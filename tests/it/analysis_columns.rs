@@ -198,7 +198,7 @@ fn persons_model_with_cte_star_and_join() {
     insta::with_settings!({snapshot_path => "../../snapshots", prepend_module_to_snapshot => false}, {
         insta::assert_yaml_snapshot!("analysis_persons_model", cols);
     });
-    assert!(check_contract(SyncType::Identify, &cols).is_empty());
+    assert!(check_contract(SyncType::IDENTIFY, &cols).is_empty());
 }
 
 #[test]
@@ -813,7 +813,7 @@ SELECT
 FROM analytics.nexus.nexus_entities
 "#;
     let cols = analyze(sql);
-    let findings = check_contract(SyncType::Identify, &cols);
+    let findings = check_contract(SyncType::IDENTIFY, &cols);
     let text: String = findings
         .iter()
         .map(|f| {
@@ -844,12 +844,12 @@ fn contract_on_track_and_object_models() {
         r#"SELECT entity_id AS "userId", event_name AS "event", occurred_at AS "timestamp", amount AS "amount"
 FROM analytics.nexus.events"#,
     );
-    assert!(check_contract(SyncType::Track, &track).is_empty());
+    assert!(check_contract(SyncType::TRACK, &track).is_empty());
     let object = analyze(
         r#"SELECT company_id::varchar AS "groupId", 'company' AS objectTypeId, name AS "name", "createdAt" AS "created_at"
 FROM analytics.crm.companies"#,
     );
-    let findings = check_contract(SyncType::Group, &object);
+    let findings = check_contract(SyncType::GROUP, &object);
     let codes: Vec<&str> = findings.iter().map(|f| f.code.id()).collect();
     // objectTypeId written unquoted; created_at is a VARCHAR.
     assert_eq!(codes, ["CIO202", "CIO209"]);

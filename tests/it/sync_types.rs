@@ -244,8 +244,8 @@ fn sync_query_lists_models_in_the_initial_sync_order() {
     sorted.sort_unstable();
     assert_eq!(ranks, sorted, "{order:?}");
     let types: Vec<SyncType> = order.iter().map(|(_, t)| *t).collect();
-    assert_eq!(types.first(), Some(&SyncType::Identify));
-    assert_eq!(types.last(), Some(&SyncType::Track));
+    assert_eq!(types.first(), Some(&SyncType::IDENTIFY));
+    assert_eq!(types.last(), Some(&SyncType::TRACK));
     assert_eq!(order[0].0, "customer_io_persons");
     let position = |name: &str| order.iter().position(|(n, _)| n == name).unwrap();
     assert!(position("customer_io_locations") < position("customer_io_location_relationships"));
@@ -910,7 +910,7 @@ fn a_hand_written_model_declares_its_sync_type() {
     assert_eq!(m.diagnostics[0].line, Some(5));
     // ... and sync-query says the same in its mapping.
     let s = &sync_query(&c, Some("m")).unwrap()[0];
-    assert_eq!(s.sync_type, SyncType::Track);
+    assert_eq!(s.sync_type, SyncType::TRACK);
     assert_eq!(s.timestamp_column, "timestamp");
     assert_eq!(
         s.warnings,
