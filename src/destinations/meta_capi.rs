@@ -224,6 +224,128 @@ pub const US_STATES: &[(&str, &str)] = &[
     ("northernmarianaislands", "mp"),
 ];
 
+use super::{
+    CaseRule, DataRules, Destination, EventRules, Field, Presence, SyncTypeSpec, ValueRule,
+};
+
+const fn field(
+    name: &'static str,
+    description: &'static str,
+    presence: Presence,
+    value: ValueRule,
+) -> Field {
+    Field {
+        name,
+        description,
+        presence,
+        case: CaseRule::Exact,
+        value,
+    }
+}
+
+const fn hashed(name: &'static str, description: &'static str) -> Field {
+    field(name, description, Presence::Optional, ValueRule::Sha256Hex)
+}
+
+const fn clear(name: &'static str, description: &'static str) -> Field {
+    field(name, description, Presence::Optional, ValueRule::Any)
+}
+
+/// The columns of a `meta_capi.events` table, in the layout's order.
+const EVENT_FIELDS: &[Field] = &[
+    field(
+        "event_name",
+        "the event: a standard event (Purchase, Lead, …) or a custom one",
+        Presence::Required,
+        ValueRule::Any,
+    ),
+    field(
+        "event_time",
+        "when it happened, in Unix seconds (UTC); at most 7 days old when sent",
+        Presence::Required,
+        ValueRule::UnixSeconds,
+    ),
+    field(
+        "event_id",
+        "the event's id: the row key, and with event_name Meta's de-duplication key",
+        Presence::Required,
+        ValueRule::Any,
+    ),
+    field(
+        "action_source",
+        "where the conversion happened (one of Meta's action sources)",
+        Presence::Required,
+        ValueRule::OneOf(ACTION_SOURCES),
+    ),
+    clear(
+        "event_source_url",
+        "the page of a website event (required when action_source is website)",
+    ),
+    clear(
+        "opt_out",
+        "true: use the event for attribution only, not for delivery optimisation",
+    ),
+    hashed("em", "e-mail, hashed"),
+    hashed("ph", "phone number with country code, hashed"),
+    hashed("fn", "first name, hashed"),
+    hashed("ln", "last name, hashed"),
+    hashed("ge", "gender (f or m), hashed"),
+    hashed("db", "date of birth (YYYYMMDD), hashed"),
+    hashed("ct", "city, hashed"),
+    hashed("st", "state (two-letter code in the US), hashed"),
+    hashed("zp", "zip or postal code, hashed"),
+    hashed("country", "ISO 3166-1 alpha-2 country code, hashed"),
+    hashed("external_id", "the advertiser's id of the person, hashed"),
+    clear("client_ip_address", "the browser's IP address, in clear"),
+    clear(
+        "client_user_agent",
+        "the browser's user agent, in clear (required for website events)",
+    ),
+    clear("fbc", "the click id cookie (_fbc), in clear"),
+    clear("fbp", "the browser id cookie (_fbp), in clear"),
+    clear("value", "custom_data.value: the event's monetary value"),
+    clear("currency", "custom_data.currency: ISO 4217 code of value"),
+];
+
+/// The Meta Conversions API entry of the destination registry.
+pub const META_CAPI: Destination = Destination {
+    name: "meta_capi",
+    title: "Meta Conversions API",
+    sync_types: &[SyncTypeSpec {
+        name: "events",
+        aliases: &[],
+        label: "server events (the data of POST /{PIXEL_ID}/events)",
+        fields: EVENT_FIELDS,
+        key: &[&["event_id"]],
+        attributes: "custom_data properties",
+        max_attributes: None,
+        deletes: None,
+    }],
+    max_name_bytes: None,
+    reserved: &[],
+    data_rules: DataRules {
+        id_fields: &[],
+        max_id_bytes: None,
+        max_value_bytes: None,
+        events: Some(EventRules {
+            name_field: "event_name",
+            max_name_bytes: None,
+            max_data_bytes: None,
+        }),
+        max_call_bytes: None,
+        people: None,
+        timestamp_field: None,
+    },
+};
+
+/// Whether `name` is a column with a meaning of its own (a server-event
+/// or `user_data` field); every other column is a `custom_data` property.
+pub fn is_event_field(name: &str) -> bool {
+    SERVER_EVENT_FIELDS.contains(&name)
+        || USER_DATA_HASHED.contains(&name)
+        || USER_DATA_CLEAR.contains(&name)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -245,5 +367,31 @@ mod tests {
             assert_eq!(code.len(), 2, "{code}");
         }
         assert_eq!(US_STATES.len(), 56, "50 states, DC and 5 territories");
+    }
+
+    #[test]
+    fn the_entry_lists_every_name_group_in_order() {
+        let fields: Vec<&str> = META_CAPI.sync_types[0]
+            .fields
+            .iter()
+            .map(|f| f.name)
+            .collect();
+        let groups: Vec<&str> = SERVER_EVENT_FIELDS
+            .iter()
+            .chain(USER_DATA_HASHED)
+            .chain(USER_DATA_CLEAR)
+            .chain(CUSTOM_DATA_FIELDS)
+            .copied()
+            .collect();
+        assert_eq!(fields, groups);
+        for f in META_CAPI.sync_types[0].fields {
+            assert_eq!(
+                f.value == ValueRule::Sha256Hex,
+                USER_DATA_HASHED.contains(&f.name),
+                "{}",
+                f.name
+            );
+        }
+        assert!(is_event_field("em") && is_event_field("fbp") && !is_event_field("value"));
     }
 }

@@ -235,7 +235,7 @@ impl Destination {
 
 /// Every destination cio-sql knows. Customer.io stays first: the default,
 /// and [`SyncType`]'s Customer.io constants point at it.
-pub const DESTINATIONS: &[&Destination] = &[&customerio::CUSTOMER_IO];
+pub const DESTINATIONS: &[&Destination] = &[&customerio::CUSTOMER_IO, &meta_capi::META_CAPI];
 
 /// The destination a model names when it sets no `cio_destination`.
 pub const DEFAULT_DESTINATION: &str = "customerio";

@@ -5,8 +5,13 @@
 use super::HelperError;
 use super::args::describe;
 use super::helpers::{columns_of, find_column};
-use super::meta_hash::{DateFormat, Field, Hints, normalize};
-use crate::destinations::meta_capi::{ACTION_SOURCES, USER_DATA_CLEAR, USER_DATA_HASHED};
+use super::meta_hash::{
+    DateFormat, Field, Hints, checked_calling_code, checked_date_format, normalize,
+};
+use super::objects::ColumnValue;
+use crate::destinations::meta_capi::{
+    ACTION_SOURCES, SERVER_EVENT_FIELDS, USER_DATA_CLEAR, USER_DATA_HASHED,
+};
 use crate::diagnostics::codes;
 use crate::sql::{self, Column, is_timestamp_type};
 use crate::suggest;
@@ -24,14 +29,20 @@ const HASHED_DEFAULTS: &[(&str, &[&str])] = &[
     ("db", &["date_of_birth", "birth_date", "birthday", "dob"]),
     ("ct", &["city"]),
     ("st", &["state", "region", "province"]),
-    ("zp", &["zip", "zip_code", "zipcode", "postal_code", "postcode"]),
+    (
+        "zp",
+        &["zip", "zip_code", "zipcode", "postal_code", "postcode"],
+    ),
     ("country", &["country", "country_code"]),
     ("external_id", &["external_id", "user_id"]),
 ];
 
 /// The same for the fields sent in clear, read from the event.
 const CLEAR_DEFAULTS: &[(&str, &[&str])] = &[
-    ("client_ip_address", &["client_ip_address", "ip_address", "ip"]),
+    (
+        "client_ip_address",
+        &["client_ip_address", "ip_address", "ip"],
+    ),
     ("client_user_agent", &["client_user_agent", "user_agent"]),
     ("fbc", &["fbc"]),
     ("fbp", &["fbp"]),
@@ -40,13 +51,15 @@ const CLEAR_DEFAULTS: &[(&str, &[&str])] = &[
 /// Dispatches the helpers of this file; `None` for another method.
 pub(super) fn call(method: &str, args: &[Value]) -> Option<Result<Value, Error>> {
     Some(match method {
-        "meta_user_data" => from_args(args).and_then(|(entities, events, kwargs)| {
-            user_data(&entities, &events, &kwargs)
-        }),
+        "meta_user_data" => from_args(args)
+            .and_then(|(entities, events, kwargs)| user_data(&entities, &events, &kwargs)),
         "meta_optional_column" => from_args(args)
             .and_then(|(columns, given, kwargs)| optional_column(&columns, &given, &kwargs)),
         "meta_event_names" => from_args(args).and_then(|(value,)| event_names(&value)),
         "meta_action_source" => from_args(args).and_then(|(value,)| action_source(&value)),
+        "meta_outputs" => from_args::<()>(args).map(|()| outputs()),
+        "meta_website_fields" => from_args(args)
+            .and_then(|(url, clear): (Value, Vec<String>)| website_fields(&url, &clear)),
         _ => return None,
     })
 }
@@ -75,7 +88,11 @@ fn field_map(value: Option<Value>, argument: &str) -> Result<Vec<(String, Option
     let mut out = Vec::new();
     for k in value.try_iter()? {
         let v = value.get_item(&k)?;
-        let key = k.as_str().map(str::trim).filter(|s| !s.is_empty()).ok_or_else(bad)?;
+        let key = k
+            .as_str()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .ok_or_else(bad)?;
         let source = if v.is_none() {
             None
         } else {
@@ -212,7 +229,10 @@ fn user_data(entities: &Value, events: &Value, kwargs: &Kwargs) -> Result<Value,
     }
 
     let lookup = |list: &[(String, Option<String>)], key: &str| {
-        list.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v.clone())
+        list.iter()
+            .rev()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.clone())
     };
     // The row's country, for st and zp.
     let country = source_of(
@@ -224,10 +244,13 @@ fn user_data(entities: &Value, events: &Value, kwargs: &Kwargs) -> Result<Value,
         &entities_label,
     )?
     .map(|(sql, _)| sql);
-    let calling_code = match calling_code.filter(|v| !v.is_none() && !v.is_undefined()) {
-        Some(v) => Some(v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())),
-        None => None,
-    };
+    let calling_code = calling_code
+        .filter(|v| !v.is_none() && !v.is_undefined())
+        .map(|v| {
+            v.as_str()
+                .map(str::to_string)
+                .unwrap_or_else(|| v.to_string())
+        });
 
     let mut hashed = Vec::new();
     for key in USER_DATA_HASHED {
@@ -249,16 +272,7 @@ fn user_data(entities: &Value, events: &Value, kwargs: &Kwargs) -> Result<Value,
             Field::Phone => hints.calling_code = checked_calling_code(calling_code.as_deref())?,
             Field::DateOfBirth => {
                 hints.date_format = Some(match (&date_format, column) {
-                    (Some(text), _) => DateFormat::parse(text).ok_or_else(|| {
-                        Error::from(
-                            HelperError::new(
-                                codes::META_BAD_HINT,
-                                format!("`date_of_birth_format` is {text:?}, which cio-sql cannot read"),
-                                "pass 'date' for a DATE or TIMESTAMP column, or the layout of the text: YYYY, MM and DD separated by one of - / . or a space (e.g. 'MM/DD/YYYY'), or 'YYYYMMDD'",
-                            )
-                            .at_argument("date_of_birth_format"),
-                        )
-                    })?,
+                    (Some(text), _) => checked_date_format(text, "date_of_birth_format")?,
                     (None, Some(col))
                         if col.data_type == "DATE" || is_timestamp_type(&col.data_type) =>
                     {
@@ -310,33 +324,14 @@ fn user_data(entities: &Value, events: &Value, kwargs: &Kwargs) -> Result<Value,
     }))))
 }
 
-fn checked_calling_code(code: Option<&str>) -> Result<Option<String>, Error> {
-    let Some(code) = code.map(str::trim).filter(|c| !c.is_empty()) else {
-        return Ok(None);
-    };
-    let digits = code.trim_start_matches('+');
-    if digits.is_empty()
-        || digits.len() > 3
-        || !digits.chars().all(|c| c.is_ascii_digit())
-        || digits.starts_with('0')
-    {
-        return Err(HelperError::new(
-            codes::META_BAD_HINT,
-            format!("`calling_code` is {code:?}, which is not a country calling code"),
-            "pass the one to three digits of the calling code of national numbers, e.g. calling_code='1' (US, Canada) or calling_code='44' (UK)",
-        )
-        .at_argument("calling_code")
-        .into());
-    }
-    Ok(Some(digits.to_string()))
-}
-
 /// `cio.meta_optional_column(columns, given, candidates=[...],
 /// argument='…', relation=rel)`: the column `given` names (an error when
 /// the relation lacks it), else the first of `candidates` it has, else
 /// none.
 fn optional_column(columns: &Value, given: &Value, kwargs: &Kwargs) -> Result<Value, Error> {
-    let candidates: Vec<String> = kwargs.get::<Option<Vec<String>>>("candidates")?.unwrap_or_default();
+    let candidates: Vec<String> = kwargs
+        .get::<Option<Vec<String>>>("candidates")?
+        .unwrap_or_default();
     let argument: String = kwargs.get("argument")?;
     let relation = kwargs
         .get::<Option<Value>>("relation")?
@@ -347,23 +342,38 @@ fn optional_column(columns: &Value, given: &Value, kwargs: &Kwargs) -> Result<Va
     let given = if given.is_none() || given.is_undefined() {
         None
     } else {
-        Some(Some(given.as_str().map(str::to_string).ok_or_else(|| {
-            Error::from(
-                HelperError::new(
-                    codes::BAD_ARGUMENT,
-                    format!("`{argument}` must be a column name, got {}", describe(given)),
-                    format!("pass the column's name, e.g. {argument}='{}'", candidates.first().map(String::as_str).unwrap_or("column")),
+        Some(Some(given.as_str().map(str::to_string).ok_or_else(
+            || {
+                Error::from(
+                    HelperError::new(
+                        codes::BAD_ARGUMENT,
+                        format!(
+                            "`{argument}` must be a column name, got {}",
+                            describe(given)
+                        ),
+                        format!(
+                            "pass the column's name, e.g. {argument}='{}'",
+                            candidates.first().map(String::as_str).unwrap_or("column")
+                        ),
+                    )
+                    .at_argument(&argument),
                 )
-                .at_argument(&argument),
-            )
-        })?))
+            },
+        )?))
     };
     let candidates: Vec<&str> = candidates.iter().map(String::as_str).collect();
     let defaults = [(argument.as_str(), candidates.as_slice())];
-    let found = source_of(&columns, &argument, given.as_ref(), &defaults, &argument, &relation)?;
+    let found = source_of(
+        &columns,
+        &argument,
+        given.as_ref(),
+        &defaults,
+        &argument,
+        &relation,
+    )?;
     Ok(match found {
-        Some((sql, _)) => Value::from(sql),
-        None => Value::from(()),
+        Some((_, Some(col))) => Value::from_object(ColumnValue(col.clone())),
+        _ => Value::from(()),
     })
 }
 
@@ -402,8 +412,15 @@ fn event_names(value: &Value) -> Result<Value, Error> {
         ValueKind::Seq => {
             for v in value.try_iter()? {
                 match v.as_str().map(str::trim) {
-                    Some(name) if !name.is_empty() => pairs.push((name.to_string(), name.to_string())),
-                    _ => return Err(bad(format!("`event_names` lists {}, which is not an event name", describe(&v)))),
+                    Some(name) if !name.is_empty() => {
+                        pairs.push((name.to_string(), name.to_string()))
+                    }
+                    _ => {
+                        return Err(bad(format!(
+                            "`event_names` lists {}, which is not an event name",
+                            describe(&v)
+                        )));
+                    }
                 }
             }
         }
@@ -419,7 +436,9 @@ fn event_names(value: &Value) -> Result<Value, Error> {
     }
     for (i, (from, _)) in pairs.iter().enumerate() {
         if pairs[..i].iter().any(|(f, _)| f == from) {
-            return Err(bad(format!("`event_names` names the nexus event `{from}` twice")));
+            return Err(bad(format!(
+                "`event_names` names the nexus event `{from}` twice"
+            )));
         }
     }
     Ok(Value::from(minijinja::value::Serde(
@@ -441,16 +460,75 @@ fn action_source(value: &Value) -> Result<Value, Error> {
     Err(HelperError::new(
         codes::META_ACTION_SOURCE,
         if value.is_none() || value.is_undefined() {
-            "`action_source` is required: Meta needs to know where each conversion happened".to_string()
+            "`action_source` is required: Meta needs to know where each conversion happened"
+                .to_string()
         } else {
-            format!("`action_source` is {}, which is not one of Meta's action sources", describe(value))
+            format!(
+                "`action_source` is {}, which is not one of Meta's action sources",
+                describe(value)
+            )
         },
         format!(
             "{}pass one of: {}",
-            if hint.is_empty() { String::new() } else { format!("{hint} ") },
+            if hint.is_empty() {
+                String::new()
+            } else {
+                format!("{hint} ")
+            },
             ACTION_SOURCES.join(", ")
         ),
     )
     .at_argument("action_source")
+    .into())
+}
+
+/// `cio.meta_outputs()`: every column name with a meaning of its own in a
+/// Meta events table (not `value` and `currency`, which are custom_data),
+/// for `cio.traits`' collision check: an event column of one of these
+/// names would be read as that field, not as a custom_data property.
+fn outputs() -> Value {
+    let mut map = serde_json::Map::new();
+    for name in SERVER_EVENT_FIELDS {
+        map.insert(
+            name.to_string(),
+            format!("Meta's server-event field {name}").into(),
+        );
+    }
+    for name in USER_DATA_HASHED.iter().chain(USER_DATA_CLEAR) {
+        map.insert(
+            name.to_string(),
+            format!("Meta's user_data field {name}").into(),
+        );
+    }
+    Value::from(minijinja::value::Serde(serde_json::Value::Object(map)))
+}
+
+/// `cio.meta_website_fields(url, clear_keys)`: CIO226 unless a website
+/// event has its page and the browser's user agent: "Website events shared
+/// using the Conversions API require the client_user_agent, action_source,
+/// and event_source_url parameters" (Meta, Conversions API parameters,
+/// <https://developers.facebook.com/documentation/ads-commerce/conversions-api/parameters>).
+fn website_fields(url: &Value, clear: &[String]) -> Result<Value, Error> {
+    let (missing, argument, fix) = if url.is_none() || url.is_undefined() {
+        (
+            "event_source_url",
+            "event_source_url_column",
+            "name the events' page column with event_source_url_column='page_url'",
+        )
+    } else if !clear.iter().any(|k| k == "client_user_agent") {
+        (
+            "client_user_agent",
+            "clear_user_data",
+            "name the events' user agent column with clear_user_data={'client_user_agent': 'user_agent'}",
+        )
+    } else {
+        return Ok(Value::from(()));
+    };
+    Err(HelperError::new(
+        codes::META_WEBSITE_FIELDS,
+        format!("action_source is 'website', but the events have no {missing}: Meta requires it for website events"),
+        format!("{fix}, or choose the action_source the events come from (app, email, system_generated, …)"),
+    )
+    .at_argument(argument)
     .into())
 }

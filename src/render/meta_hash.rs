@@ -451,32 +451,45 @@ fn meta_normalize(expr: &Value, kind: &Value, kwargs: &Kwargs) -> Result<String,
     }
     if let Some(code) = calling_code.filter(|c| !c.is_empty()) {
         only("calling_code", &["ph"])?;
-        let digits = code.trim_start_matches('+');
-        if digits.is_empty()
-            || digits.len() > 3
-            || !digits.chars().all(|c| c.is_ascii_digit())
-            || digits.starts_with('0')
-        {
-            return Err(bad_hint(
-                "calling_code",
-                format!("`calling_code` is {code:?}, which is not a country calling code"),
-                "pass the one to three digits of the calling code of national numbers, e.g. calling_code='1' (US, Canada) or calling_code='44' (UK)".into(),
-            ));
-        }
-        hints.calling_code = Some(digits.to_string());
+        hints.calling_code = checked_calling_code(Some(&code))?;
     }
     if let Some(text) = date_format.filter(|c| !c.is_empty()) {
         only("date_format", &["db"])?;
-        let Some(format) = DateFormat::parse(&text) else {
-            return Err(bad_hint(
-                "date_format",
-                format!("`date_format` is {text:?}, which cio-sql cannot read"),
-                "pass 'date' for a DATE or TIMESTAMP column, or the layout of the text: YYYY, MM and DD separated by one of - / . or a space (e.g. 'MM/DD/YYYY'), or 'YYYYMMDD'".into(),
-            ));
-        };
-        hints.date_format = Some(format);
+        hints.date_format = Some(checked_date_format(&text, "date_format")?);
     }
     Ok(normalize(expr, field, &hints))
+}
+
+/// The calling code of national phone numbers (`1`, `+44`) as its digits,
+/// or CIO222.
+pub(super) fn checked_calling_code(code: Option<&str>) -> Result<Option<String>, Error> {
+    let Some(code) = code.map(str::trim).filter(|c| !c.is_empty()) else {
+        return Ok(None);
+    };
+    let digits = code.trim_start_matches('+');
+    if digits.is_empty()
+        || digits.len() > 3
+        || !digits.chars().all(|c| c.is_ascii_digit())
+        || digits.starts_with('0')
+    {
+        return Err(bad_hint(
+            "calling_code",
+            format!("`calling_code` is {code:?}, which is not a country calling code"),
+            "pass the one to three digits of the calling code of national numbers, e.g. calling_code='1' (US, Canada) or calling_code='44' (UK)".into(),
+        ));
+    }
+    Ok(Some(digits.to_string()))
+}
+
+/// A date-of-birth layout passed as `argument`, or CIO222.
+pub(super) fn checked_date_format(text: &str, argument: &str) -> Result<DateFormat, Error> {
+    DateFormat::parse(text).ok_or_else(|| {
+        bad_hint(
+            argument,
+            format!("`{argument}` is {text:?}, which cio-sql cannot read"),
+            "pass 'date' for a DATE or TIMESTAMP column, or the layout of the text: YYYY, MM and DD separated by one of - / . or a space (e.g. 'MM/DD/YYYY'), or 'YYYYMMDD'".into(),
+        )
+    })
 }
 
 #[cfg(test)]

@@ -66,6 +66,10 @@ pub const BUILTIN_TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/customer_io_track.sql"),
     ),
     (
+        "templates/meta_capi_events.sql",
+        include_str!("../../templates/meta_capi_events.sql"),
+    ),
+    (
         "templates/meta_hash.sql",
         include_str!("../../templates/meta_hash.sql"),
     ),

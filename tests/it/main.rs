@@ -28,6 +28,7 @@ mod hardening_seeds;
 mod identify;
 mod layering;
 mod lineage;
+mod meta_capi;
 mod meta_hash;
 mod mistakes;
 mod no_panic;

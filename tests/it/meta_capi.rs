@@ -1,0 +1,194 @@
+//! `nexus.meta_capi_events`: the Meta Conversions API events table, its
+//! SQL pinned by snapshots, and its compile-time errors.
+
+use crate::support::{TestProject, render_all, snapshots};
+
+/// Entities with every user_data source, events with clear fields and
+/// custom data, participants.
+pub const CATALOG: &str = r#"relations:
+  - name: nexus_entities
+    schema: NEXUS
+    columns:
+      - {name: entity_id, data_type: VARCHAR}
+      - {name: entity_type, data_type: VARCHAR}
+      - {name: email, data_type: VARCHAR}
+      - {name: phone_number, data_type: VARCHAR}
+      - {name: first_name, data_type: VARCHAR}
+      - {name: last_name, data_type: VARCHAR}
+      - {name: gender, data_type: VARCHAR}
+      - {name: date_of_birth, data_type: DATE}
+      - {name: city, data_type: VARCHAR}
+      - {name: state, data_type: VARCHAR}
+      - {name: zip, data_type: VARCHAR}
+      - {name: country, data_type: VARCHAR}
+      - {name: user_id, data_type: VARCHAR}
+      - {name: _updated_at, data_type: TIMESTAMP_NTZ}
+  - name: nexus_events
+    schema: NEXUS
+    columns:
+      - {name: event_id, data_type: VARCHAR}
+      - {name: occurred_at, data_type: TIMESTAMP_NTZ}
+      - {name: event_name, data_type: VARCHAR}
+      - {name: event_type, data_type: VARCHAR}
+      - {name: source, data_type: VARCHAR}
+      - {name: value, data_type: "NUMBER(38,2)"}
+      - {name: currency, data_type: VARCHAR}
+      - {name: page_url, data_type: VARCHAR}
+      - {name: user_agent, data_type: VARCHAR}
+      - {name: ip_address, data_type: VARCHAR}
+      - {name: fbp, data_type: VARCHAR}
+      - {name: coupon_code, data_type: VARCHAR}
+      - {name: _ingested_at, data_type: TIMESTAMP_NTZ}
+  - name: nexus_entity_participants
+    schema: NEXUS
+    columns:
+      - {name: event_id, data_type: VARCHAR}
+      - {name: entity_id, data_type: VARCHAR}
+      - {name: entity_type, data_type: VARCHAR}
+"#;
+
+fn project(model: &str) -> TestProject {
+    let p = TestProject::new();
+    p.file("catalog.yml", CATALOG);
+    p.model("meta_events", model);
+    p
+}
+
+#[test]
+fn website_purchases_sql() {
+    let p = project(
+        "{{ nexus.meta_capi_events(\n    event_names={'order_completed': 'Purchase', 'signed_up': 'CompleteRegistration'},\n    action_source='website',\n    calling_code='1'\n) }}",
+    );
+    let sql = p.sql("meta_events");
+    snapshots(|| insta::assert_snapshot!("meta_capi_events_website", sql));
+}
+
+#[test]
+fn store_visits_with_mapped_user_data_sql() {
+    let p = project(
+        "{{ nexus.meta_capi_events(\n    event_names=['Purchase'],\n    action_source='physical_store',\n    user_data={'em': 'email', 'ph': none, 'external_id': 'entity_id', 'ge': none},\n    clear_user_data={'client_ip_address': none},\n    sources=['pos'],\n    ignore_properties=['page_url', 'user_agent'],\n    rename_properties={'coupon_code': 'coupon'},\n    date_of_birth_format='date'\n) }}",
+    );
+    let sql = p.sql("meta_events");
+    snapshots(|| insta::assert_snapshot!("meta_capi_events_store", sql));
+}
+
+#[test]
+fn the_model_is_a_meta_events_sync() {
+    let p = project(
+        "{{ nexus.meta_capi_events(event_names={'order_completed': 'Purchase'}, action_source='app') }}",
+    );
+    let c = p.compile();
+    let m = c.model("meta_events").unwrap();
+    assert!(
+        m.diagnostics.iter().all(|d| !d.is_error()),
+        "{}",
+        render_all(&m.diagnostics)
+    );
+    let config = &m.config.values;
+    assert_eq!(config["cio_destination"], "meta_capi");
+    assert_eq!(config["cio_sync"], "events");
+    let names: Vec<String> = m.columns().into_iter().map(|c| c.name).collect();
+    assert_eq!(
+        names,
+        [
+            "event_name",
+            "event_time",
+            "event_id",
+            "action_source",
+            "event_source_url",
+            "em",
+            "ph",
+            "fn",
+            "ln",
+            "ge",
+            "db",
+            "ct",
+            "st",
+            "zp",
+            "country",
+            "external_id",
+            "client_ip_address",
+            "client_user_agent",
+            "fbp",
+            "event_type",
+            "source",
+            "value",
+            "currency",
+            "coupon_code",
+        ]
+    );
+}
+
+#[test]
+fn bad_arguments_are_errors_with_fixes() {
+    let cases = [
+        (
+            "{{ nexus.meta_capi_events(action_source='app') }}",
+            "CIO223",
+            "event_names={'order_completed': 'Purchase'",
+        ),
+        (
+            "{{ nexus.meta_capi_events(event_names={}, action_source='app') }}",
+            "CIO223",
+            "is empty",
+        ),
+        (
+            "{{ nexus.meta_capi_events(event_names=['Purchase']) }}",
+            "CIO224",
+            "is required",
+        ),
+        (
+            "{{ nexus.meta_capi_events(event_names=['Purchase'], action_source='web') }}",
+            "CIO224",
+            "website",
+        ),
+        (
+            "{{ nexus.meta_capi_events(event_names=['Purchase'], action_source='app', user_data={'email': 'email'}) }}",
+            "CIO221",
+            "did you mean `em`?",
+        ),
+        (
+            "{{ nexus.meta_capi_events(event_names=['Purchase'], action_source='app', user_data={'fbp': 'fbp'}) }}",
+            "CIO221",
+            "clear_user_data",
+        ),
+        (
+            "{{ nexus.meta_capi_events(event_names=['Purchase'], action_source='app', user_data={'em': 'mail'}) }}",
+            "CIO121",
+            "email",
+        ),
+        (
+            "{{ nexus.meta_capi_events(event_names=['Purchase'], action_source='website', event_source_url_column='landing') }}",
+            "CIO121",
+            "page_url",
+        ),
+        (
+            "{{ nexus.meta_capi_events(event_names=['Purchase'], action_source='website', clear_user_data={'client_user_agent': none}) }}",
+            "CIO226",
+            "client_user_agent",
+        ),
+        (
+            "{{ nexus.meta_capi_events(event_names=['Purchase'], action_source='app', calling_code='one') }}",
+            "CIO222",
+            "calling_code='1'",
+        ),
+        (
+            "{{ nexus.meta_capi_events(event_names=['Purchase'], action_source='app', user_data={'em': none, 'ph': none, 'fn': none, 'ln': none, 'ge': none, 'db': none, 'ct': none, 'st': none, 'zp': none, 'country': none, 'external_id': none}, clear_user_data={'client_ip_address': none, 'client_user_agent': none, 'fbp': none}) }}",
+            "CIO225",
+            "user_data={'em': 'contact_email'}",
+        ),
+    ];
+    for (model, code, help) in cases {
+        let p = project(model);
+        let diags = p.errors("meta_events");
+        let shown = render_all(&diags);
+        assert!(
+            diags.iter().any(|d| d.code == code),
+            "{model}: expected {code}, got\n{shown}"
+        );
+        assert!(
+            shown.contains(help),
+            "{model}: expected {help:?} in\n{shown}"
+        );
+    }
+}
