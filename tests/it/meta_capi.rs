@@ -84,6 +84,11 @@ fn the_model_is_a_meta_events_sync() {
         "{}",
         render_all(&m.diagnostics)
     );
+    assert!(
+        m.diagnostics.iter().all(|d| d.code != "CIO164" && d.code != "CIO227"),
+        "the macro's hashes pass the Meta checks:\n{}",
+        render_all(&m.diagnostics)
+    );
     let config = &m.config.values;
     assert_eq!(config["cio_destination"], "meta_capi");
     assert_eq!(config["cio_sync"], "events");
@@ -191,4 +196,98 @@ fn bad_arguments_are_errors_with_fixes() {
             "{model}: expected {help:?} in\n{shown}"
         );
     }
+}
+
+/// A hand-written Meta events model with `user_data` written as `em_sql`.
+fn hand_written(em_sql: &str, action_source: &str) -> String {
+    format!(
+        "{{{{ config(cio_destination='meta_capi', cio_sync='events') }}}}\nSELECT\n    e.event_name AS \"event_name\",\n    DATE_PART(EPOCH_SECOND, e.occurred_at) AS \"event_time\",\n    e.event_id AS \"event_id\",\n    '{action_source}' AS \"action_source\",\n    {em_sql} AS \"em\"\nFROM {{{{ ref('nexus_events') }}}} AS e\nJOIN {{{{ ref('nexus_entity_participants') }}}} AS p ON p.event_id = e.event_id\nJOIN {{{{ ref('nexus_entities') }}}} AS n ON n.entity_id = p.entity_id"
+    )
+}
+
+fn codes_of(model: &str) -> (Vec<String>, String) {
+    let p = project(model);
+    let diags = p.errors("meta_events");
+    (
+        diags.iter().map(|d| d.code.to_string()).collect(),
+        render_all(&diags),
+    )
+}
+
+#[test]
+fn unhashed_pii_is_an_error_naming_the_column_and_the_helper() {
+    for em in [
+        "n.email",
+        "LOWER(TRIM(n.email))",
+        "SHA2(n.email, 256)",
+        "SHA2(LOWER(n.email), 512)",
+        "MD5(LOWER(n.email))",
+    ] {
+        let (codes, shown) = codes_of(&hand_written(em, "app"));
+        assert!(codes.contains(&"CIO227".to_string()), "{em}:\n{shown}");
+        assert!(shown.contains("`em`"), "{em}: names the column\n{shown}");
+        assert!(
+            shown.contains("nexus.meta_hash('email', 'em')"),
+            "{em}: names the helper\n{shown}"
+        );
+        assert!(shown.contains("meta_events.sql:7"), "{em}: at the line\n{shown}");
+    }
+    let (codes, shown) = codes_of(&hand_written("{{ nexus.meta_hash('n.email', 'em') }}", "app"));
+    assert!(codes.is_empty(), "{shown}");
+    let (codes, shown) = codes_of(&hand_written("SHA2(LOWER(TRIM(n.email)), 256)", "app"));
+    assert!(codes.is_empty(), "{shown}");
+}
+
+#[test]
+fn a_pass_through_under_its_own_name_is_a_warning() {
+    let p = project(&hand_written("n.email", "app"));
+    p.model(
+        "meta_again",
+        "{{ config(cio_destination='meta_capi', cio_sync='events') }}\nSELECT \"event_name\", \"event_time\", \"event_id\", \"action_source\", \"em\" FROM {{ ref('meta_events') }}",
+    );
+    let diags = p.errors("meta_again");
+    let shown = render_all(&diags);
+    assert!(diags.iter().any(|d| d.code == "CIO164"), "{shown}");
+    assert!(diags.iter().all(|d| !d.is_error()), "{shown}");
+}
+
+#[test]
+fn action_source_and_required_columns_are_checked() {
+    let (codes, shown) = codes_of(&hand_written("NULL", "web"));
+    assert!(codes.contains(&"CIO224".to_string()), "{shown}");
+    assert!(shown.contains("did you mean `website`?"), "{shown}");
+    let (codes, shown) = codes_of(&hand_written("NULL", "website"));
+    assert_eq!(
+        codes.iter().filter(|c| *c == "CIO226").count(),
+        2,
+        "event_source_url and client_user_agent:\n{shown}"
+    );
+    let model = hand_written("NULL", "app").replace("    e.event_id AS \"event_id\",\n", "");
+    let (codes, shown) = codes_of(&model);
+    assert!(codes.contains(&"CIO201".to_string()), "{shown}");
+    assert!(shown.contains("event_id"), "{shown}");
+}
+
+#[test]
+fn the_registry_gives_meta_models_their_data_tests() {
+    let p = project(
+        "{{ nexus.meta_capi_events(event_names={'order_completed': 'Purchase'}, action_source='app') }}",
+    );
+    let c = p.compile();
+    let tests = cio_sql::compile::data_tests::contract_tests(&c);
+    let find = |name: &str| {
+        tests
+            .iter()
+            .find(|t| t.name.starts_with(&format!("cio_{name}_")))
+            .unwrap_or_else(|| panic!("no {name} test: {:?}", tests.iter().map(|t| &t.name).collect::<Vec<_>>()))
+    };
+    let sha = find("sha256_hex");
+    for key in ["\"em\"", "\"ph\"", "\"external_id\""] {
+        assert!(sha.sql.contains(key), "{}", sha.sql);
+    }
+    assert!(!sha.sql.contains("\"fbp\""), "{}", sha.sql);
+    assert!(find("unix_seconds").sql.contains("\"event_time\""));
+    assert!(find("accepted_value").sql.contains("'physical_store'"));
+    assert!(find("unique_key").sql.contains("\"event_id\""));
+    assert!(find("not_null").sql.contains("\"action_source\" IS NULL"));
 }
