@@ -22,8 +22,8 @@ use super::validate::parse_snowflake;
 use crate::destinations::meta_capi::{ACTION_SOURCES, USER_DATA_HASHED};
 use crate::diagnostics::{Code, codes};
 use sqlparser::ast::{
-    Cte, Expr, FunctionArg, FunctionArgExpr, FunctionArguments, ObjectNamePart, Query,
-    SelectItem, SetExpr, Statement, TableFactor, TableWithJoins, Value,
+    Cte, Expr, FunctionArg, FunctionArgExpr, FunctionArguments, ObjectNamePart, Query, SelectItem,
+    SetExpr, Statement, TableFactor, TableWithJoins, Value,
 };
 
 /// What a column's value is, followed to the expression that makes it.
@@ -109,10 +109,16 @@ pub fn check(sync: SyncType, columns: &[OutputColumn], sql: &str) -> Vec<Finding
                 out.push(finding(
                     codes::META_ACTION_SOURCE,
                     Severity::Error,
-                    format!("`action_source` is '{literal}', which is not one of Meta's action sources"),
+                    format!(
+                        "`action_source` is '{literal}', which is not one of Meta's action sources"
+                    ),
                     format!(
                         "{}use one of: {}",
-                        if hint.is_empty() { String::new() } else { format!("{hint} ") },
+                        if hint.is_empty() {
+                            String::new()
+                        } else {
+                            format!("{hint} ")
+                        },
                         ACTION_SOURCES.join(", ")
                     ),
                     &col.name,
@@ -203,7 +209,11 @@ fn select_source<'q>(
             SelectItem::Wildcard(_) => star = star.or(Some(None)),
             SelectItem::QualifiedWildcard(kind, _) => {
                 let text = kind.to_string();
-                let alias = text.rsplit('.').next().unwrap_or_default().trim_matches('"');
+                let alias = text
+                    .rsplit('.')
+                    .next()
+                    .unwrap_or_default()
+                    .trim_matches('"');
                 star = star.or(Some(Some(alias.to_string())));
             }
             _ => {}
@@ -271,16 +281,24 @@ fn relation_column<'q>(
                     })
                     .collect::<Vec<_>>();
                 let last = written.last().cloned().unwrap_or_default();
-                let named = a.as_ref().map(|a| a.name.value.clone()).unwrap_or(last.clone());
+                let named = a
+                    .as_ref()
+                    .map(|a| a.name.value.clone())
+                    .unwrap_or(last.clone());
                 if alias.is_some_and(|x| !x.eq_ignore_ascii_case(&named)) {
                     continue;
                 }
                 if written.len() == 1
-                    && let Some(cte) = ctes.iter().find(|c| c.alias.name.value.eq_ignore_ascii_case(&last))
+                    && let Some(cte) = ctes
+                        .iter()
+                        .find(|c| c.alias.name.value.eq_ignore_ascii_case(&last))
                 {
                     // The CTEs it can read: those defined before it (so
                     // no cycle is followed).
-                    let at = ctes.iter().position(|c| std::ptr::eq(*c, *cte)).unwrap_or(0);
+                    let at = ctes
+                        .iter()
+                        .position(|c| std::ptr::eq(*c, *cte))
+                        .unwrap_or(0);
                     let found = sources(&cte.query, name, &ctes[..at]);
                     if alias.is_some() || !unknown(&found) {
                         return found;
@@ -305,7 +323,10 @@ fn judge_column(query: &Query, name: &str, ctes: &[&Cte]) -> Verdict {
             // other (`email AS "em"`) is the raw value.
             Source::Table(from) => {
                 let column = from.rsplit('.').next().unwrap_or_default().to_lowercase();
-                if column == name.to_lowercase() || column.contains("hash") || column.contains("sha") {
+                if column == name.to_lowercase()
+                    || column.contains("hash")
+                    || column.contains("sha")
+                {
                     Verdict::Unverified(from)
                 } else {
                     Verdict::Unhashed("the raw value of a column passed through unchanged")
@@ -350,10 +371,12 @@ fn is_bare(expr: &Expr) -> bool {
     match expr {
         Expr::Identifier(_) | Expr::CompoundIdentifier(_) => true,
         Expr::Nested(e) | Expr::Cast { expr: e, .. } => is_bare(e),
-        Expr::Function(_) => matches!(
-            function_name(expr).as_deref(),
-            Some("TO_VARCHAR" | "TO_CHAR" | "CAST")
-        ) && arguments(expr).first().is_some_and(|e| is_bare(e)),
+        Expr::Function(_) => {
+            matches!(
+                function_name(expr).as_deref(),
+                Some("TO_VARCHAR" | "TO_CHAR" | "CAST")
+            ) && arguments(expr).first().is_some_and(|e| is_bare(e))
+        }
         _ => false,
     }
 }

@@ -85,7 +85,9 @@ fn the_model_is_a_meta_events_sync() {
         render_all(&m.diagnostics)
     );
     assert!(
-        m.diagnostics.iter().all(|d| d.code != "CIO164" && d.code != "CIO227"),
+        m.diagnostics
+            .iter()
+            .all(|d| d.code != "CIO164" && d.code != "CIO227"),
         "the macro's hashes pass the Meta checks:\n{}",
         render_all(&m.diagnostics)
     );
@@ -230,9 +232,15 @@ fn unhashed_pii_is_an_error_naming_the_column_and_the_helper() {
             shown.contains("nexus.meta_hash('email', 'em')"),
             "{em}: names the helper\n{shown}"
         );
-        assert!(shown.contains("meta_events.sql:7"), "{em}: at the line\n{shown}");
+        assert!(
+            shown.contains("meta_events.sql:7"),
+            "{em}: at the line\n{shown}"
+        );
     }
-    let (codes, shown) = codes_of(&hand_written("{{ nexus.meta_hash('n.email', 'em') }}", "app"));
+    let (codes, shown) = codes_of(&hand_written(
+        "{{ nexus.meta_hash('n.email', 'em') }}",
+        "app",
+    ));
     assert!(codes.is_empty(), "{shown}");
     let (codes, shown) = codes_of(&hand_written("SHA2(LOWER(TRIM(n.email)), 256)", "app"));
     assert!(codes.is_empty(), "{shown}");
@@ -279,7 +287,12 @@ fn the_registry_gives_meta_models_their_data_tests() {
         tests
             .iter()
             .find(|t| t.name.starts_with(&format!("cio_{name}_")))
-            .unwrap_or_else(|| panic!("no {name} test: {:?}", tests.iter().map(|t| &t.name).collect::<Vec<_>>()))
+            .unwrap_or_else(|| {
+                panic!(
+                    "no {name} test: {:?}",
+                    tests.iter().map(|t| &t.name).collect::<Vec<_>>()
+                )
+            })
     };
     let sha = find("sha256_hex");
     for key in ["\"em\"", "\"ph\"", "\"external_id\""] {
@@ -290,4 +303,126 @@ fn the_registry_gives_meta_models_their_data_tests() {
     assert!(find("accepted_value").sql.contains("'physical_store'"));
     assert!(find("unique_key").sql.contains("\"event_id\""));
     assert!(find("not_null").sql.contains("\"action_source\" IS NULL"));
+}
+
+fn sha256_hex(text: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The example model `models/meta/meta_capi_purchases.sql` built on the
+/// emulator, with one buyer's row made messy (spaces, case, punctuation, a
+/// phone number with a national prefix and an extension): every hash is
+/// compared with a SHA-256 computed here from the normalised value.
+#[test]
+fn the_example_purchases_build_with_hashes_computed_here() {
+    use crate::support::emulator_cli::{cio, connect, query, records};
+    let server = crate::support::fakesnow::shared();
+    let dir = crate::emulator_e2e::example_project("E2E_META", &server.base_url());
+    let seed = dir.path().join("seeds/nexus_entities.csv");
+    let text = std::fs::read_to_string(&seed).unwrap();
+    let messy = text
+        .lines()
+        .map(|l| {
+            if let Some(rest) = l.strip_prefix("per_06,person,BOB@example.com,Bob,Dated,,") {
+                format!("per_06,person,  BOB@Example.COM ,\" José \",O'Brien-Smith,\"+1 (650) 555-1212 ext. 9\",{rest}")
+            } else {
+                l.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert_ne!(
+        messy.trim_end(),
+        text.trim_end(),
+        "the per_06 row is in the seed"
+    );
+    std::fs::write(&seed, messy + "\n").unwrap();
+
+    let run = cio(dir.path(), &["build", "--select", "+meta_capi_purchases"]);
+    assert_eq!(
+        run.code,
+        0,
+        "{}\n{}\n{}",
+        run.stdout,
+        run.stderr,
+        server.log_tail()
+    );
+    let wh = connect(dir.path());
+    let rows = records(&query(
+        wh.as_ref(),
+        "SELECT * FROM E2E_META.CUSTOMER_IO.meta_capi_purchases ORDER BY \"event_id\"",
+    ));
+    // The example project is change-tracked: its bookkeeping columns
+    // follow the model's own.
+    let columns: Vec<&str> = rows[0]
+        .keys()
+        .map(String::as_str)
+        .filter(|c| !c.starts_with("__cio_sql_"))
+        .collect();
+    assert_eq!(
+        columns,
+        [
+            "event_name",
+            "event_time",
+            "event_id",
+            "action_source",
+            "em",
+            "ph",
+            "fn",
+            "ln",
+            "external_id",
+            "event_description",
+            "event_type",
+            "value",
+            "currency",
+            "significance",
+            "source"
+        ]
+    );
+    assert_eq!(rows.len(), 2, "the two Order Placed events: {rows:?}");
+    let number = |v: &serde_json::Value| -> f64 {
+        v.as_f64()
+            .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+            .unwrap_or_else(|| panic!("not a number: {v}"))
+    };
+    // evt_01: Ann, the lower of her two entity ids (per_01).
+    let ann = &rows[0];
+    assert_eq!(ann["event_id"], "evt_01");
+    assert_eq!(ann["event_name"], "Purchase");
+    assert_eq!(
+        number(&ann["event_time"]),
+        1_709_287_200.0,
+        "2024-03-01 10:00:00 UTC"
+    );
+    assert_eq!(ann["action_source"], "other");
+    assert_eq!(ann["em"], sha256_hex("ann@example.com"));
+    assert_eq!(ann["ph"], sha256_hex("49301111"));
+    assert_eq!(ann["fn"], sha256_hex("ann"));
+    assert_eq!(ann["ln"], sha256_hex("older"));
+    assert_eq!(ann["external_id"], sha256_hex("u_ann_old"));
+    assert_eq!(number(&ann["value"]), 120.5);
+    assert_eq!(ann["currency"], "EUR");
+    // evt_03: the messy row.
+    let bob = &rows[1];
+    assert_eq!(bob["event_id"], "evt_03");
+    assert_eq!(bob["em"], sha256_hex("bob@example.com"));
+    assert_eq!(bob["ph"], sha256_hex("16505551212"));
+    assert_eq!(bob["fn"], sha256_hex("josé"));
+    assert_eq!(bob["ln"], sha256_hex("obriensmith"));
+    assert_eq!(bob["external_id"], sha256_hex("u_bob"));
+    for row in &rows {
+        for key in ["em", "ph", "fn", "ln", "external_id"] {
+            let h = row[key].as_str().unwrap();
+            assert!(
+                h.len() == 64
+                    && h.chars()
+                        .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()),
+                "{key}: {h}"
+            );
+        }
+    }
 }
