@@ -303,6 +303,17 @@ fn the_registry_gives_meta_models_their_data_tests() {
     assert!(find("accepted_value").sql.contains("'physical_store'"));
     assert!(find("unique_key").sql.contains("\"event_id\""));
     assert!(find("not_null").sql.contains("\"action_source\" IS NULL"));
+    let age = find("event_time_recent");
+    assert_eq!(
+        age.severity,
+        cio_sql::compile::data_tests::TestSeverity::Warn
+    );
+    assert!(
+        age.sql
+            .contains("\"event_time\" < DATE_PART(EPOCH_SECOND, CURRENT_TIMESTAMP()) - 604800"),
+        "{}",
+        age.sql
+    );
 }
 
 fn sha256_hex(text: &str) -> String {
