@@ -1,6 +1,7 @@
 //! `nexus.meta_capi_events`: the Meta Conversions API events table, its
 //! SQL pinned by snapshots, and its compile-time errors.
 
+use crate::meta_hash::sha256_hex;
 use crate::support::{TestProject, render_all, snapshots};
 
 /// Entities with every user_data source, events with clear fields and
@@ -314,14 +315,6 @@ fn the_registry_gives_meta_models_their_data_tests() {
         "{}",
         age.sql
     );
-}
-
-fn sha256_hex(text: &str) -> String {
-    use sha2::{Digest, Sha256};
-    Sha256::digest(text.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 /// The example model `models/meta/meta_capi_purchases.sql` built on the

@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 
 const VECTORS: &str = include_str!("fixtures/meta_hash_vectors.json");
 
-fn sha256_hex(text: &str) -> String {
+pub(crate) fn sha256_hex(text: &str) -> String {
     Sha256::digest(text.as_bytes())
         .iter()
         .map(|b| format!("{b:02x}"))
@@ -183,19 +183,7 @@ fn every_vector_hashes_on_the_emulator_as_computed_here() {
 
 #[test]
 fn null_and_blank_values_stay_null() {
-    let fields = [
-        "em",
-        "ph",
-        "fn",
-        "ln",
-        "ge",
-        "db",
-        "ct",
-        "st",
-        "zp",
-        "country",
-        "external_id",
-    ];
+    let fields = cio_sql::destinations::meta_capi::USER_DATA_HASHED;
     let selects: Vec<String> = fields
         .iter()
         .flat_map(|f| {
