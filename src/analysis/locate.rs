@@ -22,6 +22,7 @@ pub fn contract_diagnostics(
 ) -> Vec<Diagnostic> {
     check_contract(sync, columns)
         .into_iter()
+        .chain(super::meta_capi::check(sync, columns, sql))
         .map(|f| {
             let d = match f.severity {
                 FindingSeverity::Error => Diagnostic::error(f.code, f.message),

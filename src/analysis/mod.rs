@@ -8,6 +8,7 @@
 pub mod columns;
 pub mod contract;
 pub mod locate;
+pub mod meta_capi;
 pub mod project;
 pub mod reads;
 pub mod tracking;

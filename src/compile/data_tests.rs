@@ -161,7 +161,22 @@ const CHECKS: &[Check] = &[
         name: "accepted_value",
         about: "the fields with a fixed list of values hold one of them",
     },
+    Check {
+        name: "event_time_recent",
+        about: "Meta events: event_time is neither ahead nor older than the 7 days Meta accepts (warn)",
+    },
 ];
+
+/// A check's severity when the model's `cio_tests` does not set it: an
+/// error, but for the age of Meta events, which only says that a send now
+/// would be refused (an old table is not wrong).
+fn default_severity(check: &str) -> TestSeverity {
+    if check == "event_time_recent" {
+        TestSeverity::Warn
+    } else {
+        TestSeverity::Error
+    }
+}
 
 /// The names `cio_tests` accepts.
 pub fn check_names() -> impl Iterator<Item = &'static str> {
@@ -331,7 +346,7 @@ pub fn contract_tests(c: &Compilation) -> Vec<DataTest> {
             let setting = set
                 .iter()
                 .find(|(n, _)| n == check.name)
-                .map_or(Setting::On(TestSeverity::Error), |(_, s)| *s);
+                .map_or(Setting::On(default_severity(check.name)), |(_, s)| *s);
             let Setting::On(severity) = setting else {
                 continue;
             };
@@ -629,6 +644,21 @@ impl ModelTests<'_> {
                 }
                 _ => None,
             }),
+            // "If any event_time in data is greater than 7 days in the
+            // past, we return an error for the entire request" (Meta,
+            // Server Event Parameters): rows a send now would lose.
+            "event_time_recent" => {
+                use crate::destinations::meta_capi::{MAX_EVENT_AGE_SECONDS, META_CAPI};
+                let t = col("event_time");
+                (self.sync.destination().name == META_CAPI.name && self.has("event_time")).then(
+                    || {
+                        let now = "DATE_PART(EPOCH_SECOND, CURRENT_TIMESTAMP())";
+                        self.rows_where(&format!(
+                            "{t} > {now} OR {t} < {now} - {MAX_EVENT_AGE_SECONDS}"
+                        ))
+                    },
+                )
+            }
             _ => None,
         }
     }

@@ -13,6 +13,7 @@
 //! A leaf module: it depends on no stage.
 
 pub mod customerio;
+pub mod meta_capi;
 pub mod moengage;
 pub mod names;
 pub mod rudderstack;
@@ -250,6 +251,7 @@ pub const DESTINATIONS: &[&Destination] = &[
     &customerio::CUSTOMER_IO,
     &rudderstack::RUDDERSTACK,
     &moengage::MOENGAGE,
+    &meta_capi::META_CAPI,
 ];
 
 /// The destination a model names when it sets no `cio_destination`.

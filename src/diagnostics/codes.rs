@@ -214,6 +214,7 @@ codes! {
     TOO_DEEP = "CIO161", Warning, "The compiled SQL nests deeper than the SQL parser goes (1,000 levels: about 330 nested subqueries): it is written unchecked, its columns unknown, contract checks skipped";
     UNKNOWN_COLUMN = "CIO162", Warning, "A column reference of the select list names no column of any relation in scope";
     QUOTED_ONLY_COLUMN = "CIO163", Warning, "An unquoted column reference matches only a column created quoted with lower-case letters";
+    META_HASH_UNVERIFIED = "CIO164", Warning, "Meta CAPI: a hashed user_data column passed through from a table cio-sql cannot see into (hashed or not is checked by the sha256_hex data test)";
     NO_SYNC_KEY = "CIO170", Usage, "Change-tracked sync model: no usable key (set `cio_key`)";
     TRACKING_COLUMNS_UNKNOWN = "CIO171", Usage, "Change-tracked sync model: its output columns cannot be worked out";
     TRACKING_NAME_TAKEN = "CIO172", Usage, "Change-tracked sync model: a column named like a bookkeeping column (`__cio_sql_…`)";
@@ -232,6 +233,13 @@ codes! {
     OPTIONAL_CASE = "CIO211", Warning, "Sync model: an optional special column with the wrong case";
     UNQUOTED_RESERVED = "CIO212", Usage, "Sync model: an unquoted attribute whose upper-cased name is a reserved attribute in another case (EMAIL for email)";
     DESTINATION_NAME = "CIO213", Usage, "Sync model: an attribute name the destination does not accept (MoEngage's `moe_` prefix)";
+    META_UNKNOWN_FIELD = "CIO221", Usage, "`nexus.meta_hash`: not a Meta user_data field that is hashed (em, ph, fn, ln, ge, db, ct, st, zp, country, external_id)";
+    META_BAD_HINT = "CIO222", Usage, "`nexus.meta_hash`: a `country`, `calling_code` or `date_format` argument that is wrong or does not apply to the field";
+    META_EVENT_NAMES = "CIO223", Usage, "`nexus.meta_capi_events`: `event_names` missing, empty or not a mapping of nexus event names to Meta event names";
+    META_ACTION_SOURCE = "CIO224", Usage, "Meta CAPI: an `action_source` that is missing or not one of Meta's (email, website, app, phone_call, chat, physical_store, system_generated, business_messaging, other)";
+    META_NO_USER_DATA = "CIO225", Usage, "`nexus.meta_capi_events`: no user_data field (no column to hash, none sent in clear)";
+    META_WEBSITE_FIELDS = "CIO226", Usage, "Meta CAPI: website events without `event_source_url` or `client_user_agent`, which Meta requires for them";
+    META_UNHASHED = "CIO227", Usage, "Meta CAPI: a hashed user_data column (em, ph, fn, …) that is not the SHA-256 of a normalised value (use nexus.meta_hash)";
     NO_CONNECTION = "CIO300", Runtime, "The target cannot connect (not `type: snowflake`, missing account/user/credentials)";
     UNREACHABLE = "CIO301", Runtime, "Snowflake unreachable";
     AUTHENTICATION = "CIO302", Runtime, "Snowflake authentication failed";

@@ -100,6 +100,7 @@ impl Object for Helpers {
                 traits(state, &columns, &kwargs)
             }
             _ => super::sync_helpers::call(state, method, args)
+                .or_else(|| super::meta_hash::call(method, args))
                 .unwrap_or_else(|| Err(Error::from(ErrorKind::UnknownMethod))),
         }
     }
@@ -115,7 +116,7 @@ pub fn select_expr(col: &Column) -> String {
 
 /// The columns in a template value: the shared list behind
 /// `adapter.get_columns_in_relation(...)` as is, or any list of columns.
-fn columns_of(value: &Value) -> Result<Arc<[Column]>, Error> {
+pub(super) fn columns_of(value: &Value) -> Result<Arc<[Column]>, Error> {
     if let Some(list) = value.downcast_object_ref::<ColumnList>() {
         return Ok(list.0.clone());
     }

@@ -16,6 +16,8 @@ mod context;
 pub mod ephemeral;
 mod errors;
 mod helpers;
+mod meta_events;
+mod meta_hash;
 mod objects;
 mod shared;
 mod state;
@@ -83,6 +85,12 @@ pub const BUILTIN_TEMPLATES: &[(&str, &str)] = &[
     (
         "templates/rudderstack_customer_io_relationships.sql",
         include_str!("../../templates/rudderstack_customer_io_relationships.sql"),
+        "templates/meta_capi_events.sql",
+        include_str!("../../templates/meta_capi_events.sql"),
+    ),
+    (
+        "templates/meta_hash.sql",
+        include_str!("../../templates/meta_hash.sql"),
     ),
 ];
 

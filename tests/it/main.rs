@@ -36,6 +36,8 @@ mod identify;
 mod layering;
 mod lineage;
 mod ls_tests;
+mod meta_capi;
+mod meta_hash;
 mod mistakes;
 mod no_panic;
 mod profiles_dbt;

@@ -208,7 +208,7 @@ fn example_sync_query_snapshots() {
     assert!(plan.contains(LAST_SYNC_TIME));
     snapshot!("sync_types__sync_query__all", plan);
     let setups = sync_query(&c, None).expect("every sync model");
-    assert_eq!(setups.len(), 13);
+    assert_eq!(setups.len(), 14);
     for s in &setups {
         let one = sync_query(&c, Some(&s.model)).expect("a sync model");
         assert_eq!(one.len(), 1);
@@ -1222,18 +1222,18 @@ fn cli_sync_query_json_lines() {
         .lines()
         .map(|l| serde_json::from_str(l).expect("a JSON line"))
         .collect();
-    assert_eq!(lines.len(), 13);
+    assert_eq!(lines.len(), 14);
     assert_eq!(lines[0]["event"], "sync_query");
     assert_eq!(lines[0]["order"], 1);
     assert_eq!(lines[0]["sync_type"], "identify");
-    assert_eq!(lines[7]["model"], "customer_io_events");
+    assert_eq!(lines[8]["model"], "customer_io_events");
     assert!(
-        lines[7]["query"]
+        lines[8]["query"]
             .as_str()
             .unwrap()
             .ends_with("> DATEADD(second, -300, TO_TIMESTAMP_NTZ({{last_sync_time}}))")
     );
-    assert!(lines[7]["delete_query"].is_null(), "events are not deleted");
+    assert!(lines[8]["delete_query"].is_null(), "events are not deleted");
     assert!(
         lines[0]["delete_query"]
             .as_str()
