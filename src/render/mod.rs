@@ -85,6 +85,8 @@ pub const BUILTIN_TEMPLATES: &[(&str, &str)] = &[
     (
         "templates/rudderstack_customer_io_relationships.sql",
         include_str!("../../templates/rudderstack_customer_io_relationships.sql"),
+    ),
+    (
         "templates/meta_capi_events.sql",
         include_str!("../../templates/meta_capi_events.sql"),
     ),

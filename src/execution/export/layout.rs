@@ -5,6 +5,7 @@
 //! MoEngage bulk import element.
 
 use crate::analysis::tracking::DELETED;
+use crate::destinations::meta_capi::{SERVER_EVENT_FIELDS, USER_DATA_CLEAR, USER_DATA_HASHED};
 use serde_json::{Map, Value, json};
 
 /// A file format of `cio-sql export`.
@@ -138,32 +139,6 @@ impl Layout {
         }
     }
 }
-
-/// Meta's server-event fields, sent at the top of each event.
-pub const META_SERVER_EVENT: &[&str] = &[
-    "event_name",
-    "event_time",
-    "event_id",
-    "action_source",
-    "event_source_url",
-    "opt_out",
-];
-/// Meta's user_data fields, hashed in SQL (lower-case hex SHA-256).
-pub const META_USER_DATA_HASHED: &[&str] = &[
-    "em",
-    "ph",
-    "fn",
-    "ln",
-    "ge",
-    "db",
-    "ct",
-    "st",
-    "zp",
-    "country",
-    "external_id",
-];
-/// Meta's user_data fields sent in clear.
-pub const META_USER_DATA_CLEAR: &[&str] = &["client_ip_address", "client_user_agent", "fbc", "fbp"];
 
 /// One row of the table: its columns (bookkeeping ones included) and
 /// values, with VARIANT text parsed into JSON.
@@ -436,7 +411,7 @@ pub fn meta_event(row: &Row) -> Result<Item, RowError> {
         return Ok(Item::Skip);
     }
     let mut event = Map::new();
-    for name in META_SERVER_EVENT {
+    for name in SERVER_EVENT_FIELDS {
         let Some(v) = get(row, name) else { continue };
         let v = match *name {
             "event_time" => json!(time_field(row, name)?),
@@ -458,7 +433,7 @@ pub fn meta_event(row: &Row) -> Result<Item, RowError> {
         }
     }
     let mut user_data = Map::new();
-    for name in META_USER_DATA_HASHED.iter().chain(META_USER_DATA_CLEAR) {
+    for name in USER_DATA_HASHED.iter().chain(USER_DATA_CLEAR) {
         if let Some(v) = get(row, name) {
             user_data.insert((*name).into(), json!(id_text(v)));
         }
@@ -469,10 +444,10 @@ pub fn meta_event(row: &Row) -> Result<Item, RowError> {
         ));
     }
     event.insert("user_data".into(), Value::Object(user_data));
-    let fields: Vec<&str> = META_SERVER_EVENT
+    let fields: Vec<&str> = SERVER_EVENT_FIELDS
         .iter()
-        .chain(META_USER_DATA_HASHED)
-        .chain(META_USER_DATA_CLEAR)
+        .chain(USER_DATA_HASHED)
+        .chain(USER_DATA_CLEAR)
         .copied()
         .collect();
     let custom_data = others(row, &fields);

@@ -103,7 +103,7 @@ fn limits(format: Format) -> Limits {
         },
         // "A maximum of 1,000 events" per request (Meta, Conversions API).
         Format::MetaCapi => Limits {
-            max_items: 1_000,
+            max_items: crate::destinations::meta_capi::MAX_EVENTS_PER_REQUEST,
             max_bytes: None,
             max_item_bytes: None,
         },
