@@ -67,6 +67,14 @@ pub const BUILTIN_TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/customer_io_track.sql"),
     ),
     (
+        "templates/meta_capi_events.sql",
+        include_str!("../../templates/meta_capi_events.sql"),
+    ),
+    (
+        "templates/meta_hash.sql",
+        include_str!("../../templates/meta_hash.sql"),
+    ),
+    (
         "templates/moengage_aliases.sql",
         include_str!("../../templates/moengage_aliases.sql"),
     ),
@@ -85,14 +93,6 @@ pub const BUILTIN_TEMPLATES: &[(&str, &str)] = &[
     (
         "templates/rudderstack_customer_io_relationships.sql",
         include_str!("../../templates/rudderstack_customer_io_relationships.sql"),
-    ),
-    (
-        "templates/meta_capi_events.sql",
-        include_str!("../../templates/meta_capi_events.sql"),
-    ),
-    (
-        "templates/meta_hash.sql",
-        include_str!("../../templates/meta_hash.sql"),
     ),
 ];
 
