@@ -314,7 +314,7 @@ pub const META_CAPI: Destination = Destination {
     sync_types: &[SyncTypeSpec {
         name: "events",
         aliases: &[],
-        label: "server events (the data of POST /{PIXEL_ID}/events)",
+        label: "Meta Conversions API events (the data of POST /{PIXEL_ID}/events)",
         fields: EVENT_FIELDS,
         key: &[&["event_id"]],
         attributes: "custom_data properties",

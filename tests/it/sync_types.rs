@@ -215,7 +215,8 @@ fn example_sync_query_snapshots() {
         let text = render_setup(&one[0]);
         // Tables filter on the change time; the one view on its timestamp;
         // RudderStack reads its tables' cursor itself.
-        let filter = if s.sync_type.destination().name == "moengage" {
+        let exported = !matches!(s.sync_type.destination().name, "customerio" | "rudderstack");
+        let filter = if exported {
             "with `cio-sql export "
         } else if !s.sync_type.is_customerio() {
             "Cursor column (incremental syncs):      \"__cio_sql_changed_at\""
@@ -226,10 +227,7 @@ fn example_sync_query_snapshots() {
         };
         assert!(text.contains(filter), "{text}");
         assert_eq!(one[0].change_tracked, s.model != "paying_customers");
-        assert!(
-            text.contains(&format!("FROM {}", s.relation))
-                || s.sync_type.destination().name == "moengage"
-        );
+        assert!(text.contains(&format!("FROM {}", s.relation)) || exported);
         assert!(
             one[0].warnings.is_empty(),
             "{}: {:?}",
@@ -264,7 +262,8 @@ fn sync_query_lists_models_in_the_initial_sync_order() {
             "rudderstack_location_relationships",
             "moengage_persons",
             "moengage_aliases",
-            "moengage_events"
+            "moengage_events",
+            "meta_capi_purchases"
         ]
     );
     let order = all[..customerio].to_vec();
@@ -1226,14 +1225,14 @@ fn cli_sync_query_json_lines() {
     assert_eq!(lines[0]["event"], "sync_query");
     assert_eq!(lines[0]["order"], 1);
     assert_eq!(lines[0]["sync_type"], "identify");
-    assert_eq!(lines[8]["model"], "customer_io_events");
+    assert_eq!(lines[7]["model"], "customer_io_events");
     assert!(
-        lines[8]["query"]
+        lines[7]["query"]
             .as_str()
             .unwrap()
             .ends_with("> DATEADD(second, -300, TO_TIMESTAMP_NTZ({{last_sync_time}}))")
     );
-    assert!(lines[8]["delete_query"].is_null(), "events are not deleted");
+    assert!(lines[7]["delete_query"].is_null(), "events are not deleted");
     assert!(
         lines[0]["delete_query"]
             .as_str()
