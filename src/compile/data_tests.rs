@@ -161,6 +161,10 @@ const CHECKS: &[Check] = &[
         name: "accepted_value",
         about: "the fields with a fixed list of values hold one of them",
     },
+    Check {
+        name: "event_fields",
+        about: "the events needing a field have it (Bluecore's purchase: total)",
+    },
 ];
 
 /// The names `cio_tests` accepts.
@@ -629,6 +633,35 @@ impl ModelTests<'_> {
                 }
                 _ => None,
             }),
+            // An event missing a field it needs: with no such column, every
+            // such event misses it.
+            "event_fields" => {
+                let name = self.events()?.name_field;
+                let rules = crate::destinations::event_fields::rules(self.sync.destination().name);
+                let bad: Vec<String> = rules
+                    .iter()
+                    .map(|r| {
+                        let missing: Vec<String> = r
+                            .fields
+                            .iter()
+                            .map(|f| {
+                                if self.has(f) {
+                                    format!("{} IS NULL", col(f))
+                                } else {
+                                    "TRUE".to_string()
+                                }
+                            })
+                            .collect();
+                        format!(
+                            "({} = {} AND ({}))",
+                            col(name),
+                            crate::sql::string_literal(r.event),
+                            missing.join(" OR ")
+                        )
+                    })
+                    .collect();
+                (self.has(name) && !bad.is_empty()).then(|| self.rows_where(&bad.join(" OR ")))
+            }
             _ => None,
         }
     }
@@ -801,6 +834,7 @@ mod tests {
             rules: &objects.destination().data_rules,
             relation: "R".into(),
             columns: &columns,
+            cio_key: Vec::new(),
         };
         assert_eq!(
             t.query("accepted_value").unwrap(),
@@ -840,6 +874,7 @@ mod tests {
             rules: &events.destination().data_rules,
             relation: "E".into(),
             columns: &columns,
+            cio_key: Vec::new(),
         };
         assert_eq!(
             e.query("unix_seconds").unwrap(),
@@ -856,5 +891,34 @@ mod tests {
             e.user_exists(&["U"]).unwrap(),
             "SELECT child.* FROM E AS child WHERE child.\"customer_id\" IS NOT NULL AND NOT EXISTS (SELECT 1 FROM U AS people WHERE people.\"customer_id\" = child.\"customer_id\")"
         );
+    }
+
+    #[test]
+    fn a_bluecore_purchase_needs_its_total_and_a_search_its_term() {
+        let events = SyncType::find("bluecore", "events").unwrap();
+        let columns: Vec<String> = ["event", "distinct_id", "event_id", "total"]
+            .map(String::from)
+            .to_vec();
+        let t = ModelTests {
+            sync: events,
+            rules: &events.destination().data_rules,
+            relation: "B".into(),
+            columns: &columns,
+            cio_key: Vec::new(),
+        };
+        // No search_term column: every search misses it.
+        assert_eq!(
+            t.query("event_fields").unwrap(),
+            "SELECT * FROM B WHERE (\"event\" = 'purchase' AND (\"total\" IS NULL)) OR (\"event\" = 'search' AND (TRUE))"
+        );
+        let moengage = SyncType::find("moengage", "events").unwrap();
+        let m = ModelTests {
+            sync: moengage,
+            rules: &moengage.destination().data_rules,
+            relation: "E".into(),
+            columns: &columns,
+            cio_key: Vec::new(),
+        };
+        assert_eq!(m.query("event_fields"), None, "MoEngage has no such rule");
     }
 }

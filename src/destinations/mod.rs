@@ -12,7 +12,9 @@
 //!
 //! A leaf module: it depends on no stage.
 
+pub mod bluecore;
 pub mod customerio;
+pub mod event_fields;
 pub mod moengage;
 pub mod names;
 pub mod rudderstack;
@@ -250,6 +252,7 @@ pub const DESTINATIONS: &[&Destination] = &[
     &customerio::CUSTOMER_IO,
     &rudderstack::RUDDERSTACK,
     &moengage::MOENGAGE,
+    &bluecore::BLUECORE,
 ];
 
 /// The destination a model names when it sets no `cio_destination`.

@@ -232,6 +232,7 @@ codes! {
     OPTIONAL_CASE = "CIO211", Warning, "Sync model: an optional special column with the wrong case";
     UNQUOTED_RESERVED = "CIO212", Usage, "Sync model: an unquoted attribute whose upper-cased name is a reserved attribute in another case (EMAIL for email)";
     DESTINATION_NAME = "CIO213", Usage, "Sync model: an attribute name the destination does not accept (MoEngage's `moe_` prefix)";
+    ATTRIBUTE_CHARACTERS = "CIO214", Usage, "Sync model: an attribute name with a character the destination does not accept (a Bluecore customer attribute with an upper-case letter, a space or a dash)";
     NO_CONNECTION = "CIO300", Runtime, "The target cannot connect (not `type: snowflake`, missing account/user/credentials)";
     UNREACHABLE = "CIO301", Runtime, "Snowflake unreachable";
     AUTHENTICATION = "CIO302", Runtime, "Snowflake authentication failed";
