@@ -53,8 +53,8 @@ fn build_the_example_project_and_check_every_sync_model() {
     assert_eq!(results["success"], true);
     assert_eq!(
         results["results"].as_array().unwrap().len(),
-        5 + 13 + 83 + 3,
-        "5 seeds, 13 models, their 83 contract data tests and the 3 schema tests of models/schema.yml"
+        5 + 15 + 89 + 3,
+        "5 seeds, 15 models, their 89 contract data tests and the 3 schema tests of models/schema.yml"
     );
     for test in [
         "unique_customer_io_persons_userId",

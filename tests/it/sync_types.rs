@@ -208,14 +208,15 @@ fn example_sync_query_snapshots() {
     assert!(plan.contains(LAST_SYNC_TIME));
     snapshot!("sync_types__sync_query__all", plan);
     let setups = sync_query(&c, None).expect("every sync model");
-    assert_eq!(setups.len(), 13);
+    assert_eq!(setups.len(), 15);
     for s in &setups {
         let one = sync_query(&c, Some(&s.model)).expect("a sync model");
         assert_eq!(one.len(), 1);
         let text = render_setup(&one[0]);
         // Tables filter on the change time; the one view on its timestamp;
         // RudderStack reads its tables' cursor itself.
-        let filter = if s.sync_type.destination().name == "moengage" {
+        let exported = ["moengage", "bluecore"].contains(&s.sync_type.destination().name);
+        let filter = if exported {
             "with `cio-sql export "
         } else if !s.sync_type.is_customerio() {
             "Cursor column (incremental syncs):      \"__cio_sql_changed_at\""
@@ -226,10 +227,7 @@ fn example_sync_query_snapshots() {
         };
         assert!(text.contains(filter), "{text}");
         assert_eq!(one[0].change_tracked, s.model != "paying_customers");
-        assert!(
-            text.contains(&format!("FROM {}", s.relation))
-                || s.sync_type.destination().name == "moengage"
-        );
+        assert!(text.contains(&format!("FROM {}", s.relation)) || exported);
         assert!(
             one[0].warnings.is_empty(),
             "{}: {:?}",
@@ -264,7 +262,9 @@ fn sync_query_lists_models_in_the_initial_sync_order() {
             "rudderstack_location_relationships",
             "moengage_persons",
             "moengage_aliases",
-            "moengage_events"
+            "moengage_events",
+            "bluecore_customers",
+            "bluecore_events"
         ]
     );
     let order = all[..customerio].to_vec();
@@ -1222,7 +1222,7 @@ fn cli_sync_query_json_lines() {
         .lines()
         .map(|l| serde_json::from_str(l).expect("a JSON line"))
         .collect();
-    assert_eq!(lines.len(), 13);
+    assert_eq!(lines.len(), 15);
     assert_eq!(lines[0]["event"], "sync_query");
     assert_eq!(lines[0]["order"], 1);
     assert_eq!(lines[0]["sync_type"], "identify");
