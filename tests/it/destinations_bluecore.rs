@@ -1,34 +1,11 @@
 //! Bluecore (issue 16): the example models `bluecore_customers` and
 //! `bluecore_events` built on the emulator, and their compile-time checks.
 
+use crate::destinations_moengage::{compile_with, rows, set};
 use crate::emulator_e2e::example_project;
 use crate::support::emulator_cli::{cio, connect, query};
 use crate::support::fakesnow;
-use serde_json::Value;
 use std::collections::BTreeSet;
-use std::path::Path;
-
-fn text(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        Value::Null => "NULL".into(),
-        other => other.to_string(),
-    }
-}
-
-/// Every row of `sql`, its values joined with `/`.
-fn rows(dir: &Path, sql: &str) -> BTreeSet<String> {
-    let wh = connect(dir);
-    query(wh.as_ref(), sql)
-        .rows
-        .iter()
-        .map(|r| r.iter().map(text).collect::<Vec<_>>().join("/"))
-        .collect()
-}
-
-fn set(items: &[&str]) -> BTreeSet<String> {
-    items.iter().map(|s| s.to_string()).collect()
-}
 
 #[test]
 fn bluecore_tables_hold_customers_by_email_and_their_events() {
@@ -113,12 +90,6 @@ fn bluecore_tables_hold_customers_by_email_and_their_events() {
             .any(|e| e.starts_with("evt_01/ann@example.com/purchase/1709287200/120.5")),
         "{events:?}"
     );
-}
-
-fn compile_with(name: &str, source: &str) -> crate::support::emulator_cli::Run {
-    let dir = example_project("DEST_OFFLINE", "http://127.0.0.1:9");
-    std::fs::write(dir.path().join(format!("models/{name}.sql")), source).unwrap();
-    cio(dir.path(), &["compile"])
 }
 
 #[test]
