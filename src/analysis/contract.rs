@@ -40,6 +40,7 @@
 use crate::diagnostics::{Code, codes};
 use serde::Serialize;
 
+use crate::destinations::names::NameCheck;
 use crate::destinations::{CaseRule, Presence, Reserved, SyncTypeSpec};
 
 use super::columns::{Naming, OutputColumn};
@@ -167,9 +168,26 @@ pub fn check_contract(sync: SyncType, cols: &[OutputColumn]) -> Vec<Finding> {
     // An event's name field is a value, not a name: the rules are on the
     // attribute columns.
     for rule in crate::destinations::names::rules(dest.name) {
-        for c in attributes.iter().filter(|c| rule.check.broken_by(&c.name)) {
+        if !rule.applies_to(spec.name) {
+            continue;
+        }
+        let code = match rule.check {
+            NameCheck::NoPrefix(_) => codes::DESTINATION_NAME,
+            NameCheck::LowerNoSpaceOrDash => codes::ATTRIBUTE_CHARACTERS,
+        };
+        // Snowflake upper-cases an unquoted alias: a lower-case-only rule
+        // is broken by it too.
+        let upper_cased = |c: &OutputColumn| {
+            matches!(rule.check, NameCheck::LowerNoSpaceOrDash)
+                && !c.quoted
+                && c.naming != Naming::Generated
+        };
+        for c in attributes
+            .iter()
+            .filter(|c| rule.check.broken_by(&c.name) || upper_cased(c))
+        {
             out.push(finding(
-                codes::DESTINATION_NAME,
+                code,
                 Severity::Error,
                 format!("attribute `{}` is a name {title} does not accept", c.name),
                 format!("{} ({})", rule.help, rule.source),

@@ -165,6 +165,10 @@ const CHECKS: &[Check] = &[
         name: "event_time_recent",
         about: "Meta events: event_time is neither ahead nor older than the 7 days Meta accepts (warn)",
     },
+    Check {
+        name: "event_fields",
+        about: "the events needing a field have it (Bluecore's purchase: total)",
+    },
 ];
 
 /// A check's severity when the model's `cio_tests` does not set it: an
@@ -659,6 +663,35 @@ impl ModelTests<'_> {
                     },
                 )
             }
+            // An event missing a field it needs: with no such column, every
+            // such event misses it.
+            "event_fields" => {
+                let name = self.events()?.name_field;
+                let rules = crate::destinations::event_fields::rules(self.sync.destination().name);
+                let bad: Vec<String> = rules
+                    .iter()
+                    .map(|r| {
+                        let missing: Vec<String> = r
+                            .fields
+                            .iter()
+                            .map(|f| {
+                                if self.has(f) {
+                                    format!("{} IS NULL", col(f))
+                                } else {
+                                    "TRUE".to_string()
+                                }
+                            })
+                            .collect();
+                        format!(
+                            "({} = {} AND ({}))",
+                            col(name),
+                            crate::sql::string_literal(r.event),
+                            missing.join(" OR ")
+                        )
+                    })
+                    .collect();
+                (self.has(name) && !bad.is_empty()).then(|| self.rows_where(&bad.join(" OR ")))
+            }
             _ => None,
         }
     }
@@ -888,5 +921,34 @@ mod tests {
             e.user_exists(&["U"]).unwrap(),
             "SELECT child.* FROM E AS child WHERE child.\"customer_id\" IS NOT NULL AND NOT EXISTS (SELECT 1 FROM U AS people WHERE people.\"customer_id\" = child.\"customer_id\")"
         );
+    }
+
+    #[test]
+    fn a_bluecore_purchase_needs_its_total_and_a_search_its_term() {
+        let events = SyncType::find("bluecore", "events").unwrap();
+        let columns: Vec<String> = ["event", "distinct_id", "event_id", "total"]
+            .map(String::from)
+            .to_vec();
+        let t = ModelTests {
+            sync: events,
+            rules: &events.destination().data_rules,
+            relation: "B".into(),
+            columns: &columns,
+            cio_key: Vec::new(),
+        };
+        // No search_term column: every search misses it.
+        assert_eq!(
+            t.query("event_fields").unwrap(),
+            "SELECT * FROM B WHERE (\"event\" = 'purchase' AND (\"total\" IS NULL)) OR (\"event\" = 'search' AND (TRUE))"
+        );
+        let moengage = SyncType::find("moengage", "events").unwrap();
+        let m = ModelTests {
+            sync: moengage,
+            rules: &moengage.destination().data_rules,
+            relation: "E".into(),
+            columns: &columns,
+            cio_key: Vec::new(),
+        };
+        assert_eq!(m.query("event_fields"), None, "MoEngage has no such rule");
     }
 }

@@ -12,8 +12,10 @@
 //!
 //! A leaf module: it depends on no stage.
 
+pub mod bluecore;
 pub mod customerio;
 pub mod meta_capi;
+pub mod event_fields;
 pub mod moengage;
 pub mod names;
 pub mod rudderstack;
@@ -252,6 +254,7 @@ pub const DESTINATIONS: &[&Destination] = &[
     &rudderstack::RUDDERSTACK,
     &moengage::MOENGAGE,
     &meta_capi::META_CAPI,
+    &bluecore::BLUECORE,
 ];
 
 /// The destination a model names when it sets no `cio_destination`.

@@ -233,6 +233,7 @@ codes! {
     OPTIONAL_CASE = "CIO211", Warning, "Sync model: an optional special column with the wrong case";
     UNQUOTED_RESERVED = "CIO212", Usage, "Sync model: an unquoted attribute whose upper-cased name is a reserved attribute in another case (EMAIL for email)";
     DESTINATION_NAME = "CIO213", Usage, "Sync model: an attribute name the destination does not accept (MoEngage's `moe_` prefix)";
+    ATTRIBUTE_CHARACTERS = "CIO214", Usage, "Sync model: an attribute name with a character the destination does not accept (a Bluecore customer attribute with an upper-case letter, a space or a dash)";
     META_UNKNOWN_FIELD = "CIO221", Usage, "`nexus.meta_hash`: not a Meta user_data field that is hashed (em, ph, fn, ln, ge, db, ct, st, zp, country, external_id)";
     META_BAD_HINT = "CIO222", Usage, "`nexus.meta_hash`: a `country`, `calling_code` or `date_format` argument that is wrong or does not apply to the field";
     META_EVENT_NAMES = "CIO223", Usage, "`nexus.meta_capi_events`: `event_names` missing, empty or not a mapping of nexus event names to Meta event names";

@@ -51,6 +51,14 @@ use std::sync::Arc;
 /// templates; a test checks the list against the folder.
 pub const BUILTIN_TEMPLATES: &[(&str, &str)] = &[
     (
+        "templates/bluecore_customers.sql",
+        include_str!("../../templates/bluecore_customers.sql"),
+    ),
+    (
+        "templates/bluecore_events.sql",
+        include_str!("../../templates/bluecore_events.sql"),
+    ),
+    (
         "templates/customer_io_identify.sql",
         include_str!("../../templates/customer_io_identify.sql"),
     ),

@@ -18,7 +18,7 @@ fn text(v: &Value) -> String {
 }
 
 /// Every row of `sql`, its values joined with `/`.
-fn rows(dir: &Path, sql: &str) -> BTreeSet<String> {
+pub(crate) fn rows(dir: &Path, sql: &str) -> BTreeSet<String> {
     let wh = connect(dir);
     query(wh.as_ref(), sql)
         .rows
@@ -27,7 +27,7 @@ fn rows(dir: &Path, sql: &str) -> BTreeSet<String> {
         .collect()
 }
 
-fn set(items: &[&str]) -> BTreeSet<String> {
+pub(crate) fn set(items: &[&str]) -> BTreeSet<String> {
     items.iter().map(|s| s.to_string()).collect()
 }
 
@@ -103,7 +103,8 @@ fn moengage_tables_hold_users_events_and_merges() {
     assert_eq!(ours, cio_events);
 }
 
-fn compile_with(name: &str, source: &str) -> crate::support::emulator_cli::Run {
+/// `cio-sql compile` of the example project with one more model.
+pub(crate) fn compile_with(name: &str, source: &str) -> crate::support::emulator_cli::Run {
     let dir = example_project("DEST_OFFLINE", "http://127.0.0.1:9");
     std::fs::write(dir.path().join(format!("models/{name}.sql")), source).unwrap();
     cio(dir.path(), &["compile"])

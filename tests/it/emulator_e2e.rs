@@ -53,8 +53,8 @@ fn build_the_example_project_and_check_every_sync_model() {
     assert_eq!(results["success"], true);
     assert_eq!(
         results["results"].as_array().unwrap().len(),
-        5 + 14 + 89 + 3,
-        "5 seeds, 14 models, their 89 contract data tests and the 3 schema tests of models/schema.yml"
+        5 + 16 + 95 + 3,
+        "5 seeds, 16 models, their 95 contract data tests and the 3 schema tests of models/schema.yml"
     );
     for test in [
         "unique_customer_io_persons_userId",

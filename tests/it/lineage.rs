@@ -178,7 +178,7 @@ fn the_manifest_holds_the_columns_of_every_example_model() {
     let text = std::fs::read_to_string(dir.path().join("target/manifest.json")).unwrap();
     let manifest: serde_json::Value = serde_json::from_str(&text).unwrap();
     let nodes = manifest["nodes"].as_object().unwrap();
-    assert_eq!(nodes.len(), 14);
+    assert_eq!(nodes.len(), 16);
     for (id, node) in nodes {
         let columns = node["columns"].as_array().unwrap();
         assert!(!columns.is_empty(), "{id} has no columns");
@@ -217,7 +217,7 @@ fn lineage_of_every_example_sync_model() {
         .filter(|m| crate::support::cio_sync(&m.config).is_some())
         .map(|m| m.name.as_str())
         .collect();
-    assert_eq!(sync_models.len(), 14);
+    assert_eq!(sync_models.len(), 16);
     snapshots(|| {
         for name in sync_models {
             let l = lineage(&c, catalog.as_ref(), name).unwrap();

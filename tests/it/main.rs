@@ -22,6 +22,7 @@ mod dbt_parity;
 mod dbt_properties;
 mod dbt_seeds;
 mod dbt_selectors;
+mod destinations_bluecore;
 mod destinations_moengage;
 mod destinations_rudderstack;
 mod emulator_e2e;

@@ -208,7 +208,7 @@ fn example_sync_query_snapshots() {
     assert!(plan.contains(LAST_SYNC_TIME));
     snapshot!("sync_types__sync_query__all", plan);
     let setups = sync_query(&c, None).expect("every sync model");
-    assert_eq!(setups.len(), 14);
+    assert_eq!(setups.len(), 16);
     for s in &setups {
         let one = sync_query(&c, Some(&s.model)).expect("a sync model");
         assert_eq!(one.len(), 1);
@@ -263,7 +263,9 @@ fn sync_query_lists_models_in_the_initial_sync_order() {
             "moengage_persons",
             "moengage_aliases",
             "moengage_events",
-            "meta_capi_purchases"
+            "meta_capi_purchases",
+            "bluecore_customers",
+            "bluecore_events"
         ]
     );
     let order = all[..customerio].to_vec();
@@ -1221,7 +1223,7 @@ fn cli_sync_query_json_lines() {
         .lines()
         .map(|l| serde_json::from_str(l).expect("a JSON line"))
         .collect();
-    assert_eq!(lines.len(), 14);
+    assert_eq!(lines.len(), 16);
     assert_eq!(lines[0]["event"], "sync_query");
     assert_eq!(lines[0]["order"], 1);
     assert_eq!(lines[0]["sync_type"], "identify");
