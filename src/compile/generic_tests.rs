@@ -140,6 +140,21 @@ pub fn generic_tests(
                 ));
                 continue;
             }
+            if !GENERIC.contains(&entry.test.as_str()) && is_custom_test(&c.project, &entry.test) {
+                warnings.push(at_entry(
+                    c,
+                    entry,
+                    Diagnostic::warning(
+                        codes::PACKAGE_TEST,
+                        format!(
+                            "`{}` on `{}` is not run: custom generic tests ({{% test {} %}} in the macros) are not supported yet",
+                            entry.test, node.name, entry.test
+                        ),
+                    )
+                    .with_help("write the rule as a singular test (a .sql file under test-paths), or remove it"),
+                ));
+                continue;
+            }
             let test = generic_test(c, node, entry, &resolve)?;
             if out.iter().any(|t| t.name == test.name) {
                 return Err(at_entry(
@@ -431,6 +446,20 @@ pub fn declared_test_names(project: &crate::project::Project) -> Vec<String> {
 /// The stored name of `node`'s column `name`: the same name, or the one
 /// name equal to it ignoring case (a `.yml` names `user_id`, the table has
 /// `USER_ID`).
+/// Whether the project, or a package it installed, defines the generic test
+/// `name` (`{% test name(...) %}`, a macro `test_<name>` once loaded).
+fn is_custom_test(project: &crate::project::Project, name: &str) -> bool {
+    let macro_name = format!("test_{name}");
+    let installed = project
+        .packages
+        .iter()
+        .filter_map(|p| p.installed.as_deref());
+    std::iter::once(project.macro_files.as_slice())
+        .chain(installed)
+        .flatten()
+        .any(|f| f.macros.iter().any(|m| *m == macro_name))
+}
+
 fn find_column<'a>(node: &'a Node, name: &str) -> Option<&'a str> {
     let name = name.trim_matches('"');
     node.columns

@@ -14,8 +14,8 @@
 
 pub mod bluecore;
 pub mod customerio;
-pub mod meta_capi;
 pub mod event_fields;
+pub mod meta_capi;
 pub mod moengage;
 pub mod names;
 pub mod rudderstack;

@@ -181,7 +181,7 @@ codes! {
     SINGULAR_TEST = "CIO062", Usage, "A singular test is empty, has a severity other than `warn`/`error`, or shares its name with another";
     TEST_SELECTOR = "CIO063", Usage, "`--select`/`--exclude` has a `test_type:` that is not `contract`, `singular` or `generic`";
     GENERIC_TEST = "CIO064", Usage, "A `.yml` test is unknown, names a column its node does not have, or has bad arguments";
-    PACKAGE_TEST = "CIO065", Warning, "A `.yml` test of a package (`dbt_utils.…`) is not run: not supported yet";
+    PACKAGE_TEST = "CIO065", Warning, "A `.yml` test of a package (`dbt_utils.…`) or a custom generic test (`{% test %}`) is not run: not supported yet";
     TEST_THRESHOLD = "CIO066", Usage, "A test's `error_if`, `warn_if`, `fail_calc`, `limit`, `store_failures` or `store_failures_as` is malformed";
     JINJA_SYNTAX = "CIO100", Usage, "Jinja syntax error";
     RENDER = "CIO101", Usage, "Other rendering error";

@@ -251,7 +251,8 @@ pub(super) fn load_macros(
     for macro_dir in macro_paths {
         for path in files_with_extension(&root.join(macro_dir), "sql")? {
             let rel = relative(root, &path);
-            let source = read_text(&path).map_err(|d| relabel(d, &path, &rel))?;
+            let source =
+                generic_tests_as_macros(read_text(&path).map_err(|d| relabel(d, &path, &rel))?);
             let macros = macro_names(&source);
             files.push(MacroFile {
                 path: rel,
@@ -262,6 +263,44 @@ pub(super) fn load_macros(
     }
     files.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(files)
+}
+
+/// dbt's custom generic tests, `{% test name(model, column_name) %} …
+/// {% endtest %}`, as the macros dbt makes of them: `test_<name>` (dbt's
+/// own naming, which is how a package calls another's test). Only the tag
+/// words change, so every line and column stays where it was.
+pub fn generic_tests_as_macros(source: String) -> String {
+    if !source.contains("test") {
+        return source;
+    }
+    let mut out = String::with_capacity(source.len() + 16);
+    let mut rest = source.as_str();
+    while let Some(idx) = rest.find("{%") {
+        out.push_str(&rest[..idx + 2]);
+        rest = &rest[idx + 2..];
+        let control = rest.len() - rest.trim_start_matches(['-', '+']).len();
+        let spaces = rest[control..].len() - rest[control..].trim_start().len();
+        out.push_str(&rest[..control + spaces]);
+        rest = &rest[control + spaces..];
+        let ends_word =
+            |after: &str| after.starts_with(|c: char| c.is_whitespace() || c == '-' || c == '%');
+        if let Some(after) = rest.strip_prefix("test")
+            && after.starts_with(char::is_whitespace)
+        {
+            let gap = after.len() - after.trim_start().len();
+            out.push_str("macro");
+            out.push_str(&after[..gap]);
+            out.push_str("test_");
+            rest = &after[gap..];
+        } else if let Some(after) = rest.strip_prefix("endtest")
+            && ends_word(after)
+        {
+            out.push_str("endmacro");
+            rest = after;
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// The names of the `{% macro name(...) %}` definitions in `source`, in order.
@@ -290,6 +329,19 @@ pub fn macro_names(source: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn generic_test_blocks_become_test_macros() {
+        let src = "{% test is_positive(model, column_name) %}\nselect 1\n{%- endtest %}\n{% set testing = 1 %}{%   test  b() -%}{% endtest -%}".to_string();
+        let out = generic_tests_as_macros(src);
+        assert_eq!(
+            out,
+            "{% macro test_is_positive(model, column_name) %}\nselect 1\n{%- endmacro %}\n{% set testing = 1 %}{%   macro  test_b() -%}{% endmacro -%}"
+        );
+        assert_eq!(macro_names(&out), vec!["test_is_positive", "test_b"]);
+        let plain = "{% macro a() %}{% endmacro %}".to_string();
+        assert_eq!(generic_tests_as_macros(plain.clone()), plain);
+    }
 
     #[test]
     fn finds_macro_names() {

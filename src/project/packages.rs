@@ -186,7 +186,7 @@ fn package_macros(root: &Path, dir: &Path, paths: &[String]) -> Result<Vec<Macro
     let mut files = Vec::new();
     for p in paths {
         for path in super::files::files_with_extension(&dir.join(p), "sql")? {
-            let source = read_text(&path)?;
+            let source = super::files::generic_tests_as_macros(read_text(&path)?);
             files.push(MacroFile {
                 path: relative(root, &path),
                 macros: macro_names(&source),
