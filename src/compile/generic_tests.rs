@@ -443,9 +443,6 @@ pub fn declared_test_names(project: &crate::project::Project) -> Vec<String> {
     names
 }
 
-/// The stored name of `node`'s column `name`: the same name, or the one
-/// name equal to it ignoring case (a `.yml` names `user_id`, the table has
-/// `USER_ID`).
 /// Whether the project, or a package it installed, defines the generic test
 /// `name` (`{% test name(...) %}`, a macro `test_<name>` once loaded).
 fn is_custom_test(project: &crate::project::Project, name: &str) -> bool {
@@ -460,6 +457,9 @@ fn is_custom_test(project: &crate::project::Project, name: &str) -> bool {
         .any(|f| f.macros.iter().any(|m| *m == macro_name))
 }
 
+/// The stored name of `node`'s column `name`: the same name, or the one
+/// name equal to it ignoring case (a `.yml` names `user_id`, the table has
+/// `USER_ID`).
 fn find_column<'a>(node: &'a Node, name: &str) -> Option<&'a str> {
     let name = name.trim_matches('"');
     node.columns

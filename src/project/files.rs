@@ -268,7 +268,7 @@ pub(super) fn load_macros(
 /// dbt's custom generic tests, `{% test name(model, column_name) %} …
 /// {% endtest %}`, as the macros dbt makes of them: `test_<name>` (dbt's
 /// own naming, which is how a package calls another's test). Only the tag
-/// words change, so every line and column stays where it was.
+/// words change, so every line stays where it was.
 pub fn generic_tests_as_macros(source: String) -> String {
     if !source.contains("test") {
         return source;
