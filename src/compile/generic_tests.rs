@@ -454,7 +454,7 @@ fn is_custom_test(project: &crate::project::Project, name: &str) -> bool {
     std::iter::once(project.macro_files.as_slice())
         .chain(installed)
         .flatten()
-        .any(|f| f.macros.iter().any(|m| *m == macro_name))
+        .any(|f| f.macros.contains(&macro_name))
 }
 
 /// The stored name of `node`'s column `name`: the same name, or the one
