@@ -104,6 +104,7 @@ pub const BLUECORE: Destination = Destination {
     ],
     max_name_bytes: None,
     reserved: &[],
+    reads_warehouse: false,
     data_rules: DataRules {
         id_fields: &[],
         max_id_bytes: None,

@@ -277,6 +277,7 @@ pub const CUSTOMER_IO: Destination = Destination {
             source: OBJECTS_PAGE,
         },
     ],
+    reads_warehouse: true,
     data_rules: DataRules {
         id_fields: &["userId", "anonymousId", "groupId"],
         max_id_bytes: Some(150),

@@ -323,6 +323,7 @@ pub const META_CAPI: Destination = Destination {
     }],
     max_name_bytes: None,
     reserved: &[],
+    reads_warehouse: false,
     data_rules: DataRules {
         id_fields: &[],
         max_id_bytes: None,

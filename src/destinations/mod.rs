@@ -36,6 +36,9 @@ pub struct Destination {
     /// What it accepts in a row's values: the limits and roles the
     /// generated contract data tests check (`compile::data_tests`).
     pub data_rules: DataRules,
+    /// Whether it reads the warehouse itself (a reverse ETL: Customer.io,
+    /// RudderStack); the others get their rows through `cio-sql export`.
+    pub reads_warehouse: bool,
 }
 
 /// The rules a destination sets on the values of a row, checked by the

@@ -115,6 +115,7 @@ pub const MOENGAGE: Destination = Destination {
     ],
     max_name_bytes: Some(200),
     reserved: &[],
+    reads_warehouse: false,
     data_rules: DataRules {
         id_fields: &[],
         max_id_bytes: None,

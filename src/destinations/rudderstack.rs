@@ -137,6 +137,7 @@ pub const RUDDERSTACK: Destination = Destination {
             source: "Objects, <https://docs.customer.io/journeys/objects-create>",
         },
     ],
+    reads_warehouse: true,
     data_rules: DataRules {
         id_fields: &["groupId", "userId"],
         max_id_bytes: Some(150),

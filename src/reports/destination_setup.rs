@@ -15,11 +15,6 @@ use crate::analysis::tracking::{CHANGED_AT, DELETED, KEY, Tracking};
 use crate::sql::quote;
 use std::fmt::Write as _;
 
-/// Whether a destination reads the warehouse itself (a reverse ETL).
-fn reads_the_warehouse(destination: &str) -> bool {
-    destination == "rudderstack"
-}
-
 /// The query the destination's reverse ETL reads: the model's columns, with
 /// the row key and cursor of change tracking when the table has them;
 /// tombstones only when they carry a delete action.
@@ -46,7 +41,7 @@ pub fn render(s: &SyncSetup) -> String {
     let _ = writeln!(out, "Destination: {}", s.label);
     let _ = writeln!(out, "Relation:    {}", s.relation);
     out.push('\n');
-    if !reads_the_warehouse(dest.name) {
+    if !dest.reads_warehouse {
         let _ = writeln!(
             out,
             "{} does not read the warehouse: build the table, then write the files its import takes with `cio-sql export {}`.",

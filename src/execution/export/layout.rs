@@ -6,6 +6,7 @@
 
 use crate::analysis::tracking::DELETED;
 use crate::destinations::meta_capi::{SERVER_EVENT_FIELDS, USER_DATA_CLEAR, USER_DATA_HASHED};
+use crate::destinations::{DEFAULT_DESTINATION, SyncType};
 use serde_json::{Map, Value, json};
 
 /// A file format of `cio-sql export`.
@@ -89,21 +90,27 @@ impl Layout {
     /// The layout of a model whose config sets `cio_destination` (default
     /// `customerio`) and `cio_sync` (none: a plain table).
     pub fn of(destination: Option<&str>, sync: Option<&str>) -> Layout {
-        let Some(sync) = sync.map(|s| s.trim().to_ascii_lowercase()) else {
+        let Some(sync) = sync else {
             return Layout::Plain;
         };
-        let destination = destination
-            .map(|d| d.trim().to_ascii_lowercase())
-            .unwrap_or_else(|| "customerio".into());
-        match (destination.as_str(), sync.as_str()) {
-            ("customerio", "identify") => Layout::Customerio(CioSync::Identify),
-            ("customerio", "track") => Layout::Customerio(CioSync::Track),
-            ("customerio", "group" | "object") => Layout::Customerio(CioSync::Group),
-            ("customerio", "relationship") => Layout::Customerio(CioSync::Relationship),
-            ("meta_capi", "events") => Layout::MetaEvents,
-            ("moengage", "users") => Layout::MoengageUsers,
-            ("moengage", "events") => Layout::MoengageEvents,
-            _ => Layout::Other(format!("{destination}.{sync}")),
+        let destination = destination.unwrap_or(DEFAULT_DESTINATION);
+        // The registry's lookup (names in any case, Customer.io's aliases);
+        // a model naming no known sync type does not compile, so the
+        // fallback only names what it read.
+        let Ok(t) = SyncType::find(destination, sync) else {
+            return Layout::Other(format!("{}.{}", destination.trim(), sync.trim()));
+        };
+        match t {
+            SyncType::IDENTIFY => Layout::Customerio(CioSync::Identify),
+            SyncType::TRACK => Layout::Customerio(CioSync::Track),
+            SyncType::GROUP => Layout::Customerio(CioSync::Group),
+            SyncType::RELATIONSHIP => Layout::Customerio(CioSync::Relationship),
+            _ => match (t.destination().name, t.spec().name) {
+                ("meta_capi", "events") => Layout::MetaEvents,
+                ("moengage", "users") => Layout::MoengageUsers,
+                ("moengage", "events") => Layout::MoengageEvents,
+                _ => Layout::Other(t.to_string()),
+            },
         }
     }
 
