@@ -17,7 +17,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::OnceLock;
 
 /// What the virtualenv installs: dbt-core 1.11 with its DuckDB adapter.
@@ -37,83 +37,24 @@ const TABLES: &[&str] = &[
 /// changed and newer, 15 new.
 const ORDERS_LATER: &str = "id,customer_id,amount,status,updated_at\n11,1,5,returned,2\n12,2,40,shipped,3\n13,3,18,placed,6\n14,3,12,shipped,5\n15,4,30,placed,7\n";
 
-fn venv_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("CIO_SQL_DBT_VENV") {
-        return PathBuf::from(dir);
-    }
-    let home = std::env::var_os("HOME")
-        .map(PathBuf::from)
-        .unwrap_or_else(std::env::temp_dir);
-    home.join(".cache").join("cio-sql").join("dbt-venv")
-}
-
-fn works(venv: &Path) -> bool {
-    Command::new(venv.join("bin/python"))
-        .args(["-c", "import dbt.adapters.duckdb, duckdb"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
+/// Runs a command, failing the test with its output when it fails.
 fn run(what: &str, cmd: &mut Command) -> String {
-    let out = cmd
-        .stdin(Stdio::null())
-        .output()
-        .unwrap_or_else(|e| panic!("dbt parity: cannot run {what}: {e}"));
-    let text = format!(
-        "{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        out.status.success(),
-        "dbt parity: {what} failed ({}):\n{text}",
-        out.status
-    );
-    text
+    crate::support::venv::run("dbt parity", what, cmd)
 }
 
 /// The virtualenv with dbt-core and dbt-duckdb, installed if needed.
 fn ensure_dbt() -> PathBuf {
-    static VENV: OnceLock<PathBuf> = OnceLock::new();
-    VENV.get_or_init(|| {
-        let venv = venv_dir();
-        if works(&venv) {
-            return venv;
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        crate::support::venv::Venv {
+            what: "dbt parity",
+            env: "CIO_SQL_DBT_VENV",
+            dir: "dbt-venv",
+            import_check: "import dbt.adapters.duckdb, duckdb",
+            requirements: DBT_REQUIREMENTS,
+            python_note: "",
         }
-        std::fs::create_dir_all(venv.parent().unwrap()).unwrap();
-        let lock = std::fs::File::create(venv.with_extension("lock")).unwrap();
-        lock.lock().unwrap();
-        if !works(&venv) {
-            let python = std::env::var("CIO_SQL_PYTHON").unwrap_or_else(|_| "python3".into());
-            if !venv.join("bin/python").exists() {
-                let _ = std::fs::remove_dir_all(&venv);
-                run(
-                    &format!("`{python} -m venv {}`", venv.display()),
-                    Command::new(&python).arg("-m").arg("venv").arg(&venv),
-                );
-            }
-            run(
-                &format!("pip install {} (from PyPI)", DBT_REQUIREMENTS.join(" ")),
-                Command::new(venv.join("bin/python"))
-                    .args([
-                        "-m",
-                        "pip",
-                        "install",
-                        "--quiet",
-                        "--disable-pip-version-check",
-                    ])
-                    .args(DBT_REQUIREMENTS),
-            );
-        }
-        drop(lock);
-        assert!(
-            works(&venv),
-            "dbt parity: {} was installed but cannot import dbt-duckdb",
-            venv.display()
-        );
-        venv
+        .ensure()
     })
     .clone()
 }

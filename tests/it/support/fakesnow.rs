@@ -20,7 +20,7 @@
 
 #![allow(dead_code)]
 
-use std::fs::{self, File};
+use std::fs::File;
 use std::io::Read;
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -190,106 +190,18 @@ fn free_port() -> Result<u16, String> {
         .map_err(|e| format!("cannot read the free port: {e}"))
 }
 
-/// Where the virtualenv lives.
-pub fn venv_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("CIO_SQL_FAKESNOW_VENV") {
-        return PathBuf::from(dir);
-    }
-    let home = std::env::var_os("HOME")
-        .map(PathBuf::from)
-        .unwrap_or_else(std::env::temp_dir);
-    home.join(".cache").join("cio-sql").join("fakesnow-venv")
-}
-
-fn importable(venv: &Path) -> bool {
-    Command::new(venv.join("bin").join("python"))
-        .args(["-c", IMPORT_CHECK])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
-/// Runs a command, panicking with its output when it fails.
-fn run(what: &str, cmd: &mut Command) {
-    let out = cmd
-        .stdin(Stdio::null())
-        .output()
-        .unwrap_or_else(|e| panic!("fakesnow setup: cannot run {what}: {e}"));
-    if !out.status.success() {
-        panic!(
-            "fakesnow setup: {what} failed ({}):\n{}\n{}",
-            out.status,
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-}
+/// The cached virtualenv fakesnow runs from.
+const VENV: super::venv::Venv = super::venv::Venv {
+    what: "fakesnow setup",
+    env: "CIO_SQL_FAKESNOW_VENV",
+    dir: "fakesnow-venv",
+    import_check: IMPORT_CHECK,
+    requirements: &FAKESNOW_REQUIREMENTS,
+    python_note: " (fakesnow needs Python >= 3.11)",
+};
 
 /// Makes sure the cached virtualenv can run fakesnow, installing it if not.
 pub fn ensure_venv() -> PathBuf {
-    static VENV: OnceLock<PathBuf> = OnceLock::new();
-    VENV.get_or_init(|| {
-        let venv = venv_dir();
-        if importable(&venv) {
-            return venv;
-        }
-        let parent = venv.parent().unwrap_or(Path::new("."));
-        fs::create_dir_all(parent)
-            .unwrap_or_else(|e| panic!("fakesnow setup: cannot create {}: {e}", parent.display()));
-        let lock_path = venv.with_extension("lock");
-        let lock = File::create(&lock_path).unwrap_or_else(|e| {
-            panic!("fakesnow setup: cannot create {}: {e}", lock_path.display())
-        });
-        lock.lock()
-            .unwrap_or_else(|e| panic!("fakesnow setup: cannot lock {}: {e}", lock_path.display()));
-        // Another process may have installed it while we waited.
-        if !importable(&venv) {
-            install(&venv);
-        }
-        drop(lock);
-        if !importable(&venv) {
-            panic!(
-                "fakesnow setup: {} was installed but `{IMPORT_CHECK}` still fails",
-                venv.display()
-            );
-        }
-        venv
-    })
-    .clone()
-}
-
-fn install(venv: &Path) {
-    let python = std::env::var("CIO_SQL_PYTHON").unwrap_or_else(|_| "python3".to_owned());
-    let python_in_venv = venv.join("bin").join("python");
-    if !python_in_venv.exists() {
-        // A half-made directory would make `venv` fail; start over.
-        if venv.exists() {
-            fs::remove_dir_all(venv).unwrap_or_else(|e| {
-                panic!(
-                    "fakesnow setup: cannot remove broken {}: {e}",
-                    venv.display()
-                )
-            });
-        }
-        run(
-            &format!(
-                "`{python} -m venv {}` (fakesnow needs Python >= 3.11)",
-                venv.display()
-            ),
-            Command::new(&python).arg("-m").arg("venv").arg(venv),
-        );
-    }
-    run(
-        &format!("pip install {}", FAKESNOW_REQUIREMENTS.join(" ")),
-        Command::new(&python_in_venv)
-            .args([
-                "-m",
-                "pip",
-                "install",
-                "--quiet",
-                "--disable-pip-version-check",
-            ])
-            .args(FAKESNOW_REQUIREMENTS),
-    );
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| VENV.ensure()).clone()
 }

@@ -10,6 +10,7 @@ pub mod fakesnow;
 #[path = "../../../src/warehouse/fault_server.rs"]
 pub mod fault_server;
 pub mod mock;
+pub mod venv;
 
 use cio_sql::compile::{Compilation, CompileOptions};
 use cio_sql::diagnostics::Diagnostic;
